@@ -1,0 +1,27 @@
+import baseConfig from '@hono/eslint-config'
+
+export default [
+  ...baseConfig,
+  {
+    ignores: ['dist/**', 'coverage/**', 'bench/results/**', 'ca/**'],
+  },
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.mjs'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
+    // Structural types keep `ws` out of the published declarations; the wiring that needs it
+    // lives in src/server.ts alone.
+    files: ['src/**/*.ts'],
+    ignores: ['src/server.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['ws'] }],
+    },
+  },
+]

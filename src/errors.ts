@@ -1,0 +1,43 @@
+/**
+ * Errors thrown for what a user got wrong: options, the CA file, a host name.
+ * Connection errors never throw; they go to `onError` (see `ProxyOptions.onError`).
+ * @module
+ */
+
+/** Base class of every error wsgiprox throws; `code` is stable and meant for programs. */
+export class WsgiproxError extends Error {
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** An option passed to `createProxy` or `CertificateAuthority.open` is not usable. */
+export class OptionsError extends WsgiproxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WSGIPROX_OPTIONS', message, options)
+  }
+}
+
+/** A host name or address that can never go into a certificate or a URL. */
+export class InvalidHostError extends WsgiproxError {
+  readonly host: string
+
+  constructor(host: string, reason: string) {
+    super('ERR_WSGIPROX_INVALID_HOST', `invalid host ${JSON.stringify(host)}: ${reason}`)
+    this.host = host
+  }
+}
+
+/** The CA file cannot be read, parsed or trusted; the message names the file and the problem. */
+export class CaFileError extends WsgiproxError {
+  readonly file: string
+
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_WSGIPROX_CA_FILE', `CA file ${file}: ${reason}`, options)
+    this.file = file
+  }
+}
