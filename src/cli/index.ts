@@ -1,0 +1,73 @@
+/**
+ * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox ca ...` manages the
+ * certificate authority.
+ * @module
+ */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { runCa } from './ca'
+import type { Io } from './io'
+import { UsageError } from './io'
+import { runServe } from './serve'
+
+/**
+ * Run the command line `argv` (without `node` and the script). Resolves with the exit code, or
+ * with `undefined` while a started proxy keeps running (until SIGINT or SIGTERM).
+ */
+export async function main(argv: string[], io: Io = process): Promise<number | undefined> {
+  try {
+    if (argv[0] === 'ca') {
+      return await runCa(argv.slice(1), io)
+    }
+    const stop = await runServe(argv[0] === 'serve' ? argv.slice(1) : argv, io)
+    const shutdown = () => {
+      stop().then(
+        () => {
+          process.exitCode = 0
+        },
+        () => {
+          process.exitCode = 1
+        }
+      )
+    }
+    process.once('SIGINT', shutdown)
+    process.once('SIGTERM', shutdown)
+    return undefined
+  } catch (error) {
+    const usage = error instanceof UsageError || isParseArgsError(error)
+    const message = error instanceof Error ? error.message : String(error)
+    io.stderr.write(`wsgiprox: ${message}\n`)
+    return usage ? 2 : 1
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1]
+  if (!script) {
+    return false
+  }
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) {
+        process.exitCode = code
+      }
+    },
+    (error: unknown) => {
+      process.stderr.write(`wsgiprox: ${String(error)}\n`)
+      process.exitCode = 1
+    }
+  )
+}

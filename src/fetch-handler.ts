@@ -1,0 +1,61 @@
+/**
+ * One signature for every kind of app: Hono apps, `{ fetch }` objects and bare functions.
+ * @module
+ */
+import { Hono } from 'hono'
+import type { App, FetchApp } from './types'
+
+/** The shape every app is called through; `undefined` means "not handled here". */
+export type Handler = (
+  request: Request,
+  env: unknown
+) => Response | undefined | Promise<Response | undefined>
+
+/** Responses that mark "no route matched" in a proxy app, so the main app gets the request. */
+const fallthroughs = new WeakSet<Response>()
+
+/** Whether `response` is the marker of an unmatched route. */
+export function isFallthrough(response: Response): boolean {
+  return fallthroughs.has(response)
+}
+
+interface HonoLike extends FetchApp {
+  route(path: string, app: HonoLike): unknown
+  notFound(handler: () => Response): unknown
+}
+
+function isHono(app: App): app is HonoLike {
+  return typeof app === 'object' && typeof (app as Partial<HonoLike>).route === 'function'
+}
+
+/** Call the main app: a Hono app, `{ fetch }` or a bare function. */
+export function toFetchHandler(app: App): Handler {
+  if (typeof app === 'function') {
+    return app
+  }
+  return (request, env) => app.fetch(request, env)
+}
+
+/**
+ * Call a proxy app so that what it does not handle falls through: a Hono sub-app is mounted in a
+ * router whose not-found handler returns a marker (built on first use, so routes added after
+ * `createProxy` count); a fetch handler falls through by returning `undefined`.
+ */
+export function toFallthroughHandler(app: App): Handler {
+  if (!isHono(app)) {
+    return toFetchHandler(app)
+  }
+  let router: Hono | undefined
+  return (request, env) => {
+    if (!router) {
+      router = new Hono()
+      router.route('/', app as unknown as Hono)
+      router.notFound(() => {
+        const response = new Response(null, { status: 404 })
+        fallthroughs.add(response)
+        return response
+      })
+    }
+    return router.fetch(request, env)
+  }
+}

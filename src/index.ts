@@ -1,0 +1,30 @@
+/**
+ * wsgiprox: an HTTP, HTTPS (TLS interception) and WebSocket proxy whose every request is
+ * answered by a local Fetch-style app.
+ * @example
+ * import { Hono } from 'hono'
+ * import { createProxy } from 'wsgiprox'
+ *
+ * const app = new Hono().get('*', (c) => c.text(`you asked for ${c.req.path}`))
+ * const proxy = createProxy(app, { prefix: '/prefix/' })
+ * await proxy.listen(8080, '127.0.0.1')
+ * @module
+ */
+export { createProxy, DEFAULT_PORT } from './proxy'
+export { FixedResolver, ProxyAuthResolver } from './resolvers'
+export { CertificateAuthority } from './ca/authority'
+export type { CaOptions, HostCertificate } from './ca/authority'
+export { WsgiproxError, OptionsError, InvalidHostError, CaFileError } from './errors'
+export { PROXY_HOST_HEADER } from './translate'
+export { DEFAULTS } from './options'
+export type {
+  App,
+  ErrorContext,
+  FetchApp,
+  FetchHandler,
+  Proxy,
+  ProxyApps,
+  ProxyOptions,
+  ResolveFunction,
+  Resolver,
+} from './types'

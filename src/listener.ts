@@ -1,0 +1,155 @@
+/**
+ * The hooks on a Node `http.Server`: absolute-form and origin-form requests, CONNECT, upgrades.
+ * Each request is translated in place and handed to the app server.
+ * @module
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Connections } from './connections'
+import type { Dispatcher } from './dispatch'
+import type { NormalizedOptions } from './options'
+import type { TranslateContext, Translation } from './translate'
+import { requestOf, translate, headersOf } from './translate'
+import type { TunnelDeps } from './tunnel'
+import { basicChallenge, endWith, handleConnect, tunnelOf } from './tunnel'
+
+/** What the listener needs from the proxy. */
+export interface ListenerDeps extends TunnelDeps {
+  options: NormalizedOptions
+  connections: Connections
+  context: TranslateContext
+  dispatcher: Dispatcher
+  /** The adaptor server whose `request` and `upgrade` listeners run the app. */
+  appServer: Server
+}
+
+/** Hook the proxy onto `server`; returns a function that unhooks it. */
+export function installListener(server: Server, deps: ListenerDeps): () => void {
+  const { options, connections, context, dispatcher, appServer } = deps
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const tunnel = tunnelOf(req.socket)
+    if (tunnel && connections.shouldClose()) {
+      res.shouldKeepAlive = false
+    }
+    if (
+      !tunnel &&
+      askForCredentials(req, (realm) => {
+        res.writeHead(407, {
+          'proxy-authenticate': basicChallenge(realm),
+          'content-type': 'text/plain; charset=utf-8',
+        })
+        res.end('Proxy authentication required\n')
+      })
+    ) {
+      return
+    }
+    const proceed = (translation: Translation) => {
+      if (translation.kind === 'error') {
+        res.writeHead(translation.status, { 'content-type': 'text/plain; charset=utf-8' })
+        res.end(`${translation.message}\n`)
+        return
+      }
+      if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
+        dispatcher.route(req, translation.matchedHost)
+      }
+      appServer.emit('request', req, res)
+    }
+    runTranslation(req, tunnel, proceed, (error) => {
+      options.onError(error, { phase: 'request' })
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end('The resolver failed\n')
+    })
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => {
+      options.onError(error, { phase: 'upgrade' })
+    })
+    const tunnel = tunnelOf(socket)
+    if (
+      !tunnel &&
+      askForCredentials(req, (realm) => {
+        endWith(socket, 407, 'Proxy Authentication Required', 'Proxy authentication required', [
+          `Proxy-Authenticate: ${basicChallenge(realm)}`,
+        ])
+      })
+    ) {
+      return
+    }
+    const proceed = (translation: Translation) => {
+      if (translation.kind === 'error') {
+        endWith(socket, translation.status, 'Bad Request', translation.message)
+        return
+      }
+      if (translation.kind === 'proxy' && !options.enableWebsockets) {
+        endWith(socket, 501, 'Not Implemented', 'WebSockets through this proxy are disabled')
+        return
+      }
+      if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
+        dispatcher.route(req, translation.matchedHost)
+      }
+      appServer.emit('upgrade', req, socket, head)
+    }
+    runTranslation(req, tunnel, proceed, (error) => {
+      options.onError(error, { phase: 'upgrade' })
+      endWith(socket, 500, 'Internal Server Error', 'The resolver failed')
+    })
+  }
+
+  const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleConnect(server, req, socket, head, deps)
+  }
+
+  /** Absolute-form requests outside tunnels are where proxy credentials are asked for. */
+  const askForCredentials = (req: IncomingMessage, answer: (realm: string) => void) => {
+    const resolver = options.resolver
+    const url = req.url ?? ''
+    if (!resolver.requireAuth || url.startsWith('/')) {
+      return false
+    }
+    let realm: string | undefined
+    try {
+      realm = resolver.requireAuth(requestOf(url, req.method ?? 'GET', headersOf(req)))
+    } catch {
+      // An unparsable URL: translation answers it with a 400.
+      return false
+    }
+    if (realm === undefined) {
+      return false
+    }
+    answer(realm)
+    return true
+  }
+
+  const runTranslation = (
+    req: IncomingMessage,
+    tunnel: ReturnType<typeof tunnelOf>,
+    proceed: (translation: Translation) => void,
+    fail: (error: Error) => void
+  ) => {
+    let translation: Translation | Promise<Translation>
+    try {
+      translation = translate(req, tunnel, context)
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    if (translation instanceof Promise) {
+      translation.then(proceed, (error: unknown) => {
+        fail(error instanceof Error ? error : new Error(String(error)))
+      })
+    } else {
+      proceed(translation)
+    }
+  }
+
+  server.on('request', onRequest)
+  server.on('connect', onConnect)
+  server.on('upgrade', onUpgrade)
+  return () => {
+    server.off('request', onRequest)
+    server.off('connect', onConnect)
+    server.off('upgrade', onUpgrade)
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The one place where defaults live, and the checks that turn bad options into clear errors.
+ * @module
+ */
+import { CertificateAuthority } from './ca/authority'
+import type { CaOptions } from './ca/authority'
+import { OptionsError } from './errors'
+import { toResolver } from './resolvers'
+import type { App, ErrorContext, ProxyApps, ProxyOptions, Resolver } from './types'
+
+/** Every default of {@link ProxyOptions}. */
+export const DEFAULTS = {
+  prefix: '/',
+  proxyHost: 'wsgiprox',
+  enableWebsockets: true,
+  enableCertDownload: true,
+  useWildcardCerts: true,
+  keepaliveMax: 50,
+  handshakeTimeoutMs: 10_000,
+} as const
+
+/** Options after defaults and checks: what the rest of the code reads. */
+export interface NormalizedOptions {
+  resolver: Resolver
+  proxyHost: string
+  downloadHost: string
+  proxyApps: ReadonlyMap<string, App | null>
+  ca: CaOptions | CertificateAuthority
+  enableWebsockets: boolean
+  enableCertDownload: boolean
+  useWildcardCerts: boolean
+  keepaliveMax: number
+  handshakeTimeoutMs: number
+  onError: (error: Error, context: ErrorContext) => void
+}
+
+const ignoreError = () => {}
+
+/** Fill in defaults and refuse what cannot work, naming the option and the fix. */
+export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions {
+  const proxyHost = hostOption('proxyHost', options.proxyHost ?? DEFAULTS.proxyHost)
+  const downloadHost = hostOption('downloadHost', options.downloadHost ?? proxyHost)
+  const keepaliveMax = options.keepaliveMax ?? DEFAULTS.keepaliveMax
+  if (!Number.isInteger(keepaliveMax) || keepaliveMax < -1) {
+    throw new OptionsError(
+      `keepaliveMax must be an integer >= -1 (0: no limit, -1: one request per tunnel), got ${String(keepaliveMax)}`
+    )
+  }
+  const resolver = toResolver(options.resolver, options.prefix ?? DEFAULTS.prefix)
+  if (typeof resolver.resolve !== 'function') {
+    throw new OptionsError(
+      'resolver must be a function or an object with a resolve(url, request) method'
+    )
+  }
+  return {
+    resolver,
+    proxyHost,
+    downloadHost,
+    proxyApps: proxyAppsOption(options.proxyApps ?? {}),
+    ca: options.ca ?? {},
+    enableWebsockets: options.enableWebsockets ?? DEFAULTS.enableWebsockets,
+    enableCertDownload: options.enableCertDownload ?? DEFAULTS.enableCertDownload,
+    useWildcardCerts: options.useWildcardCerts ?? DEFAULTS.useWildcardCerts,
+    keepaliveMax,
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
+    onError: options.onError ?? ignoreError,
+  }
+}
+
+function hostOption(name: string, value: string): string {
+  if (typeof value !== 'string' || !/^[a-z0-9.-]+$/i.test(value)) {
+    throw new OptionsError(
+      `${name} must be a host name such as 'wsgiprox', got ${JSON.stringify(value)}`
+    )
+  }
+  return value.toLowerCase()
+}
+
+function proxyAppsOption(apps: ProxyApps): Map<string, App | null> {
+  const map = new Map<string, App | null>()
+  for (const [host, app] of Object.entries(apps)) {
+    if (app !== null && typeof app !== 'function' && typeof app.fetch !== 'function') {
+      throw new OptionsError(
+        `proxyApps[${JSON.stringify(host)}] must be null (an alias), a Hono app, { fetch } or a function`
+      )
+    }
+    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app)
+  }
+  return map
+}
+
+function positive(name: keyof typeof DEFAULTS, value: number | undefined): number {
+  const result = value ?? (DEFAULTS[name] as number)
+  if (!Number.isFinite(result) || result <= 0) {
+    throw new OptionsError(
+      `${name} must be a positive number of milliseconds, got ${String(value)}`
+    )
+  }
+  return result
+}
+
+/** Open the CA the options describe, or take the one they carry. */
+export function openCa(ca: CaOptions | CertificateAuthority): Promise<CertificateAuthority> {
+  return ca instanceof CertificateAuthority ? Promise.resolve(ca) : CertificateAuthority.open(ca)
+}

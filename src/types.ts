@@ -1,0 +1,129 @@
+/**
+ * Public types of wsgiprox. Structural where they touch Node or `ws`, so the published
+ * declarations stay small.
+ * @module
+ */
+import type { Server } from 'node:http'
+import type { CaOptions, CertificateAuthority } from './ca/authority'
+
+/**
+ * A bare Fetch handler. Returning `undefined` (from a proxy app) means "not mine": the request
+ * falls through to the main app.
+ */
+export type FetchHandler = (
+  request: Request,
+  env?: unknown
+) => Response | undefined | Promise<Response | undefined>
+
+/** Anything with a Fetch-style `fetch(request, env)`: a Hono app, or `{ fetch }`. */
+export interface FetchApp {
+  fetch(request: Request, env?: unknown): Response | Promise<Response>
+}
+
+/** An app the proxy can serve: a Hono app, `{ fetch }`, or a bare `(request) => Response`. */
+export type App = FetchApp | FetchHandler
+
+/**
+ * Per-host apps. A key is a host name; `null` makes the host an alias of the main app (the app
+ * sees `X-Wsgiprox-Proxy-Host: <that host>`), an app gets the request first and what it does
+ * not handle falls through to the main app.
+ */
+export type ProxyApps = Record<string, App | null>
+
+/** A resolver as a function: the full URL (`https://example.com/a?b`) in, the app's path out. */
+export type ResolveFunction = (url: string, request: Request) => string | Promise<string>
+
+/** A resolver object: turns the full URL of a proxied request into the path the app sees. */
+export interface Resolver {
+  /** The path (and query) the app sees for `url`; must start with `/`. */
+  resolve(url: string, request: Request): string | Promise<string>
+  /**
+   * The realm to ask for when `request` lacks proxy credentials, or `undefined` to let it
+   * through. The proxy answers `407` with `Proxy-Authenticate: Basic realm="<realm>"`.
+   * For a CONNECT the request is shown as a GET to `https://host:port/`, since Fetch cannot
+   * carry the CONNECT method.
+   */
+  requireAuth?(request: Request): string | undefined
+}
+
+/** Where and how a connection problem happened, as passed to `ProxyOptions.onError`. */
+export interface ErrorContext {
+  /** The stage: `connect` (CONNECT line), `tunnel` (socket), `tls`, `request`, `app`, `upgrade`. */
+  phase: 'connect' | 'tunnel' | 'tls' | 'request' | 'app' | 'upgrade' | 'ca'
+  /** The target host, when one is known. */
+  host?: string
+}
+
+/** Options of {@link createProxy}. Every field is optional. */
+export interface ProxyOptions {
+  /**
+   * The prefix the default resolver puts before the full URL (`/prefix/https://example.com/`).
+   * Ignored when `resolver` is given.
+   * @default '/'
+   */
+  prefix?: string
+  /** How full URLs become app paths: a `FixedResolver`, a `ProxyAuthResolver`, or a function. */
+  resolver?: Resolver | ResolveFunction
+  /**
+   * The proxy's own host name: requests to it reach the main app untranslated, and every
+   * proxied request carries it in `X-Wsgiprox-Proxy-Host`.
+   * @default 'wsgiprox'
+   */
+  proxyHost?: string
+  /**
+   * The host that serves the CA downloads and the landing page (`/download/`).
+   * @default the `proxyHost`
+   */
+  downloadHost?: string
+  /** Per-host apps and aliases; see {@link ProxyApps}. @default {} */
+  proxyApps?: ProxyApps
+  /** The certificate authority: options to open or create one, or an opened instance. */
+  ca?: CaOptions | CertificateAuthority
+  /** Accept WebSocket upgrades through the proxy (ws:// and wss://). @default true */
+  enableWebsockets?: boolean
+  /** Serve the CA downloads and landing page on `downloadHost`. @default true */
+  enableCertDownload?: boolean
+  /**
+   * Issue `*.parent` certificates (`a.b.example.com` gets `*.b.example.com`), never for a public
+   * suffix, so one certificate serves many sibling hosts.
+   * @default true
+   */
+  useWildcardCerts?: boolean
+  /**
+   * With more tunnels open than this, responses inside tunnels ask the client to close.
+   * `0`: no limit; `-1`: one request per tunnel.
+   * @default 50
+   */
+  keepaliveMax?: number
+  /**
+   * How long a tunnel may wait for the client's first bytes and for the TLS handshake.
+   * @default 10_000
+   */
+  handshakeTimeoutMs?: number
+  /** Called for every connection-level problem; the proxy never throws or prints for those. */
+  onError?: (error: Error, context: ErrorContext) => void
+}
+
+/** A proxy made by {@link createProxy}. */
+export interface Proxy {
+  /**
+   * Start a Node `http.Server` that serves the proxy, and resolve once it listens.
+   * @default port 8080, host '127.0.0.1'
+   */
+  listen(port?: number, host?: string): Promise<Server>
+  /**
+   * Make an existing `http.Server` (for example the one `serve()` from `@hono/node-server`
+   * returns) serve the proxy: its request handling is replaced by the proxy's, whose
+   * passthrough still reaches the main app, and CONNECT and upgrades are added.
+   */
+  attach(server: Server): Server
+  /** Close the servers this proxy started or attached to, and every open tunnel. */
+  close(): Promise<void>
+  /**
+   * The Fetch-only entry for runtimes that cannot hand over a socket: proxy-host routing and
+   * passthrough work, CONNECT gets `405 HTTPS Proxy Not Supported`.
+   */
+  fetch(request: Request, env?: unknown): Promise<Response>
+  /** The certificate authority in use (created or loaded on first need). */
+  getCertificateAuthority(): Promise<CertificateAuthority>
+}

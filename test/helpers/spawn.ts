@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+/** `--import` value that loads tsx from this checkout, whatever the child's working directory. */
+export const TSX_IMPORT = pathToFileURL(
+  resolve(import.meta.dirname, '../../node_modules/tsx/dist/loader.mjs')
+).href
+
+/** A child process that printed `listening on http://127.0.0.1:<port>`. */
+export interface Started {
+  child: ChildProcess
+  port: number
+  output: () => string
+  stop(): Promise<void>
+}
+
+/** Start `args` with node and wait for its listening line (no sleeps: the line is the signal). */
+export async function startListening(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {}
+): Promise<Started> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+      if (match) {
+        resolve(Number(match[1]))
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    child.once('exit', (code) => {
+      reject(new Error(`exited with ${code}: ${output}`))
+    })
+  })
+  return {
+    child,
+    port,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit')
+        child.kill('SIGTERM')
+        await exited
+      }
+    },
+  }
+}
