@@ -24,4 +24,9 @@ export default [
       'no-restricted-imports': ['error', { paths: ['ws'] }],
     },
   },
+  {
+    // The bin is the built dist/cli.mjs; tsdown carries this source file's shebang into it.
+    files: ['src/cli/index.ts'],
+    rules: { 'n/hashbang': 'off' },
+  },
 ]

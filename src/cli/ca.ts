@@ -10,12 +10,8 @@ import { CA_DEFAULTS, CertificateAuthority } from '../ca/authority'
 import { writeHostFile } from '../ca/certs-dir'
 import { normalizeHost } from '../ca/hostname'
 import { CaFileError } from '../errors'
-
-/** Where the CLI writes. */
-export interface CaIo {
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-}
+import type { Io } from './io'
+import { reportError, UsageError } from './io'
 
 const USAGE = `Usage:
   wsgiprox ca init   [--ca-file FILE] [--ca-name NAME]
@@ -35,14 +31,11 @@ const USAGE = `Usage:
 
 const EXPORT_FORMATS = ['pem', 'p12', 'der'] as const
 
-/** A command line that cannot be run as typed: exit code 2. */
-class UsageError extends Error {}
-
 /**
  * Runs `wsgiprox ca ...` with argv the words after `ca`; resolves to the exit code: 0 on success,
  * 2 for a command line that cannot be parsed, 1 for any other failure (one line on stderr).
  */
-export async function runCa(argv: string[], io: CaIo): Promise<number> {
+export async function runCa(argv: string[], io: Io): Promise<number> {
   try {
     const [command, ...rest] = argv
     switch (command) {
@@ -65,15 +58,11 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
         )
     }
   } catch (error) {
-    const usage = error instanceof UsageError || isParseArgsError(error)
-    const message = error instanceof Error ? error.message : String(error)
-    const hint = usage ? ' (see wsgiprox ca --help)' : ''
-    io.stderr.write(`wsgiprox: ${message.replace(/\s*\n\s*/g, ' ')}${hint}\n`)
-    return usage ? 2 : 1
+    return reportError(error, io, 'wsgiprox ca')
   }
 }
 
-async function init(argv: string[], io: CaIo): Promise<number> {
+async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { 'ca-file': { type: 'string' }, 'ca-name': { type: 'string' } })
   const file = resolve(values['ca-file'] ?? CA_DEFAULTS.file)
   const existed = await exists(file)
@@ -88,7 +77,7 @@ async function init(argv: string[], io: CaIo): Promise<number> {
   return 0
 }
 
-async function issue(argv: string[], io: CaIo): Promise<number> {
+async function issue(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
@@ -116,7 +105,7 @@ async function issue(argv: string[], io: CaIo): Promise<number> {
   return 0
 }
 
-async function exportCa(argv: string[], io: CaIo): Promise<number> {
+async function exportCa(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     'ca-file': { type: 'string' },
     format: { type: 'string' },
@@ -156,11 +145,6 @@ function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(
 
 function isExportFormat(format: string): format is (typeof EXPORT_FORMATS)[number] {
   return (EXPORT_FORMATS as readonly string[]).includes(format)
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')
 }
 
 async function exists(file: string): Promise<boolean> {

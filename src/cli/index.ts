@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox ca ...` manages the
  * certificate authority.
@@ -7,7 +8,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runCa } from './ca'
 import type { Io } from './io'
-import { UsageError } from './io'
+import { reportError } from './io'
 import { runServe } from './serve'
 
 /**
@@ -20,6 +21,9 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
       return await runCa(argv.slice(1), io)
     }
     const stop = await runServe(argv[0] === 'serve' ? argv.slice(1) : argv, io)
+    if (!stop) {
+      return 0
+    }
     const shutdown = () => {
       stop().then(
         () => {
@@ -34,16 +38,8 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
     process.once('SIGTERM', shutdown)
     return undefined
   } catch (error) {
-    const usage = error instanceof UsageError || isParseArgsError(error)
-    const message = error instanceof Error ? error.message : String(error)
-    io.stderr.write(`wsgiprox: ${message}\n`)
-    return usage ? 2 : 1
+    return reportError(error, io, 'wsgiprox')
   }
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')
 }
 
 function isEntryPoint(): boolean {

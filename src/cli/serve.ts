@@ -30,12 +30,12 @@ export const SERVE_USAGE = `usage: wsgiprox [--port 8080] [--host 127.0.0.1] [--
 Starts an HTTP/HTTPS/WebSocket proxy on HOST:PORT whose every request is answered by the
 built-in demo app, or by the default export of MODULE (a Hono app, { fetch } or a function).`
 
-/** Start the proxy and resolve with a function that stops it. */
-export async function runServe(argv: string[], io: Io): Promise<() => Promise<void>> {
+/** Start the proxy and resolve with a function that stops it (`undefined` after --help). */
+export async function runServe(argv: string[], io: Io): Promise<(() => Promise<void>) | undefined> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
   if (values.help) {
     io.stdout.write(`${SERVE_USAGE}\n`)
-    return () => Promise.resolve()
+    return undefined
   }
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
