@@ -99,6 +99,8 @@ export function handleConnect(
     })
   }
   if (head.length > 0) {
+    // Bytes the client sent right behind the CONNECT line; hold the rest until a parser is on.
+    socket.pause()
     socket.unshift(head)
     start(head)
     return

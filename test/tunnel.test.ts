@@ -4,6 +4,7 @@ import { ProxyAuthResolver } from '../src/resolvers'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import {
+  rawExchange,
   connectTunnel,
   httpsTunnel,
   proxyGet,
@@ -128,6 +129,19 @@ describe('CONNECT tunnels with TLS', () => {
     const body = 'y'.repeat(100_000)
     const reply = await requestOver(tls, '/post', { method: 'POST', body })
     expect(parse(reply.body).body).toBe(body)
+  })
+})
+
+describe('pipelined tunnels', () => {
+  it('serves a request sent in the same packet as the CONNECT', async () => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const reply = await rawExchange(
+      running.port,
+      'CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n' +
+        'GET /pipelined HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/)
+    expect(reply).toContain('"path":"/http://example.com/pipelined"')
   })
 })
 
