@@ -1,0 +1,167 @@
+/**
+ * How the one client reaches each system: TCP on loopback, CONNECT tunnels, TLS verified
+ * against the system's CA (full handshakes, no session reuse), and WebSockets over either.
+ */
+import { WebSocket } from 'ws'
+import { once } from 'node:events'
+import { connect as netConnect } from 'node:net'
+import type { Socket } from 'node:net'
+import { connect as tlsConnect, createSecureContext } from 'node:tls'
+import type { SecureContext, TLSSocket } from 'node:tls'
+import {
+  HEAD_END,
+  HttpConnection,
+  IDLE_TIMEOUT_MS,
+  MAX_HEAD_BYTES,
+  requestHead,
+} from './http-connection'
+import type { SystemHandle } from './systems'
+
+const LOOPBACK = '127.0.0.1'
+
+/** Opens a TCP connection on loopback. */
+export async function connectTcp(port: number): Promise<Socket> {
+  const socket = netConnect({ host: LOOPBACK, port, noDelay: true })
+  await settle(socket, once(socket, 'connect'))
+  return socket
+}
+
+/**
+ * Awaits a socket's setup step; on failure the socket is destroyed and keeps an error listener,
+ * so a late error from a dead socket cannot crash the harness.
+ */
+async function settle<T>(socket: Socket, step: Promise<T>): Promise<T> {
+  try {
+    return await step
+  } catch (error) {
+    socket.on('error', () => {})
+    socket.destroy()
+    throw error
+  }
+}
+
+/** Sends `CONNECT authority` to a proxy and resolves with the tunnel once it answers 200. */
+export async function openTunnel(proxyPort: number, authority: string): Promise<Socket> {
+  const socket = await connectTcp(proxyPort)
+  socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`)
+  const data = await settle(socket, readHead(socket))
+  const headEnd = data.indexOf(HEAD_END) + 4
+  const statusLine = data.toString('latin1', 0, data.indexOf('\r\n'))
+  if (!/^HTTP\/1\.[01] 200/.test(statusLine)) {
+    socket.destroy()
+    throw new Error(`CONNECT ${authority} answered ${statusLine}`)
+  }
+  if (data.length > headEnd) {
+    socket.unshift(data.subarray(headEnd))
+  }
+  return socket
+}
+
+/** Reads up to the end of a response head, then pauses so no later byte is lost. */
+function readHead(socket: Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let data: Buffer = Buffer.alloc(0)
+    const done = (error?: Error) => {
+      socket.pause()
+      socket.off('data', onData).off('error', done).off('close', onClose)
+      if (error) {
+        reject(error)
+      } else {
+        resolve(data)
+      }
+    }
+    const onData = (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk])
+      if (data.includes(HEAD_END)) {
+        done()
+      } else if (data.length > MAX_HEAD_BYTES) {
+        done(new Error('response head too large'))
+      }
+    }
+    const onClose = () => {
+      done(new Error('closed before the CONNECT answer'))
+    }
+    socket.on('data', onData).on('error', done).on('close', onClose)
+  })
+}
+
+/** A full TLS handshake (no session reuse) verified against `context`'s CA for `servername`. */
+export async function startTls(
+  context: SecureContext,
+  servername: string,
+  via: { socket: Socket } | { port: number }
+): Promise<TLSSocket> {
+  const socket = tlsConnect({
+    ...('socket' in via ? { socket: via.socket } : { host: LOOPBACK, port: via.port }),
+    servername,
+    secureContext: context,
+  })
+  // Errors surface on the TLS socket; the tunnel under it must not throw them a second time.
+  if ('socket' in via) {
+    via.socket.on('error', () => {})
+  }
+  socket.setNoDelay(true)
+  await settle(socket, once(socket, 'secureConnect'))
+  return socket
+}
+
+/** How the client reaches one system: through it as a proxy, or straight to it. */
+export interface Target {
+  /** A connection W1 sends `httpHead` on. */
+  openHttp(): Promise<HttpConnection>
+  httpHead: Buffer
+  /** A verified TLS connection to `host`: in a CONNECT tunnel for a proxy, direct otherwise. */
+  openTls(host: string): Promise<TLSSocket>
+}
+
+export function targetFor(system: SystemHandle): Target {
+  // One secure context per system: the CA is parsed once, not on every handshake.
+  const context = createSecureContext({ ca: system.caPem })
+  if (system.proxy) {
+    return {
+      openHttp: async () => new HttpConnection(await connectTcp(system.port)),
+      httpHead: requestHead('http://example.com/', 'example.com'),
+      openTls: async (host) =>
+        startTls(context, host, { socket: await openTunnel(system.port, `${host}:443`) }),
+    }
+  }
+  const tlsPort = system.tlsPort
+  if (tlsPort === undefined) {
+    throw new Error(`${system.name} has no TLS port`)
+  }
+  return {
+    openHttp: async () => new HttpConnection(await connectTcp(system.port)),
+    httpHead: requestHead('/', 'example.com'),
+    openTls: (host) => startTls(context, host, { port: tlsPort }),
+  }
+}
+
+/** A WebSocket to `wss://host/ws` over a connection from `target` (tunnelled for proxies). */
+export async function openWebSocket(target: Target, host: string): Promise<WebSocket> {
+  const socket = await target.openTls(host)
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(new Error('WebSocket timed out')))
+  const ws = new WebSocket(`wss://${host}/ws`, {
+    createConnection: () => socket,
+    // Off on both ends by default in `ws` servers; offering it would tilt toward a peer that accepts.
+    perMessageDeflate: false,
+  })
+  // Failures show up as a rejected open or a 'close' during a round trip (see nextMessage).
+  ws.on('error', () => {})
+  await once(ws, 'open')
+  return ws
+}
+
+/** The next message on `ws`; rejects when it closes first. */
+export function nextMessage(ws: WebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: Buffer) => {
+      ws.off('close', onClose).off('error', reject)
+      resolve(data.toString())
+    }
+    const onClose = () => {
+      ws.off('message', onMessage).off('error', reject)
+      reject(new Error('WebSocket closed'))
+    }
+    ws.once('message', onMessage).once('close', onClose).once('error', reject)
+  })
+}

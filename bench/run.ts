@@ -1,0 +1,266 @@
+/**
+ * `npm run bench [-- --quick]`: every workload against every system, systems alternating,
+ * several rounds, each server in its own process. Prints medians with spreads and writes
+ * bench/results/latest.json. Options: --rounds N, --seconds S (per cell), --churn N,
+ * --systems a,b and --workloads W1,W3 to run a subset, --skip-ca to leave out bench/ca.ts.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { parseArgs } from 'node:util'
+import { targetFor } from './client'
+import type { Target } from './client'
+import { machineCpu, otherCores } from './machine'
+import { formatMarkdown, formatTables, writeJson } from './report'
+import { toMB, toRoundResult } from './stats'
+import type { Cell, MemoryRecord, Results, Usage } from './stats'
+import { SYSTEMS, startSystem } from './systems'
+import type { SystemHandle, SystemName } from './systems'
+import { churn, WORKLOADS } from './workloads'
+import type { Measurement, Workload } from './workloads'
+
+const PROFILES = {
+  // 7 s cells keep the full run (22 cells x 3 rounds, plus warm-up and churn) under ten minutes.
+  full: { rounds: 3, seconds: 7, warmSeconds: 0.5, churn: 10_000 },
+  quick: { rounds: 1, seconds: 1, warmSeconds: 0.25, churn: 1_000 },
+}
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    churn: { type: 'string' },
+    systems: { type: 'string' },
+    workloads: { type: 'string' },
+    'skip-ca': { type: 'boolean', default: false },
+  },
+})
+const profile = PROFILES[args.quick ? 'quick' : 'full']
+const config = {
+  ...profile,
+  rounds: Number(args.rounds ?? profile.rounds),
+  seconds: Number(args.seconds ?? profile.seconds),
+  churn: Number(args.churn ?? profile.churn),
+}
+const systems = pick(SYSTEMS, args.systems)
+const workloads = WORKLOADS.filter((w) => pick([w.id], args.workloads).length > 0)
+
+function pick<T extends string>(all: readonly T[], list: string | undefined): T[] {
+  if (list === undefined) {
+    return [...all]
+  }
+  const wanted = new Set(list.split(','))
+  return all.filter((name) => wanted.has(name))
+}
+
+const log = (line: string) => process.stdout.write(line + '\n')
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/** A started system and how the client reaches it. */
+interface Running {
+  system: SystemHandle
+  target: Target
+}
+
+/** Starts the systems concurrently; one that cannot run is reported and left out of later rounds. */
+async function startAll(names: SystemName[], results: Results): Promise<Running[]> {
+  const started = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const system = await startSystem(name)
+        results.systems[name] = { status: 'ok', ...(system.note && { note: system.note }) }
+        return [{ system, target: targetFor(system) }]
+      } catch (error) {
+        const status = `unavailable: ${message(error)}`
+        results.systems[name] = { status }
+        log(`  ${name}: ${status}`)
+        for (const w of workloads) {
+          cellOf(results, w, name).skipped = status
+        }
+        return []
+      }
+    })
+  )
+  return started.flat()
+}
+
+function cellOf(results: Results, workload: Workload, system: string): Cell {
+  const found = results.cells.find((c) => c.workload === workload.id && c.system === system)
+  if (found) {
+    return found
+  }
+  const { id, title, unit } = workload
+  const cell: Cell = { workload: id, title, unit, system, rounds: [] }
+  results.cells.push(cell)
+  return cell
+}
+
+/** Runs one measurement with CPU read around it on both sides, and memory after it. */
+async function measure(system: SystemHandle, run: () => Promise<Measurement>) {
+  const before = await system.stats()
+  const machine = machineCpu()
+  const client = process.cpuUsage()
+  const measurement = await run()
+  const clientUsed = process.cpuUsage(client)
+  const after = await system.stats(true)
+  const serverCpuUs = after.cpuUs - before.cpuUs
+  const clientCpuUs = clientUsed.user + clientUsed.system
+  const usage: Usage = {
+    serverCpuUs,
+    clientCpuUs,
+    otherCores: otherCores(machine, serverCpuUs + clientCpuUs),
+    rssMB: toMB(after.rss),
+    heapMB: toMB(after.heapUsed),
+  }
+  return { measurement, usage }
+}
+
+/** JIT, connection pools and the `example.com` certificate, before anything is recorded. */
+async function warmUp({ system, target }: Running): Promise<void> {
+  for (const workload of workloads) {
+    if (workload.id === 'W4' || workload.skip(system)) {
+      continue
+    }
+    try {
+      await workload.run(target, config.warmSeconds)
+    } catch (error) {
+      log(`  ${system.name} warm-up ${workload.id} failed: ${message(error)}`)
+    }
+  }
+}
+
+async function runRound(round: number, names: SystemName[], results: Results): Promise<void> {
+  log(`round ${round}/${config.rounds}`)
+  const running = await startAll(names, results)
+  try {
+    for (const run of running) {
+      await warmUp(run)
+      const { rss, heapUsed } = await run.system.stats(true)
+      memoryOf(results, run.system).afterWarmup.push({ rssMB: toMB(rss), heapMB: toMB(heapUsed) })
+    }
+    for (const [index, workload] of workloads.entries()) {
+      // Rotating the order per round and workload spreads drift (thermal, caches) over all.
+      const shift = (round + index) % running.length
+      for (const run of [...running.slice(shift), ...running.slice(0, shift)]) {
+        await runCell(workload, run, results)
+      }
+    }
+    if (round === config.rounds && config.churn > 0) {
+      for (const run of running) {
+        await runChurn(run, results)
+      }
+    }
+  } finally {
+    await Promise.all(running.map(({ system }) => system.stop()))
+  }
+}
+
+async function runCell(workload: Workload, { system, target }: Running, results: Results) {
+  const cell = cellOf(results, workload, system.name)
+  const skip = workload.skip(system)
+  if (skip) {
+    cell.skipped = skip
+    return
+  }
+  try {
+    const m = await measure(system, () => workload.run(target, config.seconds))
+    const result = toRoundResult(m.measurement, m.usage)
+    cell.rounds.push(result)
+    const line = 'rate' in result ? `${Math.round(result.rate)} ${workload.unit}` : result.error
+    log(`  ${workload.id} ${system.name}: ${line}`)
+  } catch (error) {
+    cell.rounds.push({ error: message(error) })
+    log(`  ${workload.id} ${system.name}: failed: ${message(error)}`)
+  }
+}
+
+function memoryOf(results: Results, system: SystemHandle): MemoryRecord {
+  return (results.memory[system.name] ??= { afterWarmup: [] })
+}
+
+/** Opens and closes `config.churn` tunnels, then reads RSS: a leak shows as RSS not coming back. */
+async function runChurn({ system, target }: Running, results: Results): Promise<void> {
+  try {
+    const { measurement: m, usage } = await measure(system, () => churn(target, config.churn))
+    const { rssMB, heapMB } = usage
+    memoryOf(results, system).churn = {
+      count: config.churn,
+      rate: m.ops / m.seconds,
+      errors: m.errors,
+      ...(m.firstError && { firstError: m.firstError }),
+      rssMB,
+      heapMB,
+    }
+    log(`  churn ${system.name}: ${m.ops} in ${m.seconds.toFixed(1)} s, RSS ${rssMB} MB`)
+  } catch (error) {
+    log(`  churn ${system.name}: failed: ${message(error)}`)
+  }
+}
+
+/** bench/ca.ts (certificate issuance) is optional: run it when it exists. */
+async function runCaSection(): Promise<unknown> {
+  const file = new URL('./ca.ts', import.meta.url)
+  if (args['skip-ca'] || !existsSync(file)) {
+    return undefined
+  }
+  try {
+    const module = (await import(file.href)) as { runCaBench?: (o: { quick: boolean }) => unknown }
+    if (typeof module.runCaBench !== 'function') {
+      return undefined
+    }
+    log('\nCA bench (bench/ca.ts)')
+    const result = await module.runCaBench({ quick: args.quick })
+    if (typeof result === 'string') {
+      log(result)
+    }
+    return result
+  } catch (error) {
+    log(`CA bench failed: ${message(error)}`)
+    return { error: message(error) }
+  }
+}
+
+function commit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const results: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      commit: commit(),
+      node: process.version,
+      cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+      mode: args.quick ? 'quick' : 'full',
+      ...config,
+    },
+    systems: {},
+    cells: [],
+    memory: {},
+  }
+  let names: SystemName[] = systems
+  for (let round = 1; round <= config.rounds; round++) {
+    await runRound(round, names, results)
+    names = names.filter((name) => results.systems[name]?.status === 'ok')
+  }
+  const ca = await runCaSection()
+  if (ca !== undefined) {
+    results.ca = ca
+  }
+  results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10
+  log(formatTables(results, systems))
+  log('\nSummary (medians; ratio to direct in parentheses)\n')
+  log(formatMarkdown(results, systems))
+  const file = await writeJson(results)
+  log(
+    `\n${String(results.meta.mode)} run took ${String(results.meta.totalSeconds)} s; wrote ${file}`
+  )
+}
+
+await main()

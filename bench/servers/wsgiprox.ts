@@ -1,0 +1,22 @@
+/**
+ * `wsgiprox`: this project through its public API, serving the bench app (with its WebSocket
+ * echo) for every proxied host, with an in-memory CA.
+ */
+import type { AddressInfo } from 'node:net'
+import { createBenchApp } from './app'
+import { start } from './protocol'
+
+start(async () => {
+  // Imported at run time so that a proxy still being written makes this system
+  // `unavailable: <error>` instead of stopping the whole benchmark.
+  const { createProxy } = await import('../../src/index')
+  const proxy = createProxy(createBenchApp(), { ca: { file: null } })
+  const server = await proxy.listen(0, '127.0.0.1')
+  const ca = await proxy.getCertificateAuthority()
+  return {
+    proxy: true,
+    port: (server.address() as AddressInfo).port,
+    caPem: ca.certPem,
+    websocket: true,
+  }
+})

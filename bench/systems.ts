@@ -1,0 +1,113 @@
+/**
+ * The parent side of the server protocol: start one system in its own process, wait for its
+ * ready line, ask it for CPU and memory, stop it.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import type { ReadyInfo, Stats, StatsRequest } from './servers/protocol'
+
+export const SYSTEMS = ['direct', 'node', 'wsgiprox', 'mockttp', 'http-mitm-proxy'] as const
+export type SystemName = (typeof SYSTEMS)[number]
+
+const START_TIMEOUT_MS = 60_000
+const STATS_TIMEOUT_MS = 10_000
+const STOP_TIMEOUT_MS = 5_000
+
+/** A running server process. */
+export interface SystemHandle extends ReadyInfo {
+  name: SystemName
+  stats(gc?: boolean): Promise<Stats>
+  stop(): Promise<void>
+}
+
+/** Starts `bench/servers/<name>.ts`; rejects with the reason when it cannot run. */
+export async function startSystem(name: SystemName): Promise<SystemHandle> {
+  const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname
+  const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', file], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  })
+  try {
+    const ready = await readReadyLine(child)
+    return { ...ready, name, stats: statsClient(child), stop: () => stopChild(child) }
+  } catch (error) {
+    await stopChild(child)
+    throw error
+  }
+}
+
+/** Resolves with the first JSON line; other output (peers log to stdout) is drained. */
+async function readReadyLine(child: ChildProcess): Promise<ReadyInfo> {
+  const stdout = child.stdout
+  if (!stdout) {
+    throw new Error('no stdout pipe')
+  }
+  const lines = createInterface({ input: stdout })
+  const timeout = AbortSignal.timeout(START_TIMEOUT_MS)
+  const exited = once(child, 'exit', { signal: timeout }).then(
+    ([code]) => {
+      throw new Error(`exited with code ${String(code)} before it was ready`)
+    },
+    () => {
+      throw new Error(`not ready within ${START_TIMEOUT_MS / 1000} s`)
+    }
+  )
+  const ready = (async () => {
+    for await (const line of lines) {
+      if (!line.startsWith('{')) {
+        continue
+      }
+      const message = JSON.parse(line) as { ready?: ReadyInfo; unavailable?: string }
+      if (message.ready) {
+        return message.ready
+      }
+      throw new Error(message.unavailable ?? 'no ready line')
+    }
+    throw new Error('closed stdout before it was ready')
+  })()
+  try {
+    return await Promise.race([ready, exited])
+  } finally {
+    // Keep draining stdout so a chatty peer never blocks on a full pipe.
+    stdout.resume()
+  }
+}
+
+function statsClient(child: ChildProcess): (gc?: boolean) => Promise<Stats> {
+  let nextId = 0
+  return async (gc = false) => {
+    const id = ++nextId
+    const request: StatsRequest = { type: 'stats', id, gc }
+    const reply = new Promise<Stats>((resolve) => {
+      const onMessage = (message: Stats) => {
+        if (message.id !== id) {
+          return
+        }
+        child.off('message', onMessage)
+        resolve(message)
+      }
+      child.on('message', onMessage)
+    })
+    child.send(request)
+    const timeout = AbortSignal.timeout(STATS_TIMEOUT_MS)
+    const timedOut = once(timeout, 'abort').then(() => {
+      throw new Error('no stats reply')
+    })
+    return Promise.race([reply, timedOut])
+  }
+}
+
+/** Closing the IPC channel makes the child exit by itself (and clean up); kill if it hangs. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return
+  }
+  const exited = once(child, 'exit')
+  if (child.connected) {
+    child.disconnect()
+  }
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  await exited
+  clearTimeout(timer)
+}
