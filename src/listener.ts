@@ -3,11 +3,13 @@
  * Each request is translated in place and handed to the app server.
  * @module
  */
+import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Connections } from './connections'
 import type { Dispatcher } from './dispatch'
 import type { NormalizedOptions } from './options'
+import type { AppServer } from './server'
 import type { TranslateContext, Translation } from './translate'
 import { requestOf, translate, headersOf } from './translate'
 import type { TunnelDeps } from './tunnel'
@@ -19,8 +21,8 @@ export interface ListenerDeps extends TunnelDeps {
   connections: Connections
   context: TranslateContext
   dispatcher: Dispatcher
-  /** The adaptor server whose `request` and `upgrade` listeners run the app. */
-  appServer: Server
+  /** The adaptor server that runs the app for requests and WebSocket upgrades. */
+  appServer: AppServer
 }
 
 /** Hook the proxy onto `server`; returns a function that unhooks it. */
@@ -53,7 +55,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
         dispatcher.route(req, translation.matchedHost)
       }
-      appServer.emit('request', req, res)
+      appServer.server.emit('request', req, res)
     }
     runTranslation(req, tunnel, proceed, (error) => {
       options.onError(error, { phase: 'request' })
@@ -66,6 +68,13 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     socket.on('error', (error) => {
       options.onError(error, { phase: 'upgrade' })
     })
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      // Node hands every Upgrade here once an 'upgrade' listener exists, and node-server leaves
+      // all but WebSocket unanswered; a server may ignore Upgrade (RFC 9110 §7.8), so serve it
+      // as the request it also is (`curl --http2` asks for h2c this way, bodies included).
+      replayWithoutUpgrade(server, req, socket, head)
+      return
+    }
     const tunnel = tunnelOf(socket)
     if (
       !tunnel &&
@@ -79,7 +88,12 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     }
     const proceed = (translation: Translation) => {
       if (translation.kind === 'error') {
-        endWith(socket, translation.status, 'Bad Request', translation.message)
+        endWith(
+          socket,
+          translation.status,
+          STATUS_CODES[translation.status] ?? '',
+          translation.message
+        )
         return
       }
       if (translation.kind === 'proxy' && !options.enableWebsockets) {
@@ -89,7 +103,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
         dispatcher.route(req, translation.matchedHost)
       }
-      appServer.emit('upgrade', req, socket, head)
+      appServer.upgrade(req, socket, head)
     }
     runTranslation(req, tunnel, proceed, (error) => {
       options.onError(error, { phase: 'upgrade' })
@@ -152,4 +166,42 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     server.off('connect', onConnect)
     server.off('upgrade', onUpgrade)
   }
+}
+
+/**
+ * Give the connection back to `server` as if the request had come without its Upgrade. Node
+ * detached its parser at the Upgrade, so the head is written again, without the Upgrade header
+ * and its Connection token, in front of the bytes that followed it (the body, and any pipelined
+ * requests): a fresh parser reads it all as usual, keep-alive included.
+ */
+function replayWithoutUpgrade(
+  server: Server,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer
+): void {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`]
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    const lower = name.toLowerCase()
+    let value = raw[i + 1] ?? ''
+    if (lower === 'upgrade') {
+      continue
+    }
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== '' && token.toLowerCase() !== 'upgrade')
+        .join(', ')
+      if (value === '') {
+        continue
+      }
+    }
+    lines.push(`${name}: ${value}`)
+  }
+  // llhttp hands header values over as latin1, so this writes back the bytes that came in.
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]))
+  server.emit('connection', socket)
 }

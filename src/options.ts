@@ -2,6 +2,7 @@
  * The one place where defaults live, and the checks that turn bad options into clear errors.
  * @module
  */
+import type { WebSocketServerLike } from '@hono/node-server'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { OptionsError } from './errors'
@@ -27,6 +28,8 @@ export interface NormalizedOptions {
   proxyApps: ReadonlyMap<string, App | null>
   ca: CaOptions | CertificateAuthority
   enableWebsockets: boolean
+  /** The user's WebSocket server; `undefined`: the proxy makes its own. */
+  websocketServer: WebSocketServerLike | undefined
   enableCertDownload: boolean
   useWildcardCerts: boolean
   keepaliveMax: number
@@ -59,6 +62,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     proxyApps: proxyAppsOption(options.proxyApps ?? {}),
     ca: options.ca ?? {},
     enableWebsockets: options.enableWebsockets ?? DEFAULTS.enableWebsockets,
+    websocketServer: websocketOption(options.websocket),
     enableCertDownload: options.enableCertDownload ?? DEFAULTS.enableCertDownload,
     useWildcardCerts: options.useWildcardCerts ?? DEFAULTS.useWildcardCerts,
     keepaliveMax,
@@ -87,6 +91,22 @@ function proxyAppsOption(apps: ProxyApps): Map<string, App | null> {
     map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app)
   }
   return map
+}
+
+function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerLike | undefined {
+  if (websocket === undefined) {
+    return undefined
+  }
+  // Checked as what a JavaScript caller may pass, not as what the type promises.
+  const server = (websocket as { server?: { handleUpgrade?: unknown; options?: unknown } } | null)
+    ?.server
+  const serverOptions = server?.options as { noServer?: unknown } | undefined
+  if (typeof server?.handleUpgrade !== 'function' || serverOptions?.noServer !== true) {
+    throw new OptionsError(
+      'websocket.server must be a ws WebSocketServer made with { noServer: true }: the proxy hands it the upgrades'
+    )
+  }
+  return websocket.server
 }
 
 function positive(name: keyof typeof DEFAULTS, value: number | undefined): number {

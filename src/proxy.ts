@@ -45,7 +45,10 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     }
   }
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
-  const appServer = createAppServer((request, env) => dispatcher.fetch(request, env))
+  const appServer = createAppServer(
+    (request, env) => dispatcher.fetch(request, env),
+    opts.websocketServer
+  )
   const connections = new Connections(opts.keepaliveMax)
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const resolver = opts.resolver
@@ -63,7 +66,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     connections,
     context,
     dispatcher,
-    appServer: appServer.server,
+    appServer,
     getCa,
   }
   const attached = new Map<Server, () => void>()

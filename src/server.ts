@@ -4,30 +4,53 @@
  * @module
  */
 import { createAdaptorServer } from '@hono/node-server'
+import type { WebSocketServerLike } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 
 /** node-server's adaptor with a `ws` server for `upgradeWebSocket`, driven by `emit`. */
 export interface AppServer {
-  /** Receives `request` and `upgrade` events of already-translated requests. */
+  /** Receives `request` events of already-translated requests. */
   readonly server: Server
+  /** Hand over an already-translated WebSocket upgrade; `close()` ends its socket. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** End every upgraded socket, and close the WebSocket server if it is our own. */
   close(): void
 }
 
 /**
  * Create the adaptor. It never listens: the proxy's listener translates each request in place
  * and re-emits it here, so node-server's own request and upgrade handling (lazy Request, abort
- * on disconnect, `upgradeWebSocket`) runs on what the app should see.
+ * on disconnect, `upgradeWebSocket`) runs on what the app should see. `wss` is the user's
+ * `ProxyOptions.websocket.server`; without one, a `ws` server with its defaults, as a plain
+ * `serve()` with `new WebSocketServer({ noServer: true })` would have.
  */
 export function createAppServer(
-  fetch: (request: Request, env: unknown) => Response | Promise<Response>
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  wss?: WebSocketServerLike
 ): AppServer {
-  const wss = new WebSocketServer({ noServer: true })
-  const server = createAdaptorServer({ fetch, websocket: { server: wss } }) as Server
+  const websocketServer = wss ?? new WebSocketServer({ noServer: true })
+  const server = createAdaptorServer({ fetch, websocket: { server: websocketServer } }) as Server
+  // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
+  // for ever: keep them here to end them on close.
+  const upgraded = new Set<Duplex>()
   return {
     server,
+    upgrade(request, socket, head) {
+      upgraded.add(socket)
+      socket.once('close', () => upgraded.delete(socket))
+      server.emit('upgrade', request, socket, head)
+    },
     close() {
-      wss.close()
+      for (const socket of upgraded) {
+        socket.destroy()
+      }
+      upgraded.clear()
+      // A server the user gave may serve others too (their own serve()); it stays theirs.
+      if (!wss) {
+        websocketServer.close()
+      }
     },
   }
 }

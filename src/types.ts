@@ -3,6 +3,7 @@
  * declarations stay small.
  * @module
  */
+import type { WebSocketServerLike } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { CaOptions, CertificateAuthority } from './ca/authority'
 
@@ -81,6 +82,18 @@ export interface ProxyOptions {
   ca?: CaOptions | CertificateAuthority
   /** Accept WebSocket upgrades through the proxy (ws:// and wss://). @default true */
   enableWebsockets?: boolean
+  /**
+   * The `ws` server that accepts the upgrades of `upgradeWebSocket` from `@hono/node-server`,
+   * given as to node-server's `serve({ websocket: { server } })`. Pass your own to choose its
+   * options (`perMessageDeflate`, `maxPayload`, `handleProtocols`, `verifyClient`); it must be
+   * made with `{ noServer: true }`. `close()` ends the connections the proxy accepted and leaves
+   * your server open.
+   * @default a `new WebSocketServer({ noServer: true })`: permessage-deflate off, as in `ws`
+   * @example
+   * const server = new WebSocketServer({ noServer: true, perMessageDeflate: true })
+   * createProxy(app, { websocket: { server } })
+   */
+  websocket?: { server: WebSocketServerLike }
   /** Serve the CA downloads and landing page on `downloadHost`. @default true */
   enableCertDownload?: boolean
   /**

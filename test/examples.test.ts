@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { proxyGet } from './helpers/clients'
 import type { Started } from './helpers/spawn'
 import { startListening, TSX_IMPORT } from './helpers/spawn'
+import { closeSocket, nextMessage, tunnelledSocket } from './helpers/websockets'
 
 const root = resolve(import.meta.dirname, '..')
 let started: Started | undefined
@@ -12,9 +14,12 @@ afterEach(async () => {
   started = undefined
 })
 
-async function run(example: string, env: Record<string, string> = {}) {
+async function run(
+  example: string,
+  env: Record<string, string> = {},
   // A fresh working directory, so the example's CA lands in a temporary ./ca.
-  const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-example-'))
+  cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-example-'))
+) {
   started = await startListening(['--import', TSX_IMPORT, join(root, 'examples', example)], {
     cwd,
     env: { PORT: '0', ...env },
@@ -70,5 +75,21 @@ describe('examples', () => {
     expect((await proxyGet(port, 'http://example.com/p')).body).toBe(
       '/proxied/http://example.com/p (proxy host: wsgiprox)\n'
     )
+  }, 30_000)
+
+  it('websockets.ts echoes over wss through the proxy, verified against its CA', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-example-'))
+    const port = await run('websockets.ts', {}, cwd)
+    const caPem = readFileSync(join(cwd, 'ca/wsgiprox-ca.pem'), 'utf8')
+    const ws = tunnelledSocket(port, 'wss://example.com/chat?room=1', caPem)
+    const hello = nextMessage(ws)
+    await once(ws, 'open')
+    expect((await hello).data.toString()).toBe(
+      'connected to /echo/https://example.com/chat?room=1 via wsgiprox'
+    )
+    expect(ws.extensions).toMatch(/^permessage-deflate/)
+    ws.send('hi')
+    expect((await nextMessage(ws)).data.toString()).toBe('hi')
+    await closeSocket(ws)
   }, 30_000)
 })
