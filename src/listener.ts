@@ -65,9 +65,13 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', (error) => {
-      options.onError(error, { phase: 'upgrade' })
-    })
+    // A tunnel's socket already reports its errors (tunnel.ts); a direct one has no listener left
+    // once Node hands it over for the upgrade.
+    if (!tunnelOf(socket)) {
+      socket.on('error', (error) => {
+        options.onError(error, { phase: 'upgrade' })
+      })
+    }
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
       // Node hands every Upgrade here once an 'upgrade' listener exists, and node-server leaves
       // all but WebSocket unanswered; a server may ignore Upgrade (RFC 9110 §7.8), so serve it

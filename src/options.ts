@@ -67,7 +67,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     useWildcardCerts: options.useWildcardCerts ?? DEFAULTS.useWildcardCerts,
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
-    onError: options.onError ?? ignoreError,
+    onError: reportUnlessClientLeft(options.onError ?? ignoreError),
   }
 }
 
@@ -117,6 +117,22 @@ function positive(name: keyof typeof DEFAULTS, value: number | undefined): numbe
     )
   }
   return result
+}
+
+/**
+ * Clients close connections whenever they like (a browser leaving a page resets its tunnels):
+ * that is no problem of the proxy's, so it is not reported.
+ */
+const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
+
+function reportUnlessClientLeft(
+  onError: NormalizedOptions['onError']
+): NormalizedOptions['onError'] {
+  return (error, context) => {
+    if (!CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
+      onError(error, context)
+    }
+  }
 }
 
 /** Open the CA the options describe, or take the one they carry. */
