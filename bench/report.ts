@@ -65,10 +65,10 @@ export function formatTables(results: Results, systems: string[]): string {
 function formatMemory(results: Results, systems: string[]): string {
   const workloads = workloadsOf(results)
   const count = Object.values(results.memory).find((m) => m.churn)?.churn?.count
-  const churnHead = count ? [`after ${int(count)}`, 'Δ', 'heap Δ', 'conn/s'] : []
-  const widths = [NAME_WIDTH, 7, ...workloads.map(() => 6), 12, 6, 6, 6]
+  const churnHead = count ? [`after ${int(count)}`, 'Δ warm', 'Δ churn', 'heap Δ', 'conn/s'] : []
+  const widths = [NAME_WIDTH, 7, ...workloads.map(() => 6), 12, 6, 7, 6, 6]
   const out = [
-    '\nMemory: server RSS MB after a GC (median over rounds); heap Δ: V8 heap growth',
+    '\nMemory: server RSS MB after a GC (median over rounds)',
     row(['system', 'warm-up', ...workloads, ...churnHead], widths),
   ]
   for (const system of systems) {
@@ -76,17 +76,30 @@ function formatMemory(results: Results, systems: string[]): string {
     if (!memory || memory.afterWarmup.length === 0) {
       continue
     }
-    const warmRss = median(memory.afterWarmup.map((m) => m.rssMB))
-    const warmHeap = median(memory.afterWarmup.map((m) => m.heapMB))
     const perWorkload = workloads.map((w) => {
       const s = summaryOf(results, w, system)
       return s ? mb(s.rssMB) : '–'
     })
     const { churn } = memory
+    // The churn runs in the last round: compare with that round's warm-up.
+    const lastWarm = memory.afterWarmup.at(-1)?.rssMB ?? NaN
     const churnCells = churn
-      ? [mb(churn.rssMB), mb(churn.rssMB - warmRss), mb(churn.heapMB - warmHeap), rate(churn.rate)]
+      ? [
+          mb(churn.rssMB),
+          mb(churn.rssMB - lastWarm),
+          mb(churn.rssMB - churn.before.rssMB),
+          mb(churn.heapMB - churn.before.heapMB),
+          rate(churn.rate),
+        ]
       : []
-    out.push(row([system, mb(warmRss), ...perWorkload, ...churnCells], widths))
+    const warm = mb(median(memory.afterWarmup.map((m) => m.rssMB)))
+    out.push(row([system, warm, ...perWorkload, ...churnCells], widths))
+  }
+  if (count) {
+    out.push(
+      "  Δ warm: after the tunnels vs after warm-up (same round), W4's certificate caches",
+      '  included; Δ churn and heap Δ: vs just before the tunnels, where a leak shows alone.'
+    )
   }
   return out.join('\n')
 }

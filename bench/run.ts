@@ -179,9 +179,14 @@ function memoryOf(results: Results, system: SystemHandle): MemoryRecord {
   return (results.memory[system.name] ??= { afterWarmup: [] })
 }
 
-/** Opens and closes `config.churn` tunnels, then reads RSS: a leak shows as RSS not coming back. */
+/**
+ * Opens and closes `config.churn` tunnels, then reads RSS: a leak shows as RSS not coming back.
+ * Memory just before is kept too, so the churn's own effect is told apart from what W4's new
+ * hosts left in certificate caches.
+ */
 async function runChurn({ system, target }: Running, results: Results): Promise<void> {
   try {
+    const before = await system.stats(true)
     const { measurement: m, usage } = await measure(system, () => churn(target, config.churn))
     const { rssMB, heapMB } = usage
     memoryOf(results, system).churn = {
@@ -189,6 +194,7 @@ async function runChurn({ system, target }: Running, results: Results): Promise<
       rate: m.ops / m.seconds,
       errors: m.errors,
       ...(m.firstError && { firstError: m.firstError }),
+      before: { rssMB: toMB(before.rss), heapMB: toMB(before.heapUsed) },
       rssMB,
       heapMB,
     }

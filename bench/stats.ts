@@ -46,12 +46,15 @@ export interface Cell {
   rounds: RoundResult[]
 }
 
-export interface MemoryRecord {
-  afterWarmup: { rssMB: number; heapMB: number }[]
-  churn?: { count: number; rate: number; errors: number; firstError?: string } & MemoryPoint
-}
-
 type MemoryPoint = Pick<Usage, 'rssMB' | 'heapMB'>
+
+export interface MemoryRecord {
+  /** One per round; churn runs in the last round only. */
+  afterWarmup: MemoryPoint[]
+  churn?: { count: number; rate: number; errors: number; firstError?: string } & MemoryPoint & {
+      before: MemoryPoint
+    }
+}
 
 export interface Results {
   meta: Record<string, unknown>
