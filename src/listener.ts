@@ -29,45 +29,95 @@ export interface ListenerDeps extends TunnelDeps {
 export function installListener(server: Server, deps: ListenerDeps): () => void {
   const { options, connections, context, dispatcher, appServer } = deps
 
+  // The request path runs for every request: no closures are made per request on it.
+  const serveRequest = (req: IncomingMessage, res: ServerResponse, translation: Translation) => {
+    if (translation.kind === 'error') {
+      res.writeHead(translation.status, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end(`${translation.message}\n`)
+      return
+    }
+    if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
+      dispatcher.route(req, translation.matchedHost)
+    }
+    appServer.server.emit('request', req, res)
+  }
+
+  const failRequest = (res: ServerResponse, error: unknown) => {
+    options.onError(toError(error), { phase: 'request' })
+    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+    res.end('The resolver failed\n')
+  }
+
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const tunnel = tunnelOf(req.socket)
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
     }
-    if (
-      !tunnel &&
-      askForCredentials(req, (realm) => {
-        res.writeHead(407, {
-          'proxy-authenticate': basicChallenge(realm),
-          'content-type': 'text/plain; charset=utf-8',
-        })
-        res.end('Proxy authentication required\n')
+    const realm = tunnel ? undefined : realmToAsk(req)
+    if (realm !== undefined) {
+      res.writeHead(407, {
+        'proxy-authenticate': basicChallenge(realm),
+        'content-type': 'text/plain; charset=utf-8',
       })
-    ) {
+      res.end('Proxy authentication required\n')
       return
     }
-    const proceed = (translation: Translation) => {
-      if (translation.kind === 'error') {
-        res.writeHead(translation.status, { 'content-type': 'text/plain; charset=utf-8' })
-        res.end(`${translation.message}\n`)
-        return
-      }
-      if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
-        dispatcher.route(req, translation.matchedHost)
-      }
-      appServer.server.emit('request', req, res)
+    let translation: Translation | Promise<Translation>
+    try {
+      translation = translate(req, tunnel, context)
+    } catch (error) {
+      failRequest(res, error)
+      return
     }
-    runTranslation(req, tunnel, proceed, (error) => {
-      options.onError(error, { phase: 'request' })
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
-      res.end('The resolver failed\n')
-    })
+    if (translation instanceof Promise) {
+      translation.then(
+        (result) => {
+          serveRequest(req, res, result)
+        },
+        (error: unknown) => {
+          failRequest(res, error)
+        }
+      )
+    } else {
+      serveRequest(req, res, translation)
+    }
+  }
+
+  const serveUpgrade = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    translation: Translation
+  ) => {
+    if (translation.kind === 'error') {
+      endWith(
+        socket,
+        translation.status,
+        STATUS_CODES[translation.status] ?? '',
+        translation.message
+      )
+      return
+    }
+    if (translation.kind === 'proxy' && !options.enableWebsockets) {
+      endWith(socket, 501, 'Not Implemented', 'WebSockets through this proxy are disabled')
+      return
+    }
+    if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
+      dispatcher.route(req, translation.matchedHost)
+    }
+    appServer.upgrade(req, socket, head)
+  }
+
+  const failUpgrade = (socket: Duplex, error: unknown) => {
+    options.onError(toError(error), { phase: 'upgrade' })
+    endWith(socket, 500, 'Internal Server Error', 'The resolver failed')
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const tunnel = tunnelOf(socket)
     // A tunnel's socket already reports its errors (tunnel.ts); a direct one has no listener left
     // once Node hands it over for the upgrade.
-    if (!tunnelOf(socket)) {
+    if (!tunnel) {
       socket.on('error', (error) => {
         options.onError(error, { phase: 'upgrade' })
       })
@@ -79,86 +129,53 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       replayWithoutUpgrade(server, req, socket, head)
       return
     }
-    const tunnel = tunnelOf(socket)
-    if (
-      !tunnel &&
-      askForCredentials(req, (realm) => {
-        endWith(socket, 407, 'Proxy Authentication Required', 'Proxy authentication required', [
-          `Proxy-Authenticate: ${basicChallenge(realm)}`,
-        ])
-      })
-    ) {
+    const realm = tunnel ? undefined : realmToAsk(req)
+    if (realm !== undefined) {
+      endWith(socket, 407, 'Proxy Authentication Required', 'Proxy authentication required', [
+        `Proxy-Authenticate: ${basicChallenge(realm)}`,
+      ])
       return
     }
-    const proceed = (translation: Translation) => {
-      if (translation.kind === 'error') {
-        endWith(
-          socket,
-          translation.status,
-          STATUS_CODES[translation.status] ?? '',
-          translation.message
-        )
-        return
-      }
-      if (translation.kind === 'proxy' && !options.enableWebsockets) {
-        endWith(socket, 501, 'Not Implemented', 'WebSockets through this proxy are disabled')
-        return
-      }
-      if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
-        dispatcher.route(req, translation.matchedHost)
-      }
-      appServer.upgrade(req, socket, head)
+    let translation: Translation | Promise<Translation>
+    try {
+      translation = translate(req, tunnel, context)
+    } catch (error) {
+      failUpgrade(socket, error)
+      return
     }
-    runTranslation(req, tunnel, proceed, (error) => {
-      options.onError(error, { phase: 'upgrade' })
-      endWith(socket, 500, 'Internal Server Error', 'The resolver failed')
-    })
+    if (translation instanceof Promise) {
+      translation.then(
+        (result) => {
+          serveUpgrade(req, socket, head, result)
+        },
+        (error: unknown) => {
+          failUpgrade(socket, error)
+        }
+      )
+    } else {
+      serveUpgrade(req, socket, head, translation)
+    }
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleConnect(server, req, socket, head, deps)
   }
 
-  /** Absolute-form requests outside tunnels are where proxy credentials are asked for. */
-  const askForCredentials = (req: IncomingMessage, answer: (realm: string) => void) => {
+  /**
+   * The realm to ask for, for an absolute-form request outside a tunnel (where proxy credentials
+   * are asked for) that lacks them; `undefined` lets it through.
+   */
+  const realmToAsk = (req: IncomingMessage): string | undefined => {
     const resolver = options.resolver
     const url = req.url ?? ''
     if (!resolver.requireAuth || url.startsWith('/')) {
-      return false
+      return undefined
     }
-    let realm: string | undefined
     try {
-      realm = resolver.requireAuth(requestOf(url, req.method ?? 'GET', headersOf(req)))
+      return resolver.requireAuth(requestOf(url, req.method ?? 'GET', headersOf(req)))
     } catch {
       // An unparsable URL: translation answers it with a 400.
-      return false
-    }
-    if (realm === undefined) {
-      return false
-    }
-    answer(realm)
-    return true
-  }
-
-  const runTranslation = (
-    req: IncomingMessage,
-    tunnel: ReturnType<typeof tunnelOf>,
-    proceed: (translation: Translation) => void,
-    fail: (error: Error) => void
-  ) => {
-    let translation: Translation | Promise<Translation>
-    try {
-      translation = translate(req, tunnel, context)
-    } catch (error) {
-      fail(error instanceof Error ? error : new Error(String(error)))
-      return
-    }
-    if (translation instanceof Promise) {
-      translation.then(proceed, (error: unknown) => {
-        fail(error instanceof Error ? error : new Error(String(error)))
-      })
-    } else {
-      proceed(translation)
+      return undefined
     }
   }
 
@@ -208,4 +225,8 @@ function replayWithoutUpgrade(
   // llhttp hands header values over as latin1, so this writes back the bytes that came in.
   socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]))
   server.emit('connection', socket)
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
 }

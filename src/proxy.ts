@@ -17,7 +17,7 @@ import { normalizeOptions, openCa } from './options'
 import { FixedResolver } from './resolvers'
 import { createAppServer } from './server'
 import type { TranslateContext } from './translate'
-import { PROXY_HOST_HEADER } from './translate'
+import { PROXY_HOST_HEADER, resolverRequest } from './translate'
 import type { App, Proxy, ProxyOptions } from './types'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
@@ -59,7 +59,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     resolve:
       resolver instanceof FixedResolver
         ? (url: string) => resolver.resolve(url)
-        : (url, request) => resolver.resolve(url, request()),
+        : (url, incoming, tunnel) => resolver.resolve(url, resolverRequest(incoming, url, tunnel)),
   }
   const deps = {
     options: opts,

@@ -48,23 +48,31 @@ export interface TranslateContext {
   proxyHost: string
   /** Every host whose requests stay untranslated: proxy host, download host, proxy apps. */
   proxyHosts: ReadonlySet<string>
-  /** The resolver; `request` builds the Request it may look at, only when it asks. */
-  resolve(url: string, request: () => Request): string | Promise<string>
+  /**
+   * The resolver, called with what it needs to build the Request it may look at (see
+   * {@link resolverRequest}); resolvers that never look at it cost no Request.
+   */
+  resolve(
+    url: string,
+    incoming: IncomingMessage,
+    tunnel: TunnelInfo | undefined
+  ): string | Promise<string>
 }
 
 const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)([^#]*)/i
-const AUTHORITY = /^(\[[0-9a-f:.]+\]|[a-z0-9._~!$&'()*+,;=-]+|%[0-9a-f]{2})+(?::(\d{1,5}))?$/i
+const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9_.-]+))(?::(\d{1,5}))?$/i
 
 /**
  * Parse `host[:port]` as in a CONNECT line or an absolute URL.
  * Returns undefined for anything that is not a plain host name, IPv4 or bracketed IPv6.
  */
 export function parseAuthority(authority: string, defaultPort: number | undefined) {
-  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9_.-]+))(?::(\d{1,5}))?$/i.exec(authority)
+  const match = HOST_PORT.exec(authority)
   if (!match) {
     return undefined
   }
-  const host = (match[1] ?? match[2] ?? '').toLowerCase().replace(/\.$/, '')
+  const lower = (match[1] ?? match[2] ?? '').toLowerCase()
+  const host = lower.endsWith('.') ? lower.slice(0, -1) : lower
   const port = match[3] === undefined ? defaultPort : Number(match[3])
   if (host === '' || port === undefined || port < 1 || port > 65535) {
     return undefined
@@ -86,9 +94,7 @@ export function targetOf(
   if (absolute) {
     const scheme = (absolute[1] ?? 'http').toLowerCase()
     const authority = absolute[2] ?? ''
-    const parsed = AUTHORITY.test(authority)
-      ? parseAuthority(authority, DEFAULT_PORTS[scheme])
-      : undefined
+    const parsed = parseAuthority(authority, DEFAULT_PORTS[scheme])
     if (!parsed) {
       return new Error(`Invalid absolute URL: ${JSON.stringify(url.slice(0, 200))}`)
     }
@@ -152,20 +158,35 @@ export function translate(
     }
   }
   const fullUrl = origin + target.path
-  const finish = (path: string): Translation => {
-    if (typeof path !== 'string' || !path.startsWith('/')) {
-      return {
-        kind: 'error',
-        status: 500,
-        message: 'The resolver returned a path that does not start with /',
-      }
-    }
-    incoming.url = path
-    rewriteHeaders(incoming, context.proxyHost, isAbsolute ? hostValue : undefined, hostValue)
-    return { kind: 'proxy', proxyHost: context.proxyHost, matchedHost: undefined, fullUrl }
+  const replaceHost = isAbsolute ? hostValue : undefined
+  const path = context.resolve(fullUrl, incoming, tunnel)
+  if (typeof path === 'string') {
+    return applyPath(incoming, path, context.proxyHost, replaceHost, hostValue, fullUrl)
   }
-  const path = context.resolve(fullUrl, () => resolverRequest(incoming, fullUrl, tunnel))
-  return typeof path === 'string' ? finish(path) : Promise.resolve(path).then(finish)
+  return Promise.resolve(path).then((resolved) =>
+    applyPath(incoming, resolved, context.proxyHost, replaceHost, hostValue, fullUrl)
+  )
+}
+
+/** Point `incoming` at the resolver's `path` and mark it as proxied through `proxyHost`. */
+function applyPath(
+  incoming: IncomingMessage,
+  path: unknown,
+  proxyHost: string,
+  replaceHost: string | undefined,
+  hostValue: string,
+  fullUrl: string
+): Translation {
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    return {
+      kind: 'error',
+      status: 500,
+      message: 'The resolver returned a path that does not start with /',
+    }
+  }
+  incoming.url = path
+  rewriteHeaders(incoming, proxyHost, replaceHost, hostValue)
+  return { kind: 'proxy', proxyHost, matchedHost: undefined, fullUrl }
 }
 
 /**
@@ -224,7 +245,7 @@ function rewriteHeaders(
 }
 
 /** The Request a resolver sees: method, full URL and the client's headers, without a body. */
-function resolverRequest(
+export function resolverRequest(
   incoming: IncomingMessage,
   fullUrl: string,
   tunnel: TunnelInfo | undefined

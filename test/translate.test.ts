@@ -2,7 +2,7 @@ import { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
 import { FixedResolver } from '../src/resolvers'
 import type { TranslateContext, TunnelInfo } from '../src/translate'
-import { originOf, parseAuthority, targetOf, translate } from '../src/translate'
+import { originOf, parseAuthority, resolverRequest, targetOf, translate } from '../src/translate'
 
 function incoming(url: string, rawHeaders: string[]): IncomingMessage {
   const message = new IncomingMessage(new Socket())
@@ -181,8 +181,8 @@ describe('translate', () => {
     const seen: string[] = []
     const asyncContext: TranslateContext = {
       ...context,
-      resolve: (url, request) => {
-        seen.push(url, request().headers.get('x-user') ?? '')
+      resolve: (url, incoming, tunnel) => {
+        seen.push(url, resolverRequest(incoming, url, tunnel).headers.get('x-user') ?? '')
         return Promise.resolve(`/async/${url}`)
       },
     }
