@@ -1,6 +1,8 @@
 /**
  * `wsgiprox`: this project through its public API, serving the bench app (with its WebSocket
- * echo) for every proxied host, with an in-memory CA.
+ * echo) for every proxied host, with an in-memory CA. It loads the built package (`dist/`, by the
+ * package's own name), as users run it: the TypeScript sources under tsx carry esbuild's
+ * keep-names wrappers, a per-closure cost that the peers, all plain JavaScript, do not pay.
  */
 import type { AddressInfo } from 'node:net'
 import { createBenchApp } from './app'
@@ -9,7 +11,7 @@ import { start } from './protocol'
 start(async () => {
   // Imported at run time so that a proxy still being written makes this system
   // `unavailable: <error>` instead of stopping the whole benchmark.
-  const { createProxy } = await import('../../src/index')
+  const { createProxy } = await import('wsgiprox')
   const proxy = createProxy(createBenchApp(), { ca: { file: null } })
   const server = await proxy.listen(0, '127.0.0.1')
   const ca = await proxy.getCertificateAuthority()
