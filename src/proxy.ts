@@ -17,7 +17,7 @@ import { normalizeOptions, openCa } from './options'
 import { FixedResolver } from './resolvers'
 import { createAppServer } from './server'
 import type { TranslateContext } from './translate'
-import { PROXY_HOST_HEADER, resolverRequest } from './translate'
+import { PROXY_HOST_HEADER, resolverRequest, stripProxyHeaders } from './translate'
 import type { App, Proxy, ProxyOptions } from './types'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
@@ -125,9 +125,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       // Without the socket, proxy traffic cannot be told from direct traffic: only the Host
       // header routes, and the client cannot forge the proxy-host header.
       const headers = new Headers(request.headers)
-      headers.delete(PROXY_HOST_HEADER)
-      headers.delete('proxy-authorization')
-      headers.delete('proxy-connection')
+      stripProxyHeaders(headers)
       const host = new URL(request.url).hostname.toLowerCase()
       const isProxyHost = proxyHosts.has(host)
       if (isProxyHost) {

@@ -222,9 +222,9 @@ function rewriteHeaders(
   }
   const headers = incoming.headers
   if (changed) {
-    delete headers['proxy-authorization']
-    delete headers['proxy-connection']
-    delete headers['x-wsgiprox-proxy-host']
+    for (const name of STRIPPED_HEADERS) {
+      Reflect.deleteProperty(headers, name)
+    }
   }
   const addHost = host ?? (sawHost ? undefined : fallbackHost)
   if (addHost !== undefined) {
@@ -274,4 +274,11 @@ export function headersOf(incoming: IncomingMessage): Headers {
     headers.append(raw[i] ?? '', raw[i + 1] ?? '')
   }
   return headers
+}
+
+/** Remove what the app must never see from a Fetch `Headers` (the Fetch-only entry's path). */
+export function stripProxyHeaders(headers: Headers): void {
+  for (const name of STRIPPED_HEADERS) {
+    headers.delete(name)
+  }
 }
