@@ -10,12 +10,13 @@ import type { SecureContext } from 'node:tls'
 import { LruCache } from './cache'
 import {
   createHostCertificate,
+  createHostTemplate,
   createRootCertificate,
   encodePublicKey,
   subjectCommonName,
   subjectKeyIdentifier,
 } from './certificate'
-import type { Issuer, LeafPublicKey } from './certificate'
+import type { HostTemplate, Issuer, LeafPublicKey } from './certificate'
 import { CertsDir } from './certs-dir'
 import { certificateName, normalizeHost } from './hostname'
 import type { NormalizedHost } from './hostname'
@@ -51,6 +52,11 @@ interface Leaf {
   publicKey: LeafPublicKey
 }
 
+/** The shared leaf key with the certificate parts encoded once for it. */
+interface SharedLeaf extends Leaf {
+  template: HostTemplate
+}
+
 const freshUntil = (notAfter: number): boolean => notAfter - Date.now() > REISSUE_MARGIN_MS
 const isFresh = (entry: CachedContext): boolean => freshUntil(entry.notAfter)
 
@@ -79,7 +85,7 @@ export class CertificateAuthority {
   // One leaf key pair for every host certificate of this CA, as mockttp and mitmproxy do: key
   // generation is the slow part of issuing, and an ECDSA P-256 key makes handshakes cheap. Sharing
   // it costs nothing in security: whoever could steal it could steal the CA key beside it.
-  readonly #leaf: Leaf
+  readonly #leaf: SharedLeaf
   readonly #contexts: LruCache<string, CachedContext>
   readonly #certsDir: CertsDir | undefined
   readonly #p12: Uint8Array
@@ -90,7 +96,7 @@ export class CertificateAuthority {
     certPem: string
     certificate: X509Certificate
     issuer: Issuer
-    leaf: Leaf
+    leaf: SharedLeaf
     cacheSize: number
     certsDir: CertsDir | undefined
     p12: Uint8Array
@@ -122,6 +128,11 @@ export class CertificateAuthority {
         : await readOrCreateCaFile(file, () => createCaPem(name))
     const material = await parseCaPem(text, file ?? 'in memory')
     const root = pkijs.Certificate.fromBER(material.certDer)
+    const issuer: Issuer = {
+      certificate: root,
+      keyIdentifier: subjectKeyIdentifier(root),
+      signingKey: material.signingKey,
+    }
     const [leaf, p12, dir] = await Promise.all([
       createLeaf(),
       certificateToP12(material.certDer),
@@ -131,12 +142,8 @@ export class CertificateAuthority {
       file,
       certPem: material.certPem,
       certificate: material.certificate,
-      issuer: {
-        certificate: root,
-        keyIdentifier: subjectKeyIdentifier(root),
-        signingKey: material.signingKey,
-      },
-      leaf,
+      issuer,
+      leaf: await withTemplate(issuer, leaf),
       cacheSize,
       certsDir: dir,
       p12,
@@ -173,8 +180,8 @@ export class CertificateAuthority {
   ): Promise<HostCertificate> {
     const normalized = normalizeHost(host)
     const name = certificateName(normalized, options.wildcard ?? true)
-    const leaf = options.freshKey ? await createLeaf() : this.#leaf
-    const cert = await this.#sign(normalized, name, leaf.publicKey)
+    const leaf = options.freshKey ? await this.#createSharedLeaf() : this.#leaf
+    const cert = await this.#sign(leaf.template, normalized, name)
     const { names, notBefore, notAfter } = cert
     return {
       certPem: toPem(cert.der, 'CERTIFICATE'),
@@ -190,9 +197,13 @@ export class CertificateAuthority {
     return this.#p12.slice()
   }
 
-  #sign(host: NormalizedHost, name: string, publicKey: LeafPublicKey) {
+  async #createSharedLeaf(): Promise<SharedLeaf> {
+    return withTemplate(this.#issuer, await createLeaf())
+  }
+
+  #sign(template: HostTemplate, host: NormalizedHost, name: string) {
     this.#issued++
-    return createHostCertificate({ issuer: this.#issuer, publicKey, host, name })
+    return createHostCertificate(template, { host, name })
   }
 
   async #createContext(host: NormalizedHost, name: string): Promise<CachedContext> {
@@ -205,7 +216,7 @@ export class CertificateAuthority {
         // fall through to a new certificate
       }
     }
-    const cert = await this.#sign(host, name, this.#leaf.publicKey)
+    const cert = await this.#sign(this.#leaf.template, host, name)
     const certPem = toPem(cert.der, 'CERTIFICATE')
     // A folder that cannot be written costs warm restarts only; the handshake goes on.
     await this.#certsDir?.save(name, this.#leaf.keyPem + certPem).catch(() => undefined)
@@ -232,4 +243,8 @@ async function createLeaf(): Promise<Leaf> {
     encodePublicKey(keys.publicKey),
   ])
   return { keyPem, publicKey }
+}
+
+async function withTemplate(issuer: Issuer, leaf: Leaf): Promise<SharedLeaf> {
+  return { ...leaf, template: await createHostTemplate(issuer, leaf.publicKey) }
 }

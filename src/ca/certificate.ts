@@ -72,18 +72,6 @@ export interface RootCertificateParams {
   now?: Date
 }
 
-/** Parameters of {@link createHostCertificate}. */
-export interface HostCertificateParams {
-  issuer: Issuer
-  publicKey: LeafPublicKey
-  /** The host the certificate is asked for. */
-  host: NormalizedHost
-  /** The name it is issued under: the host, or `*.parent` (see `certificateName`). */
-  name: string
-  /** The issuance time. @default new Date() */
-  now?: Date
-}
-
 /** A public key encoded once, with its key identifier, ready to share between certificates. */
 export async function encodePublicKey(key: CryptoKey): Promise<LeafPublicKey> {
   const info = pkijs.PublicKeyInfo.fromBER(await exportPublicKeyDer(key))
@@ -110,30 +98,33 @@ export async function createRootCertificate(params: RootCertificateParams): Prom
 }
 
 /**
- * A host certificate the issuer signs for params.publicKey: SAN, serverAuth, digitalSignature,
- * CA:FALSE, key identifiers, validity from an hour ago for at most 199 days, never past the root.
+ * Everything in a host certificate that is the same for every host an issuer signs with one leaf
+ * key, encoded once: only the serial, validity, subject and SAN are encoded per host, so issuing
+ * costs little more than the signature (asn1js takes ~5 us per block it encodes).
  */
-export async function createHostCertificate(
-  params: HostCertificateParams
-): Promise<IssuedCertificate> {
-  const { issuer, host, name } = params
-  const names = host.kind === 'dns' && name !== host.name ? [host.name, name] : [name]
-  const notBefore = validityStart(params.now)
-  const rootEnd = issuer.certificate.notAfter.value.getTime()
-  const notAfter = new Date(Math.min(notBefore.getTime() + HOST_VALIDITY_MS, rootEnd))
-  // The subject holds a CN for clients that still show it, the issued name when it fits (BR
-  // 7.1.4.3: one of the SAN values); the SAN is what clients match.
-  const cn = [name, ...names].find((n) => n.length <= MAX_COMMON_NAME)
-  const certificate = baseCertificate(
-    cn === undefined ? new pkijs.RelativeDistinguishedNames() : commonName(cn),
-    notBefore,
-    notAfter
-  )
-  certificate.issuer = issuer.certificate.subject
-  certificate.subjectPublicKeyInfo = params.publicKey.info
-  certificate.extensions = [
-    // RFC 5280 4.2.1.6: with an empty subject the SAN must be critical.
-    extension(OID.subjectAltName, cn === undefined, subjectAltName(host, names)),
+export interface HostTemplate {
+  readonly issuer: Issuer
+  /** The CA certificate's end: host certificates never outlive it. */
+  readonly rootEnd: number
+  readonly signatureParams: pkijs.CryptoEngineSignWithPrivateKeyParams
+  /** DER of the version, signature algorithm, issuer name and leaf public key, in TBS order. */
+  readonly head: { version: Der; signatureAlgorithm: Der; issuer: Der }
+  readonly publicKey: Der
+  /** DER of the extensions after the SAN, which never change. */
+  readonly extensions: Der
+}
+
+/** Encodes the parts host certificates of issuer for publicKey share (see {@link HostTemplate}). */
+export async function createHostTemplate(
+  issuer: Issuer,
+  publicKey: LeafPublicKey
+): Promise<HostTemplate> {
+  const { signatureAlgorithm, parameters } = await signatureParameters(issuer.signingKey)
+  const version = new asn1js.Constructed({
+    idBlock: { tagClass: 3, tagNumber: 0 },
+    value: [new asn1js.Integer({ value: 2 })], // v3
+  })
+  const constant = [
     // Apple requires serverAuth even under a user-trusted root (support.apple.com/HT210176).
     extension(OID.extKeyUsage, false, new pkijs.ExtKeyUsage({ keyPurposes: [OID.serverAuth] })),
     extension(OID.keyUsage, true, keyUsage(KEY_USAGE.digitalSignature)),
@@ -144,11 +135,97 @@ export async function createHostCertificate(
       false,
       new pkijs.AuthorityKeyIdentifier({ keyIdentifier: octets(issuer.keyIdentifier) })
     ),
-    extension(OID.subjectKeyIdentifier, false, octets(params.publicKey.keyIdentifier)),
+    extension(OID.subjectKeyIdentifier, false, octets(publicKey.keyIdentifier)),
   ]
-  await sign(certificate, issuer.signingKey)
-  const der = new Uint8Array(certificate.toSchema(true).toBER())
-  return { der, names, notBefore, notAfter }
+  return {
+    issuer,
+    rootEnd: issuer.certificate.notAfter.value.getTime(),
+    signatureParams: parameters as pkijs.CryptoEngineSignWithPrivateKeyParams,
+    head: {
+      version: Der.of(version),
+      signatureAlgorithm: Der.of(signatureAlgorithm.toSchema()),
+      issuer: Der.of(issuer.certificate.subject.toSchema()),
+    },
+    publicKey: Der.of(publicKey.info.toSchema()),
+    extensions: Der.concat(constant.map((e) => e.toSchema())),
+  }
+}
+
+/**
+ * A host certificate signed by the template's issuer: SAN, serverAuth, digitalSignature, CA:FALSE,
+ * key identifiers, validity from an hour ago for at most 199 days, never past the root.
+ */
+export async function createHostCertificate(
+  template: HostTemplate,
+  params: { host: NormalizedHost; name: string; now?: Date }
+): Promise<IssuedCertificate> {
+  const { host, name } = params
+  const names = host.kind === 'dns' && name !== host.name ? [host.name, name] : [name]
+  const notBefore = validityStart(params.now)
+  const notAfter = new Date(Math.min(notBefore.getTime() + HOST_VALIDITY_MS, template.rootEnd))
+  // The subject holds a CN for clients that still show it, the issued name when it fits (BR
+  // 7.1.4.3: one of the SAN values); the SAN is what clients match.
+  const cn = [name, ...names].find((n) => n.length <= MAX_COMMON_NAME)
+  const subject = cn === undefined ? new pkijs.RelativeDistinguishedNames() : commonName(cn)
+  // RFC 5280 4.2.1.6: with an empty subject the SAN must be critical.
+  const san = extension(OID.subjectAltName, cn === undefined, subjectAltName(host, names))
+  const { head } = template
+  const tbs = new asn1js.Sequence({
+    value: [
+      head.version,
+      randomSerial(),
+      head.signatureAlgorithm,
+      head.issuer,
+      new asn1js.Sequence({ value: [time(notBefore).toSchema(), time(notAfter).toSchema()] }),
+      subject.toSchema(),
+      template.publicKey,
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 3 },
+        value: [new asn1js.Sequence({ value: [san.toSchema(), template.extensions] })],
+      }),
+    ],
+  }).toBER()
+  const { signingKey } = template.issuer
+  const signature = await engine.signWithPrivateKey(tbs, signingKey.key, template.signatureParams)
+  const certificate = new asn1js.Sequence({
+    value: [
+      new Der(new Uint8Array(tbs)),
+      head.signatureAlgorithm,
+      new asn1js.BitString({ valueHex: signature }),
+    ],
+  })
+  return { der: new Uint8Array(certificate.toBER()), names, notBefore, notAfter }
+}
+
+/**
+ * Bytes asn1js already encoded, written as they are when the structure around them is encoded:
+ * the parts every host certificate shares are encoded once instead of once per host.
+ */
+class Der extends asn1js.BaseBlock {
+  readonly #bytes: ArrayBuffer
+
+  constructor(bytes: Uint8Array) {
+    super()
+    // A copy of exactly these bytes (a Buffer's own slice() would share its pool).
+    this.#bytes = new Uint8Array(bytes).buffer
+  }
+
+  static of(block: asn1js.BaseBlock): Der {
+    return new Der(new Uint8Array(block.toBER()))
+  }
+
+  /** Several encoded blocks one after the other, as the elements of a SEQUENCE are. */
+  static concat(blocks: asn1js.BaseBlock[]): Der {
+    return new Der(Buffer.concat(blocks.map((block) => new Uint8Array(block.toBER()))))
+  }
+
+  override toBER(_sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
+    if (writer) {
+      writer.write(this.#bytes)
+      return new ArrayBuffer(0)
+    }
+    return this.#bytes.slice(0)
+  }
 }
 
 /** The CA's subject key identifier, or the RFC 5280 method 1 value OpenSSL would compute. */
@@ -169,22 +246,29 @@ export function subjectCommonName(certificate: pkijs.Certificate): string | unde
 }
 
 /**
- * Certificate.sign() without its one flaw: RFC 4055 2.1 wants NULL parameters in an RSA PKCS#1
- * v1.5 signature algorithm, and strict parsers (Windows CryptoAPI, old Java) refuse them absent.
+ * The signature algorithm and engine parameters for a key, with the one flaw of pkijs's fixed:
+ * RFC 4055 2.1 wants NULL parameters in an RSA PKCS#1 v1.5 signature algorithm, and strict parsers
+ * (Windows CryptoAPI, old Java) refuse them absent.
  */
-async function sign(certificate: pkijs.Certificate, signingKey: SigningKey): Promise<void> {
+async function signatureParameters(signingKey: SigningKey) {
   const { key, hash } = signingKey
-  const { signatureAlgorithm, parameters } = await engine.getSignatureParameters(key, hash)
+  const result = await engine.getSignatureParameters(key, hash)
   if (key.algorithm.name === 'RSASSA-PKCS1-v1_5') {
-    signatureAlgorithm.algorithmParams = new asn1js.Null()
+    result.signatureAlgorithm.algorithmParams = new asn1js.Null()
   }
+  return result
+}
+
+/** Certificate.sign() with the signature algorithm of {@link signatureParameters}. */
+async function sign(certificate: pkijs.Certificate, signingKey: SigningKey): Promise<void> {
+  const { signatureAlgorithm, parameters } = await signatureParameters(signingKey)
   certificate.signature = signatureAlgorithm
   certificate.signatureAlgorithm = signatureAlgorithm
   const tbs = new Uint8Array(certificate.encodeTBS().toBER())
   certificate.tbsView = tbs
   // The same hand-over Certificate.sign() makes; pkijs types the two shapes apart.
   const params = parameters as pkijs.CryptoEngineSignWithPrivateKeyParams
-  const signature = await engine.signWithPrivateKey(tbs, key, params)
+  const signature = await engine.signWithPrivateKey(tbs, signingKey.key, params)
   certificate.signatureValue = new asn1js.BitString({ valueHex: signature })
 }
 

@@ -1,3 +1,4 @@
+import * as pkijs from 'pkijs'
 import { X509Certificate } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -163,5 +164,25 @@ describe.skipIf(!hasOpenssl)('host certificate', () => {
     } finally {
       await rm(caDir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('host certificate encoding', () => {
+  // The parts every host shares are encoded once per CA and spliced in: pkijs reading a
+  // certificate and writing it again must give the same bytes, or the splice broke DER.
+  it.each([
+    ['a DNS name with a wildcard', 'a.b.example.com'],
+    ['a name under a public suffix', 'x.co.uk'],
+    ['an IPv4 address', '192.0.2.7'],
+    ['an IPv6 address', '[2001:db8::1]'],
+    ['a name too long for a common name', `${'l'.repeat(60)}.example.com`],
+  ])('is canonical DER signed by the CA for %s', async (_label, host) => {
+    const cert = await ca.issue(host)
+    const der = new X509Certificate(cert.certPem).raw
+    const reencoded = pkijs.Certificate.fromBER(der).toSchema(true).toBER()
+    expect(Buffer.from(reencoded).equals(der)).toBe(true)
+    expect(
+      new X509Certificate(cert.certPem).verify(new X509Certificate(ca.certPem).publicKey)
+    ).toBe(true)
   })
 })
