@@ -15,6 +15,13 @@ const START_TIMEOUT_MS = 60_000
 const STATS_TIMEOUT_MS = 10_000
 const STOP_TIMEOUT_MS = 5_000
 
+/**
+ * Extra node flags for every server process, from BENCH_SERVER_FLAGS: profile a run with
+ * `BENCH_SERVER_FLAGS='--cpu-prof --cpu-prof-dir=bench/results/profiles'` (NODE_OPTIONS refuses
+ * --cpu-prof, and would profile the client too).
+ */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)
+
 /** A running server process. */
 export interface SystemHandle extends ReadyInfo {
   name: SystemName
@@ -25,7 +32,8 @@ export interface SystemHandle extends ReadyInfo {
 /** Starts `bench/servers/<name>.ts`; rejects with the reason when it cannot run. */
 export async function startSystem(name: SystemName): Promise<SystemHandle> {
   const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname
-  const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', file], {
+  const flags = [...SERVER_FLAGS, '--import', 'tsx', '--expose-gc', file]
+  const child = spawn(process.execPath, flags, {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {
