@@ -26,7 +26,9 @@ export function terminateTls(
     ALPNProtocols: ['http/1.1'],
     SNICallback(servername, callback) {
       if (servername.toLowerCase() === connectHost) {
-        callback(null, context)
+        // The socket already holds this context: no context keeps it, where passing it again
+        // would make OpenSSL copy its certificate and key into the connection once more.
+        callback(null, undefined)
         return
       }
       ca.secureContext(servername, { wildcard }).then(
