@@ -1,8 +1,10 @@
 /**
  * Certificate authority costs, against the one that decides whether interception feels instant:
  * a new host's first handshake waits for its certificate. Measures, in one run on one machine,
- * a SecureContext for a new host (sign + context), one from the cache, and an RSA-2048 key pair
- * generation (what a proxy that makes a key per host, like the Python original, pays each time).
+ * a SecureContext for a new host (sign + context) and its two parts apart (the certificate alone,
+ * and `tls.createSecureContext` with the shared key and a ready certificate), one from the cache,
+ * and an RSA-2048 key pair generation (what a proxy that makes a key per host, like the Python
+ * original, pays each time).
  *
  * Run: `node --import tsx bench/ca.ts [--quick]`; writes bench/results/ca.json.
  */
@@ -10,6 +12,7 @@ import { generateKeyPair } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { CertificateAuthority } from '../src/ca/authority'
@@ -60,6 +63,14 @@ export async function runCaBench(options: CaBenchOptions = {}): Promise<CaBenchR
 
   const newHost = await measure(hosts, (i) => ca.secureContext(`host-${i}.test`))
   const fromCache = await measure(cached, (i) => ca.secureContext(`host-${i % hosts}.test`))
+  const issued: Awaited<ReturnType<typeof ca.issue>>[] = []
+  const certificate = await measure(hosts, async (i) => {
+    issued.push(await ca.issue(`cert-${i}.test`))
+  })
+  const context = await measure(issued.length, (i) => {
+    const cert = issued[i]
+    return Promise.resolve(cert && createSecureContext({ key: cert.keyPem, cert: cert.certPem }))
+  })
   const rsa = await measure(keygens, () => generateRsa('rsa', { modulusLength: 2048 }))
 
   const base = percentile(rsa, 0.5)
@@ -78,6 +89,8 @@ export async function runCaBench(options: CaBenchOptions = {}): Promise<CaBenchR
     quick,
     rows: [
       row('secureContext, new host (issue + context)', newHost),
+      row('  of which: host certificate (ca.issue)', certificate),
+      row('  of which: tls.createSecureContext', context),
       row('secureContext, cached', fromCache),
       row('RSA-2048 key pair generation', rsa),
     ],

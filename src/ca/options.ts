@@ -14,7 +14,7 @@ export interface CaOptions {
   /**
    * How many host SecureContexts to keep (LRU). Each live context costs every connection: in the
    * benchmark, 1,000 of them slowed WebSocket echo by about 12% and new-host issuance by about 10%
-   * against 250, while issuing an evicted host again costs about 1.6 ms.
+   * against 250, while issuing an evicted host again costs about 1.2 ms.
    * @default 250
    */
   cacheSize?: number
