@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { once } from 'node:events'
+import { connect as tlsConnect } from 'node:tls'
 import { ProxyAuthResolver } from '../src/resolvers'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
@@ -129,6 +130,30 @@ describe('CONNECT tunnels with TLS', () => {
     const body = 'y'.repeat(100_000)
     const reply = await requestOver(tls, '/post', { method: 'POST', body })
     expect(parse(reply.body).body).toBe(body)
+  })
+
+  it('resumes a TLS session in a new tunnel to the same host, and only there', async () => {
+    running = await startProxy(echoApp())
+    const { port, caPem } = running
+    const handshake = async (authority: string, host: string, session?: Buffer) => {
+      const { socket } = await connectTunnel(port, authority)
+      const secure = tlsConnect({ socket, servername: host, ca: caPem, session })
+      // A TLS 1.3 ticket arrives after the handshake, by the time a response has come.
+      const tickets: Buffer[] = []
+      secure.on('session', (ticket: Buffer) => tickets.push(ticket))
+      await once(secure, 'secureConnect')
+      const reply = await requestOver(secure, '/', { host })
+      const reused = secure.isSessionReused()
+      secure.destroy()
+      return { reused, status: reply.status, ticket: tickets[0] }
+    }
+    const first = await handshake('a.example.com:443', 'a.example.com')
+    expect(first).toMatchObject({ reused: false, status: 200 })
+    expect(first.ticket).toBeInstanceOf(Buffer)
+    const again = await handshake('a.example.com:443', 'a.example.com', first.ticket)
+    expect(again).toMatchObject({ reused: true, status: 200 })
+    const elsewhere = await handshake('b.example.org:443', 'b.example.org', first.ticket)
+    expect(elsewhere).toMatchObject({ reused: false, status: 200 })
   })
 })
 
