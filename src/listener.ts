@@ -10,7 +10,7 @@ import type { Connections } from './connections'
 import type { Dispatcher } from './dispatch'
 import type { NormalizedOptions } from './options'
 import type { AppServer } from './server'
-import type { TranslateContext, Translation } from './translate'
+import type { TranslateContext, Translation, TunnelInfo } from './translate'
 import { requestOf, translate, headersOf } from './translate'
 import type { TunnelDeps } from './tunnel'
 import { basicChallenge, endWith, handleConnect, tunnelOf } from './tunnel'
@@ -62,31 +62,12 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       res.end('Proxy authentication required\n')
       return
     }
-    let translation: Translation | Promise<Translation>
-    try {
-      translation = translate(req, tunnel, context)
-    } catch (error) {
-      failRequest(res, error)
-      return
-    }
-    if (translation instanceof Promise) {
-      translation.then(
-        (result) => {
-          serveRequest(req, res, result)
-        },
-        (error: unknown) => {
-          failRequest(res, error)
-        }
-      )
-    } else {
-      serveRequest(req, res, translation)
-    }
+    translateThen(req, tunnel, context, res, serveRequest, failRequest)
   }
 
   const serveUpgrade = (
     req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
+    { socket, head }: { socket: Duplex; head: Buffer },
     translation: Translation
   ) => {
     if (translation.kind === 'error') {
@@ -108,7 +89,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     appServer.upgrade(req, socket, head)
   }
 
-  const failUpgrade = (socket: Duplex, error: unknown) => {
+  const failUpgrade = ({ socket }: { socket: Duplex }, error: unknown) => {
     options.onError(toError(error), { phase: 'upgrade' })
     endWith(socket, 500, 'Internal Server Error', 'The resolver failed')
   }
@@ -136,25 +117,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       ])
       return
     }
-    let translation: Translation | Promise<Translation>
-    try {
-      translation = translate(req, tunnel, context)
-    } catch (error) {
-      failUpgrade(socket, error)
-      return
-    }
-    if (translation instanceof Promise) {
-      translation.then(
-        (result) => {
-          serveUpgrade(req, socket, head, result)
-        },
-        (error: unknown) => {
-          failUpgrade(socket, error)
-        }
-      )
-    } else {
-      serveUpgrade(req, socket, head, translation)
-    }
+    translateThen(req, tunnel, context, { socket, head }, serveUpgrade, failUpgrade)
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -186,6 +149,39 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     server.off('request', onRequest)
     server.off('connect', onConnect)
     server.off('upgrade', onUpgrade)
+  }
+}
+
+/**
+ * Translate `req`, then serve it, or fail it when the resolver throws or rejects. What is served
+ * comes in as `target` rather than in a closure: the request path makes none per request.
+ */
+function translateThen<T>(
+  req: IncomingMessage,
+  tunnel: TunnelInfo | undefined,
+  context: TranslateContext,
+  target: T,
+  serve: (req: IncomingMessage, target: T, translation: Translation) => void,
+  fail: (target: T, error: unknown) => void
+): void {
+  let translation: Translation | Promise<Translation>
+  try {
+    translation = translate(req, tunnel, context)
+  } catch (error) {
+    fail(target, error)
+    return
+  }
+  if (translation instanceof Promise) {
+    translation.then(
+      (result) => {
+        serve(req, target, result)
+      },
+      (error: unknown) => {
+        fail(target, error)
+      }
+    )
+  } else {
+    serve(req, target, translation)
   }
 }
 
