@@ -1,28 +1,47 @@
 /**
- * Dispatch: proxy-host requests go to their proxy app first (the download app, the user's
- * per-host apps), whatever is not handled there and everything else to the main app.
+ * Dispatch: a request for a proxy host goes to that host's app first (the download app, the
+ * user's per-host apps), and what it does not handle, like everything else, to the main app.
+ * The route is read from the request itself: admission wrote the proxy host and the Host header
+ * it admitted, and stripped any the client sent.
  * @module
  */
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { toError } from './errors'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
+import { forHttp10 } from './http10'
+import { describe } from './target'
+import { PROXY_HOST_HEADER } from './translate'
 import type { App, ErrorContext } from './types'
 
 /** The env @hono/node-server passes along with each Request. */
 interface NodeEnv {
   incoming?: IncomingMessage
+  outgoing?: ServerResponse
 }
 
-/** Routes requests to apps; `route(incoming, host)` is set by translation. */
+/** Routes requests to apps. */
 export interface Dispatcher {
-  /** The Fetch callback for @hono/node-server. */
+  /** The Fetch callback for @hono/node-server: routes by the admitted request's headers. */
   fetch(request: Request, env: unknown): Response | Promise<Response>
-  /** Send `incoming` to the proxy app of `host` first. */
-  route(incoming: IncomingMessage, host: string): void
-  /** Whether `host` has a proxy app (as opposed to being an alias of the main app). */
-  hasApp(host: string): boolean
   /** Run the apps for `request`, the proxy app of `host` first when there is one. */
   handle(request: Request, env: unknown, host: string | undefined): Response | Promise<Response>
+}
+
+/**
+ * The proxy host whose app gets an admitted request first, or `undefined` for the main app.
+ * Requests the resolver translated carry the configured proxy host too, but their Host is the
+ * site they asked for: only a request whose Host is that proxy host is for its app.
+ */
+export function routeOf(
+  hostApps: ReadonlyMap<string, Handler>,
+  proxyHost: string | null | undefined,
+  host: string | null | undefined
+): string | undefined {
+  if (!proxyHost || !host || !hostApps.has(proxyHost)) {
+    return undefined
+  }
+  return host === proxyHost || host.startsWith(`${proxyHost}:`) ? proxyHost : undefined
 }
 
 /** Build the dispatcher from the main app and the proxy apps keyed by host. */
@@ -32,17 +51,23 @@ export function createDispatcher(
   onError: (error: Error, context: ErrorContext) => void
 ): Dispatcher {
   const mainHandler = toFetchHandler(main)
-  const routes = new WeakMap<IncomingMessage, string>()
 
   const failed = (error: unknown): Response => {
-    onError(error instanceof Error ? error : new Error(String(error)), { phase: 'app' })
-    return new Response('Internal Server Error\n', {
+    onError(toError(error), { phase: 'app' })
+    return new Response('Internal Server Error: the app failed\n', {
       status: 500,
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     })
   }
-  const orNotFound = (response: Response | undefined): Response =>
-    response ?? new Response('Not Found\n', { status: 404 })
+  const orNotFound = (response: unknown): Response => {
+    if (response instanceof Response) {
+      return response
+    }
+    if (response === undefined) {
+      return notFound()
+    }
+    return failed(new TypeError(`the app returned ${describe(response)}, not a Response`))
+  }
 
   const callMain = (request: Request, env: unknown): Response | Promise<Response> => {
     try {
@@ -69,32 +94,29 @@ export function createDispatcher(
 
   return {
     fetch(request, env) {
-      const incoming = (env as NodeEnv | undefined)?.incoming
-      const host = incoming && routes.get(incoming)
-      const response = handle(request, env, host)
-      // HTTP/1.0 has no chunked encoding: give such clients a Content-Length rather than a body
-      // that only ends when the connection does.
+      const { incoming, outgoing } = (env ?? {}) as NodeEnv
+      const headers: IncomingHttpHeaders | undefined = incoming?.headers
+      const proxyHost = headers?.[PROXY_HOST_HEADER]
+      const route = routeOf(
+        hostApps,
+        typeof proxyHost === 'string' ? proxyHost : undefined,
+        headers?.host
+      )
+      const response = handle(request, env, route)
+      // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
+      // short, and a body the connection's close ends where it is not.
       if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
-        return Promise.resolve(response).then(withContentLength)
+        return Promise.resolve(response).then((result) => forHttp10(result, outgoing))
       }
       return response
-    },
-    route(incoming, host) {
-      routes.set(incoming, host)
-    },
-    hasApp(host) {
-      return hostApps.has(host)
     },
     handle,
   }
 }
 
-async function withContentLength(response: Response): Promise<Response> {
-  if (response.headers.has('content-length') || response.body === null) {
-    return response
-  }
-  const body = new Uint8Array(await response.arrayBuffer())
-  const headers = new Headers(response.headers)
-  headers.set('content-length', String(body.byteLength))
-  return new Response(body, { status: response.status, statusText: response.statusText, headers })
+function notFound(): Response {
+  return new Response('Not Found\n', {
+    status: 404,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  })
 }

@@ -41,3 +41,8 @@ export class CaFileError extends WsgiproxError {
     this.file = file
   }
 }
+
+/** `error` as an Error: thrown values that are not Errors are wrapped, with their text. */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}

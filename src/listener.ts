@@ -1,51 +1,64 @@
 /**
- * The hooks on a Node `http.Server`: absolute-form and origin-form requests, CONNECT, upgrades.
- * Each request is translated in place and handed to the app server.
+ * The hooks on a Node `http.Server`. Each request (absolute form, origin form, inside a tunnel)
+ * and each upgrade is classified, admitted, and then answered by the proxy (400, 407, 421, 500)
+ * or rewritten as admitted and handed to the app server. CONNECT goes to `tunnel.ts`.
  * @module
  */
-import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { Admission } from './admission'
 import type { Connections } from './connections'
-import type { Dispatcher } from './dispatch'
+import { toError } from './errors'
 import type { NormalizedOptions } from './options'
+import { challengeHeaders, reply, replyOnSocket } from './replies'
 import type { AppServer } from './server'
-import type { TranslateContext, Translation, TunnelInfo } from './translate'
-import { requestOf, translate, headersOf } from './translate'
+import { rewriteRequest } from './translate'
 import type { TunnelDeps } from './tunnel'
-import { basicChallenge, endWith, handleConnect, tunnelOf } from './tunnel'
+import { handleConnect, tunnelOf } from './tunnel'
 
 /** What the listener needs from the proxy. */
 export interface ListenerDeps extends TunnelDeps {
   options: NormalizedOptions
   connections: Connections
-  context: TranslateContext
-  dispatcher: Dispatcher
   /** The adaptor server that runs the app for requests and WebSocket upgrades. */
   appServer: AppServer
 }
 
+/** Passthrough requests keep their path and Host; only the proxy's headers go. */
+const PASSTHROUGH = {}
+
+/** A WebSocket upgrade, as the `upgrade` event gives it. */
+interface Upgrade {
+  socket: Duplex
+  head: Buffer
+}
+
 /** Hook the proxy onto `server`; returns a function that unhooks it. */
 export function installListener(server: Server, deps: ListenerDeps): () => void {
-  const { options, connections, context, dispatcher, appServer } = deps
+  const { options, connections, gate, appServer } = deps
+  // Sockets an ignored Upgrade came on, given back to the server once already (see below).
+  const replayed = new WeakSet<Duplex>()
 
   // The request path runs for every request: no closures are made per request on it.
-  const serveRequest = (req: IncomingMessage, res: ServerResponse, translation: Translation) => {
-    if (translation.kind === 'error') {
-      res.writeHead(translation.status, { 'content-type': 'text/plain; charset=utf-8' })
-      res.end(`${translation.message}\n`)
-      return
+  const serveRequest = (req: IncomingMessage, res: ServerResponse, admission: Admission) => {
+    switch (admission.kind) {
+      case 'passthrough':
+      case 'serve':
+        rewriteRequest(req, admission.kind === 'serve' ? admission : PASSTHROUGH)
+        appServer.server.emit('request', req, res)
+        return
+      case 'challenge':
+        reply(res, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
+        return
+      case 'refuse':
+        // A request the proxy refused may have a body it will not read: close after answering.
+        reply(res, admission.status, admission.message, {}, true)
     }
-    if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
-      dispatcher.route(req, translation.matchedHost)
-    }
-    appServer.server.emit('request', req, res)
   }
 
   const failRequest = (res: ServerResponse, error: unknown) => {
-    options.onError(toError(error), { phase: 'request' })
-    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
-    res.end('The resolver failed\n')
+    options.onError(toError(error), { phase: 'admission' })
+    reply(res, 500, 'The proxy could not admit this request', {}, true)
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -53,52 +66,45 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
     }
-    const realm = tunnel ? undefined : realmToAsk(req)
-    if (realm !== undefined) {
-      res.writeHead(407, {
-        'proxy-authenticate': basicChallenge(realm),
-        'content-type': 'text/plain; charset=utf-8',
-      })
-      res.end('Proxy authentication required\n')
-      return
-    }
-    translateThen(req, tunnel, context, res, serveRequest, failRequest)
+    admitThen(gate.admitRequest(tunnel, req), req, res, serveRequest, failRequest)
   }
 
-  const serveUpgrade = (
-    req: IncomingMessage,
-    { socket, head }: { socket: Duplex; head: Buffer },
-    translation: Translation
-  ) => {
-    if (translation.kind === 'error') {
-      endWith(
-        socket,
-        translation.status,
-        STATUS_CODES[translation.status] ?? '',
-        translation.message
-      )
-      return
+  const serveUpgrade = (req: IncomingMessage, upgrade: Upgrade, admission: Admission) => {
+    const { socket, head } = upgrade
+    switch (admission.kind) {
+      case 'serve':
+        if (!options.enableWebsockets) {
+          replyOnSocket(socket, 501, 'WebSockets through this proxy are disabled')
+          return
+        }
+      // falls through
+      case 'passthrough':
+        rewriteRequest(req, admission.kind === 'serve' ? admission : PASSTHROUGH)
+        appServer.upgrade(req, socket, head)
+        return
+      case 'challenge':
+        replyOnSocket(
+          socket,
+          407,
+          'Proxy authentication required',
+          challengeHeaders(admission.realm)
+        )
+        return
+      case 'refuse':
+        replyOnSocket(socket, admission.status, admission.message)
     }
-    if (translation.kind === 'proxy' && !options.enableWebsockets) {
-      endWith(socket, 501, 'Not Implemented', 'WebSockets through this proxy are disabled')
-      return
-    }
-    if (translation.kind === 'proxy' && translation.matchedHost !== undefined) {
-      dispatcher.route(req, translation.matchedHost)
-    }
-    appServer.upgrade(req, socket, head)
   }
 
-  const failUpgrade = ({ socket }: { socket: Duplex }, error: unknown) => {
-    options.onError(toError(error), { phase: 'upgrade' })
-    endWith(socket, 500, 'Internal Server Error', 'The resolver failed')
+  const failUpgrade = ({ socket }: Upgrade, error: unknown) => {
+    options.onError(toError(error), { phase: 'admission' })
+    replyOnSocket(socket, 500, 'The proxy could not admit this request')
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const tunnel = tunnelOf(socket)
     // A tunnel's socket already reports its errors (tunnel.ts); a direct one has no listener left
-    // once Node hands it over for the upgrade.
-    if (!tunnel) {
+    // once Node hands it over for the upgrade. Once per socket, however many upgrades it carries.
+    if (!tunnel && !replayed.has(socket)) {
       socket.on('error', (error) => {
         options.onError(error, { phase: 'upgrade' })
       })
@@ -107,39 +113,15 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       // Node hands every Upgrade here once an 'upgrade' listener exists, and node-server leaves
       // all but WebSocket unanswered; a server may ignore Upgrade (RFC 9110 §7.8), so serve it
       // as the request it also is (`curl --http2` asks for h2c this way, bodies included).
+      replayed.add(socket)
       replayWithoutUpgrade(server, req, socket, head)
       return
     }
-    const realm = tunnel ? undefined : realmToAsk(req)
-    if (realm !== undefined) {
-      endWith(socket, 407, 'Proxy Authentication Required', 'Proxy authentication required', [
-        `Proxy-Authenticate: ${basicChallenge(realm)}`,
-      ])
-      return
-    }
-    translateThen(req, tunnel, context, { socket, head }, serveUpgrade, failUpgrade)
+    admitThen(gate.admitRequest(tunnel, req), req, { socket, head }, serveUpgrade, failUpgrade)
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleConnect(server, req, socket, head, deps)
-  }
-
-  /**
-   * The realm to ask for, for an absolute-form request outside a tunnel (where proxy credentials
-   * are asked for) that lacks them; `undefined` lets it through.
-   */
-  const realmToAsk = (req: IncomingMessage): string | undefined => {
-    const resolver = options.resolver
-    const url = req.url ?? ''
-    if (!resolver.requireAuth || url.startsWith('/')) {
-      return undefined
-    }
-    try {
-      return resolver.requireAuth(requestOf(url, req.method ?? 'GET', headersOf(req)))
-    } catch {
-      // An unparsable URL: translation answers it with a 400.
-      return undefined
-    }
   }
 
   server.on('request', onRequest)
@@ -153,26 +135,18 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
 }
 
 /**
- * Translate `req`, then serve it, or fail it when the resolver throws or rejects. What is served
- * comes in as `target` rather than in a closure: the request path makes none per request.
+ * Serve `req` once admitted, now or when the user's callbacks have answered. What is served comes
+ * in as `target` rather than in a closure: the request path makes none per request.
  */
-function translateThen<T>(
+function admitThen<T>(
+  admission: Admission | Promise<Admission>,
   req: IncomingMessage,
-  tunnel: TunnelInfo | undefined,
-  context: TranslateContext,
   target: T,
-  serve: (req: IncomingMessage, target: T, translation: Translation) => void,
+  serve: (req: IncomingMessage, target: T, admission: Admission) => void,
   fail: (target: T, error: unknown) => void
 ): void {
-  let translation: Translation | Promise<Translation>
-  try {
-    translation = translate(req, tunnel, context)
-  } catch (error) {
-    fail(target, error)
-    return
-  }
-  if (translation instanceof Promise) {
-    translation.then(
+  if (admission instanceof Promise) {
+    admission.then(
       (result) => {
         serve(req, target, result)
       },
@@ -180,9 +154,9 @@ function translateThen<T>(
         fail(target, error)
       }
     )
-  } else {
-    serve(req, target, translation)
+    return
   }
+  serve(req, target, admission)
 }
 
 /**
@@ -221,8 +195,4 @@ function replayWithoutUpgrade(
   // llhttp hands header values over as latin1, so this writes back the bytes that came in.
   socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]))
   server.emit('connection', socket)
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
 }

@@ -1,13 +1,16 @@
 /**
- * The one place where defaults live, and the checks that turn bad options into clear errors.
+ * The one place where defaults live, and the checks that turn bad options into clear errors at
+ * `createProxy`, before anything listens.
  * @module
  */
 import type { WebSocketServerLike } from '@hono/node-server'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
+import { resolveCaOptions } from './ca/options'
 import { OptionsError } from './errors'
-import { toResolver } from './resolvers'
-import type { App, ErrorContext, ProxyApps, ProxyOptions, Resolver } from './types'
+import { FixedResolver } from './resolvers'
+import { describe, validHost } from './target'
+import type { App, ErrorContext, ProxyOptions, Resolver } from './types'
 
 /** Every default of {@link ProxyOptions}. */
 export const DEFAULTS = {
@@ -18,6 +21,7 @@ export const DEFAULTS = {
   useWildcardCerts: true,
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
+  admissionTimeoutMs: 30_000,
 } as const
 
 /** Options after defaults and checks: what the rest of the code reads. */
@@ -34,63 +38,163 @@ export interface NormalizedOptions {
   useWildcardCerts: boolean
   keepaliveMax: number
   handshakeTimeoutMs: number
+  admissionTimeoutMs: number
+  /** Never throws, and is not told of clients that simply went away. */
   onError: (error: Error, context: ErrorContext) => void
 }
+
+/** Every option `createProxy` knows, so that a misspelt one is refused rather than ignored. */
+const KNOWN_OPTIONS = new Set<string>([
+  'prefix',
+  'resolver',
+  'proxyHost',
+  'downloadHost',
+  'proxyApps',
+  'ca',
+  'enableWebsockets',
+  'websocket',
+  'enableCertDownload',
+  'useWildcardCerts',
+  'keepaliveMax',
+  'handshakeTimeoutMs',
+  'admissionTimeoutMs',
+  'onError',
+] satisfies (keyof ProxyOptions)[])
 
 const ignoreError = () => {}
 
 /** Fill in defaults and refuse what cannot work, naming the option and the fix. */
 export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions {
+  // Checked as what a JavaScript caller may pass, not as what the type promises.
+  const given: unknown = options
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new OptionsError(`options must be an object, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new OptionsError(
+        `unknown option ${JSON.stringify(key)}; the options are ${[...KNOWN_OPTIONS].join(', ')}`
+      )
+    }
+  }
   const proxyHost = hostOption('proxyHost', options.proxyHost ?? DEFAULTS.proxyHost)
   const downloadHost = hostOption('downloadHost', options.downloadHost ?? proxyHost)
   const keepaliveMax = options.keepaliveMax ?? DEFAULTS.keepaliveMax
   if (!Number.isInteger(keepaliveMax) || keepaliveMax < -1) {
     throw new OptionsError(
-      `keepaliveMax must be an integer >= -1 (0: no limit, -1: one request per tunnel), got ${String(keepaliveMax)}`
+      `keepaliveMax must be an integer >= -1 (0: no limit, -1: one request per tunnel), got ${describe(keepaliveMax)}`
     )
   }
-  const resolver = toResolver(options.resolver, options.prefix ?? DEFAULTS.prefix)
-  if (typeof resolver.resolve !== 'function') {
+  const onError = options.onError ?? ignoreError
+  if (typeof onError !== 'function') {
+    throw new OptionsError(
+      `onError must be a function (error, context) => void, got ${describe(onError)}`
+    )
+  }
+  return {
+    resolver: resolverOption(options.resolver, options.prefix),
+    proxyHost,
+    downloadHost,
+    proxyApps: proxyAppsOption(options.proxyApps),
+    ca: caOption(options.ca),
+    enableWebsockets: booleanOption('enableWebsockets', options.enableWebsockets),
+    websocketServer: websocketOption(options.websocket),
+    enableCertDownload: booleanOption('enableCertDownload', options.enableCertDownload),
+    useWildcardCerts: booleanOption('useWildcardCerts', options.useWildcardCerts),
+    keepaliveMax,
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
+    admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
+    onError: safeOnError(onError),
+  }
+}
+
+function hostOption(name: string, value: unknown): string {
+  const host = typeof value === 'string' ? validHost(value) : undefined
+  if (host === undefined) {
+    throw new OptionsError(`${name} must be a host name such as 'wsgiprox', got ${describe(value)}`)
+  }
+  return host
+}
+
+function booleanOption(
+  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts',
+  value: unknown
+): boolean {
+  if (value === undefined) {
+    return DEFAULTS[name]
+  }
+  if (typeof value !== 'boolean') {
+    throw new OptionsError(`${name} must be true or false, got ${describe(value)}`)
+  }
+  return value
+}
+
+function resolverOption(resolver: unknown, prefix: unknown): Resolver {
+  if (prefix !== undefined && typeof prefix !== 'string') {
+    throw new OptionsError(
+      `prefix must be a path string such as '/prefix/', got ${describe(prefix)}`
+    )
+  }
+  if (resolver === undefined) {
+    return new FixedResolver(prefix ?? DEFAULTS.prefix)
+  }
+  if (typeof resolver === 'function') {
+    return { resolve: resolver as Resolver['resolve'] }
+  }
+  const candidate =
+    typeof resolver === 'object'
+      ? (resolver as { resolve?: unknown; requireAuth?: unknown } | null)
+      : null
+  if (typeof candidate?.resolve !== 'function') {
     throw new OptionsError(
       'resolver must be a function or an object with a resolve(url, request) method'
     )
   }
-  return {
-    resolver,
-    proxyHost,
-    downloadHost,
-    proxyApps: proxyAppsOption(options.proxyApps ?? {}),
-    ca: options.ca ?? {},
-    enableWebsockets: options.enableWebsockets ?? DEFAULTS.enableWebsockets,
-    websocketServer: websocketOption(options.websocket),
-    enableCertDownload: options.enableCertDownload ?? DEFAULTS.enableCertDownload,
-    useWildcardCerts: options.useWildcardCerts ?? DEFAULTS.useWildcardCerts,
-    keepaliveMax,
-    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
-    onError: reportUnlessClientLeft(options.onError ?? ignoreError),
+  if (candidate.requireAuth !== undefined && typeof candidate.requireAuth !== 'function') {
+    throw new OptionsError('resolver.requireAuth must be a method (request) => realm | undefined')
   }
+  return candidate as unknown as Resolver
 }
 
-function hostOption(name: string, value: string): string {
-  if (typeof value !== 'string' || !/^[a-z0-9.-]+$/i.test(value)) {
+function proxyAppsOption(apps: unknown): Map<string, App | null> {
+  const map = new Map<string, App | null>()
+  if (apps === undefined) {
+    return map
+  }
+  if (typeof apps !== 'object' || apps === null || Array.isArray(apps)) {
     throw new OptionsError(
-      `${name} must be a host name such as 'wsgiprox', got ${JSON.stringify(value)}`
+      `proxyApps must be an object of host → app or null, got ${describe(apps)}`
     )
   }
-  return value.toLowerCase()
-}
-
-function proxyAppsOption(apps: ProxyApps): Map<string, App | null> {
-  const map = new Map<string, App | null>()
-  for (const [host, app] of Object.entries(apps)) {
-    if (app !== null && typeof app !== 'function' && typeof app.fetch !== 'function') {
+  for (const [host, app] of Object.entries(apps as Record<string, unknown>)) {
+    const isApp =
+      typeof app === 'function' ||
+      (typeof app === 'object' &&
+        app !== null &&
+        typeof (app as { fetch?: unknown }).fetch === 'function')
+    if (app !== null && !isApp) {
       throw new OptionsError(
         `proxyApps[${JSON.stringify(host)}] must be null (an alias), a Hono app, { fetch } or a function`
       )
     }
-    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app)
+    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app as App | null)
   }
   return map
+}
+
+function caOption(ca: unknown): CaOptions | CertificateAuthority {
+  if (ca === undefined) {
+    return {}
+  }
+  if (ca instanceof CertificateAuthority) {
+    return ca
+  }
+  if (typeof ca !== 'object' || ca === null || Array.isArray(ca)) {
+    throw new OptionsError(`ca must be CA options or a CertificateAuthority, got ${describe(ca)}`)
+  }
+  // Checked now, so that a bad CA option fails at createProxy rather than at the first CONNECT.
+  resolveCaOptions(ca)
+  return ca
 }
 
 function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerLike | undefined {
@@ -109,11 +213,11 @@ function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerL
   return websocket.server
 }
 
-function positive(name: keyof typeof DEFAULTS, value: number | undefined): number {
-  const result = value ?? (DEFAULTS[name] as number)
-  if (!Number.isFinite(result) || result <= 0) {
+function positive(name: 'handshakeTimeoutMs' | 'admissionTimeoutMs', value: unknown): number {
+  const result = value ?? DEFAULTS[name]
+  if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
     throw new OptionsError(
-      `${name} must be a positive number of milliseconds, got ${String(value)}`
+      `${name} must be a positive number of milliseconds, got ${describe(value)}`
     )
   }
   return result
@@ -125,12 +229,18 @@ function positive(name: keyof typeof DEFAULTS, value: number | undefined): numbe
  */
 const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 
-function reportUnlessClientLeft(
-  onError: NormalizedOptions['onError']
+/** The user's onError, told only of real problems, and unable to take the proxy down. */
+function safeOnError(
+  onError: (error: Error, context: ErrorContext) => void
 ): NormalizedOptions['onError'] {
   return (error, context) => {
-    if (!CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
+    if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
+      return
+    }
+    try {
       onError(error, context)
+    } catch {
+      // A failing error handler has nowhere left to report to; the proxy carries on.
     }
   }
 }

@@ -6,18 +6,18 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
+import { createGate } from './admission'
 import type { CertificateAuthority } from './ca/authority'
 import { Connections } from './connections'
 import { createDispatcher } from './dispatch'
 import { createDownloadApp } from './downloads'
+import { toError } from './errors'
+import { createFetchEntry } from './fetch-entry'
 import type { Handler } from './fetch-handler'
 import { toFallthroughHandler } from './fetch-handler'
 import { installListener } from './listener'
 import { normalizeOptions, openCa } from './options'
-import { FixedResolver } from './resolvers'
 import { createAppServer } from './server'
-import type { TranslateContext } from './translate'
-import { PROXY_HOST_HEADER, resolverRequest, stripProxyHeaders } from './translate'
 import type { App, Proxy, ProxyOptions } from './types'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
@@ -44,31 +44,21 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       hostApps.set(host, toFallthroughHandler(hostApp))
     }
   }
+  const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
   const appServer = createAppServer(
     (request, env) => dispatcher.fetch(request, env),
     opts.websocketServer
   )
-  const connections = new Connections(opts.keepaliveMax)
-  const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
-  const resolver = opts.resolver
-  const context: TranslateContext = {
+  const gate = createGate({
+    resolver: opts.resolver,
     proxyHost: opts.proxyHost,
     proxyHosts,
-    // The default resolver never looks at the request, so none is built for it.
-    resolve:
-      resolver instanceof FixedResolver
-        ? (url: string) => resolver.resolve(url)
-        : (url, incoming, tunnel) => resolver.resolve(url, resolverRequest(incoming, url, tunnel)),
-  }
-  const deps = {
-    options: opts,
-    connections,
-    context,
-    dispatcher,
-    appServer,
-    getCa,
-  }
+    admissionTimeoutMs: opts.admissionTimeoutMs,
+    onError: opts.onError,
+  })
+  const connections = new Connections(opts.keepaliveMax)
+  const deps = { options: opts, gate, connections, appServer, getCa }
   const attached = new Map<Server, () => void>()
 
   const proxy: Proxy = {
@@ -91,7 +81,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       server.removeAllListeners('upgrade')
       attached.set(server, installListener(server, deps))
       getCa().catch((error: unknown) => {
-        opts.onError(error instanceof Error ? error : new Error(String(error)), { phase: 'ca' })
+        opts.onError(toError(error), { phase: 'ca' })
       })
       return server
     },
@@ -112,28 +102,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       await Promise.all(closing)
     },
 
-    fetch(request, env) {
-      if (request.method === 'CONNECT') {
-        return Promise.resolve(
-          new Response('HTTPS Proxy Not Supported\n', {
-            status: 405,
-            statusText: 'HTTPS Proxy Not Supported',
-            headers: { 'content-type': 'text/plain; charset=utf-8' },
-          })
-        )
-      }
-      // Without the socket, proxy traffic cannot be told from direct traffic: only the Host
-      // header routes, and the client cannot forge the proxy-host header.
-      const headers = new Headers(request.headers)
-      stripProxyHeaders(headers)
-      const host = new URL(request.url).hostname.toLowerCase()
-      const isProxyHost = proxyHosts.has(host)
-      if (isProxyHost) {
-        headers.set(PROXY_HOST_HEADER, host)
-      }
-      const forwarded = new Request(request, { headers })
-      return Promise.resolve(dispatcher.handle(forwarded, env, isProxyHost ? host : undefined))
-    },
+    fetch: createFetchEntry({ gate, dispatcher, hostApps, proxyHosts }),
 
     getCertificateAuthority: getCa,
   }

@@ -2,7 +2,9 @@
  * Resolvers turn the full URL of a proxied request into the path the app sees.
  * @module
  */
-import type { ResolveFunction, Resolver } from './types'
+import { OptionsError } from './errors'
+import { hasDotSegment } from './target'
+import type { Resolver } from './types'
 
 /** The default prefix of {@link FixedResolver}. */
 export const DEFAULT_PREFIX = '/'
@@ -18,9 +20,25 @@ export const DEFAULT_AUTH_MESSAGE = 'Please enter prefix path'
 export class FixedResolver implements Resolver {
   readonly prefix: string
 
-  /** @param prefix put before every full URL @default '/' */
+  /**
+   * @param prefix put before every full URL; a missing leading '/' is added @default '/'
+   * @throws OptionsError for a prefix that URL parsing would change or cut short: a '.' or '..'
+   * segment, a backslash, '?', '#', a space or a control character.
+   */
   constructor(prefix: string = DEFAULT_PREFIX) {
-    this.prefix = prefix.startsWith('/') ? prefix : `/${prefix}`
+    if (typeof prefix !== 'string') {
+      throw new OptionsError(
+        `prefix must be a path string such as '/prefix/', got ${typeof prefix}`
+      )
+    }
+    const path = prefix.startsWith('/') ? prefix : `/${prefix}`
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+    if (/[\x00-\x20\x7f?#\\]/.test(path) || hasDotSegment(path)) {
+      throw new OptionsError(
+        `prefix ${JSON.stringify(prefix)} must be a plain path: no '.' or '..' segment, backslash, '?', '#', space or control character`
+      )
+    }
+    this.prefix = path
   }
 
   resolve(url: string): string {
@@ -39,11 +57,18 @@ export class ProxyAuthResolver implements Resolver {
 
   /** @param message the realm shown by the client's login prompt @default 'Please enter prefix path' */
   constructor(message: string = DEFAULT_AUTH_MESSAGE) {
+    if (typeof message !== 'string') {
+      throw new OptionsError(
+        `the ProxyAuthResolver message must be a string, got ${typeof message}`
+      )
+    }
     this.message = message
   }
 
+  /** Asks again for a missing user name, or one that could not be a path segment (`..`). */
   requireAuth(request: Request): string | undefined {
-    return proxyUser(request) === undefined ? this.message : undefined
+    const user = proxyUser(request)
+    return user === undefined || hasDotSegment(`/${user}`) ? this.message : undefined
   }
 
   resolve(url: string, request: Request): string {
@@ -65,15 +90,4 @@ export function proxyUser(request: Request): string | undefined {
   const colon = decoded.indexOf(':')
   const user = colon === -1 ? decoded : decoded.slice(0, colon)
   return user === '' ? undefined : user
-}
-
-/** One shape for every resolver the options accept. */
-export function toResolver(resolver: Resolver | ResolveFunction | undefined, prefix?: string) {
-  if (resolver === undefined) {
-    return new FixedResolver(prefix)
-  }
-  if (typeof resolver === 'function') {
-    return { resolve: resolver } satisfies Resolver
-  }
-  return resolver
 }

@@ -1,44 +1,64 @@
 /**
- * TLS termination inside a CONNECT tunnel, with a certificate for the host the client names.
+ * TLS termination inside a tunnel, with a certificate for the host the client names and the
+ * application protocol the client prefers.
  * @module
  */
 import type { Socket } from 'node:net'
 import type { SecureContext } from 'node:tls'
 import { TLSSocket } from 'node:tls'
 import type { CertificateAuthority } from './ca/authority'
+import { toError } from './errors'
+
+/** The HTTP versions served inside intercepted TLS, by their ALPN ids (RFC 7301). */
+const HTTP1_PROTOCOLS = ['http/1.1', 'http/1.0']
+
+/** What TLS termination needs. */
+export interface TlsOptions {
+  /** The tunnel's own host, normalised. */
+  host: string
+  /** The context of `host`, ready before the handshake starts. */
+  context: SecureContext
+  ca: CertificateAuthority
+  wildcard: boolean
+  /** Whether `h2` may be chosen. */
+  http2: boolean
+  /**
+   * Admit an SNI name: resolves with the normalised name, or rejects to refuse the handshake.
+   */
+  admitName(servername: string): Promise<string>
+}
 
 /**
- * Wrap `socket` in a server-side TLS socket. The CONNECT host's context is ready before the
- * handshake starts (clients that send no SNI, such as those that CONNECT to an IP address, get
- * it); a ClientHello whose SNI names another host gets that host's certificate instead.
+ * Wrap `socket` in a server-side TLS socket. Clients that send no SNI (those that CONNECT to an
+ * IP address, for instance) get the tunnel host's certificate; a ClientHello whose SNI names
+ * another host gets that host's certificate once admission lets the tunnel's credentials have
+ * it, and a refused or invalid name fails the handshake with an alert. ALPN follows the client's
+ * order of preference among the protocols served.
  */
-export function terminateTls(
-  socket: Socket,
-  ca: CertificateAuthority,
-  connectHost: string,
-  context: SecureContext,
-  wildcard: boolean
-): TLSSocket {
+export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
+  const { ca, wildcard } = options
+  const served = options.http2 ? ['h2', ...HTTP1_PROTOCOLS] : HTTP1_PROTOCOLS
   return new TLSSocket(socket, {
     isServer: true,
-    secureContext: context,
-    // The internal server speaks HTTP/1.1 only; offering h2 would break every browser.
-    ALPNProtocols: ['http/1.1'],
+    secureContext: options.context,
+    ALPNCallback: ({ protocols }) => protocols.find((protocol) => served.includes(protocol)),
     SNICallback(servername, callback) {
-      if (servername.toLowerCase() === connectHost) {
-        // The socket already holds this context: no context keeps it, where passing it again
-        // would make OpenSSL copy its certificate and key into the connection once more.
-        callback(null, undefined)
-        return
-      }
-      ca.secureContext(servername, { wildcard }).then(
-        (sniContext) => {
-          callback(null, sniContext)
-        },
-        (error: unknown) => {
-          callback(error instanceof Error ? error : new Error(String(error)), undefined)
-        }
-      )
+      options
+        .admitName(servername)
+        .then((name) => {
+          if (name === options.host) {
+            // The socket already holds this context: passing it again would make OpenSSL copy
+            // its certificate and key into the connection once more.
+            callback(null, undefined)
+            return
+          }
+          return ca.secureContext(name, { wildcard }).then((context) => {
+            callback(null, context)
+          })
+        })
+        .catch((error: unknown) => {
+          callback(toError(error), undefined)
+        })
     },
   })
 }

@@ -1,18 +1,20 @@
 /**
- * CONNECT tunnels: check the target and the credentials, answer 200, then look at the client's
- * first bytes to tell TLS from plain HTTP (on any port) and hand the socket to the HTTP server.
+ * Tunnels: a CONNECT is admitted (400, 407 or 500 before any tunnel exists), answered 200, and
+ * then the client's first bytes tell TLS from plain HTTP (on any port) before the socket goes to
+ * the HTTP server. `openTunnel` is the part every way into a tunnel shares.
  * @module
  */
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { Gate, TunnelAdmission, TunnelIdentity } from './admission'
+import { andThen } from './admission'
 import type { CertificateAuthority } from './ca/authority'
-import { normalizeHost } from './ca/hostname'
 import type { Connections } from './connections'
+import { toError } from './errors'
 import type { NormalizedOptions } from './options'
+import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
-import type { TunnelInfo } from './translate'
-import { headersOf, parseAuthority, requestOf } from './translate'
 
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
 const TLS_HANDSHAKE_RECORD = 0x16
@@ -20,16 +22,17 @@ const TLS_HANDSHAKE_RECORD = 0x16
 /** TCP keep-alive probes on tunnel sockets, so dead peers behind NATs are noticed. */
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000
 
-const tunnels = new WeakMap<Duplex, TunnelInfo>()
+const tunnels = new WeakMap<Duplex, TunnelIdentity>()
 
 /** The tunnel a socket handed to the HTTP server belongs to, if any. */
-export function tunnelOf(socket: Duplex): TunnelInfo | undefined {
+export function tunnelOf(socket: Duplex): TunnelIdentity | undefined {
   return tunnels.get(socket)
 }
 
 /** What a tunnel needs from the proxy. */
 export interface TunnelDeps {
   options: NormalizedOptions
+  gate: Gate
   connections: Connections
   getCa: () => Promise<CertificateAuthority>
 }
@@ -42,37 +45,58 @@ export function handleConnect(
   head: Buffer,
   deps: TunnelDeps
 ): void {
-  const { options } = deps
-  const report = (error: Error, phase: 'connect' | 'tunnel' | 'tls', host?: string) => {
-    options.onError(error, { phase, host })
-  }
+  const target = req.url ?? ''
   socket.on('error', (error) => {
-    report(error, 'tunnel', req.url)
+    deps.options.onError(error, { phase: 'tunnel', host: target })
   })
+  // A resolver that never answers must not hold the connection for ever.
+  const timer = setTimeout(() => socket.destroy(), deps.options.handshakeTimeoutMs)
+  const authorization = req.headers['proxy-authorization']
+  const decided = (admission: TunnelAdmission) => {
+    clearTimeout(timer)
+    if (socket.destroyed) {
+      return
+    }
+    if (admission.kind === 'refuse') {
+      replyOnSocket(socket, admission.status, admission.message)
+      return
+    }
+    if (admission.kind === 'challenge') {
+      replyOnSocket(socket, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
+      return
+    }
+    socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
+    const identity = {
+      host: admission.host,
+      port: admission.port,
+      authorization,
+      scheme: 'http' as const,
+    }
+    openTunnel(server, socket, head, identity, deps)
+  }
+  const settled = andThen(deps.gate.admitTunnel(target, authorization), decided)
+  if (settled instanceof Promise) {
+    settled.catch((error: unknown) => {
+      deps.options.onError(toError(error), { phase: 'connect', host: target })
+      socket.destroy()
+    })
+  }
+}
 
-  const target = connectTarget(req.url ?? '')
-  if (!target) {
-    endWith(socket, 400, 'Bad Request', `Invalid CONNECT target: ${JSON.stringify(req.url ?? '')}`)
-    return
-  }
-  const realm = options.resolver.requireAuth?.(
-    requestOf(`https://${target.authority}/`, 'GET', headersOf(req))
-  )
-  if (realm !== undefined) {
-    endWith(socket, 407, 'Proxy Authentication Required', 'Proxy authentication required', [
-      `Proxy-Authenticate: ${basicChallenge(realm)}`,
-    ])
-    return
-  }
-
-  const info: TunnelInfo = {
-    host: target.host,
-    port: target.port,
-    proxyAuthorization: req.headers['proxy-authorization'],
-  }
-  socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
+/**
+ * Make `socket`, whose tunnel to `identity` was just admitted and confirmed to the client, a
+ * tunnel: TLS (terminated with a certificate for the host) or plain HTTP, told by its first byte,
+ * then parsed by `server`. `head` holds bytes the client already sent.
+ */
+export function openTunnel(
+  server: Server,
+  socket: Duplex,
+  head: Buffer,
+  identity: TunnelIdentity,
+  deps: TunnelDeps
+): void {
   deps.connections.add(socket)
-  // 'connect' hands over the net.Socket the client connected with.
+  // Every way into a tunnel hands over the net.Socket the client connected with.
   const raw = socket as unknown as Socket
   raw.setKeepAlive(true, TCP_KEEPALIVE_INITIAL_DELAY_MS)
   raw.setNoDelay(true)
@@ -81,20 +105,19 @@ export function handleConnect(
   // destroying the TLS socket closes the connection.
   const deadline = {
     socket,
-    timer: setTimeout(() => deadline.socket.destroy(), options.handshakeTimeoutMs),
+    timer: setTimeout(() => deadline.socket.destroy(), deps.options.handshakeTimeoutMs),
   }
-  const timer = deadline.timer
   const start = (first: Buffer) => {
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
-      clearTimeout(timer)
-      tunnels.set(socket, info)
+      clearTimeout(deadline.timer)
+      tunnels.set(socket, identity)
       server.emit('connection', socket)
       socket.resume()
       return
     }
-    startTls(server, raw, info, deps, deadline).catch((error: unknown) => {
-      clearTimeout(timer)
-      report(error instanceof Error ? error : new Error(String(error)), 'tls', info.host)
+    startTls(server, raw, identity, deps, deadline).catch((error: unknown) => {
+      clearTimeout(deadline.timer)
+      deps.options.onError(toError(error), { phase: 'tls', host: identity.host })
       socket.destroy()
     })
   }
@@ -116,70 +139,42 @@ export function handleConnect(
 async function startTls(
   server: Server,
   socket: Socket,
-  info: TunnelInfo,
+  identity: TunnelIdentity,
   deps: TunnelDeps,
   deadline: { socket: Duplex; timer: NodeJS.Timeout }
 ): Promise<void> {
   const { timer } = deadline
   const wildcard = deps.options.useWildcardCerts
   const ca = await deps.getCa()
-  const context = await ca.secureContext(info.host, { wildcard })
+  const context = await ca.secureContext(identity.host, { wildcard })
   if (socket.destroyed) {
     return
   }
-  const tlsSocket = terminateTls(socket, ca, info.host, context, wildcard)
+  const secure: TunnelIdentity = { ...identity, scheme: 'https' }
+  const tlsSocket = terminateTls(socket, {
+    host: identity.host,
+    context,
+    ca,
+    wildcard,
+    http2: false,
+    admitName: async (servername) => {
+      const name = await deps.gate.admitName(secure, servername)
+      if (name !== secure.host) {
+        secure.sni = name
+      }
+      return name
+    },
+  })
   deadline.socket = tlsSocket
   tlsSocket.on('error', (error: Error) => {
     clearTimeout(timer)
-    deps.options.onError(error, { phase: 'tls', host: info.host })
+    deps.options.onError(error, { phase: 'tls', host: secure.sni ?? secure.host })
     tlsSocket.destroy()
   })
   tlsSocket.once('secure', () => {
     clearTimeout(timer)
   })
-  tunnels.set(tlsSocket, info)
+  tunnels.set(tlsSocket, secure)
   // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
   server.emit('connection', tlsSocket)
-}
-
-/** `host:port` of a CONNECT line, with a host that could go into a certificate. */
-function connectTarget(url: string) {
-  const parsed = parseAuthority(url, undefined)
-  if (!parsed) {
-    return undefined
-  }
-  try {
-    const { name } = normalizeHost(parsed.host)
-    const authority = name.includes(':') ? `[${name}]:${parsed.port}` : `${name}:${parsed.port}`
-    return { host: name, port: parsed.port, authority }
-  } catch {
-    return undefined
-  }
-}
-
-/** Answer on a raw socket (no ServerResponse exists for CONNECT or upgrades) and close it. */
-export function endWith(
-  socket: Duplex,
-  status: number,
-  reason: string,
-  body: string,
-  extraHeaders: string[] = []
-): void {
-  if (socket.destroyed) {
-    return
-  }
-  const text = `${body}\n`
-  const head = [
-    `HTTP/1.1 ${status} ${reason}`,
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(text)}`,
-    'Connection: close',
-    ...extraHeaders,
-  ]
-  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`)
-}
-
-/** The `Proxy-Authenticate` value asking for Basic credentials in `realm`. */
-export function basicChallenge(realm: string): string {
-  return `Basic realm="${realm.replace(/["\\]/g, '\\$&')}"`
 }

@@ -36,21 +36,32 @@ export type ResolveFunction = (url: string, request: Request) => string | Promis
 
 /** A resolver object: turns the full URL of a proxied request into the path the app sees. */
 export interface Resolver {
-  /** The path (and query) the app sees for `url`; must start with `/`. */
+  /**
+   * The path (and query) the app sees for `url`, the normalised full URL (dot segments already
+   * resolved). It must start with `/` and hold no `.` or `..` segment, backslash, `#`, space or
+   * control character; anything else (a throw, a rejection, another type) refuses the request
+   * with a 500 and an `onError` report in phase `admission`. It may return a Promise.
+   */
   resolve(url: string, request: Request): string | Promise<string>
   /**
-   * The realm to ask for when `request` lacks proxy credentials, or `undefined` to let it
-   * through. The proxy answers `407` with `Proxy-Authenticate: Basic realm="<realm>"`.
-   * For a CONNECT the request is shown as a GET to `https://host:port/`, since Fetch cannot
-   * carry the CONNECT method.
+   * The realm to ask for when `request` may not be served, or `undefined` to let it through.
+   * The proxy answers `407` with `Proxy-Authenticate: Basic realm="<realm>"`. It is asked for
+   * every proxied request: for a CONNECT (shown as a GET to `https://host:port/`, since Fetch
+   * cannot carry CONNECT), for an SNI name other than the CONNECT host, and for each request
+   * inside a tunnel, always with the credentials the tunnel was opened with. It may return a
+   * Promise; a throw, a rejection or a value other than a string or `undefined` refuses the
+   * request (500), never serves it.
    */
-  requireAuth?(request: Request): string | undefined
+  requireAuth?(request: Request): string | undefined | Promise<string | undefined>
 }
 
 /** Where and how a connection problem happened, as passed to `ProxyOptions.onError`. */
 export interface ErrorContext {
-  /** The stage: `connect` (CONNECT line), `tunnel` (socket), `tls`, `request`, `app`, `upgrade`. */
-  phase: 'connect' | 'tunnel' | 'tls' | 'request' | 'app' | 'upgrade' | 'ca'
+  /**
+   * The stage: `connect` (CONNECT line), `tunnel` (socket), `tls`, `request`, `admission` (the
+   * resolver's `requireAuth` or `resolve` failed), `app`, `upgrade`, `ca`.
+   */
+  phase: 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
   /** The target host, when one is known. */
   host?: string
 }
@@ -113,7 +124,15 @@ export interface ProxyOptions {
    * @default 10_000
    */
   handshakeTimeoutMs?: number
-  /** Called for every connection-level problem; the proxy never throws or prints for those. */
+  /**
+   * How long an async `requireAuth` or `resolve` may take; past it the request is refused (500).
+   * @default 30_000
+   */
+  admissionTimeoutMs?: number
+  /**
+   * Called for every connection-level problem; the proxy never throws or prints for those. An
+   * exception thrown by it is ignored.
+   */
   onError?: (error: Error, context: ErrorContext) => void
 }
 

@@ -21,6 +21,30 @@ const MAX_NAME_LENGTH = 253
 // Letters, digits and hyphens (no hyphen at either end), plus the underscore that real host names
 // carry even though RFC 952 forbids it (`my_host.example.com`); clients match it literally.
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
+/** Any ASCII character that no host name holds: controls, space, '/', '?', '#', '\\', '@', ':'... */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const FORBIDDEN_ASCII = /[\x00-\x2c/:-@[-^`{-\x7f]/
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, NUL included
+const ASCII = /^[\x00-\x7f]*$/
+/** Labels UTS #46 would check as punycode. */
+const PUNYCODE_LABEL = /(?:^|\.)xn--/i
+/** A last label that WHATWG URL reads as a number, making the host an IPv4 address. */
+const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|\d+)$/i
+
+/**
+ * Whether UTS #46 would give `host` (ASCII letters, digits, '-', '_', '.') back only lower-cased:
+ * no punycode label to check, and a last label that is not a number.
+ */
+function isPlainDnsName(host: string): boolean {
+  if (!ASCII.test(host)) {
+    return false
+  }
+  const trimmed = host.endsWith('.') ? host.slice(0, -1) : host
+  return (
+    !PUNYCODE_LABEL.test(trimmed) &&
+    !NUMERIC_LABEL.test(trimmed.slice(trimmed.lastIndexOf('.') + 1))
+  )
+}
 
 /**
  * Validates and canonicalises a host name or IP address.
@@ -47,9 +71,18 @@ export function normalizeHost(host: string): NormalizedHost {
   if (bracketed) {
     throw new InvalidHostError(host, 'brackets must hold an IPv6 address')
   }
-  // domainToASCII applies UTS #46 (punycode, lower case) and returns '' for a forbidden code point
-  // such as a space, '/', ':' or '%'.
-  const ascii = domainToASCII(host)
+  // domainToASCII stops at '/', '?', '#' and '\\' and returns what came before
+  // (`a.com/evil` gives `a.com`), so every ASCII character is checked here first: a name is
+  // refused whole, never truncated. Other characters are left to UTS #46, which refuses those
+  // that map to separators (a fullwidth solidus gives '').
+  const forbidden = FORBIDDEN_ASCII.exec(host)
+  if (forbidden) {
+    throw new InvalidHostError(
+      host,
+      `it may hold only letters, digits, '-', '_' and '.', not ${JSON.stringify(forbidden[0])}`
+    )
+  }
+  const ascii = isPlainDnsName(host) ? host.toLowerCase() : domainToASCII(host)
   if (ascii === '') {
     throw new InvalidHostError(host, 'it is not a DNS name, IPv4 or IPv6 address')
   }

@@ -1,0 +1,407 @@
+/**
+ * Admission: the one place that decides, for every request whichever way it arrives (absolute
+ * form, CONNECT, each request inside a tunnel, WebSocket upgrades, the Fetch-only entry), whether
+ * it is served, and how (the full URL, the path the app sees, the proxy host), challenged (407)
+ * or refused. The user's `requireAuth` and `resolve` are called here and nowhere else; whatever
+ * they do (throw, reject, answer with the wrong type) the request is refused, never served.
+ * @module
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import { toError } from './errors'
+import { FixedResolver } from './resolvers'
+import type { Authority } from './target'
+import {
+  describe,
+  fullUrl,
+  hostPort,
+  originOf,
+  parseAbsoluteTarget,
+  parseAuthority,
+  pathOf,
+  unsafePathReason,
+  validHost,
+} from './target'
+import { PROXY_HOST_HEADER } from './translate'
+import type { ErrorContext, Resolver } from './types'
+
+/** What a tunnel is for, and who opened it; the requests inside it inherit both. */
+export interface TunnelIdentity {
+  /** The host the tunnel was opened for (CONNECT or SOCKS), normalised. */
+  readonly host: string
+  readonly port: number
+  /** The credentials the tunnel was opened with, as a `Proxy-Authorization` value. */
+  readonly authorization: string | undefined
+  /** `https` once TLS is terminated inside the tunnel. */
+  readonly scheme: 'http' | 'https'
+  /** The SNI name, once admitted for the tunnel's credentials, when it differs from `host`. */
+  sni?: string
+}
+
+/** The parts of a request admission reads: a Node `IncomingMessage` has them all. */
+export interface AskedRequest {
+  method?: string | undefined
+  url?: string | undefined
+  headers: IncomingHttpHeaders
+  rawHeaders: string[]
+}
+
+/** Refused: the status and the one-line reason the client gets. */
+export interface Refusal {
+  kind: 'refuse'
+  status: number
+  message: string
+}
+
+/** Asked for credentials: `407` with `Proxy-Authenticate: Basic realm="<realm>"`. */
+export interface Challenge {
+  kind: 'challenge'
+  realm: string
+}
+
+/** The decision on one request. */
+export type Admission =
+  | { kind: 'passthrough' }
+  | {
+      kind: 'serve'
+      /** The path and query the app sees. */
+      path: string
+      /** The Host header the app sees (`example.com`, `example.com:8000`, `[::1]:8080`). */
+      host: string
+      /** The value of `X-Wsgiprox-Proxy-Host`. */
+      proxyHost: string
+      /** The normalised full URL the client asked for. */
+      fullUrl: string
+    }
+  | Challenge
+  | Refusal
+
+/** The decision on a tunnel (CONNECT or SOCKS). */
+export type TunnelAdmission = ({ kind: 'open' } & Authority) | Challenge | Refusal
+
+/** A value now, or later. */
+export type Settled<T> = T | Promise<T>
+
+/** What admission depends on. */
+export interface AdmissionOptions {
+  resolver: Resolver
+  proxyHost: string
+  /** Every host whose requests stay untranslated: proxy host, download host, proxy apps. */
+  proxyHosts: ReadonlySet<string>
+  /** How long an async `requireAuth` or `resolve` may take before the request is refused. */
+  admissionTimeoutMs: number
+  onError: (error: Error, context: ErrorContext) => void
+}
+
+/** The admission gate of one proxy. */
+export interface Gate {
+  /** Admit a tunnel to `target` (`host:port`) opened with `authorization`. */
+  admitTunnel(target: string, authorization: string | undefined): Settled<TunnelAdmission>
+  /**
+   * Admit the SNI name of a TLS handshake inside `tunnel`: resolves with the name the tunnel's
+   * requests are for, and rejects (refusing the handshake) when the name is invalid or the
+   * tunnel's credentials do not admit it.
+   */
+  admitName(tunnel: TunnelIdentity, servername: string): Promise<string>
+  /** Admit one request, inside `tunnel` or on a direct connection. */
+  admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
+}
+
+const refuse = (status: number, message: string): Refusal => ({ kind: 'refuse', status, message })
+
+/** Build the gate. */
+export function createGate(options: AdmissionOptions): Gate {
+  const { resolver, proxyHost, proxyHosts, admissionTimeoutMs, onError } = options
+  // The default resolver never looks at the request, so none is built for it.
+  const pureResolver = resolver.constructor === FixedResolver
+
+  /** Refuse because a user callback failed; the error goes to onError, the client gets 500. */
+  const failed = (what: string, error: unknown, host: string | undefined): Refusal => {
+    const cause = toError(error)
+    onError(new Error(`${what} failed: ${cause.message}`, { cause }), { phase: 'admission', host })
+    return refuse(500, `The proxy could not admit this request: ${what} failed`)
+  }
+
+  /** Call a user callback; a throw, a rejection or a wrong answer refuses the request. */
+  const guard = <T, R>(
+    what: string,
+    host: string | undefined,
+    call: () => unknown,
+    accept: (value: unknown) => T | R
+  ): Settled<T | R | Refusal> => {
+    let value: unknown
+    try {
+      value = call()
+    } catch (error) {
+      return failed(what, error, host)
+    }
+    if (isThenable(value)) {
+      return withDeadline(value, admissionTimeoutMs, what).then(
+        (settled) => acceptOrFail(what, host, settled, accept),
+        (error: unknown) => failed(what, error, host)
+      )
+    }
+    return acceptOrFail(what, host, value, accept)
+  }
+
+  const acceptOrFail = <T, R>(
+    what: string,
+    host: string | undefined,
+    value: unknown,
+    accept: (value: unknown) => T | R
+  ): T | R | Refusal => {
+    try {
+      return accept(value)
+    } catch (error) {
+      return failed(what, error, host)
+    }
+  }
+
+  /** Ask `requireAuth`, if the resolver has one: `undefined` lets the request on. */
+  const checkAuth = (
+    host: string,
+    request: () => Request
+  ): Settled<Challenge | Refusal | undefined> => {
+    if (typeof resolver.requireAuth !== 'function') {
+      return undefined
+    }
+    return guard(
+      'requireAuth',
+      host,
+      () => resolver.requireAuth?.(request()),
+      (realm): Challenge | undefined => {
+        if (realm === undefined) {
+          return undefined
+        }
+        if (typeof realm !== 'string') {
+          throw new TypeError(`it returned ${describe(realm)}, not a realm string or undefined`)
+        }
+        return { kind: 'challenge', realm }
+      }
+    )
+  }
+
+  /** Serve `target` once the resolver (or the proxy-host rule) has given the app's path. */
+  const serve = (
+    scheme: string,
+    target: Authority,
+    path: string,
+    request: () => Request
+  ): Settled<Admission> => {
+    const url = fullUrl(originOf(scheme, target.host, target.port), path)
+    const host = hostPort(scheme, target.host, target.port)
+    if (proxyHosts.has(target.host)) {
+      return { kind: 'serve', path: pathOf(url), host, proxyHost: target.host, fullUrl: url }
+    }
+    return guard(
+      'resolve',
+      target.host,
+      () =>
+        pureResolver ? (resolver as FixedResolver).resolve(url) : resolver.resolve(url, request()),
+      (resolved): Admission => {
+        const problem = unsafePathReason(resolved)
+        if (problem !== undefined) {
+          throw new TypeError(problem)
+        }
+        return { kind: 'serve', path: resolved as string, host, proxyHost, fullUrl: url }
+      }
+    )
+  }
+
+  return {
+    admitTunnel(target, authorization) {
+      const authority = parseAuthority(target)
+      if (!authority) {
+        return refuse(400, `Invalid CONNECT target: ${quote(target)}`)
+      }
+      // Fetch cannot carry CONNECT: the resolver sees a GET of the tunnel's https origin.
+      const request = () =>
+        requestOf(
+          `${originOf('https', authority.host, authority.port)}/`,
+          'GET',
+          authHeaders(authorization)
+        )
+      return andThen(
+        checkAuth(authority.host, request),
+        (denied) => denied ?? { kind: 'open', ...authority }
+      )
+    },
+
+    async admitName(tunnel, servername) {
+      const name = validHost(servername)
+      if (name === undefined) {
+        throw new Error(`Invalid SNI name ${quote(servername)}`)
+      }
+      if (name === tunnel.host) {
+        return name
+      }
+      const request = () =>
+        requestOf(
+          `${originOf('https', name, tunnel.port)}/`,
+          'GET',
+          authHeaders(tunnel.authorization)
+        )
+      const denied = await checkAuth(name, request)
+      if (denied) {
+        throw new Error(
+          `SNI name ${name} is not admitted for the tunnel to ${tunnel.host}: ${
+            denied.kind === 'challenge' ? 'it asks for other credentials' : denied.message
+          }`
+        )
+      }
+      return name
+    },
+
+    admitRequest(tunnel, request) {
+      const target = request.url ?? ''
+      const method = request.method ?? 'GET'
+      if (!tunnel) {
+        return admitDirect(request, target, method)
+      }
+      const hostHeader = request.headers.host
+      if (hostHeader !== undefined) {
+        const named = parseAuthority(hostHeader, tunnel.port)
+        if (!named) {
+          return refuse(400, `Invalid Host header: ${quote(hostHeader)}`)
+        }
+        if (named.host !== tunnel.host && named.host !== tunnel.sni) {
+          return misdirected(tunnel, named.host)
+        }
+      }
+      let path = target
+      if (!target.startsWith('/')) {
+        const absolute = parseAbsoluteTarget(target)
+        if (absolute instanceof Error) {
+          return refuse(400, absolute.message)
+        }
+        if (!absolute) {
+          return refuse(400, `Invalid request target in a tunnel: ${quote(target)}`)
+        }
+        if (absolute.host !== tunnel.host && absolute.host !== tunnel.sni) {
+          return misdirected(tunnel, absolute.host)
+        }
+        path = absolute.path
+      }
+      const authority = { host: tunnel.sni ?? tunnel.host, port: tunnel.port }
+      // Credentials belong to the tunnel: one sent inside it is never used.
+      const asked = () => requestOf(url(), method, clientHeaders(request, tunnel.authorization))
+      let built: string | undefined
+      const url = () =>
+        (built ??= fullUrl(originOf(tunnel.scheme, authority.host, authority.port), path))
+      return andThen(
+        checkAuth(authority.host, asked),
+        (denied) => denied ?? serve(tunnel.scheme, authority, path, asked)
+      )
+    },
+  }
+
+  function admitDirect(request: AskedRequest, target: string, method: string): Settled<Admission> {
+    if (target.startsWith('/')) {
+      const host = request.headers.host
+      if (host !== undefined && !parseAuthority(host, 80)) {
+        return refuse(400, `Invalid Host header: ${quote(host)}`)
+      }
+      return { kind: 'passthrough' }
+    }
+    const absolute = parseAbsoluteTarget(target)
+    if (!absolute) {
+      return refuse(400, `Invalid request target: ${quote(target)}`)
+    }
+    if (absolute instanceof Error) {
+      return refuse(400, absolute.message)
+    }
+    const origin = originOf(absolute.scheme, absolute.host, absolute.port)
+    const asked = () =>
+      requestOf(
+        fullUrl(origin, absolute.path),
+        method,
+        clientHeaders(request, firstValue(request.headers['proxy-authorization']))
+      )
+    return andThen(
+      checkAuth(absolute.host, asked),
+      (denied) => denied ?? serve(absolute.scheme, absolute, absolute.path, asked)
+    )
+  }
+}
+
+function misdirected(tunnel: TunnelIdentity, host: string): Refusal {
+  return refuse(
+    421,
+    `Misdirected request: this tunnel is for ${tunnel.sni ?? tunnel.host}, not ${host}`
+  )
+}
+
+/** `value`, or a rejection once `ms` have passed without it settling. */
+function withDeadline<T>(value: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what} did not answer within ${ms} ms`))
+    }, ms)
+  })
+  return Promise.race([Promise.resolve(value), late]).finally(() => {
+    clearTimeout(timer)
+  })
+}
+
+/** Apply `next` to a value now or later, without a Promise when there is none. */
+export function andThen<T, U>(value: Settled<T>, next: (value: T) => Settled<U>): Settled<U> {
+  return value instanceof Promise ? value.then(next) : next(value)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}...` : text)
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+function authHeaders(authorization: string | undefined): Headers {
+  const headers = new Headers()
+  if (authorization !== undefined) {
+    headers.set('proxy-authorization', authorization)
+  }
+  return headers
+}
+
+/**
+ * The client's headers as the resolver sees them: without a forged proxy-host header, HTTP/2
+ * pseudo-headers or header values Fetch cannot hold, and with `authorization` as the only
+ * `Proxy-Authorization`.
+ */
+function clientHeaders(request: AskedRequest, authorization: string | undefined): Headers {
+  const headers = new Headers()
+  const raw = request.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] ?? '').toLowerCase()
+    if (name.startsWith(':') || name === PROXY_HOST_HEADER || name === 'proxy-authorization') {
+      continue
+    }
+    try {
+      headers.append(name, raw[i + 1] ?? '')
+    } catch {
+      // A value Fetch refuses (a NUL, for instance) is left out of the resolver's view only.
+    }
+  }
+  if (authorization !== undefined) {
+    headers.set('proxy-authorization', authorization)
+  }
+  return headers
+}
+
+/** A body-less Request; methods Fetch forbids (CONNECT, TRACE) are shown as GET. */
+export function requestOf(url: string, method: string, headers: Headers): Request {
+  try {
+    return new Request(url, { method, headers })
+  } catch {
+    return new Request(url, { method: 'GET', headers })
+  }
+}

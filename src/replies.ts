@@ -1,0 +1,87 @@
+/**
+ * Every answer the proxy writes itself (400, 407, 421, 500, 501, 405), on a `ServerResponse` or on
+ * a raw socket, in one shape: a one-line plain-text reason, and the closing of the connection
+ * where the request's bytes can no longer be trusted.
+ * @module
+ */
+import { STATUS_CODES } from 'node:http'
+import type { ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+
+/** Header name → value pairs of a reply. */
+export type ReplyHeaders = Record<string, string>
+
+const TEXT = 'text/plain; charset=utf-8'
+
+/** The `Proxy-Authenticate` value asking for Basic credentials in `realm`. */
+export function basicChallenge(realm: string): string {
+  // A realm is a quoted-string (RFC 9110 §11.5): quotes and backslashes escaped, and no control or
+  // non-Latin-1 character, which could split or break the header line.
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  const safe = realm.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/[^\x20-\xff]/g, '?')
+  return `Basic realm="${safe.replace(/["\\]/g, '\\$&')}"`
+}
+
+/** The headers of a 407 asking for `realm`. */
+export function challengeHeaders(realm: string): ReplyHeaders {
+  return { 'Proxy-Authenticate': basicChallenge(realm) }
+}
+
+/** Answer `res` with `status` and a one-line reason; `close` ends the connection after it. */
+export function reply(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  headers: ReplyHeaders = {},
+  close = false
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  if (close) {
+    res.shouldKeepAlive = false
+  }
+  const body = `${oneLine(reason)}\n`
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': TEXT,
+    'Content-Length': String(Buffer.byteLength(body)),
+  })
+  res.end(body)
+}
+
+/**
+ * Answer on a raw socket, where no `ServerResponse` exists (CONNECT, upgrades), and close it.
+ * `statusText` overrides the standard reason phrase.
+ */
+export function replyOnSocket(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  headers: ReplyHeaders = {},
+  statusText = STATUS_CODES[status] ?? ''
+): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const body = `${oneLine(reason)}\n`
+  const head = [`HTTP/1.1 ${status} ${statusText}`]
+  for (const [name, value] of Object.entries(headers)) {
+    head.push(`${name}: ${value}`)
+  }
+  head.push(
+    `Content-Type: ${TEXT}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close'
+  )
+  // The head is Latin-1, as HTTP/1.1 field values are; the reason is UTF-8 text.
+  socket.end(
+    Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)])
+  )
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ')
+}

@@ -1,0 +1,161 @@
+/**
+ * Pure parsing of what a client names: an authority (a CONNECT target, a Host header, the host of
+ * an absolute URL), an absolute-form request target, and the full URL normalised as browsers
+ * normalise it. No sockets, no requests: every function here is table-tested.
+ * @module
+ */
+import { normalizeHost } from './ca/hostname'
+import { InvalidHostError } from './errors'
+
+/** The ports a URL leaves out (RFC 9110 §4.2). */
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 }
+
+/** A host, normalised by the one host validator, and a port. */
+export interface Authority {
+  /** Lower case, punycode, no trailing dot; IPv6 without brackets. */
+  host: string
+  port: number
+}
+
+/** What an absolute-form request target names. */
+export interface AbsoluteTarget extends Authority {
+  scheme: 'http' | 'https'
+  /** Origin-form path and query, as sent (not yet normalised). */
+  path: string
+}
+
+// The host part may be anything but ':' (and brackets) outside brackets; the validator decides.
+const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::(\d{1,5}))?$/
+const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)([^#]*)/i
+
+/**
+ * Parse `host[:port]`. The host goes through the one host validator (DNS names, IPv4, bracketed
+ * IPv6); anything else, a port outside 1-65535, or no port without a default gives `undefined`.
+ * @example parseAuthority('Example.COM:8443') // { host: 'example.com', port: 8443 }
+ */
+export function parseAuthority(authority: string, defaultPort?: number): Authority | undefined {
+  const match = HOST_PORT.exec(authority)
+  if (!match) {
+    return undefined
+  }
+  const port = match[3] === undefined ? defaultPort : Number(match[3])
+  if (port === undefined || port < 1 || port > 65535) {
+    return undefined
+  }
+  const host = validHost(match[1] === undefined ? (match[2] ?? '') : `[${match[1]}]`)
+  return host === undefined ? undefined : { host, port }
+}
+
+/** The normalised name of `host`, or `undefined` when the validator refuses it. */
+export function validHost(host: string): string | undefined {
+  try {
+    return normalizeHost(host).name
+  } catch (error) {
+    if (error instanceof InvalidHostError) {
+      return undefined
+    }
+    throw error
+  }
+}
+
+/**
+ * Parse an absolute-form request target (`http://example.com:8000/a?b`, RFC 9112 §3.2.2).
+ * Returns `undefined` for a target that is not absolute-form, and an Error that says why for one
+ * that is but cannot be served.
+ */
+export function parseAbsoluteTarget(target: string): AbsoluteTarget | Error | undefined {
+  const match = ABSOLUTE_URL.exec(target)
+  if (!match) {
+    return undefined
+  }
+  const scheme = (match[1] ?? '').toLowerCase() as 'http' | 'https'
+  const authority = parseAuthority(match[2] ?? '', DEFAULT_PORTS[scheme])
+  if (!authority) {
+    return new Error(`Invalid absolute URL: ${JSON.stringify(target.slice(0, 200))}`)
+  }
+  const rest = match[3] ?? ''
+  return { scheme, ...authority, path: rest.startsWith('/') ? rest : `/${rest}` }
+}
+
+/** `scheme://host[:port]`, the port only when it is not the scheme's default. */
+export function originOf(scheme: string, host: string, port: number): string {
+  return `${scheme}://${hostPort(scheme, host, port)}`
+}
+
+/** `host[:port]` as a Host header carries it: brackets around IPv6, no default port. */
+export function hostPort(scheme: string, host: string, port: number): string {
+  const name = host.includes(':') ? `[${host}]` : host
+  return port === DEFAULT_PORTS[scheme] ? name : `${name}:${port}`
+}
+
+// Paths WHATWG URL would give back as they are: no backslash, no %2e, no '.' or '..' segment, and
+// only characters it never percent-encodes. Others take the slow path through `new URL`.
+const PLAIN_PATH = /^\/[\w\-.~!$&()*+,;=:@/%?]*$/
+const MAYBE_DOT_SEGMENT = /\/\.|%2e/i
+
+/**
+ * The full URL of `path` on `origin`, normalised as browsers do (WHATWG URL): dot segments and
+ * `%2e%2e` removed, backslashes read as slashes, characters percent-encoded where URLs require it.
+ * A resolver therefore never sees a path that climbs out of the URL it is given.
+ * @example fullUrl('http://example.com', '/a/../../b?c') // 'http://example.com/b?c'
+ */
+export function fullUrl(origin: string, path: string): string {
+  if (PLAIN_PATH.test(path) && !MAYBE_DOT_SEGMENT.test(path)) {
+    return origin + path
+  }
+  const url = new URL(origin + path)
+  return `${origin}${url.pathname}${url.search}`
+}
+
+/** The origin-form path and query of a normalised full URL. */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return start === -1 ? '/' : url.slice(start)
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const CONTROL_OR_FRAGMENT = /[\x00-\x20\x7f#]/
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
+
+/**
+ * Why `path`, a resolver's answer, cannot be what the app sees, or `undefined` when it can.
+ * It must start with '/'; a dot segment or a backslash before the query would let URL parsing
+ * climb out of what the resolver chose (`/../x` becomes `/x`), and a '#', a space or a control
+ * character would cut it short or change it.
+ */
+export function unsafePathReason(path: unknown): string | undefined {
+  if (typeof path !== 'string') {
+    return `the resolver returned ${describe(path)}, not a path`
+  }
+  if (!path.startsWith('/')) {
+    return 'the resolver returned a path that does not start with /'
+  }
+  if (CONTROL_OR_FRAGMENT.test(path)) {
+    return "the resolver returned a path with a space, '#' or a control character"
+  }
+  const query = path.indexOf('?')
+  const beforeQuery = query === -1 ? path : path.slice(0, query)
+  if (beforeQuery.includes('\\')) {
+    return 'the resolver returned a path with a backslash'
+  }
+  if (hasDotSegment(beforeQuery)) {
+    return "the resolver returned a path with a '.' or '..' segment"
+  }
+  return undefined
+}
+
+/** Whether URL parsing would remove a segment of `path` (`.`, `..`, `%2e`, `.%2E`, ...). */
+export function hasDotSegment(path: string): boolean {
+  return path.split('/').some((segment) => DOT_SEGMENT.test(segment))
+}
+
+/** A short description of a value of the wrong type, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) {
+    return 'null'
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
+  }
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
