@@ -1,11 +1,13 @@
 /**
- * The open tunnels: the keep-alive budget they share, and closing them all at once.
+ * The sockets the HTTP server no longer tracks (CONNECTs, upgrades, tunnels): the keep-alive
+ * budget the tunnels share, and closing them all at once.
  * @module
  */
 import type { Duplex } from 'node:stream'
 
-/** Tracks open tunnels; stateful and long-lived, so it has a `closeAll()`. */
+/** Tracks detached sockets and open tunnels; stateful and long-lived, so it has a `closeAll()`. */
 export class Connections {
+  readonly #sockets = new Set<Duplex>()
   readonly #tunnels = new Set<Duplex>()
   readonly #keepaliveMax: number
 
@@ -14,10 +16,22 @@ export class Connections {
     this.#keepaliveMax = keepaliveMax
   }
 
-  /** Track `socket` until it closes. */
+  /** Track `socket`, which left the HTTP server (a CONNECT or an upgrade), until it closes. */
+  track(socket: Duplex): void {
+    if (this.#sockets.has(socket)) {
+      return
+    }
+    this.#sockets.add(socket)
+    socket.once('close', () => {
+      this.#sockets.delete(socket)
+      this.#tunnels.delete(socket)
+    })
+  }
+
+  /** Count `socket` as an open tunnel until it closes. */
   add(socket: Duplex): void {
+    this.track(socket)
     this.#tunnels.add(socket)
-    socket.once('close', () => this.#tunnels.delete(socket))
   }
 
   /** How many tunnels are open. */
@@ -31,11 +45,12 @@ export class Connections {
     return max === -1 || (max > 0 && this.#tunnels.size > max)
   }
 
-  /** Destroy every open tunnel. */
+  /** Destroy every tracked socket. */
   closeAll(): void {
-    for (const socket of this.#tunnels) {
+    for (const socket of this.#sockets) {
       socket.destroy()
     }
+    this.#sockets.clear()
     this.#tunnels.clear()
   }
 }

@@ -108,13 +108,16 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       socket.on('error', (error) => {
         options.onError(error, { phase: 'upgrade' })
       })
+      connections.track(socket)
     }
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
       // Node hands every Upgrade here once an 'upgrade' listener exists, and node-server leaves
       // all but WebSocket unanswered; a server may ignore Upgrade (RFC 9110 §7.8), so serve it
       // as the request it also is (`curl --http2` asks for h2c this way, bodies included).
       replayed.add(socket)
-      replayWithoutUpgrade(server, req, socket, head)
+      whenIdle(socket, () => {
+        replayWithoutUpgrade(server, req, socket, head)
+      })
       return
     }
     admitThen(gate.admitRequest(tunnel, req), req, { socket, head }, serveUpgrade, failUpgrade)
@@ -157,6 +160,29 @@ function admitThen<T>(
     return
   }
   serve(req, target, admission)
+}
+
+/**
+ * Run `next` once `socket` has no response in progress. Node queues the responses of pipelined
+ * requests on the parser state of the connection, and a replayed connection gets a new state:
+ * a response queued there behind one still owned by the old state would never be written. So the
+ * replay waits until the old state has written all it had (`_httpMessage` is the response that
+ * owns the socket, cleared when the last one finishes).
+ */
+function whenIdle(socket: Duplex, next: () => void): void {
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (!pending) {
+    next()
+    return
+  }
+  // Node's own 'finish' listener, added first, hands the socket to the next queued response.
+  const again = () => {
+    pending.off('finish', again)
+    pending.off('close', again)
+    whenIdle(socket, next)
+  }
+  pending.once('finish', again)
+  pending.once('close', again)
 }
 
 /**

@@ -13,6 +13,13 @@ export type ReplyHeaders = Record<string, string>
 
 const TEXT = 'text/plain; charset=utf-8'
 
+/**
+ * How long a socket answered and half-closed here may wait for the client to close its side.
+ * Destroying at once could reset the connection while the client still sends (a body the proxy
+ * never reads), and a reset may discard the answer before the client reads it.
+ */
+const LINGER_MS = 2_000
+
 /** The `Proxy-Authenticate` value asking for Basic credentials in `realm`. */
 export function basicChallenge(realm: string): string {
   // A realm is a quoted-string (RFC 9110 §11.5): quotes and backslashes escaped, and no control or
@@ -76,6 +83,10 @@ export function replyOnSocket(
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close'
   )
+  // A client that never closes its side must not hold the socket for ever.
+  socket.once('finish', () => {
+    setTimeout(() => socket.destroy(), LINGER_MS).unref()
+  })
   // The head is Latin-1, as HTTP/1.1 field values are; the reason is UTF-8 text.
   socket.end(
     Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)])

@@ -49,6 +49,7 @@ export function handleConnect(
   socket.on('error', (error) => {
     deps.options.onError(error, { phase: 'tunnel', host: target })
   })
+  deps.connections.track(socket)
   // A resolver that never answers must not hold the connection for ever.
   const timer = setTimeout(() => socket.destroy(), deps.options.handshakeTimeoutMs)
   const authorization = req.headers['proxy-authorization']

@@ -1,0 +1,211 @@
+import { once } from 'node:events'
+import { connect as tlsConnect } from 'node:tls'
+import { ProxyAuthResolver, proxyUser } from '../../src/resolvers'
+import type { Resolver } from '../../src/types'
+import { echoApp } from '../helpers/apps'
+import type { Echo } from '../helpers/apps'
+import { connectTunnel, proxyGet, requestOver, tlsOverTunnel } from '../helpers/clients'
+import type { RunningProxy } from '../helpers/proxy'
+import { startProxy } from '../helpers/proxy'
+
+let running: RunningProxy | undefined
+afterEach(async () => {
+  await running?.close()
+  running = undefined
+})
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+const PASSWORDS: Record<string, string> = { alice: 'secret', bob: 'hunter2' }
+
+/** A resolver that checks passwords, as the README shows; what it saw is recorded. */
+function passwordResolver(seen: string[] = []): Resolver {
+  const valid = (request: Request) => {
+    const header = request.headers.get('proxy-authorization') ?? ''
+    const [user = '', password] = Buffer.from(header.replace(/^Basic /, ''), 'base64')
+      .toString()
+      .split(':')
+    return PASSWORDS[user] !== undefined && PASSWORDS[user] === password ? user : undefined
+  }
+  return {
+    requireAuth: (request) => {
+      seen.push(`${request.url} ${proxyUser(request) ?? '-'}`)
+      return valid(request) ? undefined : 'wsgiprox'
+    },
+    resolve: (url, request) => `/${valid(request) ?? 'nobody'}/${url}`,
+  }
+}
+
+/** Public hosts need no credentials; every other host needs alice's. */
+const perHostPolicy: Resolver = {
+  requireAuth: (request) =>
+    new URL(request.url).hostname.startsWith('public.') ||
+    request.headers.get('proxy-authorization') === basic('alice', 'secret')
+      ? undefined
+      : 'private hosts',
+  resolve: (url) => `/p/${url}`,
+}
+
+const echoOf = (body: string) => JSON.parse(body) as Echo
+
+describe('credentials belong to the tunnel', () => {
+  it('ignores credentials sent inside a TLS tunnel; the resolver sees the CONNECT ones', async () => {
+    const seen: string[] = []
+    running = await startProxy(echoApp(), { resolver: passwordResolver(seen) })
+    const { socket, status } = await connectTunnel(running.port, 'example.com:443', {
+      'Proxy-Authorization': basic('alice', 'secret'),
+    })
+    expect(status).toBe(200)
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const reply = await requestOver(tls, '/x', {
+      headers: { 'Proxy-Authorization': basic('bob', 'WRONG') },
+    })
+    const echo = echoOf(reply.body)
+    expect(echo.path).toBe('/alice/https://example.com/x')
+    expect(echo.headers['proxy-authorization']).toBeUndefined()
+    expect(seen).toEqual(['https://example.com/ alice', 'https://example.com/x alice'])
+  })
+
+  it('ignores credentials sent inside a plain tunnel', async () => {
+    running = await startProxy(echoApp(), { resolver: passwordResolver() })
+    const { socket } = await connectTunnel(running.port, 'example.com:80', {
+      'Proxy-Authorization': basic('bob', 'hunter2'),
+    })
+    const reply = await requestOver(socket, '/y', {
+      headers: { 'Proxy-Authorization': basic('alice', 'secret') },
+    })
+    expect(echoOf(reply.body).path).toBe('/bob/http://example.com/y')
+  })
+
+  it('does not let credentials inside a tunnel opened without any pass', async () => {
+    running = await startProxy(echoApp(), { resolver: perHostPolicy })
+    const { socket } = await connectTunnel(running.port, 'public.example:80')
+    const reply = await requestOver(socket, '/', {
+      host: 'public.example',
+      headers: { 'Proxy-Authorization': basic('alice', 'secret') },
+    })
+    expect(echoOf(reply.body).path).toBe('/p/http://public.example/')
+    const other = await requestOver(socket, 'http://secret.example/', {
+      host: 'secret.example',
+      headers: { 'Proxy-Authorization': basic('alice', 'secret') },
+    })
+    expect(other.status).toBe(421)
+  })
+
+  it.each([
+    ['no credentials', {}],
+    ['a wrong password', { 'Proxy-Authorization': basic('alice', 'WRONG') }],
+  ])('answers 407 to a CONNECT with %s, before any tunnel', async (_name, headers) => {
+    running = await startProxy(echoApp(), { resolver: passwordResolver() })
+    const { status, head } = await connectTunnel(running.port, 'example.com:443', headers)
+    expect(status).toBe(407)
+    expect(head).toContain('Proxy-Authenticate: Basic realm="wsgiprox"')
+  })
+})
+
+describe('the host belongs to the tunnel', () => {
+  it('refuses a TLS handshake whose SNI names a host the tunnel was not admitted for', async () => {
+    running = await startProxy(echoApp(), { resolver: perHostPolicy })
+    const { socket } = await connectTunnel(running.port, 'public.example:443')
+    await expect(tlsOverTunnel(socket, 'secret.example', running.caPem)).rejects.toThrow()
+    expect(running.errors.map((error) => error.message).join('\n')).toContain(
+      'SNI name secret.example is not admitted'
+    )
+  })
+
+  it('serves an SNI name the tunnel credentials admit, as that host', async () => {
+    running = await startProxy(echoApp(), { resolver: perHostPolicy })
+    const { socket } = await connectTunnel(running.port, 'public.example:443', {
+      'Proxy-Authorization': basic('alice', 'secret'),
+    })
+    const tls = await tlsOverTunnel(socket, 'secret.example', running.caPem)
+    const reply = await requestOver(tls, '/s', { host: 'secret.example' })
+    expect(echoOf(reply.body).path).toBe('/p/https://secret.example/s')
+  })
+
+  it.each([
+    ['an absolute-form target', 'http://secret.example/x', 'public.example'],
+    ['an https absolute-form target', 'https://secret.example/x', 'public.example'],
+    ['a Host header', '/x', 'secret.example'],
+    ['a Host header with a port', '/x', 'secret.example:443'],
+  ])(
+    'answers 421 to a request inside a TLS tunnel that names another host in %s',
+    async (_name, path, host) => {
+      running = await startProxy(echoApp(), { resolver: perHostPolicy })
+      const { socket } = await connectTunnel(running.port, 'public.example:443')
+      const tls = await tlsOverTunnel(socket, 'public.example', running.caPem)
+      const reply = await requestOver(tls, path, { host })
+      expect(reply.status).toBe(421)
+      expect(reply.body).toBe(
+        'Misdirected request: this tunnel is for public.example, not secret.example\n'
+      )
+    }
+  )
+
+  it('answers 421 inside a plain tunnel too', async () => {
+    running = await startProxy(echoApp(), { resolver: perHostPolicy })
+    const { socket } = await connectTunnel(running.port, 'public.example:80')
+    const reply = await requestOver(socket, 'http://secret.example/x', { host: 'secret.example' })
+    expect(reply.status).toBe(421)
+  })
+
+  it('serves an absolute-form request for the tunnel host inside TLS as https', async () => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const reply = await requestOver(tls, 'http://example.com/x?y')
+    expect(echoOf(reply.body).path).toBe('/https://example.com/x?y')
+  })
+
+  it('answers 400 with a reason to a malformed Host inside a tunnel', async () => {
+    running = await startProxy(echoApp())
+    const { socket } = await connectTunnel(running.port, 'example.com:80')
+    const reply = await requestOver(socket, '/x', { host: 'exa mple.com' })
+    expect(reply.status).toBe(400)
+    expect(reply.body).toBe('Invalid Host header: "exa mple.com"\n')
+  })
+
+  it('serves a client that CONNECTs to an IP address and names the host in SNI only', async () => {
+    // Python's http.client with an SNI override: Host stays the CONNECT address.
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, '10.0.35.1:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const reply = await requestOver(tls, '/a', { host: '10.0.35.1' })
+    expect(echoOf(reply.body).path).toBe('/https://example.com/a')
+  })
+
+  it('keeps ProxyAuthResolver users on their own prefix inside a tunnel', async () => {
+    running = await startProxy(echoApp(), { resolver: new ProxyAuthResolver() })
+    const { socket } = await connectTunnel(running.port, 'example.com:443', {
+      'Proxy-Authorization': basic('coll', ''),
+    })
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const reply = await requestOver(tls, '/x', {
+      headers: { 'Proxy-Authorization': basic('other', '') },
+    })
+    expect(echoOf(reply.body).path).toBe('/coll/https://example.com/x')
+  })
+})
+
+describe('SNI names', () => {
+  it.each([
+    'a.com/evil',
+    'a.com/../../../../tmp/evil',
+    'a.com?x',
+    'a..com',
+    '-x.example',
+    'a b.com',
+  ])(
+    'refuses the handshake for the SNI name %j, and serves the next client',
+    async (servername) => {
+      running = await startProxy(echoApp())
+      const { socket } = await connectTunnel(running.port, 'example.com:443')
+      const secure = tlsConnect({ socket, servername, ca: running.caPem })
+      const [error] = (await once(secure, 'error')) as [Error]
+      expect(error.message).toMatch(/alert|ECONNRESET|socket hang up|disconnected/)
+      const good = await proxyGet(running.port, 'http://example.com/next')
+      expect(good.status).toBe(200)
+    }
+  )
+})
