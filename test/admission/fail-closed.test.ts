@@ -28,6 +28,14 @@ function recordingApp() {
   return app
 }
 
+/** The running proxy of the current test. */
+function proxy(): RunningProxy {
+  if (!running) {
+    throw new Error('no proxy started')
+  }
+  return running
+}
+
 const never = () => new Promise<never>(() => {})
 
 /** Ways a user's callback can be broken. */
@@ -41,13 +49,18 @@ const BROKEN: [string, () => unknown][] = [
   [
     'throws a string',
     () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- user code may throw anything
       throw 'just a string'
     },
   ],
   ['rejects', () => Promise.reject(new Error('rejected'))],
   [
     'returns a thenable that rejects',
-    () => ({ then: (_: unknown, reject: (e: Error) => void) => reject(new Error('thenable')) }),
+    () => ({
+      then: (_: unknown, reject: (e: Error) => void) => {
+        reject(new Error('thenable'))
+      },
+    }),
   ],
   ['returns null', () => null],
   ['returns a number', () => 42],
@@ -90,7 +103,7 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
       requireAuth: broken as () => undefined,
       resolve: (url) => `/${url}`,
     })
-    const reply = await proxyGet(running!.port, 'http://example.com/private')
+    const reply = await proxyGet(proxy().port, 'http://example.com/private')
     expect(reply.status).toBe(500)
     expect(reply.body).toMatch(/^The proxy could not admit this request: requireAuth failed\n$/)
     expect(errors).toContainEqual(expect.objectContaining({ phase: 'admission' }))
@@ -100,7 +113,7 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
   it('refuses a CONNECT before any tunnel exists', async () => {
     await start({ requireAuth: broken as () => undefined, resolve: (url) => `/${url}` })
     const reply = await rawExchange(
-      running!.port,
+      proxy().port,
       'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'
     )
     expect(reply).toMatch(/^HTTP\/1\.1 500 .*\r\n[\s\S]*requireAuth failed\n$/)
@@ -108,13 +121,13 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
 
   it('refuses a request inside a TLS tunnel, and the proxy serves the next tunnel', async () => {
     await start(brokenInside(broken))
-    const { socket } = await connectTunnel(running!.port, 'example.com:443')
-    const tls = await tlsOverTunnel(socket, 'example.com', running!.caPem)
+    const { socket } = await connectTunnel(proxy().port, 'example.com:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', proxy().caPem)
     const refused = await requestOver(tls, '/private/x')
     expect(refused.status).toBe(500)
-    const { socket: next } = await connectTunnel(running!.port, 'example.com:443')
+    const { socket: next } = await connectTunnel(proxy().port, 'example.com:443')
     const again = await requestOver(
-      await tlsOverTunnel(next, 'example.com', running!.caPem),
+      await tlsOverTunnel(next, 'example.com', proxy().caPem),
       '/public'
     )
     expect(again.body).toBe('served')
@@ -124,7 +137,7 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
   it('refuses a WebSocket upgrade', async () => {
     await start({ requireAuth: broken as () => undefined, resolve: (url) => `/${url}` })
     const reply = await rawExchange(
-      running!.port,
+      proxy().port,
       'GET http://example.com/private HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
         'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
     )
@@ -134,7 +147,7 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
 
   it('refuses a proxy-host request to proxy.fetch', async () => {
     await start({ requireAuth: broken as () => undefined, resolve: (url) => `/${url}` })
-    const response = await running!.proxy.fetch(new Request('http://wsgiprox/private'))
+    const response = await proxy().proxy.fetch(new Request('http://wsgiprox/private'))
     expect(response.status).toBe(500)
     expect(served).toEqual([])
   })
@@ -143,7 +156,7 @@ describe.each(BROKEN)('a requireAuth that %s', (_name, broken) => {
 describe.each(BAD_PATHS)('a resolve that %s', (_name, broken) => {
   it('refuses absolute-form requests, never serving them', async () => {
     const errors = await start({ resolve: broken as () => string })
-    const reply = await proxyGet(running!.port, 'http://example.com/a')
+    const reply = await proxyGet(proxy().port, 'http://example.com/a')
     expect(reply.status).toBe(500)
     expect(reply.body).toBe('The proxy could not admit this request: resolve failed\n')
     expect(errors.map((error) => error.phase)).toEqual(['admission'])
@@ -152,7 +165,7 @@ describe.each(BAD_PATHS)('a resolve that %s', (_name, broken) => {
 
   it('refuses requests inside plain tunnels', async () => {
     await start({ resolve: broken as () => string })
-    const { socket } = await connectTunnel(running!.port, 'example.com:80')
+    const { socket } = await connectTunnel(proxy().port, 'example.com:80')
     const reply = await requestOver(socket, '/a')
     expect(reply.status).toBe(500)
     expect(served).toEqual([])
