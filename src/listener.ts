@@ -127,13 +127,19 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     handleConnect(server, req, socket, head, deps)
   }
 
+  const onClientError = (error: Error, socket: Duplex) => {
+    answerParseError(error, socket)
+  }
+
   server.on('request', onRequest)
   server.on('connect', onConnect)
   server.on('upgrade', onUpgrade)
+  server.on('clientError', onClientError)
   return () => {
     server.off('request', onRequest)
     server.off('connect', onConnect)
     server.off('upgrade', onUpgrade)
+    server.off('clientError', onClientError)
   }
 }
 
@@ -160,6 +166,32 @@ function admitThen<T>(
     return
   }
   serve(req, target, admission)
+}
+
+/** The answers to what Node's HTTP parser refused, by its error code, as Node's own default. */
+const PARSE_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Chunk extensions too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time'],
+}
+
+/**
+ * Answer bytes Node's HTTP parser refused (a bad request line, a bad header, headers too large)
+ * with the status Node would use and a line that says why, where no response is under way;
+ * otherwise close the connection.
+ */
+function answerParseError(error: Error, socket: Duplex): void {
+  const { code = '', reason } = error as Error & { code?: string; reason?: string }
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const [status, text] = PARSE_ERRORS[code] ?? [
+    400,
+    `Malformed request: ${reason ?? error.message}`,
+  ]
+  replyOnSocket(socket, status, text)
 }
 
 /**
