@@ -33,7 +33,13 @@ export const DEFAULT_PORT = 8080
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const opts = normalizeOptions(options)
   let caPromise: Promise<CertificateAuthority> | undefined
-  const getCa = () => (caPromise ??= openCa(opts.ca))
+  const getCa = () =>
+    (caPromise ??= openCa(opts.ca).then((ca) => {
+      for (const warning of ca.warnings) {
+        opts.onError(new Error(warning), { phase: 'ca' })
+      }
+      return ca
+    }))
 
   const hostApps = new Map<string, Handler>()
   if (opts.enableCertDownload) {

@@ -81,6 +81,13 @@ export class CertificateAuthority {
   readonly validFrom: Date
   /** End of the CA certificate's validity; host certificates never outlive it. */
   readonly validTo: Date
+  /** Whether `open` created this CA (and its file), rather than loading it. */
+  readonly created: boolean
+  /**
+   * What is wrong with how the CA file is kept, without stopping it from working (a private key
+   * that group or others may read); `createProxy` reports each to `onError`, the CLI prints them.
+   */
+  readonly warnings: readonly string[]
   readonly #issuer: Issuer
   // One leaf key pair for every host certificate of this CA, as mockttp and mitmproxy do: key
   // generation is the slow part of issuing, and an ECDSA P-256 key makes handshakes cheap. Sharing
@@ -100,6 +107,8 @@ export class CertificateAuthority {
     cacheSize: number
     certsDir: CertsDir | undefined
     p12: Uint8Array
+    created: boolean
+    warnings: string[]
   }) {
     const root = init.issuer.certificate
     this.file = init.file
@@ -114,6 +123,8 @@ export class CertificateAuthority {
     this.#contexts = new LruCache(init.cacheSize)
     this.#certsDir = init.certsDir
     this.#p12 = init.p12
+    this.created = init.created
+    this.warnings = Object.freeze([...init.warnings])
   }
 
   /**
@@ -122,9 +133,9 @@ export class CertificateAuthority {
    */
   static async open(options: CaOptions = {}): Promise<CertificateAuthority> {
     const { name, file, cacheSize, certsDir } = resolveCaOptions(options)
-    const text =
+    const { text, created, warnings } =
       file === null
-        ? await createCaPem(name)
+        ? { text: await createCaPem(name), created: true, warnings: [] }
         : await readOrCreateCaFile(file, () => createCaPem(name))
     const material = await parseCaPem(text, file ?? 'in memory')
     const root = pkijs.Certificate.fromBER(material.certDer)
@@ -147,6 +158,8 @@ export class CertificateAuthority {
       cacheSize,
       certsDir: dir,
       p12,
+      created,
+      warnings,
     })
   }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { constants } from 'node:fs'
-import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, link, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CaFileError } from '../errors'
 import { importSigningKey, pemBlocks } from './keys'
@@ -33,11 +33,12 @@ export interface CaMaterial {
 export async function readOrCreateCaFile(
   file: string,
   create: () => Promise<string>
-): Promise<string> {
+): Promise<CaFileText> {
   const existing = await readCaFile(file)
   if (existing !== undefined) {
     return existing
   }
+  await refuseDanglingLink(file)
   const dir = dirname(file)
   await mkdir(dir, { recursive: true }).catch((error: unknown) => {
     throw new CaFileError(file, `cannot create its folder ${dir}: ${reason(error)}`, {
@@ -49,10 +50,15 @@ export async function readOrCreateCaFile(
   try {
     await writeFile(temp, pem, { mode: PRIVATE_FILE_MODE, flag: 'wx' })
     await linkNoReplace(temp, file)
-    return pem
+    return { text: pem, created: true, warnings: [] }
   } catch (error) {
     if (isCode(error, 'EEXIST')) {
-      return (await readCaFile(file)) ?? pem
+      // Another process won the race: its CA is the one.
+      const winner = await readCaFile(file)
+      if (winner === undefined) {
+        throw new CaFileError(file, 'appeared while it was being created, and cannot be read')
+      }
+      return winner
     }
     throw new CaFileError(file, `cannot be written: ${reason(error)}`, { cause: error })
   } finally {
@@ -75,18 +81,41 @@ async function linkNoReplace(from: string, to: string): Promise<void> {
   }
 }
 
-async function readCaFile(file: string): Promise<string | undefined> {
+/** The text of a CA file, whether this call created it, and what is wrong with how it is kept. */
+export interface CaFileText {
+  text: string
+  created: boolean
+  /** Problems that do not stop the CA from working, such as a key others may read. */
+  warnings: string[]
+}
+
+async function readCaFile(file: string): Promise<CaFileText | undefined> {
   try {
-    return await readFile(file, 'utf8')
+    // A FIFO or a device would block the read, or never end: only a regular file is read.
+    const info = await stat(file)
+    if (info.isDirectory()) {
+      throw new CaFileError(file, 'is a folder, not a file')
+    }
+    if (!info.isFile()) {
+      throw new CaFileError(file, 'is not a regular file (a FIFO, socket or device)')
+    }
+    const text = await readFile(file, 'utf8')
+    const warnings =
+      (info.mode & 0o077) === 0
+        ? []
+        : [
+            `CA file ${file}: its private key may be read by group or others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+          ]
+    return { text, created: false, warnings }
   } catch (error) {
+    if (error instanceof CaFileError) {
+      throw error
+    }
     // ENOTDIR: a parent is a file; creation then fails with a message naming the folder.
     if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) {
       return undefined
     }
-    const problem = isCode(error, 'EISDIR')
-      ? 'is a folder, not a file'
-      : `cannot be read: ${reason(error)}`
-    throw new CaFileError(file, problem, { cause: error })
+    throw new CaFileError(file, `cannot be read: ${reason(error)}`, { cause: error })
   }
 }
 
@@ -147,6 +176,20 @@ export async function parseCaPem(text: string, source: string): Promise<CaMateri
     certDer: certBlock.der,
     certificate,
   }
+}
+
+/** A link whose target does not exist would make the new CA vanish: say so rather than guess. */
+async function refuseDanglingLink(file: string): Promise<void> {
+  let target: string
+  try {
+    target = await readlink(file)
+  } catch {
+    return
+  }
+  throw new CaFileError(
+    file,
+    `is a symbolic link to ${target}, which does not exist; create the CA there (wsgiprox ca init --ca-file ${target}) or remove the link`
+  )
 }
 
 function isCode(error: unknown, code: string): boolean {

@@ -65,10 +65,12 @@ export async function runCa(argv: string[], io: Io): Promise<number> {
 async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { 'ca-file': { type: 'string' }, 'ca-name': { type: 'string' } })
   const file = resolve(values['ca-file'] ?? CA_DEFAULTS.file)
-  const existed = await exists(file)
   const ca = await CertificateAuthority.open({ file, name: values['ca-name'] })
+  for (const warning of ca.warnings) {
+    io.stderr.write(`wsgiprox: warning: ${warning}\n`)
+  }
   io.stdout.write(
-    `${existed ? 'Loaded' : 'Created'} CA "${ca.name}"\n` +
+    `${ca.created ? 'Created' : 'Loaded'} CA "${ca.name}"\n` +
       `CA file: ${ca.file ?? file}\n` +
       `SHA-256 fingerprint: ${ca.fingerprint256}\n` +
       `Valid until: ${ca.validTo.toISOString()}\n` +

@@ -53,6 +53,9 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   const ca = await proxy.getCertificateAuthority()
+  for (const warning of ca.warnings) {
+    io.stderr.write(`wsgiprox: warning: ${warning}\n`)
+  }
   io.stdout.write(
     [
       `wsgiprox listening on http://${values.host}:${actualPort}`,
