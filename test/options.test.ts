@@ -1,5 +1,8 @@
+import { OptionsError } from '../src/errors'
 import { normalizeOptions } from '../src/options'
-import type { ErrorContext } from '../src/types'
+import { createProxy } from '../src/proxy'
+import type { ErrorContext, ProxyOptions } from '../src/types'
+import { echoApp } from './helpers/apps'
 
 describe('normalizeOptions', () => {
   it('fills in the defaults', () => {
@@ -35,5 +38,47 @@ describe('normalizeOptions', () => {
       ['bad record', { phase: 'tls', host: 'a.test' }],
       ['no code', { phase: 'app' }],
     ])
+  })
+})
+
+describe('option checks at createProxy', () => {
+  it.each([
+    [{ onError: 'x' }, /onError must be a function/],
+    [{ prefix: 5 }, /prefix must be a path string/],
+    [{ prefix: '/a/../b/' }, /must be a plain path/],
+    [{ enableWebsockets: 'yes' }, /enableWebsockets must be true or false, got "yes"/],
+    [{ enableCertDownload: 1 }, /enableCertDownload must be true or false/],
+    [{ useWildcardCerts: null }, /useWildcardCerts must be true or false, got null/],
+    [{ keepaliveMax: 1.5 }, /keepaliveMax must be an integer/],
+    [{ keepaliveMax: -2 }, /keepaliveMax must be an integer/],
+    [{ handshakeTimeoutMs: 0 }, /handshakeTimeoutMs must be a positive number/],
+    [{ admissionTimeoutMs: '10' }, /admissionTimeoutMs must be a positive number/],
+    [{ proxyHost: 'a/b' }, /proxyHost must be a host name/],
+    [{ proxyHost: '' }, /proxyHost must be a host name/],
+    [{ downloadHost: 'a b' }, /downloadHost must be a host name/],
+    [{ proxyApps: [] }, /proxyApps must be an object/],
+    [{ proxyApps: { 'a.test': 'app' } }, /proxyApps\["a\.test"\] must be null/],
+    [{ proxyApps: { 'a/b': null } }, /proxyApps key "a\/b" must be a host name/],
+    [{ resolver: {} }, /resolver must be a function or an object with a resolve/],
+    [{ resolver: { resolve: () => '/', requireAuth: 'x' } }, /requireAuth must be a method/],
+    [{ ca: null }, /ca must be CA options or a CertificateAuthority, got null/],
+    [{ ca: { cacheSize: -1 } }, /ca\.cacheSize must be a whole number/],
+    [{ ca: { name: '' } }, /ca\.name must be a non-empty string/],
+    [{ ca: { fiel: './x.pem' } }, /unknown ca option "fiel"/],
+    [{ websocket: {} }, /websocket\.server must be a ws WebSocketServer/],
+    [{ prefx: '/p/' }, /unknown option "prefx"/],
+  ])('refuses %j with an OptionsError that names it', (options, message) => {
+    const attempt = () => createProxy(echoApp(), options as unknown as ProxyOptions)
+    expect(attempt).toThrow(OptionsError)
+    expect(attempt).toThrow(message)
+  })
+
+  it('normalises host options to the one host validator', () => {
+    const options = normalizeOptions({
+      proxyHost: 'WSGIPROX.test',
+      proxyApps: { 'App.Test.': null },
+    })
+    expect(options.proxyHost).toBe('wsgiprox.test')
+    expect([...options.proxyApps.keys()]).toEqual(['app.test'])
   })
 })

@@ -38,6 +38,13 @@ const MAX_NAME_LENGTH = 64
  * @throws OptionsError naming the option and what it must be.
  */
 export function resolveCaOptions(options: CaOptions) {
+  for (const key of Object.keys(options)) {
+    if (!(key in CA_DEFAULTS)) {
+      throw new OptionsError(
+        `unknown ca option ${JSON.stringify(key)}; the options are ${Object.keys(CA_DEFAULTS).join(', ')}`
+      )
+    }
+  }
   const { name = CA_DEFAULTS.name, cacheSize = CA_DEFAULTS.cacheSize } = options
   const file = options.file === undefined ? CA_DEFAULTS.file : options.file
   const certsDir = options.certsDir ?? CA_DEFAULTS.certsDir
