@@ -67,6 +67,8 @@ export type Admission =
       path: string
       /** The Host header the app sees (`example.com`, `example.com:8000`, `[::1]:8080`). */
       host: string
+      /** The scheme of the full URL: `https` for every request inside TLS. */
+      scheme: string
       /** The value of `X-Wsgiprox-Proxy-Host`. */
       proxyHost: string
       /** The normalised full URL the client asked for. */
@@ -105,6 +107,8 @@ export interface Gate {
   /** Admit one request, inside `tunnel` or on a direct connection. */
   admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
 }
+
+const HOST_HEADERS = [':authority', 'host'] as const
 
 const refuse = (status: number, message: string): Refusal => ({ kind: 'refuse', status, message })
 
@@ -190,7 +194,14 @@ export function createGate(options: AdmissionOptions): Gate {
     const url = fullUrl(originOf(scheme, target.host, target.port), path)
     const host = hostPort(scheme, target.host, target.port)
     if (proxyHosts.has(target.host)) {
-      return { kind: 'serve', path: pathOf(url), host, proxyHost: target.host, fullUrl: url }
+      return {
+        kind: 'serve',
+        path: pathOf(url),
+        host,
+        scheme,
+        proxyHost: target.host,
+        fullUrl: url,
+      }
     }
     return guard(
       'resolve',
@@ -202,7 +213,7 @@ export function createGate(options: AdmissionOptions): Gate {
         if (problem !== undefined) {
           throw new TypeError(problem)
         }
-        return { kind: 'serve', path: resolved as string, host, proxyHost, fullUrl: url }
+        return { kind: 'serve', path: resolved as string, host, scheme, proxyHost, fullUrl: url }
       }
     )
   }
@@ -257,11 +268,21 @@ export function createGate(options: AdmissionOptions): Gate {
       if (!tunnel) {
         return admitDirect(request, target, method)
       }
-      const hostHeader = request.headers.host
-      if (hostHeader !== undefined) {
-        const named = parseAuthority(hostHeader, tunnel.port)
+      if (method === 'CONNECT') {
+        return refuse(405, 'CONNECT inside a tunnel is not supported')
+      }
+      // HTTP/2 names the host in :authority, HTTP/1.1 in Host; each one sent must be the tunnel's.
+      for (const name of HOST_HEADERS) {
+        const value = request.headers[name]
+        if (typeof value !== 'string') {
+          continue
+        }
+        const named = parseAuthority(value, tunnel.port)
         if (!named) {
-          return refuse(400, `Invalid Host header: ${quote(hostHeader)}`)
+          return refuse(
+            400,
+            `Invalid ${name === 'host' ? 'Host header' : ':authority'}: ${quote(value)}`
+          )
         }
         if (named.host !== tunnel.host && named.host !== tunnel.sni) {
           return misdirected(tunnel, named.host)

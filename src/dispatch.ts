@@ -97,10 +97,12 @@ export function createDispatcher(
       const { incoming, outgoing } = (env ?? {}) as NodeEnv
       const headers: IncomingHttpHeaders | undefined = incoming?.headers
       const proxyHost = headers?.[PROXY_HOST_HEADER]
+      // HTTP/2 requests carry the admitted host in :authority.
+      const host = headers?.[':authority'] ?? headers?.host
       const route = routeOf(
         hostApps,
         typeof proxyHost === 'string' ? proxyHost : undefined,
-        headers?.host
+        typeof host === 'string' ? host : undefined
       )
       const response = handle(request, env, route)
       // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is

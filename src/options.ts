@@ -19,6 +19,7 @@ export const DEFAULTS = {
   enableWebsockets: true,
   enableCertDownload: true,
   useWildcardCerts: true,
+  http2: true,
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
@@ -36,6 +37,7 @@ export interface NormalizedOptions {
   websocketServer: WebSocketServerLike | undefined
   enableCertDownload: boolean
   useWildcardCerts: boolean
+  http2: boolean
   keepaliveMax: number
   handshakeTimeoutMs: number
   admissionTimeoutMs: number
@@ -55,6 +57,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'websocket',
   'enableCertDownload',
   'useWildcardCerts',
+  'http2',
   'keepaliveMax',
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
@@ -101,6 +104,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     websocketServer: websocketOption(options.websocket),
     enableCertDownload: booleanOption('enableCertDownload', options.enableCertDownload),
     useWildcardCerts: booleanOption('useWildcardCerts', options.useWildcardCerts),
+    http2: booleanOption('http2', options.http2),
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
@@ -117,7 +121,7 @@ function hostOption(name: string, value: unknown): string {
 }
 
 function booleanOption(
-  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts',
+  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts' | 'http2',
   value: unknown
 ): boolean {
   if (value === undefined) {

@@ -15,6 +15,7 @@ import { toError } from './errors'
 import { createFetchEntry } from './fetch-entry'
 import type { Handler } from './fetch-handler'
 import { toFallthroughHandler } from './fetch-handler'
+import { createHttp2Front } from './h2'
 import { installListener } from './listener'
 import { normalizeOptions, openCa } from './options'
 import { createAppServer } from './server'
@@ -64,7 +65,10 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     onError: opts.onError,
   })
   const connections = new Connections(opts.keepaliveMax)
-  const deps = { options: opts, gate, connections, appServer, getCa }
+  const http2 = opts.http2
+    ? createHttp2Front({ gate, appServer, onError: opts.onError })
+    : undefined
+  const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()
 
   const proxy: Proxy = {
@@ -99,6 +103,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         server.closeAllConnections()
         return closed
       })
+      http2?.close()
       connections.closeAll()
       attached.forEach((detach) => {
         detach()

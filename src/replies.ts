@@ -5,7 +5,6 @@
  * @module
  */
 import { STATUS_CODES } from 'node:http'
-import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 
 /** Header name → value pairs of a reply. */
@@ -34,19 +33,28 @@ export function challengeHeaders(realm: string): ReplyHeaders {
   return { 'Proxy-Authenticate': basicChallenge(realm) }
 }
 
+/** An HTTP/1 or HTTP/2 response, as far as a reply writes to it. */
+export interface ReplyTarget {
+  readonly headersSent: boolean
+  shouldKeepAlive?: boolean
+  writeHead(status: number, headers: ReplyHeaders): unknown
+  end(body: string): unknown
+  destroy(): unknown
+}
+
 /** Answer `res` with `status` and a one-line reason; `close` ends the connection after it. */
 export function reply(
-  res: ServerResponse,
+  res: ReplyTarget,
   status: number,
   reason: string,
   headers: ReplyHeaders = {},
   close = false
 ): void {
-  if (res.headersSent || res.destroyed) {
+  if (res.headersSent) {
     res.destroy()
     return
   }
-  if (close) {
+  if (close && res.shouldKeepAlive !== undefined) {
     res.shouldKeepAlive = false
   }
   const body = `${oneLine(reason)}\n`

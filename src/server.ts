@@ -3,16 +3,19 @@
  * translated Node request (and WebSocket upgrade) into a Fetch Request for the dispatcher.
  * @module
  */
-import { createAdaptorServer } from '@hono/node-server'
+import { createAdaptorServer, getRequestListener } from '@hono/node-server'
 import type { WebSocketServerLike } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import type { IncomingMessage, Server } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 
 /** node-server's adaptor with a `ws` server for `upgradeWebSocket`, driven by `emit`. */
 export interface AppServer {
   /** Receives `request` events of already-translated requests. */
   readonly server: Server
+  /** Serve an already-translated HTTP/2 request. */
+  serveHttp2(request: Http2ServerRequest, response: Http2ServerResponse): void
   /** Hand over an already-translated WebSocket upgrade; `close()` ends its socket. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
   /** End every upgraded socket, and close the WebSocket server if it is our own. */
@@ -35,8 +38,12 @@ export function createAppServer(
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.
   const upgraded = new Set<Duplex>()
+  const http2Listener = getRequestListener(fetch)
   return {
     server,
+    serveHttp2(request, response) {
+      void http2Listener(request, response)
+    },
     upgrade(request, socket, head) {
       upgraded.add(socket)
       socket.once('close', () => upgraded.delete(socket))

@@ -4,7 +4,6 @@
  * none of the headers meant for the proxy.
  * @module
  */
-import type { IncomingMessage } from 'node:http'
 
 /** The header that tells the app which proxy host a request came through. */
 export const PROXY_HOST_HEADER = 'x-wsgiprox-proxy-host'
@@ -28,6 +27,16 @@ export interface Rewrite {
   host?: string
   /** The value of `X-Wsgiprox-Proxy-Host`. */
   proxyHost?: string
+  /** The scheme an HTTP/2 request's `:scheme` is set to. */
+  scheme?: string
+}
+
+/** A Node request of either HTTP version, as far as the rewrite touches it. */
+export interface RewritableRequest {
+  url?: string | undefined
+  httpVersionMajor: number
+  rawHeaders: string[]
+  headers: Record<string, string | string[] | undefined>
 }
 
 /**
@@ -35,11 +44,14 @@ export interface Rewrite {
  * reads `rawHeaders` for requests but `headers` for WebSocket upgrades, so a header left on one
  * would leak.
  */
-export function rewriteRequest(incoming: IncomingMessage, rewrite: Rewrite): void {
+export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): void {
   const { path, host, proxyHost } = rewrite
+  const http2 = incoming.httpVersionMajor === 2
   if (path !== undefined) {
     incoming.url = path
   }
+  // HTTP/2 names the host in :authority; node-server reads it before Host.
+  const hostName = http2 ? ':authority' : 'host'
   const raw = incoming.rawHeaders
   const kept: string[] = []
   let changed = false
@@ -51,12 +63,17 @@ export function rewriteRequest(incoming: IncomingMessage, rewrite: Rewrite): voi
       changed = true
       continue
     }
-    if (lower === 'host' && host !== undefined) {
-      // One Host, the admitted one (RFC 9112 §3.2.2: an absolute-form target overrides it).
+    if (host !== undefined && (lower === 'host' || lower === ':authority')) {
+      // One host, the admitted one (RFC 9112 §3.2.2: an absolute-form target overrides Host).
       if (!sawHost) {
-        kept.push(name, host)
+        kept.push(hostName, host)
       }
       sawHost = true
+      changed = true
+      continue
+    }
+    if (http2 && lower === ':scheme' && rewrite.scheme !== undefined) {
+      kept.push(name, rewrite.scheme)
       changed = true
       continue
     }
@@ -69,19 +86,26 @@ export function rewriteRequest(incoming: IncomingMessage, rewrite: Rewrite): voi
     }
   }
   if (host !== undefined) {
-    headers.host = host
+    Reflect.deleteProperty(headers, http2 ? 'host' : ':authority')
+    headers[hostName] = host
     if (!sawHost) {
       // HTTP/1.0 clients may send none.
-      kept.push('Host', host)
+      kept.push(hostName === 'host' ? 'Host' : hostName, host)
     }
     changed = true
   }
+  if (http2 && rewrite.scheme !== undefined) {
+    headers[':scheme'] = rewrite.scheme
+  }
   if (proxyHost !== undefined) {
-    kept.push('X-Wsgiprox-Proxy-Host', proxyHost)
+    kept.push(http2 ? PROXY_HOST_HEADER : 'X-Wsgiprox-Proxy-Host', proxyHost)
     headers[PROXY_HOST_HEADER] = proxyHost
     changed = true
   }
-  if (changed) {
+  if (changed && http2) {
+    // In place: an HTTP/2 request's rawHeaders has no setter.
+    raw.splice(0, raw.length, ...kept)
+  } else if (changed) {
     incoming.rawHeaders = kept
   }
 }

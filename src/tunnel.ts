@@ -7,11 +7,13 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import type { Gate, TunnelAdmission, TunnelIdentity } from './admission'
 import { andThen } from './admission'
 import type { CertificateAuthority } from './ca/authority'
 import type { Connections } from './connections'
 import { toError } from './errors'
+import type { Http2Front } from './h2'
 import type { NormalizedOptions } from './options'
 import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
@@ -35,7 +37,12 @@ export interface TunnelDeps {
   gate: Gate
   connections: Connections
   getCa: () => Promise<CertificateAuthority>
+  /** The HTTP/2 server; `undefined` when `http2` is off. */
+  http2: Http2Front | undefined
 }
+
+/** The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n')
 
 /** Handle the `connect` event of `server`. Never throws; problems go to `onError`. */
 export function handleConnect(
@@ -112,7 +119,16 @@ export function openTunnel(
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
       tunnels.set(socket, identity)
-      server.emit('connection', socket)
+      const preface = first.subarray(0, HTTP2_PREFACE.length)
+      if (
+        deps.http2 &&
+        preface.equals(HTTP2_PREFACE.subarray(0, preface.length)) &&
+        preface.length > 3
+      ) {
+        deps.http2.serve(socket, identity)
+      } else {
+        server.emit('connection', socket)
+      }
       socket.resume()
       return
     }
@@ -157,7 +173,7 @@ async function startTls(
     context,
     ca,
     wildcard,
-    http2: false,
+    http2: deps.http2 !== undefined,
     admitName: async (servername) => {
       const name = await deps.gate.admitName(secure, servername)
       if (name !== secure.host) {
@@ -172,10 +188,18 @@ async function startTls(
     deps.options.onError(error, { phase: 'tls', host: secure.sni ?? secure.host })
     tlsSocket.destroy()
   })
+  tunnels.set(tlsSocket, secure)
   tlsSocket.once('secure', () => {
     clearTimeout(timer)
+    // The client's ALPN choice is known now; until then what it sends waits, decrypted.
+    if (tlsSocket.alpnProtocol === 'h2' && deps.http2) {
+      // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
+      // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
+      ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
+      deps.http2.serve(tlsSocket, secure)
+    } else {
+      // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
+      server.emit('connection', tlsSocket)
+    }
   })
-  tunnels.set(tlsSocket, secure)
-  // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
-  server.emit('connection', tlsSocket)
 }

@@ -114,6 +114,13 @@ export interface ProxyOptions {
    */
   useWildcardCerts?: boolean
   /**
+   * Offer HTTP/2 (`h2`) by ALPN inside intercepted TLS, and accept HTTP/2 with prior knowledge
+   * inside plain tunnels. The client's list of protocols decides; clients that offer only
+   * HTTP/1.x are served as before.
+   * @default true
+   */
+  http2?: boolean
+  /**
    * With more tunnels open than this, responses inside tunnels ask the client to close.
    * `0`: no limit; `-1`: one request per tunnel.
    * @default 50
