@@ -32,8 +32,8 @@ export interface TlsOptions {
  * Wrap `socket` in a server-side TLS socket. Clients that send no SNI (those that CONNECT to an
  * IP address, for instance) get the tunnel host's certificate; a ClientHello whose SNI names
  * another host gets that host's certificate once admission lets the tunnel's credentials have
- * it, and a refused or invalid name fails the handshake with an alert. ALPN follows the client's
- * order of preference among the protocols served.
+ * it, and a refused or invalid name fails the handshake with an alert. ALPN picks the newest
+ * HTTP version the client offers.
  */
 export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   const { ca, wildcard } = options
@@ -41,7 +41,9 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   return new TLSSocket(socket, {
     isServer: true,
     secureContext: options.context,
-    ALPNCallback: ({ protocols }) => protocols.find((protocol) => served.includes(protocol)),
+    // The newest version the client offers: some clients list http/1.1 before h2 (Python's
+    // httpx) yet want h2 wherever a server has it, as most servers choose.
+    ALPNCallback: ({ protocols }) => served.find((protocol) => protocols.includes(protocol)),
     SNICallback(servername, callback) {
       options
         .admitName(servername)

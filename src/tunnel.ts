@@ -122,13 +122,14 @@ export function openTunnel(
       const preface = first.subarray(0, HTTP2_PREFACE.length)
       if (
         deps.http2 &&
-        preface.equals(HTTP2_PREFACE.subarray(0, preface.length)) &&
-        preface.length > 3
+        preface.length > 3 &&
+        preface.equals(HTTP2_PREFACE.subarray(0, preface.length))
       ) {
+        // The session reads the socket itself, bytes already buffered included.
         deps.http2.serve(socket, identity)
-      } else {
-        server.emit('connection', socket)
+        return
       }
+      server.emit('connection', socket)
       socket.resume()
       return
     }

@@ -23,8 +23,9 @@ describe('ALPN inside intercepted TLS', () => {
   it.each([
     [['http/1.0'], 'http/1.0'],
     [['http/1.1'], 'http/1.1'],
-    [['http/1.0', 'http/1.1'], 'http/1.0'],
+    [['http/1.0', 'http/1.1'], 'http/1.1'],
     [['spdy/3', 'http/1.1'], 'http/1.1'],
+    [['http/1.1', 'h2'], 'h2'],
   ])('answers a client offering %j with %s', async (offered, chosen) => {
     running = await startProxy(echoApp())
     const { socket } = await connectTunnel(running.port, 'example.com:443')

@@ -1,0 +1,44 @@
+/**
+ * Chromium through the proxy over HTTP/2: the https page arrives over h2, and its wss socket,
+ * which browsers open over a separate HTTP/1.1 tunnel when the h2 connection does not offer
+ * extended CONNECT, still echoes.
+ */
+import type { Page } from 'playwright-core'
+import { join } from 'node:path'
+import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
+import type { PageResults } from '../helpers/browser-app'
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  launchChromium,
+  nssDatabase,
+  tempDir,
+  useBrowserTestProxy,
+} from '../helpers/browsers'
+
+const { running, defer } = useBrowserTestProxy()
+
+async function chromiumPage(): Promise<Page> {
+  const home = await tempDir('wsgiprox-chromium-h2-')
+  defer(() => home.remove())
+  await nssDatabase(join(home.path, '.pki/nssdb'), running().caPem)
+  const context = await launchChromium(home.path, running().port)
+  defer(() => context.close())
+  return context.pages()[0] ?? (await context.newPage())
+}
+
+describe('chromium over HTTP/2', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
+  it('loads an https page over h2, and its WebSocket still echoes', async () => {
+    const page = await chromiumPage()
+    await page.goto(`https://${PAGE_HOST}/`)
+    const protocol = await page.evaluate(
+      () =>
+        (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
+          .nextHopProtocol
+    )
+    expect(protocol).toBe('h2')
+    const results = await page.evaluate(
+      () => (window as unknown as { results: Promise<PageResults> }).results
+    )
+    expect(results).toEqual(expectedResults('https'))
+  })
+})

@@ -1,0 +1,448 @@
+import { Hono } from 'hono'
+import { ProxyAgent, fetch as undiciFetch } from 'undici'
+import { execFile } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { connect as http2Connect, constants } from 'node:http2'
+import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { connect as tlsConnect } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
+import { promisify } from 'node:util'
+import type { App, ProxyOptions } from '../src/types'
+import { echoApp } from './helpers/apps'
+import type { Echo } from './helpers/apps'
+import { connectTunnel, proxyGet } from './helpers/clients'
+import type { RunningProxy } from './helpers/proxy'
+import { startProxy } from './helpers/proxy'
+
+const run = promisify(execFile)
+const PYTHON = '/usr/bin/python3'
+
+let running: RunningProxy | undefined
+let dir: string | undefined
+const sessions: ClientHttp2Session[] = []
+afterEach(async () => {
+  for (const session of sessions.splice(0)) {
+    session.destroy()
+  }
+  await running?.close()
+  running = undefined
+  if (dir) {
+    await rm(dir, { recursive: true, force: true })
+    dir = undefined
+  }
+})
+
+function proxy(): RunningProxy {
+  if (!running) {
+    throw new Error('no proxy started')
+  }
+  return running
+}
+
+/** The CA as a file, for curl and Python. */
+async function caFile(): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'wsgiprox-h2-'))
+  const file = join(dir, 'ca.pem')
+  await writeFile(file, proxy().caPem)
+  return file
+}
+
+/** TLS over a CONNECT tunnel, offering `alpn`. */
+async function tlsTunnel(
+  authority: string,
+  servername: string,
+  alpn: string[]
+): Promise<TLSSocket> {
+  const { socket } = await connectTunnel(proxy().port, authority)
+  const tls = tlsConnect({ socket, servername, ca: proxy().caPem, ALPNProtocols: alpn })
+  await once(tls, 'secureConnect')
+  return tls
+}
+
+/** An HTTP/2 session through a CONNECT tunnel with TLS, as node:http2 clients open one. */
+async function h2Session(authority = 'example.com:443', servername = 'example.com') {
+  const tls = await tlsTunnel(authority, servername, ['h2'])
+  expect(tls.alpnProtocol).toBe('h2')
+  const session = http2Connect(`https://${authority}`, { createConnection: () => tls })
+  sessions.push(session)
+  await once(session, 'remoteSettings')
+  return session
+}
+
+/** One request on `session`: status, headers and body. */
+async function h2Request(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  body?: string
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const stream = session.request(headers, { endStream: body === undefined })
+  if (body !== undefined) {
+    stream.end(body)
+  }
+  const [responseHeaders] = (await once(stream, 'response')) as [IncomingHttpHeaders]
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer)
+  }
+  return {
+    status: Number(responseHeaders[':status']),
+    headers: responseHeaders,
+    body: Buffer.concat(chunks).toString(),
+  }
+}
+
+const echoOf = (body: string) => JSON.parse(body) as Echo
+
+async function start(options: ProxyOptions = {}, app: App = echoApp()) {
+  running = await startProxy(app, { prefix: '/prefix/', ...options })
+  return running
+}
+
+describe('HTTP/2 inside intercepted TLS', () => {
+  it('is chosen for clients that offer it, whatever their order, and HTTP/1.1 for the others', async () => {
+    await start()
+    expect(
+      (await tlsTunnel('example.com:443', 'example.com', ['h2', 'http/1.1'])).alpnProtocol
+    ).toBe('h2')
+    expect(
+      (await tlsTunnel('example.com:443', 'example.com', ['http/1.1', 'h2'])).alpnProtocol
+    ).toBe('h2')
+    expect((await tlsTunnel('example.com:443', 'example.com', ['http/1.1'])).alpnProtocol).toBe(
+      'http/1.1'
+    )
+  })
+
+  it('is not offered with http2: false', async () => {
+    await start({ http2: false })
+    expect(
+      (await tlsTunnel('example.com:443', 'example.com', ['h2', 'http/1.1'])).alpnProtocol
+    ).toBe('http/1.1')
+  })
+
+  it('translates streams as HTTP/1.1 requests, with the proxy headers stripped and set', async () => {
+    await start()
+    const session = await h2Session()
+    const reply = await h2Request(session, {
+      ':path': '/a?b=c',
+      'proxy-authorization': 'Basic eDp5',
+      'x-wsgiprox-proxy-host': 'forged',
+    })
+    const echo = echoOf(reply.body)
+    expect(echo.path).toBe('/prefix/https://example.com/a?b=c')
+    expect(echo.url).toBe('https://example.com/prefix/https://example.com/a?b=c')
+    expect(echo.proxyHost).toBe('wsgiprox')
+    expect(echo.headers['proxy-authorization']).toBeUndefined()
+  })
+
+  it('serves many streams on one connection, and a POST body', async () => {
+    await start()
+    const session = await h2Session()
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => h2Request(session, { ':path': `/s${i}` }))
+    )
+    expect(replies.map((reply) => echoOf(reply.body).path)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `/prefix/https://example.com/s${i}`)
+    )
+    const posted = await h2Request(
+      session,
+      { ':path': '/p', ':method': 'POST' },
+      'x'.repeat(100_000)
+    )
+    expect(echoOf(posted.body).body).toHaveLength(100_000)
+  })
+
+  it('answers 421 to a stream whose :authority names another host', async () => {
+    await start()
+    const session = await h2Session()
+    const reply = await h2Request(session, { ':path': '/', ':authority': 'other.example' })
+    expect(reply.status).toBe(421)
+    expect(reply.body).toBe(
+      'Misdirected request: this tunnel is for example.com, not other.example\n'
+    )
+  })
+
+  it('keeps the scheme https whatever :scheme says', async () => {
+    await start()
+    const session = await h2Session()
+    const reply = await h2Request(session, { ':path': '/x', ':scheme': 'http' })
+    expect(echoOf(reply.body).path).toBe('/prefix/https://example.com/x')
+  })
+
+  it('routes proxy hosts to their apps', async () => {
+    const sub = new Hono().get('/hello', (c) => c.text('from the proxy app'))
+    await start({ proxyApps: { 'proxy-app-1': sub } })
+    const session = await h2Session('proxy-app-1:443', 'proxy-app-1')
+    expect((await h2Request(session, { ':path': '/hello' })).body).toBe('from the proxy app')
+    const pem = await h2Request(await h2Session('wsgiprox:443', 'wsgiprox'), {
+      ':path': '/download/pem',
+    })
+    expect(pem.headers['content-type']).toBe('application/x-x509-ca-cert')
+  })
+
+  it('cancels the app stream when the client resets its stream', async () => {
+    let cancelled = () => {}
+    const done = new Promise<void>((resolve) => (cancelled = resolve))
+    const app = new Hono().get('*', () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          controller.enqueue(new Uint8Array(16_384))
+        },
+        cancel: () => {
+          cancelled()
+        },
+      })
+      return new Response(body)
+    })
+    await start({}, app)
+    const session = await h2Session()
+    const stream = session.request({ ':path': '/endless' })
+    await once(stream, 'data')
+    stream.close(constants.NGHTTP2_CANCEL)
+    await done
+  })
+
+  it('keeps memory bounded for a client that does not read: flow control stops the app', async () => {
+    let produced = 0
+    const app = new Hono().get('*', () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          produced += 16_384
+          controller.enqueue(new Uint8Array(16_384))
+        },
+      })
+      return new Response(body)
+    })
+    await start({}, app)
+    const session = await h2Session()
+    const stream = session.request({ ':path': '/endless' })
+    await once(stream, 'response')
+    stream.pause()
+    await sleep(300)
+    const before = produced
+    await sleep(300)
+    expect(produced - before).toBeLessThan(1024 * 1024)
+    expect(produced).toBeLessThan(8 * 1024 * 1024)
+  })
+
+  it('sends GOAWAY when the proxy closes', async () => {
+    await start()
+    const session = await h2Session()
+    await h2Request(session, { ':path': '/' })
+    const goaway = once(session, 'goaway')
+    const closing = proxy().close()
+    const [code] = (await goaway) as [number]
+    expect(code).toBe(constants.NGHTTP2_NO_ERROR)
+    await closing
+    running = undefined
+  })
+
+  it('resumes TLS sessions across h2 tunnels', async () => {
+    await start()
+    const first = await tlsTunnel('example.com:443', 'example.com', ['h2'])
+    const ticket = await new Promise<Buffer>((resolve) => first.once('session', resolve))
+    const { socket } = await connectTunnel(proxy().port, 'example.com:443')
+    const second = tlsConnect({
+      socket,
+      servername: 'example.com',
+      ca: proxy().caPem,
+      ALPNProtocols: ['h2'],
+      session: ticket,
+    })
+    await once(second, 'secureConnect')
+    expect(second.isSessionReused()).toBe(true)
+    expect(second.alpnProtocol).toBe('h2')
+  })
+})
+
+describe('h2c with prior knowledge inside a plain tunnel', () => {
+  it('is served as http', async () => {
+    await start()
+    const { socket } = await connectTunnel(proxy().port, 'example.com:80')
+    const session = http2Connect('http://example.com', { createConnection: () => socket })
+    sessions.push(session)
+    const reply = await h2Request(session, { ':path': '/plain' })
+    expect(echoOf(reply.body).path).toBe('/prefix/http://example.com/plain')
+  })
+})
+
+describe('HTTP/2 abuse', () => {
+  it('advertises a cap on concurrent streams and header list size', async () => {
+    await start()
+    const session = await h2Session()
+    expect(session.remoteSettings).toMatchObject({
+      maxConcurrentStreams: 100,
+      maxHeaderListSize: 65_536,
+      enableConnectProtocol: false,
+    })
+  })
+
+  it('survives a rapid reset flood and serves the next client', async () => {
+    await start()
+    const session = await h2Session()
+    session.on('error', () => {})
+    const before = process.memoryUsage().rss
+    for (let i = 0; i < 5_000 && !session.destroyed; i++) {
+      const stream = session.request({ ':path': `/r${i}` })
+      stream.on('error', () => {})
+      stream.close(constants.NGHTTP2_CANCEL)
+      if (i % 100 === 99) {
+        await sleep(1)
+      }
+    }
+    const good = await h2Request(await h2Session(), { ':path': '/after' })
+    expect(echoOf(good.body).path).toBe('/prefix/https://example.com/after')
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024)
+  })
+
+  it('refuses an oversized header list and serves the next request', async () => {
+    await start()
+    const session = await h2Session()
+    session.on('error', () => {})
+    const stream = session.request({ ':path': '/', 'x-big': 'a'.repeat(100_000) })
+    let status = 0
+    // The client may refuse to send a list over the advertised limit itself; either way no 2xx.
+    stream.on('error', () => {})
+    stream.on('response', (headers) => {
+      status = Number(headers[':status'])
+    })
+    stream.resume()
+    await new Promise((resolve) => stream.once('close', resolve))
+    expect(status === 0 || status >= 400).toBe(true)
+    const good = await h2Request(await h2Session(), { ':path': '/after' })
+    expect(good.status).toBe(200)
+  })
+
+  it('survives SETTINGS and PING floods from a client that never reads', async () => {
+    await start()
+    const tls = await tlsTunnel('example.com:443', 'example.com', ['h2'])
+    tls.on('error', () => {})
+    const frame = (type: number, payload: Buffer) => {
+      const head = Buffer.alloc(9)
+      head.writeUIntBE(payload.length, 0, 3)
+      head[3] = type
+      return Buffer.concat([head, payload])
+    }
+    const setting = Buffer.alloc(6)
+    setting.writeUInt16BE(0x4, 0)
+    setting.writeUInt32BE(65_535, 2)
+    const ping = frame(0x6, Buffer.alloc(8))
+    const settings = frame(0x4, setting)
+    tls.write(
+      Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, Buffer.alloc(0))])
+    )
+    const flood = Buffer.concat(
+      Array.from({ length: 1_000 }, () => Buffer.concat([ping, settings]))
+    )
+    for (let i = 0; i < 20 && !tls.destroyed; i++) {
+      tls.write(flood)
+      await sleep(5)
+    }
+    const good = await h2Request(await h2Session(), { ':path': '/after' })
+    expect(good.status).toBe(200)
+    expect((await proxyGet(proxy().port, 'http://example.com/plain')).status).toBe(200)
+  })
+})
+
+describe('HTTP/2 clients', () => {
+  it('curl --http2: GET, POST and a streamed body over h2', async () => {
+    const app = new Hono()
+    app.post('*', async (c) => c.text(`got ${(await c.req.text()).length}`))
+    app.get('*', (c) =>
+      c.req.path.endsWith('/stream')
+        ? new Response(new Blob(['a'.repeat(200_000)]).stream())
+        : c.text(c.req.path)
+    )
+    await start({}, app)
+    const ca = await caFile()
+    const curl = (...args: string[]) =>
+      run('curl', ['-sS', '--http2', '--cacert', ca, '-x', proxy().url, ...args])
+    const get = await curl('-w', '\\n%{http_version}', 'https://example.com/g')
+    expect(get.stdout).toBe('/prefix/https://example.com/g\n2')
+    expect((await curl('-d', 'x'.repeat(5000), 'https://example.com/p')).stdout).toBe('got 5000')
+    expect((await curl('https://example.com/stream')).stdout).toHaveLength(200_000)
+  })
+
+  it('curl --parallel: 50 streams share one h2 connection', async () => {
+    await start(
+      {},
+      new Hono().get('*', (c) => c.text('ok'))
+    )
+    const ca = await caFile()
+    const urls = Array.from({ length: 50 }, (_, i) => `https://example.com/${i}`)
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--http2',
+      '--parallel',
+      '--parallel-max',
+      '50',
+      '--cacert',
+      ca,
+      '-x',
+      proxy().url,
+      '-w',
+      '%{http_version} %{num_connects}\\n',
+      '-o',
+      '/dev/null',
+      ...urls.flatMap((url) => [url, '-o', '/dev/null']),
+    ])
+    const lines = stdout.trim().split('\n')
+    expect(lines).toHaveLength(50)
+    expect(lines.every((line) => line.startsWith('2 '))).toBe(true)
+    const connects = lines.reduce((sum, line) => sum + Number(line.split(' ')[1]), 0)
+    expect(connects).toBeLessThan(10)
+  })
+
+  // A server answers with its own version, HTTP/1.1, to an HTTP/1.0 request (RFC 9110 §2.5).
+  it.each([
+    ['--http1.1', '1.1'],
+    ['-0', '1.1'],
+  ])('curl %s still gets HTTP/1.x (%s)', async (flag, version) => {
+    await start(
+      {},
+      new Hono().get('*', (c) => c.text('ok'))
+    )
+    const { stdout } = await run('curl', [
+      '-sS',
+      flag,
+      '--cacert',
+      await caFile(),
+      '-x',
+      proxy().url,
+      '-w',
+      ' %{http_version}',
+      'https://example.com/',
+    ])
+    expect(stdout).toBe(`ok ${version}`)
+  })
+
+  it('undici with allowH2 through a ProxyAgent', async () => {
+    await start()
+    const dispatcher = new ProxyAgent({
+      uri: proxy().url,
+      allowH2: true,
+      requestTls: { ca: proxy().caPem },
+    })
+    try {
+      const response = await undiciFetch('https://example.com/undici', { dispatcher })
+      expect(echoOf(await response.text()).path).toBe('/prefix/https://example.com/undici')
+    } finally {
+      await dispatcher.close()
+    }
+  })
+
+  it('Python httpx with http2=True', async () => {
+    await start()
+    const script = [
+      'import httpx, sys',
+      `client = httpx.Client(http2=True, proxies="${proxy().url}", verify=sys.argv[1])`,
+      'r = client.get("https://example.com/py")',
+      'print(r.http_version, r.json()["path"])',
+    ].join('\n')
+    const { stdout } = await run(PYTHON, ['-c', script, await caFile()])
+    expect(stdout.trim()).toBe('HTTP/2 /prefix/https://example.com/py')
+  })
+})
