@@ -364,6 +364,14 @@ describe('HTTP/2 clients', () => {
     expect(get.stdout).toBe('/prefix/https://example.com/g\n2')
     expect((await curl('-d', 'x'.repeat(5000), 'https://example.com/p')).stdout).toBe('got 5000')
     expect((await curl('https://example.com/stream')).stdout).toHaveLength(200_000)
+    const expect100 = await curl(
+      '-H',
+      'Expect: 100-continue',
+      '-d',
+      'y'.repeat(2000),
+      'https://example.com/e'
+    )
+    expect(expect100.stdout).toBe('got 2000')
   })
 
   it('curl --parallel: 50 streams share one h2 connection', async () => {
