@@ -71,6 +71,8 @@ export type Admission =
       scheme: string
       /** The value of `X-Wsgiprox-Proxy-Host`. */
       proxyHost: string
+      /** The proxy host whose app (or alias) serves it; `undefined` when the resolver chose. */
+      route: string | undefined
       /** The normalised full URL the client asked for. */
       fullUrl: string
     }
@@ -200,6 +202,7 @@ export function createGate(options: AdmissionOptions): Gate {
         host,
         scheme,
         proxyHost: target.host,
+        route: target.host,
         fullUrl: url,
       }
     }
@@ -213,7 +216,15 @@ export function createGate(options: AdmissionOptions): Gate {
         if (problem !== undefined) {
           throw new TypeError(problem)
         }
-        return { kind: 'serve', path: resolved as string, host, scheme, proxyHost, fullUrl: url }
+        return {
+          kind: 'serve',
+          path: resolved as string,
+          host,
+          scheme,
+          proxyHost,
+          route: undefined,
+          fullUrl: url,
+        }
       }
     )
   }

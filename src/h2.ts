@@ -10,6 +10,8 @@ import type { Http2ServerRequest, Http2ServerResponse, Http2Session, Settings } 
 import type { Duplex } from 'node:stream'
 import type { Admission, Gate, TunnelIdentity } from './admission'
 import { toError } from './errors'
+import type { LogRecord } from './log'
+import { watchRequest } from './log'
 import { challengeHeaders, reply } from './replies'
 import type { AppServer } from './server'
 import { rewriteRequest } from './translate'
@@ -55,11 +57,12 @@ export interface Http2Deps {
   gate: Gate
   appServer: AppServer
   onError: (error: Error, context: ErrorContext) => void
+  onLog: ((record: LogRecord) => void) | undefined
 }
 
 /** Build the HTTP/2 front. */
 export function createHttp2Front(deps: Http2Deps): Http2Front {
-  const { gate, appServer, onError } = deps
+  const { gate, appServer, onError, onLog } = deps
   const server = createServer({ ...SESSION_LIMITS, settings: HTTP2_SETTINGS })
   const sessions = new Map<Http2Session, TunnelIdentity>()
   // 'session' is emitted while serve() hands the socket over, so the tunnel is known then.
@@ -77,7 +80,15 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     onError(error, { phase: 'request' })
   })
 
-  const serveStream = (req: Http2ServerRequest, res: Http2ServerResponse, admission: Admission) => {
+  const serveStream = (
+    req: Http2ServerRequest,
+    res: Http2ServerResponse,
+    admission: Admission,
+    tunnel: TunnelIdentity
+  ) => {
+    if (onLog) {
+      watchRequest(onLog, req, res, admission, tunnel, undefined)
+    }
     switch (admission.kind) {
       case 'passthrough':
         reply(res, 400, 'Invalid request target')
@@ -105,7 +116,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     if (admission instanceof Promise) {
       admission.then(
         (result) => {
-          serveStream(req, res, result)
+          serveStream(req, res, result, tunnel)
         },
         (error: unknown) => {
           onError(toError(error), { phase: 'admission' })
@@ -114,7 +125,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       )
       return
     }
-    serveStream(req, res, admission)
+    serveStream(req, res, admission, tunnel)
   })
 
   return {

@@ -13,7 +13,15 @@
 export { createProxy, DEFAULT_PORT } from './proxy'
 export { FixedResolver, ProxyAuthResolver } from './resolvers'
 export { CertificateAuthority } from './ca/authority'
-export type { CaOptions, HostCertificate } from './ca/authority'
+export type { CaOptions, HostCertificate, IssueEvent } from './ca/authority'
+export type {
+  CertificateRecord,
+  ClientAddress,
+  LogRecord,
+  RequestRecord,
+  TunnelEventRecord,
+  TunnelRecord,
+} from './log'
 export { WsgiproxError, OptionsError, InvalidHostError, CaFileError } from './errors'
 export { PROXY_HOST_HEADER } from './translate'
 export { DEFAULTS } from './options'

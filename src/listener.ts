@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { Admission } from './admission'
 import type { Connections } from './connections'
 import { toError } from './errors'
+import { watchRequest } from './log'
 import type { NormalizedOptions } from './options'
 import { challengeHeaders, reply, replyOnSocket } from './replies'
 import type { AppServer } from './server'
@@ -36,11 +37,15 @@ interface Upgrade {
 /** Hook the proxy onto `server`; returns a function that unhooks it. */
 export function installListener(server: Server, deps: ListenerDeps): () => void {
   const { options, connections, gate, appServer } = deps
+  const log = options.onLog
   // Sockets an ignored Upgrade came on, given back to the server once already (see below).
   const replayed = new WeakSet<Duplex>()
 
   // The request path runs for every request: no closures are made per request on it.
   const serveRequest = (req: IncomingMessage, res: ServerResponse, admission: Admission) => {
+    if (log) {
+      watchRequest(log, req, res, admission, tunnelOf(req.socket), req.socket)
+    }
     switch (admission.kind) {
       case 'passthrough':
       case 'serve':

@@ -8,6 +8,7 @@ import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
 import { OptionsError } from './errors'
+import type { LogRecord } from './log'
 import { FixedResolver } from './resolvers'
 import { describe, validHost } from './target'
 import type { App, ErrorContext, ProxyOptions, Resolver } from './types'
@@ -43,6 +44,8 @@ export interface NormalizedOptions {
   admissionTimeoutMs: number
   /** Never throws, and is not told of clients that simply went away. */
   onError: (error: Error, context: ErrorContext) => void
+  /** The user's onLog, unable to throw; `undefined` when not set, so nothing is recorded. */
+  onLog: ((record: LogRecord) => void) | undefined
 }
 
 /** Every option `createProxy` knows, so that a misspelt one is refused rather than ignored. */
@@ -62,6 +65,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
   'onError',
+  'onLog',
 ] satisfies (keyof ProxyOptions)[])
 
 const ignoreError = () => {}
@@ -109,6 +113,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
     onError: safeOnError(onError),
+    onLog: logOption(options.onLog),
   }
 }
 
@@ -245,6 +250,23 @@ function safeOnError(
       onError(error, context)
     } catch {
       // A failing error handler has nowhere left to report to; the proxy carries on.
+    }
+  }
+}
+
+function logOption(onLog: unknown): NormalizedOptions['onLog'] {
+  if (onLog === undefined) {
+    return undefined
+  }
+  if (typeof onLog !== 'function') {
+    throw new OptionsError(`onLog must be a function (record) => void, got ${describe(onLog)}`)
+  }
+  const log = onLog as (record: LogRecord) => void
+  return (record) => {
+    try {
+      log(record)
+    } catch {
+      // A failing logger must not fail the request it logs.
     }
   }
 }

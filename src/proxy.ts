@@ -34,10 +34,17 @@ export const DEFAULT_PORT = 8080
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const opts = normalizeOptions(options)
   let caPromise: Promise<CertificateAuthority> | undefined
+  let stopIssueLog = () => {}
   const getCa = () =>
     (caPromise ??= openCa(opts.ca).then((ca) => {
       for (const warning of ca.warnings) {
         opts.onError(new Error(warning), { phase: 'ca' })
+      }
+      const log = opts.onLog
+      if (log) {
+        stopIssueLog = ca.onIssue((event) => {
+          log({ type: 'certificate', time: new Date(), ...event })
+        })
       }
       return ca
     }))
@@ -66,7 +73,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   })
   const connections = new Connections(opts.keepaliveMax)
   const http2 = opts.http2
-    ? createHttp2Front({ gate, appServer, onError: opts.onError })
+    ? createHttp2Front({ gate, appServer, onError: opts.onError, onLog: opts.onLog })
     : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()
@@ -103,6 +110,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         server.closeAllConnections()
         return closed
       })
+      stopIssueLog()
       http2?.close()
       connections.closeAll()
       attached.forEach((detach) => {

@@ -14,6 +14,8 @@ import type { CertificateAuthority } from './ca/authority'
 import type { Connections } from './connections'
 import { toError } from './errors'
 import type { Http2Front } from './h2'
+import type { LogRecord } from './log'
+import { clientOf } from './log'
 import type { NormalizedOptions } from './options'
 import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
@@ -111,9 +113,14 @@ export function openTunnel(
 
   // Until the handshake completes, the tunnel has a deadline; once TLS wraps the socket, only
   // destroying the TLS socket closes the connection.
-  const deadline = {
+  const deadline: Deadline = {
     socket,
     timer: setTimeout(() => deadline.socket.destroy(), deps.options.handshakeTimeoutMs),
+    alpn: undefined,
+  }
+  const log = deps.options.onLog
+  if (log) {
+    logTunnel(log, socket, identity, deadline)
   }
   const start = (first: Buffer) => {
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
@@ -154,12 +161,47 @@ export function openTunnel(
   socket.resume()
 }
 
+/**
+ * A tunnel until its handshake completes: the socket the deadline destroys (the TLS socket once
+ * there is one), and the ALPN protocol chosen, once TLS is up (`none` when the client offered
+ * none).
+ */
+interface Deadline {
+  socket: Duplex
+  timer: NodeJS.Timeout
+  alpn: string | undefined
+}
+
+/** Report the tunnel's opening now and its closing later. */
+function logTunnel(
+  log: (record: LogRecord) => void,
+  socket: Duplex,
+  identity: TunnelIdentity,
+  deadline: Deadline
+): void {
+  const start = performance.now()
+  const client = clientOf(socket)
+  log({ type: 'tunnel-open', time: new Date(), client, host: identity.host, port: identity.port })
+  socket.once('close', () => {
+    log({
+      type: 'tunnel-close',
+      time: new Date(),
+      client,
+      host: identity.host,
+      port: identity.port,
+      durationMs: performance.now() - start,
+      tls: deadline.alpn !== undefined,
+      alpn: deadline.alpn === 'none' ? undefined : deadline.alpn,
+    })
+  })
+}
+
 async function startTls(
   server: Server,
   socket: Socket,
   identity: TunnelIdentity,
   deps: TunnelDeps,
-  deadline: { socket: Duplex; timer: NodeJS.Timeout }
+  deadline: Deadline
 ): Promise<void> {
   const { timer } = deadline
   const wildcard = deps.options.useWildcardCerts
@@ -192,6 +234,7 @@ async function startTls(
   tunnels.set(tlsSocket, secure)
   tlsSocket.once('secure', () => {
     clearTimeout(timer)
+    deadline.alpn = typeof tlsSocket.alpnProtocol === 'string' ? tlsSocket.alpnProtocol : 'none'
     // The client's ALPN choice is known now; until then what it sends waits, decrypted.
     if (tlsSocket.alpnProtocol === 'h2' && deps.http2) {
       // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after

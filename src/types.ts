@@ -6,6 +6,7 @@
 import type { WebSocketServerLike } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { CaOptions, CertificateAuthority } from './ca/authority'
+import type { LogRecord } from './log'
 
 /**
  * A bare Fetch handler. Returning `undefined` (from a proxy app) means "not mine": the request
@@ -141,6 +142,13 @@ export interface ProxyOptions {
    * exception thrown by it is ignored.
    */
   onError?: (error: Error, context: ErrorContext) => void
+  /**
+   * Called with one record per request when its response ends (client, method, full URL, the
+   * path the app saw, route, status, bytes, duration, and the tunnel with TLS and ALPN), for
+   * every tunnel opened and closed, and for every host certificate issued. Unset, nothing is
+   * recorded. An exception thrown by it is ignored. The CLI prints these as access lines.
+   */
+  onLog?: (record: LogRecord) => void
 }
 
 /** A proxy made by {@link createProxy}. */

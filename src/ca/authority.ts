@@ -60,6 +60,16 @@ interface SharedLeaf extends Leaf {
 const freshUntil = (notAfter: number): boolean => notAfter - Date.now() > REISSUE_MARGIN_MS
 const isFresh = (entry: CachedContext): boolean => freshUntil(entry.notAfter)
 
+/** A host context made for a handshake, as `onIssue` listeners hear of it. */
+export interface IssueEvent {
+  /** The name the certificate is issued under (`*.example.com` for a wildcard). */
+  name: string
+  /** `signed` now, or `stored` in `certsDir` by an earlier run or another worker. */
+  source: 'signed' | 'stored'
+  /** How long it took, signing and the TLS context included. */
+  durationMs: number
+}
+
 /**
  * A root CA and the host certificates it issues for TLS interception.
  * @example
@@ -97,6 +107,7 @@ export class CertificateAuthority {
   readonly #certsDir: CertsDir | undefined
   readonly #p12: Uint8Array
   #issued = 0
+  readonly #issueListeners = new Set<(event: IssueEvent) => void>()
 
   private constructor(init: {
     file: string | null
@@ -163,6 +174,23 @@ export class CertificateAuthority {
     })
   }
 
+  /**
+   * Call `listener` for every host context made for a handshake: signed now, or loaded from
+   * `certsDir`. Returns a function that stops it.
+   */
+  onIssue(listener: (event: IssueEvent) => void): () => void {
+    this.#issueListeners.add(listener)
+    return () => {
+      this.#issueListeners.delete(listener)
+    }
+  }
+
+  #told(name: string, source: IssueEvent['source'], start: number): void {
+    for (const listener of this.#issueListeners) {
+      listener({ name, source, durationMs: performance.now() - start })
+    }
+  }
+
   /** How many host certificates this instance has signed; for monitoring and tests. */
   get issued(): number {
     return this.#issued
@@ -220,11 +248,14 @@ export class CertificateAuthority {
   }
 
   async #createContext(host: NormalizedHost, name: string): Promise<CachedContext> {
+    const start = performance.now()
     const stored = await this.#certsDir?.load(name)
     if (stored && freshUntil(stored.notAfter)) {
       // createSecureContext refuses a key that does not match the certificate: reissue then.
       try {
-        return this.#context(stored.keyPem, stored.certPem, stored.notAfter)
+        const context = this.#context(stored.keyPem, stored.certPem, stored.notAfter)
+        this.#told(name, 'stored', start)
+        return context
       } catch {
         // fall through to a new certificate
       }
@@ -233,7 +264,9 @@ export class CertificateAuthority {
     const certPem = toPem(cert.der, 'CERTIFICATE')
     // A folder that cannot be written costs warm restarts only; the handshake goes on.
     await this.#certsDir?.save(name, this.#leaf.keyPem + certPem).catch(() => undefined)
-    return this.#context(this.#leaf.keyPem, certPem, cert.notAfter.getTime())
+    const context = this.#context(this.#leaf.keyPem, certPem, cert.notAfter.getTime())
+    this.#told(name, 'signed', start)
+    return context
   }
 
   #context(keyPem: string, certPem: string, notAfter: number): CachedContext {

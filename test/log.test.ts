@@ -1,0 +1,128 @@
+import { once } from 'node:events'
+import { connect as http2Connect } from 'node:http2'
+import { connect as tlsConnect } from 'node:tls'
+import type { LogRecord, RequestRecord, TunnelEventRecord } from '../src/log'
+import { ProxyAuthResolver } from '../src/resolvers'
+import { echoApp } from './helpers/apps'
+import { connectTunnel, proxyGet, rawExchange, requestOver, tlsOverTunnel } from './helpers/clients'
+import type { RunningProxy } from './helpers/proxy'
+import { startProxy } from './helpers/proxy'
+
+let running: RunningProxy | undefined
+let records: LogRecord[] = []
+afterEach(async () => {
+  await running?.close()
+  running = undefined
+  records = []
+})
+
+const requests = () =>
+  records.filter((record): record is RequestRecord => record.type === 'request')
+
+/** Wait until `count` request records arrived: they are written when each response closes. */
+async function requestRecords(count: number): Promise<RequestRecord[]> {
+  for (let i = 0; i < 100 && requests().length < count; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return requests()
+}
+
+describe('onLog', () => {
+  it('records an absolute-form request: client, URL, translated path, route, status, bytes', async () => {
+    running = await startProxy(echoApp(), {
+      prefix: '/p/',
+      onLog: (record) => records.push(record),
+    })
+    const reply = await proxyGet(running.port, 'http://example.com/a?b')
+    const [record] = await requestRecords(1)
+    expect(record).toMatchObject({
+      type: 'request',
+      client: { address: '127.0.0.1' },
+      method: 'GET',
+      url: 'http://example.com/a?b',
+      path: '/p/http://example.com/a?b',
+      route: 'app',
+      status: 200,
+      httpVersion: '1.1',
+      tunnel: undefined,
+      aborted: false,
+    })
+    // No Content-Length here: what the connection wrote for the response, head included.
+    expect(record?.bytes).toBeGreaterThan(Buffer.byteLength(reply.body))
+    expect(record?.time).toBeInstanceOf(Date)
+    expect(record?.durationMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('records proxy-host routes, passthrough and the proxy’s own refusals', async () => {
+    running = await startProxy(echoApp(), {
+      resolver: new ProxyAuthResolver(),
+      onLog: (record) => records.push(record),
+    })
+    await proxyGet(running.port, 'http://example.com/')
+    await rawExchange(
+      running.port,
+      'GET /direct HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
+    )
+    const basic = `Basic ${Buffer.from('coll:').toString('base64')}`
+    await proxyGet(running.port, 'http://wsgiprox/x', { headers: { 'proxy-authorization': basic } })
+    const seen = await requestRecords(3)
+    expect(seen.map((record) => [record.route, record.status, record.path])).toEqual([
+      ['proxy', 407, undefined],
+      ['passthrough', 200, '/direct'],
+      ['wsgiprox', 200, '/x'],
+    ])
+  })
+
+  it('records tunnels, their TLS and ALPN, and the certificates issued', async () => {
+    running = await startProxy(echoApp(), { onLog: (record) => records.push(record) })
+    const { socket } = await connectTunnel(running.port, 'logged.example:443')
+    const tls = await tlsOverTunnel(socket, 'logged.example', running.caPem)
+    await requestOver(tls, '/in', { host: 'logged.example' })
+    tls.destroy()
+    await once(socket, 'close')
+    const h2 = tlsConnect({
+      socket: (await connectTunnel(running.port, 'logged.example:443')).socket,
+      servername: 'logged.example',
+      ca: running.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    await once(h2, 'secureConnect')
+    const session = http2Connect('https://logged.example', { createConnection: () => h2 })
+    const stream = session.request({ ':path': '/h2' })
+    stream.resume()
+    await once(stream, 'end')
+    session.destroy()
+    const all = await requestRecords(2)
+    expect(all.map((record) => [record.httpVersion, record.tunnel])).toEqual([
+      ['1.1', { host: 'logged.example', port: 443, tls: true, alpn: 'http/1.1' }],
+      ['2.0', { host: 'logged.example', port: 443, tls: true, alpn: 'h2' }],
+    ])
+    for (let i = 0; i < 100 && records.filter((r) => r.type === 'tunnel-close').length < 2; i++) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const tunnels = records.filter(
+      (record): record is TunnelEventRecord =>
+        record.type !== 'request' && record.type !== 'certificate'
+    )
+    expect(tunnels.map((record) => [record.type, record.host, record.alpn])).toEqual(
+      expect.arrayContaining([
+        ['tunnel-open', 'logged.example', undefined],
+        ['tunnel-close', 'logged.example', 'http/1.1'],
+        ['tunnel-close', 'logged.example', 'h2'],
+      ])
+    )
+    expect(records.filter((record) => record.type === 'certificate')).toEqual([
+      expect.objectContaining({ type: 'certificate', name: 'logged.example', source: 'signed' }),
+    ])
+  })
+
+  it('survives an onLog that throws', async () => {
+    running = await startProxy(echoApp(), {
+      onLog: () => {
+        throw new Error('broken logger')
+      },
+    })
+    expect((await proxyGet(running.port, 'http://example.com/')).status).toBe(200)
+    expect((await proxyGet(running.port, 'http://example.com/again')).status).toBe(200)
+  })
+})
