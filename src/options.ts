@@ -18,6 +18,7 @@ export const DEFAULTS = {
   useWildcardCerts: true,
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
+  proxyProtocol: false,
 } as const
 
 /** Options after defaults and checks: what the rest of the code reads. */
@@ -34,6 +35,7 @@ export interface NormalizedOptions {
   useWildcardCerts: boolean
   keepaliveMax: number
   handshakeTimeoutMs: number
+  proxyProtocol: boolean
   onError: (error: Error, context: ErrorContext) => void
 }
 
@@ -67,6 +69,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     useWildcardCerts: options.useWildcardCerts ?? DEFAULTS.useWildcardCerts,
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
+    proxyProtocol: options.proxyProtocol ?? DEFAULTS.proxyProtocol,
     onError: reportUnlessClientLeft(options.onError ?? ignoreError),
   }
 }

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net'
 import type { SecureContext } from 'node:tls'
 import { TLSSocket } from 'node:tls'
 import type { CertificateAuthority } from './ca/authority'
+import { inheritClientAddress } from './client-address'
 
 /**
  * Wrap `socket` in a server-side TLS socket. The CONNECT host's context is ready before the
@@ -19,7 +20,7 @@ export function terminateTls(
   context: SecureContext,
   wildcard: boolean
 ): TLSSocket {
-  return new TLSSocket(socket, {
+  const tlsSocket = new TLSSocket(socket, {
     isServer: true,
     secureContext: context,
     // The internal server speaks HTTP/1.1 only; offering h2 would break every browser.
@@ -41,4 +42,6 @@ export function terminateTls(
       )
     },
   })
+  inheritClientAddress(socket, tlsSocket)
+  return tlsSocket
 }
