@@ -14,7 +14,15 @@ export { createProxy, DEFAULT_PORT } from './proxy'
 export { FixedResolver, ProxyAuthResolver } from './resolvers'
 export { CertificateAuthority } from './ca/authority'
 export type { CaOptions, HostCertificate } from './ca/authority'
-export { WsgiproxError, OptionsError, InvalidHostError, CaFileError } from './errors'
+export { runCluster, CLUSTER_DEFAULTS } from './cluster'
+export type { Cluster, ClusterEvent, ClusterOptions } from './cluster'
+export {
+  WsgiproxError,
+  OptionsError,
+  InvalidHostError,
+  CaFileError,
+  WorkerStartError,
+} from './errors'
 export { PROXY_HOST_HEADER } from './translate'
 export { DEFAULTS } from './options'
 export type {
