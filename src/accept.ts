@@ -40,6 +40,9 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
       listener.call(server, socket)
     }
   }
+  // The second stage: hand a connection to the protocol its first bytes speak. Every
+  // connection speaks HTTP today; SOCKS5 (first byte 0x05) is to be told apart here.
+  const dispatch = toHttp
   const seen = new WeakSet<Socket>()
   const onConnection = (socket: Socket) => {
     // The proxy feeds sockets back into its server (a tunnel's socket, the TLS socket inside it,
@@ -50,7 +53,7 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     }
     seen.add(socket)
     readProxyHeader(socket, options, () => {
-      toHttp(socket)
+      dispatch(socket)
     })
   }
   server.removeAllListeners('connection')

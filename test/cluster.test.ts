@@ -4,6 +4,8 @@ import { request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { runCluster } from '../src/cluster'
+import { OptionsError } from '../src/errors'
 import { httpsTunnel, requestOver } from './helpers/clients'
 import type { Seen } from './helpers/conninfo-app'
 import type { Started } from './helpers/spawn'
@@ -130,6 +132,17 @@ describe('wsgiprox --workers', () => {
     expect(Date.now() - t0).toBeLessThan(3_000)
     expect(running.output()).toContain('stopping 2 workers')
   }, 60_000)
+
+  it.each([
+    [{ workers: 0 }, /workers must be a whole number >= 1 or 'auto', got 0/],
+    [{ workers: 1.5 }, /workers must be a whole number/],
+    [{ shutdownTimeoutMs: -1 }, /shutdownTimeoutMs must be a number of milliseconds >= 0/],
+    [{ ca: { file: null } }, /ca.file must name a file the workers share/],
+  ])('runCluster refuses %j before starting any worker', async (options, message) => {
+    const start = () => Promise.reject(new Error('no worker should start'))
+    await expect(runCluster(start, options)).rejects.toThrow(OptionsError)
+    await expect(runCluster(start, options)).rejects.toThrow(message)
+  })
 
   it.each([
     [['--workers', '0'], /--workers must be a number >= 1 or auto/],
