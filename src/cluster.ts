@@ -169,9 +169,7 @@ function runPrimary(
         const running = Object.values(cluster.workers ?? {}).filter(
           (worker): worker is Worker => worker !== undefined && !worker.isDead()
         )
-        if (ready) {
-          onEvent({ type: 'stopping', workers: running.length })
-        }
+        onEvent({ type: 'stopping', workers: running.length })
         const exited = running.map(exitOf)
         for (const worker of running) {
           send(worker, { wsgiprox: 'stop' })
@@ -205,7 +203,11 @@ function runPrimary(
         }
         if (!ready) {
           // A worker that cannot even start (a bad --app, a port in use) would only fail again.
-          void stop()
+          // The others serve nothing yet, and may not listen for a stop message: end them.
+          stopping = Promise.resolve()
+          for (const other of Object.values(cluster.workers ?? {})) {
+            other?.process.kill('SIGTERM')
+          }
           reject(new WorkerStartError(pid, code, signal))
           return
         }

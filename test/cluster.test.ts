@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
@@ -132,6 +133,23 @@ describe('wsgiprox --workers', () => {
     expect(Date.now() - t0).toBeLessThan(3_000)
     expect(running.output()).toContain('stopping 2 workers')
   }, 60_000)
+
+  it('stops at once, with the worker’s exit code, when the workers cannot start', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+    const cli = join(root, 'src/cli/index.ts')
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, cli, '--port', '0', '--workers', '2', '--app', 'missing.mjs'],
+      { cwd, stdio: ['ignore', 'ignore', 'pipe'] }
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    expect(await once(child, 'exit')).toEqual([2, null])
+    expect(stderr).toMatch(/cannot load --app missing\.mjs/)
+    expect(stderr).toMatch(/worker \d+ exited with code 2 before it listened/)
+  }, 30_000)
 
   it.each([
     [{ workers: 0 }, /workers must be a whole number >= 1 or 'auto', got 0/],
