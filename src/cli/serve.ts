@@ -35,7 +35,7 @@ export const SERVE_OPTIONS = {
 } as const
 
 /** The serve flags, parsed. */
-export type ServeValues = ReturnType<typeof parseServeArgs>['values']
+type ServeValues = ReturnType<typeof parseServeArgs>['values']
 
 function parseServeArgs(argv: string[]) {
   return parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
@@ -88,7 +88,7 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
 }
 
 /** Load the app and start one proxy listening as the flags say. */
-export async function startProxy(
+async function startProxy(
   values: ServeValues,
   port: number
 ): Promise<{ proxy: Proxy; server: Server }> {
@@ -103,12 +103,7 @@ export async function startProxy(
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
-export function banner(
-  values: ServeValues,
-  port: number,
-  ca: CertificateAuthority,
-  workers = 1
-): string {
+function banner(values: ServeValues, port: number, ca: CertificateAuthority, workers = 1): string {
   const scale = [
     ...(workers > 1 ? [`${workers} workers (node:cluster)`] : []),
     ...(values['proxy-protocol'] ? ['PROXY protocol required on every connection'] : []),
