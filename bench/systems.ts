@@ -18,7 +18,7 @@ export const SYSTEMS = [
   'http-mitm-proxy',
 ] as const
 /** Every system `--systems` may name. */
-export const ALL_SYSTEMS = [...SYSTEMS, 'wsgiprox-2w-certsdir'] as const
+export const ALL_SYSTEMS = [...SYSTEMS, 'wsgiprox-2w-certsdir', 'wsgiprox-2w-kernel'] as const
 export type SystemName = (typeof ALL_SYSTEMS)[number]
 
 const START_TIMEOUT_MS = 60_000

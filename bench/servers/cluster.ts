@@ -24,10 +24,16 @@ export interface ClusterSystem {
   workers: number
   /** Share issued certificates between the workers through `ca.certsDir`. */
   certsDir: boolean
+  /**
+   * Who hands connections to workers: the primary in turn (`rr`, Node's default on Linux), or
+   * the kernel to whichever worker accepts first (`none`).
+   */
+  policy?: 'rr' | 'none'
 }
 
-export function startCluster({ workers, certsDir }: ClusterSystem): void {
+export function startCluster({ workers, certsDir, policy = 'rr' }: ClusterSystem): void {
   if (cluster.isPrimary) {
+    cluster.schedulingPolicy = policy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE
     process.env[DIR_ENV] = mkdtempSync(join(tmpdir(), 'wsgiprox-bench-'))
     start(() => run(workers, certsDir), clusterStats)
     return
