@@ -5,9 +5,9 @@
  * against `wsgiprox-2w-certsdir`, alternating over rounds:
  *
  * - W4, a never-seen host per tunnel: the folder can only cost (a write per host, a failed read);
- * - revisit: hosts in blocks of an odd count, each block visited twice in order, so that with
- *   the primary's round-robin nearly every second visit lands on the other worker, the case
- *   the folder is for.
+ * - revisit: hosts in blocks, each block visited twice in order. The primary hands each
+ *   connection to a worker that is free, so a second visit lands on either worker, the other
+ *   one (the case the folder is for) about half the time with two workers.
  *
  * Run: `npm run build && node --import tsx bench/certs-dir.ts [--rounds 3] [--seconds 7]`.
  */
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds)
 const SECONDS = Number(args.seconds)
 const SYSTEMS: SystemName[] = ['wsgiprox-2w', 'wsgiprox-2w-certsdir']
-/** Odd, so a host's second visit comes an odd number of tunnels after its first. */
+/** More hosts than tunnels in flight (8), so a block's first visits are done before its second. */
 const BLOCK = 63
 const RUN_ID = randomBytes(4).toString('hex')
 
