@@ -14,7 +14,7 @@ import { machineCpu, otherCores } from './machine'
 import { formatMarkdown, formatTables, writeJson } from './report'
 import { toMB, toRoundResult } from './stats'
 import type { Cell, MemoryRecord, Results, Usage } from './stats'
-import { SYSTEMS, startSystem } from './systems'
+import { ALL_SYSTEMS, SYSTEMS, startSystem } from './systems'
 import type { SystemHandle, SystemName } from './systems'
 import { churn, WORKLOADS } from './workloads'
 import type { Measurement, Workload } from './workloads'
@@ -43,7 +43,7 @@ const config = {
   seconds: Number(args.seconds ?? profile.seconds),
   churn: Number(args.churn ?? profile.churn),
 }
-const systems = pick(SYSTEMS, args.systems)
+const systems = args.systems === undefined ? [...SYSTEMS] : pick(ALL_SYSTEMS, args.systems)
 const workloads = WORKLOADS.filter((w) => pick([w.id], args.workloads).length > 0)
 
 function pick<T extends string>(all: readonly T[], list: string | undefined): T[] {

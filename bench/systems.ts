@@ -8,8 +8,18 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import type { ReadyInfo, Stats, StatsRequest } from './servers/protocol'
 
-export const SYSTEMS = ['direct', 'node', 'wsgiprox', 'mockttp', 'http-mitm-proxy'] as const
-export type SystemName = (typeof SYSTEMS)[number]
+/** The systems a run compares unless `--systems` names others. */
+export const SYSTEMS = [
+  'direct',
+  'node',
+  'wsgiprox',
+  'wsgiprox-2w',
+  'mockttp',
+  'http-mitm-proxy',
+] as const
+/** Every system `--systems` may name. */
+export const ALL_SYSTEMS = [...SYSTEMS, 'wsgiprox-2w-certsdir', 'wsgiprox-2w-kernel'] as const
+export type SystemName = (typeof ALL_SYSTEMS)[number]
 
 const START_TIMEOUT_MS = 60_000
 const STATS_TIMEOUT_MS = 10_000

@@ -46,3 +46,17 @@ export class CaFileError extends WsgiproxError {
 export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }
+
+/** A cluster worker exited before it listened; its own error went to its stderr. */
+export class WorkerStartError extends WsgiproxError {
+  /** The worker's exit code, or null when a signal ended it. */
+  readonly exitCode: number | null
+  readonly signal: string | null
+
+  constructor(pid: number, exitCode: number | null, signal: string | null) {
+    const how = signal === null ? `with code ${String(exitCode)}` : `on ${signal}`
+    super('ERR_WSGIPROX_WORKER_START', `worker ${pid} exited ${how} before it listened`)
+    this.exitCode = exitCode
+    this.signal = signal
+  }
+}

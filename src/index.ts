@@ -22,7 +22,15 @@ export type {
   TunnelEventRecord,
   TunnelRecord,
 } from './log'
-export { WsgiproxError, OptionsError, InvalidHostError, CaFileError } from './errors'
+export { runCluster, CLUSTER_DEFAULTS } from './cluster'
+export type { Cluster, ClusterEvent, ClusterOptions } from './cluster'
+export {
+  WsgiproxError,
+  OptionsError,
+  InvalidHostError,
+  CaFileError,
+  WorkerStartError,
+} from './errors'
 export { PROXY_HOST_HEADER } from './translate'
 export { DEFAULTS } from './options'
 export type {

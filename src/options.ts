@@ -24,6 +24,7 @@ export const DEFAULTS = {
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
+  proxyProtocol: false,
 } as const
 
 /** Options after defaults and checks: what the rest of the code reads. */
@@ -42,6 +43,8 @@ export interface NormalizedOptions {
   keepaliveMax: number
   handshakeTimeoutMs: number
   admissionTimeoutMs: number
+  /** Require a PROXY protocol header in front of every connection. */
+  proxyProtocol: boolean
   /** Never throws, and is not told of clients that simply went away. */
   onError: (error: Error, context: ErrorContext) => void
   /** The user's onLog, unable to throw; `undefined` when not set, so nothing is recorded. */
@@ -64,6 +67,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'keepaliveMax',
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
+  'proxyProtocol',
   'onError',
   'onLog',
 ] satisfies (keyof ProxyOptions)[])
@@ -109,6 +113,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     enableCertDownload: booleanOption('enableCertDownload', options.enableCertDownload),
     useWildcardCerts: booleanOption('useWildcardCerts', options.useWildcardCerts),
     http2: booleanOption('http2', options.http2),
+    proxyProtocol: booleanOption('proxyProtocol', options.proxyProtocol),
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
@@ -126,7 +131,7 @@ function hostOption(name: string, value: unknown): string {
 }
 
 function booleanOption(
-  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts' | 'http2',
+  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts' | 'http2' | 'proxyProtocol',
   value: unknown
 ): boolean {
   if (value === undefined) {

@@ -6,6 +6,7 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
+import { installAcceptPath } from './accept'
 import { createGate } from './admission'
 import type { CertificateAuthority } from './ca/authority'
 import { Connections } from './connections'
@@ -96,7 +97,16 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       // The proxy's listener takes over: origin-form requests still reach the main app.
       server.removeAllListeners('request')
       server.removeAllListeners('upgrade')
-      attached.set(server, installListener(server, deps))
+      const detachAccept = installAcceptPath(server, {
+        proxyProtocol: opts.proxyProtocol,
+        headerTimeoutMs: opts.handshakeTimeoutMs,
+        onError: opts.onError,
+      })
+      const detachListener = installListener(server, deps)
+      attached.set(server, () => {
+        detachListener()
+        detachAccept()
+      })
       getCa().catch((error: unknown) => {
         opts.onError(toError(error), { phase: 'ca' })
       })

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net'
 import type { SecureContext } from 'node:tls'
 import { TLSSocket } from 'node:tls'
 import type { CertificateAuthority } from './ca/authority'
+import { inheritClientAddress } from './client-address'
 import { toError } from './errors'
 
 /** The HTTP versions served inside intercepted TLS, by their ALPN ids (RFC 7301). */
@@ -38,7 +39,7 @@ export interface TlsOptions {
 export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   const { ca, wildcard } = options
   const served = options.http2 ? ['h2', ...HTTP1_PROTOCOLS] : HTTP1_PROTOCOLS
-  return new TLSSocket(socket, {
+  const tlsSocket = new TLSSocket(socket, {
     isServer: true,
     secureContext: options.context,
     // The newest version the client offers: some clients list http/1.1 before h2 (Python's
@@ -63,4 +64,7 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
         })
     },
   })
+  // The client's address from a PROXY protocol header, where there was one.
+  inheritClientAddress(socket, tlsSocket)
+  return tlsSocket
 }

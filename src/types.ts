@@ -59,10 +59,12 @@ export interface Resolver {
 /** Where and how a connection problem happened, as passed to `ProxyOptions.onError`. */
 export interface ErrorContext {
   /**
-   * The stage: `connect` (CONNECT line), `tunnel` (socket), `tls`, `request`, `admission` (the
-   * resolver's `requireAuth` or `resolve` failed), `app`, `upgrade`, `ca`.
+   * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line),
+   * `tunnel` (socket), `tls`, `request`, `admission` (the resolver's `requireAuth` or `resolve`
+   * failed), `app`, `upgrade`, `ca`.
    */
-  phase: 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
+  phase:
+    'accept' | 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
   /** The target host, when one is known. */
   host?: string
 }
@@ -128,7 +130,8 @@ export interface ProxyOptions {
    */
   keepaliveMax?: number
   /**
-   * How long a tunnel may wait for the client's first bytes and for the TLS handshake.
+   * How long a tunnel may wait for the client's first bytes and for the TLS handshake, and a new
+   * connection for its PROXY protocol header.
    * @default 10_000
    */
   handshakeTimeoutMs?: number
@@ -137,6 +140,17 @@ export interface ProxyOptions {
    * @default 30_000
    */
   admissionTimeoutMs?: number
+  /**
+   * Expect a PROXY protocol header (v1 or v2, as HAProxy's `send-proxy` and `send-proxy-v2` send
+   * it) in front of every connection, and show the client it names as the socket's
+   * `remoteAddress`, `remotePort` and `remoteFamily`, where Hono's `getConnInfo` reads them, also
+   * inside CONNECT tunnels. A connection without a valid header is refused: `400` when it
+   * starts like an HTTP request, closed otherwise. Turn it on only behind a load balancer that
+   * sends the header: anyone who can reach the port directly could claim any address.
+   * @default false
+   * @see https://www.haproxy.org/download/2.6/doc/proxy-protocol.txt
+   */
+  proxyProtocol?: boolean
   /**
    * Called for every connection-level problem; the proxy never throws or prints for those. An
    * exception thrown by it is ignored.

@@ -77,6 +77,18 @@ describe('examples', () => {
     )
   }, 30_000)
 
+  it('cluster.ts answers from two workers on one port', async () => {
+    const port = await run('cluster.ts', { WORKERS: '2' })
+    const workers = new Set<string>()
+    for (let i = 0; i < 6; i++) {
+      const { body } = await proxyGet(port, `http://example.com/${i}`)
+      const match = /^worker (\d+) answers \/http:\/\/example\.com\/\d\n$/.exec(body)
+      expect(match, body).not.toBeNull()
+      workers.add(match?.[1] ?? '')
+    }
+    expect(workers.size).toBe(2)
+  }, 30_000)
+
   it('websockets.ts echoes over wss through the proxy, verified against its CA', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-example-'))
     const port = await run('websockets.ts', {}, cwd)

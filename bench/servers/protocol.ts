@@ -38,7 +38,8 @@ export interface Stats {
 
 export const HELLO = 'hello world\n'
 
-async function readStats(request: StatsRequest): Promise<Stats> {
+/** This process's own CPU and memory, after a GC when asked (see {@link StatsRequest}). */
+export async function readStats(request: StatsRequest): Promise<Stats> {
   // CPU is read before the GC, which is the harness's doing, not the workload's.
   const cpu = process.cpuUsage()
   if (request.gc) {
@@ -54,10 +55,13 @@ async function readStats(request: StatsRequest): Promise<Stats> {
   return { type: 'stats', id: request.id, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs }
 }
 
-/** Prints the ready line and starts answering stats requests. */
-export function announce(info: ReadyInfo): void {
+/**
+ * Prints the ready line and starts answering stats requests with `stats` (a server of several
+ * processes sums them; the default reads this one).
+ */
+export function announce(info: ReadyInfo, stats = readStats): void {
   process.on('message', (request: StatsRequest) => {
-    void readStats(request).then((stats) => process.send?.(stats))
+    void stats(request).then((reply) => process.send?.(reply))
   })
   process.on('disconnect', () => {
     // The harness closes the channel to stop us (or went away): leave now, listening sockets
@@ -79,6 +83,8 @@ export function unavailable(error: unknown): void {
 }
 
 /** Runs a server's main function, turning any startup failure into an `unavailable` line. */
-export function start(main: () => Promise<ReadyInfo>): void {
-  main().then(announce, unavailable)
+export function start(main: () => Promise<ReadyInfo>, stats = readStats): void {
+  main().then((info) => {
+    announce(info, stats)
+  }, unavailable)
 }

@@ -1,0 +1,166 @@
+/**
+ * The accept path: what happens to a connection between the TCP accept and the HTTP server's
+ * parser. In order: [the PROXY protocol header, when `proxyProtocol` is on] → [a look at the
+ * first bytes, to hand them to the protocol that speaks them; today that is always HTTP] → the
+ * HTTP server's own `connection` listeners, with every byte after the header intact.
+ * @module
+ */
+import type { Server } from 'node:http'
+import { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import { setClientAddress } from './client-address'
+import { parseProxyHeader } from './proxy-protocol'
+import { replyOnSocket } from './replies'
+import type { ErrorContext } from './types'
+
+/** What the accept path needs from the proxy's options. */
+export interface AcceptOptions {
+  /** Require a PROXY protocol (v1 or v2) header in front of every connection. */
+  proxyProtocol: boolean
+  /** How long a new connection may take to send its PROXY header. */
+  headerTimeoutMs: number
+  onError: (error: Error, context: ErrorContext) => void
+}
+
+type ConnectionListener = (this: Server, socket: Socket) => void
+
+/**
+ * Put the accept path in front of `server`'s `connection` listeners (Node's HTTP parser, and
+ * whatever else was there), which it calls once a connection is through. Returns a function
+ * that puts them back.
+ */
+export function installAcceptPath(server: Server, options: AcceptOptions): () => void {
+  if (!options.proxyProtocol) {
+    // Nothing to read before HTTP: Node's own listener stays, at no cost per connection.
+    return () => {}
+  }
+  const listeners = server.listeners('connection') as ConnectionListener[]
+  const toHttp = (socket: Socket) => {
+    for (const listener of listeners) {
+      listener.call(server, socket)
+    }
+  }
+  // The second stage: hand a connection to the protocol its first bytes speak. Every
+  // connection speaks HTTP today; SOCKS5 (first byte 0x05) is to be told apart here.
+  const dispatch = toHttp
+  const seen = new WeakSet<Socket>()
+  const onConnection = (socket: Socket) => {
+    // The proxy feeds sockets back into its server (a tunnel's socket, the TLS socket inside it,
+    // a replayed request): those are past the accept path already.
+    if (seen.has(socket) || socket instanceof TLSSocket || !(socket instanceof Socket)) {
+      toHttp(socket)
+      return
+    }
+    seen.add(socket)
+    readProxyHeader(socket, options, () => {
+      dispatch(socket)
+    })
+  }
+  server.removeAllListeners('connection')
+  server.on('connection', onConnection)
+  return () => {
+    server.off('connection', onConnection)
+    for (const listener of listeners) {
+      server.on('connection', listener)
+    }
+  }
+}
+
+/**
+ * Read the PROXY header off `socket`, bounded in time (`headerTimeoutMs`) and in bytes (the
+ * format's own limits: 107 for v1, 16 + 65,535 for v2), then call `next` with the bytes after
+ * the header put back in front of the stream. A connection without a valid header is refused:
+ * with `400 Bad Request` when its bytes look like an HTTP request (someone skipped the load
+ * balancer), closed otherwise; either way `onError` is told, with the `accept` phase.
+ */
+function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => void): void {
+  const chunks: Buffer[] = []
+  let received = 0
+  let needed = 1
+  const report = (message: string) => {
+    const peer = `${socket.remoteAddress ?? '?'}:${String(socket.remotePort ?? '?')}`
+    options.onError(new Error(`PROXY protocol: ${message} (connection from ${peer})`), {
+      phase: 'accept',
+    })
+  }
+  const done = () => {
+    clearTimeout(timer)
+    socket.off('data', onData)
+    socket.off('end', onEnd)
+    socket.off('error', onError)
+  }
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk)
+    received += chunk.length
+    if (received < needed) {
+      // A v2 header announced its length: gather it whole rather than parse every packet.
+      return
+    }
+    const bytes = chunks.length === 1 ? chunk : Buffer.concat(chunks)
+    chunks.length = 0
+    chunks.push(bytes)
+    const result = parseProxyHeader(bytes)
+    if (result.kind === 'incomplete') {
+      needed = result.needed
+      return
+    }
+    done()
+    if (result.kind === 'invalid') {
+      report(`${result.reason}; closed the connection`)
+      refuse(socket, bytes)
+      return
+    }
+    const { header } = result
+    if (header.addresses) {
+      setClientAddress(socket, header.addresses)
+    }
+    // Hold the bytes behind the header until the HTTP server's listener is on.
+    socket.pause()
+    if (bytes.length > header.length) {
+      socket.unshift(bytes.subarray(header.length))
+    }
+    next()
+    socket.resume()
+  }
+  const onEnd = () => {
+    done()
+    // A bare connect and close is a TCP health check or a port scan: nothing to report.
+    if (received > 0) {
+      report('the connection ended inside the header')
+    }
+    socket.destroy()
+  }
+  const onError = (error: Error) => {
+    done()
+    options.onError(error, { phase: 'accept' })
+    socket.destroy()
+  }
+  const timer = setTimeout(() => {
+    done()
+    report(`no complete header within ${options.headerTimeoutMs} ms; closed the connection`)
+    socket.destroy()
+  }, options.headerTimeoutMs)
+  socket.on('data', onData)
+  socket.on('end', onEnd)
+  socket.on('error', onError)
+}
+
+/** A request line's start: a method token and a space (RFC 9112 §3). */
+const HTTP_REQUEST_START = /^[A-Z]+ /
+
+function refuse(socket: Socket, bytes: Buffer): void {
+  const start = bytes.toString('latin1', 0, 16)
+  if (HTTP_REQUEST_START.test(start) && !start.startsWith('PROXY ')) {
+    // The request parser never saw it, so keep-alive cannot go on: answer and close.
+    socket.on('error', () => {})
+    replyOnSocket(
+      socket,
+      400,
+      'This port takes connections through a load balancer that sends the PROXY protocol header'
+    )
+    // The HTTP server keeps half-open sockets (allowHalfOpen): do not wait for the client's end.
+    socket.once('finish', () => socket.destroy())
+    return
+  }
+  socket.destroy()
+}

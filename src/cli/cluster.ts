@@ -1,0 +1,86 @@
+/**
+ * `wsgiprox --workers N|auto`: the serve command on `node:cluster`. The primary opens the CA,
+ * starts the workers, prints the banner once they all listen and logs what happens to them;
+ * each worker runs the same command line and serves.
+ * @module
+ */
+import cluster from 'node:cluster'
+import type { Server } from 'node:http'
+import { availableParallelism } from 'node:os'
+import { CertificateAuthority } from '../ca/authority'
+import type { CaOptions } from '../ca/authority'
+import { runCluster } from '../cluster'
+import type { ClusterEvent } from '../cluster'
+import { WorkerStartError } from '../errors'
+import type { Io } from './io'
+import { UsageError } from './io'
+
+/** What `serveWorkers` needs from the serve command. */
+export interface WorkersPlan {
+  workers: number
+  /** `--shutdown-timeout`, in seconds. */
+  shutdownTimeout: string
+  ca: CaOptions
+  /** Starts one proxy; runs in each worker. */
+  start: () => Promise<Server>
+  banner: (port: number, ca: CertificateAuthority) => string
+}
+
+/** `--workers`: a whole number >= 1, or `auto` for one per core. */
+export function workersOption(value: string): number {
+  if (value === 'auto') {
+    return availableParallelism()
+  }
+  const workers = Number(value)
+  if (!/^\d+$/.test(value) || workers < 1) {
+    throw new UsageError(`--workers must be a number >= 1 or auto, got ${JSON.stringify(value)}`)
+  }
+  return workers
+}
+
+/** Run the proxy in `plan.workers` processes; resolves with a function that stops them all. */
+export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Promise<void>> {
+  const seconds = Number(plan.shutdownTimeout)
+  if (plan.shutdownTimeout.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(
+      `--shutdown-timeout must be a number of seconds >= 0, got ${JSON.stringify(plan.shutdownTimeout)}`
+    )
+  }
+  // Opened before any worker starts: the workers then all read one CA instead of racing to
+  // create one each.
+  const ca = cluster.isPrimary ? await CertificateAuthority.open(plan.ca) : undefined
+  let announced = false
+  const running = await runCluster(plan.start, {
+    workers: plan.workers,
+    shutdownTimeoutMs: seconds * 1000,
+    onEvent: (event) => {
+      if (announced || event.type !== 'listening') {
+        io.stderr.write(`wsgiprox: ${describe(event, seconds)}\n`)
+      }
+    },
+  }).catch((error: unknown) => {
+    // The worker has printed why (a bad --app is a usage error): exit as it did.
+    if (error instanceof WorkerStartError && error.exitCode === 2) {
+      throw new UsageError(error.message)
+    }
+    throw error
+  })
+  if (ca) {
+    io.stdout.write(plan.banner(running.address.port, ca))
+    announced = true
+  }
+  return running.stop
+}
+
+function describe(event: ClusterEvent, seconds: number): string {
+  switch (event.type) {
+    case 'listening':
+      return `worker ${event.pid} listening`
+    case 'exit': {
+      const how = event.signal === null ? `with code ${String(event.code)}` : `on ${event.signal}`
+      return `worker ${event.pid} exited ${how}; starting another in ${event.restartInMs} ms`
+    }
+    case 'stopping':
+      return `stopping ${event.workers} worker${event.workers === 1 ? '' : 's'}; requests in flight have ${seconds} s to finish`
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * `runCluster`: the proxy on every core with `node:cluster`. Workers share the listening port
+ * and one CA file; a worker that dies is replaced, with backoff while they keep dying; stopping
+ * lets the requests in flight finish.
+ * @module
+ */
+import cluster from 'node:cluster'
+import type { Worker } from 'node:cluster'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { availableParallelism } from 'node:os'
+import { CertificateAuthority } from './ca/authority'
+import type { CaOptions } from './ca/authority'
+import { drainable } from './drain'
+import { OptionsError, WorkerStartError } from './errors'
+
+/** Defaults of {@link ClusterOptions}. */
+export const CLUSTER_DEFAULTS = {
+  workers: 'auto',
+  shutdownTimeoutMs: 10_000,
+} as const
+
+/** The first replacement waits this long; each quick death in a row doubles it. */
+const RESTART_MIN_DELAY_MS = 100
+const RESTART_MAX_DELAY_MS = 30_000
+/** A worker that lived this long was no crash loop: the next replacement starts at once again. */
+const RESTART_STABLE_MS = 10_000
+/** How long past its shutdown timeout a worker may take to exit before it is killed. */
+const STOP_GRACE_MS = 2_000
+
+/** Options of {@link runCluster}. */
+export interface ClusterOptions {
+  /** How many workers: a number, or `'auto'` for one per core. @default 'auto' */
+  workers?: number | 'auto'
+  /**
+   * The CA the workers use, opened (created when missing) once in the primary before any
+   * worker starts, so that they do not each make a root key in a race. Give the workers the same
+   * `ca` options: they then all sign with this CA.
+   */
+  ca?: CaOptions
+  /** How long stopping waits for requests in flight before it cuts them. @default 10_000 */
+  shutdownTimeoutMs?: number
+  /** Told, in the primary, of workers listening and dying, and of stopping; nothing prints. */
+  onEvent?: (event: ClusterEvent) => void
+}
+
+/** What happens to the workers, as `ClusterOptions.onEvent` hears it. */
+export type ClusterEvent =
+  | { type: 'listening'; pid: number; address: AddressInfo }
+  | {
+      type: 'exit'
+      pid: number
+      code: number | null
+      signal: string | null
+      /** When its replacement starts. */
+      restartInMs: number
+    }
+  | { type: 'stopping'; workers: number }
+
+/** A running cluster, as seen from the primary or from one worker. */
+export interface Cluster {
+  role: 'primary' | 'worker'
+  /** How many workers serve. */
+  workers: number
+  /** Where they listen. */
+  address: AddressInfo
+  /**
+   * Stop gracefully. In the primary: every worker stops, and this resolves once all exited. In
+   * a worker: the worker stops accepting, lets its requests finish (up to the shutdown timeout)
+   * and exits with code 0. SIGTERM and SIGINT call it too.
+   */
+  stop: () => Promise<void>
+}
+
+/** Messages between the primary and the workers, tagged so that they pass by the user's own. */
+type Message = { wsgiprox: 'listening'; address: AddressInfo } | { wsgiprox: 'stop' }
+
+/**
+ * Run `start` in `workers` processes that share the port it listens on. Call it the same way
+ * in every process, as `node:cluster` runs the same program in each: in the primary it opens
+ * `ca`, starts the workers and resolves once all listen; in a worker it runs `start` (which
+ * returns the listening server, as `proxy.listen()` does) and resolves.
+ * @example
+ * const ca = { file: './ca/wsgiprox-ca.pem' }
+ * await runCluster(() => createProxy(app, { ca }).listen(8080), { ca })
+ */
+export async function runCluster(
+  start: () => Server | Promise<Server>,
+  options: ClusterOptions = {}
+): Promise<Cluster> {
+  const workers = workerCount(options.workers ?? CLUSTER_DEFAULTS.workers)
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? CLUSTER_DEFAULTS.shutdownTimeoutMs
+  if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0) {
+    throw new OptionsError(
+      `shutdownTimeoutMs must be a number of milliseconds >= 0, got ${String(shutdownTimeoutMs)}`
+    )
+  }
+  if (cluster.isWorker) {
+    let server: Server
+    try {
+      server = await start()
+    } catch (error) {
+      // Let go of the primary so this worker can exit (the caller reports the error); the
+      // primary then sees it die before it listened.
+      cluster.worker?.disconnect()
+      throw error
+    }
+    return runWorker(server, workers, shutdownTimeoutMs)
+  }
+  if (options.ca) {
+    if (options.ca.file === null) {
+      throw new OptionsError(
+        'ca.file must name a file the workers share; null gives each its own CA'
+      )
+    }
+    await CertificateAuthority.open(options.ca)
+  }
+  return runPrimary(workers, shutdownTimeoutMs, options.onEvent ?? (() => {}))
+}
+
+function workerCount(workers: number | 'auto'): number {
+  if (workers === 'auto') {
+    return availableParallelism()
+  }
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new OptionsError(`workers must be a whole number >= 1 or 'auto', got ${String(workers)}`)
+  }
+  return workers
+}
+
+function runWorker(server: Server, workers: number, shutdownTimeoutMs: number): Cluster {
+  const { drain } = drainable(server)
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= drain(shutdownTimeoutMs).then(() => {
+      // The worker exists to serve: once it has stopped serving (or its time is up, cutting
+      // what is left, WebSockets included), it ends, as the primary expects.
+      // eslint-disable-next-line n/no-process-exit
+      process.exit(0)
+    }))
+  process.on('message', (message: unknown) => {
+    if (isMessage(message) && message.wsgiprox === 'stop') {
+      void stop()
+    }
+  })
+  // A terminal's Ctrl-C and systemd's stop signal the workers too: they drain rather than die.
+  process.once('SIGTERM', () => void stop())
+  process.once('SIGINT', () => void stop())
+  const address = server.address() as AddressInfo
+  send(process, { wsgiprox: 'listening', address })
+  return { role: 'worker', workers, address, stop }
+}
+
+function runPrimary(
+  workers: number,
+  shutdownTimeoutMs: number,
+  onEvent: (event: ClusterEvent) => void
+): Promise<Cluster> {
+  return new Promise((resolve, reject) => {
+    const restarts = new Set<NodeJS.Timeout>()
+    let ready = false
+    let stopping: Promise<void> | undefined
+    let listening = 0
+    let quickDeaths = 0
+
+    const stop = () =>
+      (stopping ??= (async () => {
+        restarts.forEach(clearTimeout)
+        const running = Object.values(cluster.workers ?? {}).filter(
+          (worker): worker is Worker => worker !== undefined && !worker.isDead()
+        )
+        onEvent({ type: 'stopping', workers: running.length })
+        const exited = running.map(exitOf)
+        for (const worker of running) {
+          send(worker, { wsgiprox: 'stop' })
+        }
+        const kill = setTimeout(() => {
+          for (const worker of running) {
+            worker.process.kill('SIGKILL')
+          }
+        }, shutdownTimeoutMs + STOP_GRACE_MS)
+        await Promise.all(exited)
+        clearTimeout(kill)
+      })())
+
+    const fork = () => {
+      const worker = cluster.fork()
+      const bornAt = Date.now()
+      const pid = worker.process.pid ?? 0
+      worker.on('message', (message: unknown) => {
+        if (!isMessage(message) || message.wsgiprox !== 'listening') {
+          return
+        }
+        onEvent({ type: 'listening', pid, address: message.address })
+        if (!ready && ++listening === workers) {
+          ready = true
+          resolve({ role: 'primary', workers, address: message.address, stop })
+        }
+      })
+      worker.on('exit', (code, signal) => {
+        if (stopping) {
+          return
+        }
+        if (!ready) {
+          // A worker that cannot even start (a bad --app, a port in use) would only fail again.
+          // The others serve nothing yet, and may not listen for a stop message: end them.
+          stopping = Promise.resolve()
+          for (const other of Object.values(cluster.workers ?? {})) {
+            other?.process.kill('SIGTERM')
+          }
+          reject(new WorkerStartError(pid, code, signal))
+          return
+        }
+        quickDeaths = Date.now() - bornAt < RESTART_STABLE_MS ? quickDeaths + 1 : 0
+        const restartInMs =
+          quickDeaths === 0
+            ? 0
+            : Math.min(RESTART_MAX_DELAY_MS, RESTART_MIN_DELAY_MS * 2 ** (quickDeaths - 1))
+        onEvent({ type: 'exit', pid, code, signal, restartInMs })
+        const timer = setTimeout(() => {
+          restarts.delete(timer)
+          fork()
+        }, restartInMs)
+        restarts.add(timer)
+      })
+    }
+
+    process.once('SIGTERM', () => void stop())
+    process.once('SIGINT', () => void stop())
+    for (let i = 0; i < workers; i++) {
+      fork()
+    }
+  })
+}
+
+function exitOf(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    worker.once('exit', () => {
+      resolve()
+    })
+  })
+}
+
+function send(to: Worker | NodeJS.Process, message: Message): void {
+  // A worker that is exiting has closed its channel: it needs no message any more.
+  to.send?.(message, undefined, undefined, () => {})
+}
+
+function isMessage(message: unknown): message is Message {
+  return typeof message === 'object' && message !== null && 'wsgiprox' in message
+}

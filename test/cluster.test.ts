@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { runCluster } from '../src/cluster'
+import { OptionsError } from '../src/errors'
+import { httpsTunnel, requestOver } from './helpers/clients'
+import type { Seen } from './helpers/conninfo-app'
+import type { Started } from './helpers/spawn'
+import { startListening, TSX_IMPORT } from './helpers/spawn'
+
+const root = resolve(import.meta.dirname, '..')
+const APP = join(root, 'test/helpers/conninfo-app.ts')
+
+let started: Started | undefined
+afterEach(async () => {
+  await started?.stop()
+  started = undefined
+})
+
+/** `wsgiprox --workers 2` with the conninfo app, in a fresh folder for its CA. */
+async function startWorkers(...flags: string[]) {
+  const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+  const cli = join(root, 'src/cli/index.ts')
+  started = await startListening(
+    ['--import', TSX_IMPORT, cli, '--port', '0', '--workers', '2', '--app', APP, ...flags],
+    { cwd }
+  )
+  const caFile = join(cwd, 'ca/wsgiprox-ca.pem')
+  return { started, cwd, caFile, caPem: readFileSync(caFile, 'utf8') }
+}
+
+/** Resolves once the process's output matches `pattern`, with the match. */
+function outputMatching(running: Started, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const match = pattern.exec(running.output())
+      if (match) {
+        running.child.stdout?.off('data', check)
+        running.child.stderr?.off('data', check)
+        resolve(match)
+      }
+    }
+    // The test's own listeners come after startListening's, which collect the output.
+    running.child.stdout?.on('data', check)
+    running.child.stderr?.on('data', check)
+    check()
+  })
+}
+
+/** One HTTPS request for `host` in a new tunnel, verified against the CA: who served it. */
+async function seenOver(port: number, host: string, caPem: string): Promise<Seen> {
+  const tls = await httpsTunnel(port, `${host}:443`, host, caPem)
+  const reply = await requestOver(tls, '/', { host })
+  tls.destroy()
+  expect(reply.status).toBe(200)
+  return JSON.parse(reply.body) as Seen
+}
+
+/** Stream `/stream?chunks=N` through the proxy; resolves with the response once it starts. */
+async function streamThrough(port: number, chunks: number) {
+  const req = httpRequest({
+    host: '127.0.0.1',
+    port,
+    path: `http://example.com/stream?chunks=${chunks}`,
+    headers: { host: 'example.com' },
+    agent: false,
+  })
+  req.end()
+  const [res] = (await once(req, 'response')) as [IncomingMessage]
+  let body = ''
+  const ended = new Promise<{ body: string; complete: boolean }>((resolve) => {
+    res.on('data', (chunk: Buffer) => {
+      body += chunk.toString()
+    })
+    res.on('close', () => {
+      resolve({ body, complete: res.complete })
+    })
+  })
+  const firstChunk = once(res, 'data')
+  return { firstChunk, ended }
+}
+
+describe('wsgiprox --workers', () => {
+  it('spreads hosts over the workers, which all sign with the one CA file; a killed worker is replaced', async () => {
+    const { started: running, cwd, caFile, caPem } = await startWorkers()
+    expect(running.output()).toContain('2 workers (node:cluster)')
+    const written = statSync(caFile).mtimeMs
+
+    const pids = new Set<number>()
+    for (let i = 0; i < 12; i++) {
+      // Every leaf is verified against the CA file: TLS fails for any other issuer.
+      pids.add((await seenOver(running.port, `host-${i}.example.com`, caPem)).pid)
+    }
+    expect(pids.size).toBe(2)
+    expect(readdirSync(join(cwd, 'ca'))).toEqual(['wsgiprox-ca.pem'])
+    expect(statSync(caFile).mtimeMs).toBe(written)
+
+    const [victim] = [...pids]
+    const replaced = outputMatching(running, /worker (\d+) listening/)
+    process.kill(victim ?? 0, 'SIGKILL')
+    await outputMatching(running, new RegExp(`worker ${String(victim)} exited on SIGKILL`))
+    const newPid = Number((await replaced)[1])
+    expect(newPid).not.toBe(victim)
+
+    const after = new Set<number>()
+    for (let i = 0; i < 8; i++) {
+      after.add((await seenOver(running.port, `again-${i}.example.com`, caPem)).pid)
+    }
+    expect(after.has(newPid)).toBe(true)
+    expect(after.has(victim ?? 0)).toBe(false)
+  }, 60_000)
+
+  it('on SIGTERM lets a streamed response finish, cuts one that outlasts the timeout, and exits 0', async () => {
+    const { started: running } = await startWorkers('--shutdown-timeout', '1.5')
+    const short = await streamThrough(running.port, 10)
+    const endless = await streamThrough(running.port, 0)
+    await Promise.all([short.firstChunk, endless.firstChunk])
+    const exited = once(running.child, 'exit')
+    const t0 = Date.now()
+    running.child.kill('SIGTERM')
+
+    const finished = await short.ended
+    expect(finished.complete).toBe(true)
+    expect(finished.body.trim().split('\n')).toHaveLength(10)
+    const cut = await endless.ended
+    expect(cut.complete).toBe(false)
+    expect(await exited).toEqual([0, null])
+    // Cut at the timeout, not at the primary's last-resort kill two seconds later.
+    expect(Date.now() - t0).toBeLessThan(3_000)
+    expect(running.output()).toContain('stopping 2 workers')
+  }, 60_000)
+
+  it('stops at once, with the worker’s exit code, when the workers cannot start', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+    const cli = join(root, 'src/cli/index.ts')
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, cli, '--port', '0', '--workers', '2', '--app', 'missing.mjs'],
+      { cwd, stdio: ['ignore', 'ignore', 'pipe'] }
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    expect(await once(child, 'exit')).toEqual([2, null])
+    expect(stderr).toMatch(/cannot load --app missing\.mjs/)
+    expect(stderr).toMatch(/worker \d+ exited with code 2 before it listened/)
+  }, 30_000)
+
+  it.each([
+    [{ workers: 0 }, /workers must be a whole number >= 1 or 'auto', got 0/],
+    [{ workers: 1.5 }, /workers must be a whole number/],
+    [{ shutdownTimeoutMs: -1 }, /shutdownTimeoutMs must be a number of milliseconds >= 0/],
+    [{ ca: { file: null } }, /ca.file must name a file the workers share/],
+  ])('runCluster refuses %j before starting any worker', async (options, message) => {
+    const start = () => Promise.reject(new Error('no worker should start'))
+    await expect(runCluster(start, options)).rejects.toThrow(OptionsError)
+    await expect(runCluster(start, options)).rejects.toThrow(message)
+  })
+
+  it.each([
+    [['--workers', '0'], /--workers must be a number >= 1 or auto/],
+    [['--workers', 'many'], /--workers must be a number >= 1 or auto/],
+  ])('refuses %j with exit code 2', async (flags, message) => {
+    const { PassThrough } = await import('node:stream')
+    const { main } = await import('../src/cli/index')
+    const stderr = new PassThrough()
+    expect(await main(flags, { stdout: new PassThrough(), stderr })).toBe(2)
+    expect((stderr.read() as Buffer).toString()).toMatch(message)
+  })
+})
