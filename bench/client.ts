@@ -4,6 +4,8 @@
  */
 import { WebSocket } from 'ws'
 import { once } from 'node:events'
+import { connect as http2Connect } from 'node:http2'
+import type { ClientHttp2Session } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
 import { connect as tlsConnect, createSecureContext } from 'node:tls'
@@ -89,12 +91,14 @@ function readHead(socket: Socket): Promise<Buffer> {
 export async function startTls(
   context: SecureContext,
   servername: string,
-  via: { socket: Socket } | { port: number }
+  via: { socket: Socket } | { port: number },
+  alpn?: string[]
 ): Promise<TLSSocket> {
   const socket = tlsConnect({
     ...('socket' in via ? { socket: via.socket } : { host: LOOPBACK, port: via.port }),
     servername,
     secureContext: context,
+    ...(alpn ? { ALPNProtocols: alpn } : {}),
   })
   // Errors surface on the TLS socket; the tunnel under it must not throw them a second time.
   if ('socket' in via) {
@@ -112,6 +116,20 @@ export interface Target {
   httpHead: Buffer
   /** A verified TLS connection to `host`: in a CONNECT tunnel for a proxy, direct otherwise. */
   openTls(host: string): Promise<TLSSocket>
+  /** An HTTP/2 session to `host` over such a connection, h2 chosen by ALPN. */
+  openH2(host: string): Promise<ClientHttp2Session>
+}
+
+/** An HTTP/2 session over `socket`, which must have chosen h2. */
+async function h2Session(host: string, socket: TLSSocket): Promise<ClientHttp2Session> {
+  if (socket.alpnProtocol !== 'h2') {
+    socket.destroy()
+    throw new Error(`ALPN chose ${String(socket.alpnProtocol)}, not h2`)
+  }
+  const session = http2Connect(`https://${host}`, { createConnection: () => socket })
+  session.on('error', () => {})
+  await once(session, 'remoteSettings')
+  return session
 }
 
 export function targetFor(system: SystemHandle): Target {
@@ -123,6 +141,13 @@ export function targetFor(system: SystemHandle): Target {
       httpHead: requestHead('http://example.com/', 'example.com'),
       openTls: async (host) =>
         startTls(context, host, { socket: await openTunnel(system.port, `${host}:443`) }),
+      openH2: async (host) =>
+        h2Session(
+          host,
+          await startTls(context, host, { socket: await openTunnel(system.port, `${host}:443`) }, [
+            'h2',
+          ])
+        ),
     }
   }
   const tlsPort = system.tlsPort
@@ -133,6 +158,12 @@ export function targetFor(system: SystemHandle): Target {
     openHttp: async () => new HttpConnection(await connectTcp(system.port)),
     httpHead: requestHead('/', 'example.com'),
     openTls: (host) => startTls(context, host, { port: tlsPort }),
+    openH2: async (host) => {
+      if (system.h2TlsPort === undefined) {
+        throw new Error(`${system.name} has no HTTP/2 port`)
+      }
+      return h2Session(host, await startTls(context, host, { port: system.h2TlsPort }, ['h2']))
+    },
   }
 }
 

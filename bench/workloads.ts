@@ -3,6 +3,7 @@
  * raw counts and latencies; the runner adds server CPU and memory around it.
  */
 import { randomBytes } from 'node:crypto'
+import type { ClientHttp2Session } from 'node:http2'
 import { performance } from 'node:perf_hooks'
 import { nextMessage, openWebSocket } from './client'
 import type { Target } from './client'
@@ -21,7 +22,7 @@ export interface Measurement {
 }
 
 export interface Workload {
-  id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'
+  id: 'W1' | 'W2' | 'W2h2' | 'W3' | 'W4' | 'W5'
   title: string
   unit: string
   /** Why the workload does not apply to a system, or undefined when it does. */
@@ -30,6 +31,9 @@ export interface Workload {
 }
 
 const KEEP_ALIVE_CONNECTIONS = 16
+/** W2h2 keeps as many requests in flight as W2, as streams on fewer connections. */
+const H2_SESSIONS = 4
+const H2_STREAMS_PER_SESSION = KEEP_ALIVE_CONNECTIONS / H2_SESSIONS
 const NEW_TUNNEL_CONCURRENCY = 8
 /** A cell stops early once it fails this often: a broken system should not burn the budget. */
 const MAX_ERRORS = 50
@@ -167,6 +171,49 @@ export async function newConnections(
   return recorder.finish()
 }
 
+/** GET / on `session`, to its end; resolves with the time to the response head. */
+function h2Get(session: ClientHttp2Session): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    let firstByte = 0
+    const stream = session.request({ ':path': '/', ':authority': HOST })
+    stream.on('response', () => {
+      firstByte = performance.now() - t0
+    })
+    stream.on('error', reject)
+    stream.on('end', () => {
+      resolve(firstByte)
+    })
+    stream.resume()
+  })
+}
+
+async function http2Streams(target: Target, seconds: number): Promise<Measurement> {
+  const sessions = await openAll(H2_SESSIONS, () => target.openH2(HOST))
+  const recorder = new Recorder()
+  const deadline = recorder.start + seconds * 1000
+  try {
+    await allWorkers(
+      sessions.flatMap((session) =>
+        Array.from({ length: H2_STREAMS_PER_SESSION }, async () => {
+          while (performance.now() < deadline && recorder.errors < MAX_ERRORS) {
+            try {
+              recorder.ok(await h2Get(session))
+            } catch (error) {
+              recorder.fail(error)
+            }
+          }
+        })
+      )
+    )
+  } finally {
+    for (const session of sessions) {
+      session.destroy()
+    }
+  }
+  return recorder.finish()
+}
+
 async function webSocketEcho(target: Target, seconds: number): Promise<Measurement> {
   const sockets = await openAll(KEEP_ALIVE_CONNECTIONS, () => openWebSocket(target, HOST))
   const recorder = new Recorder()
@@ -208,6 +255,13 @@ export const WORKLOADS: readonly Workload[] = [
     skip: () => undefined,
     run: (target, seconds) =>
       keepAlive(async () => new HttpConnection(await target.openTls(HOST)), GET, seconds),
+  },
+  {
+    id: 'W2h2',
+    title: `HTTPS over h2 in tunnels, ${H2_SESSIONS} sessions x ${H2_STREAMS_PER_SESSION} streams`,
+    unit: 'req/s',
+    skip: (system) => (system.h2 === true ? undefined : 'n/a: no HTTP/2 measured here'),
+    run: http2Streams,
   },
   {
     id: 'W3',

@@ -186,31 +186,63 @@ export function createGate(options: AdmissionOptions): Gate {
     )
   }
 
-  /** Serve `target` once the resolver (or the proxy-host rule) has given the app's path. */
-  const serve = (
+  // Neither check looks at the request: none is built (the default resolver, no requireAuth).
+  const needsRequest = typeof resolver.requireAuth === 'function' || !pureResolver
+
+  /**
+   * Admit a request for `target`: ask `requireAuth`, then serve it at the path the resolver (or
+   * the proxy-host rule) gives. `authorization` is the only `Proxy-Authorization` the resolver
+   * sees: the tunnel's inside a tunnel.
+   */
+  const admitTarget = (
     scheme: string,
     target: Authority,
     path: string,
-    request: () => Request
+    request: AskedRequest,
+    method: string,
+    authorization: string | undefined
   ): Settled<Admission> => {
     const url = fullUrl(originOf(scheme, target.host, target.port), path)
+    if (!needsRequest) {
+      return serve(scheme, target, url, undefined)
+    }
+    let built: Request | undefined
+    const asked = () => (built ??= requestOf(url, method, clientHeaders(request, authorization)))
+    return andThen(
+      checkAuth(target.host, asked),
+      (denied) => denied ?? serve(scheme, target, url, asked)
+    )
+  }
+
+  /** Serve the normalised `url`, at the path of a proxy host or the one the resolver gives. */
+  const serve = (
+    scheme: string,
+    target: Authority,
+    url: string,
+    request: (() => Request) | undefined
+  ): Settled<Admission> => {
     const host = hostPort(scheme, target.host, target.port)
     if (proxyHosts.has(target.host)) {
+      const route = target.host
       return {
         kind: 'serve',
         path: pathOf(url),
         host,
         scheme,
-        proxyHost: target.host,
-        route: target.host,
+        proxyHost: route,
+        route,
         fullUrl: url,
       }
+    }
+    if (pureResolver) {
+      // A checked prefix before a normalised URL: nothing to refuse, nothing that can throw.
+      const path = (resolver as FixedResolver).resolve(url)
+      return { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl: url }
     }
     return guard(
       'resolve',
       target.host,
-      () =>
-        pureResolver ? (resolver as FixedResolver).resolve(url) : resolver.resolve(url, request()),
+      () => resolver.resolve(url, (request as () => Request)()),
       (resolved): Admission => {
         const problem = unsafePathReason(resolved)
         if (problem !== undefined) {
@@ -315,14 +347,7 @@ export function createGate(options: AdmissionOptions): Gate {
       }
       const authority = { host: tunnel.sni ?? tunnel.host, port: tunnel.port }
       // Credentials belong to the tunnel: one sent inside it is never used.
-      const asked = () => requestOf(url(), method, clientHeaders(request, tunnel.authorization))
-      let built: string | undefined
-      const url = () =>
-        (built ??= fullUrl(originOf(tunnel.scheme, authority.host, authority.port), path))
-      return andThen(
-        checkAuth(authority.host, asked),
-        (denied) => denied ?? serve(tunnel.scheme, authority, path, asked)
-      )
+      return admitTarget(tunnel.scheme, authority, path, request, method, tunnel.authorization)
     },
   }
 
@@ -341,17 +366,8 @@ export function createGate(options: AdmissionOptions): Gate {
     if (absolute instanceof Error) {
       return refuse(400, absolute.message)
     }
-    const origin = originOf(absolute.scheme, absolute.host, absolute.port)
-    const asked = () =>
-      requestOf(
-        fullUrl(origin, absolute.path),
-        method,
-        clientHeaders(request, firstValue(request.headers['proxy-authorization']))
-      )
-    return andThen(
-      checkAuth(absolute.host, asked),
-      (denied) => denied ?? serve(absolute.scheme, absolute, absolute.path, asked)
-    )
+    const authorization = firstValue(request.headers['proxy-authorization'])
+    return admitTarget(absolute.scheme, absolute, absolute.path, request, method, authorization)
   }
 }
 

@@ -46,16 +46,34 @@ export function parseAuthority(authority: string, defaultPort?: number): Authori
   return host === undefined ? undefined : { host, port }
 }
 
+/**
+ * Hosts validated lately, and what the validator made of them (`null`: refused). Every request
+ * names its host again (Host, an absolute URL), mostly one of a few; the bound keeps a client
+ * that sends many names from growing it.
+ */
+const validated = new Map<string, string | null>()
+const VALIDATED_MAX = 1024
+
 /** The normalised name of `host`, or `undefined` when the validator refuses it. */
 export function validHost(host: string): string | undefined {
-  try {
-    return normalizeHost(host).name
-  } catch (error) {
-    if (error instanceof InvalidHostError) {
-      return undefined
-    }
-    throw error
+  const known = validated.get(host)
+  if (known !== undefined) {
+    return known ?? undefined
   }
+  let name: string | null
+  try {
+    name = normalizeHost(host).name
+  } catch (error) {
+    if (!(error instanceof InvalidHostError)) {
+      throw error
+    }
+    name = null
+  }
+  if (validated.size >= VALIDATED_MAX) {
+    validated.clear()
+  }
+  validated.set(host, name)
+  return name ?? undefined
 }
 
 /**

@@ -75,17 +75,20 @@ async function createWithOpenssl(): Promise<Omit<DirectCertificate, 'source'>> {
 
 /** Makes the certificate, starts the servers `create` builds with it, and describes them. */
 export async function listenOrigin(
-  create: (cert: DirectCertificate) => { plain: Server; secure: Server }
+  create: (cert: DirectCertificate) => { plain: Server; secure: Server; h2?: Server }
 ): Promise<ReadyInfo> {
   const cert = await createDirectCertificate()
-  const { plain, secure } = create(cert)
-  plain.listen(0, '127.0.0.1')
-  secure.listen(0, '127.0.0.1')
-  await Promise.all([once(plain, 'listening'), once(secure, 'listening')])
+  const { plain, secure, h2 } = create(cert)
+  const servers = h2 ? [plain, secure, h2] : [plain, secure]
+  for (const server of servers) {
+    server.listen(0, '127.0.0.1')
+  }
+  await Promise.all(servers.map((server) => once(server, 'listening')))
   return {
     proxy: false,
     port: (plain.address() as AddressInfo).port,
     tlsPort: (secure.address() as AddressInfo).port,
+    ...(h2 ? { h2: true, h2TlsPort: (h2.address() as AddressInfo).port } : {}),
     caPem: cert.caPem,
     websocket: true,
     note: `certificate from ${cert.source}`,

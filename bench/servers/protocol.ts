@@ -17,6 +17,10 @@ export interface ReadyInfo {
   caPath?: string
   /** Whether the system can answer W5 (WebSocket echo) itself. */
   websocket: boolean | string
+  /** Whether the system speaks HTTP/2 inside TLS (W2h2); absent: it does not. */
+  h2?: boolean
+  /** The HTTP/2 TLS port of a non-proxy server (it serves `example.com`). */
+  h2TlsPort?: number
   /** Anything a reader of the results should know (e.g. where the certificate came from). */
   note?: string
 }

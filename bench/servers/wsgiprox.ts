@@ -20,5 +20,6 @@ start(async () => {
     port: (server.address() as AddressInfo).port,
     caPem: ca.certPem,
     websocket: true,
+    h2: true,
   }
 })
