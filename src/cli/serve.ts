@@ -11,6 +11,8 @@ import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster'
 import { createProxy } from '../proxy'
 import type { App, Proxy } from '../types'
+import { cliReporters, LOG_FORMATS } from './access-log'
+import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
 import type { Io } from './io'
@@ -27,6 +29,8 @@ export const SERVE_OPTIONS = {
   app: { type: 'string' },
   workers: { type: 'string', default: '1' },
   'proxy-protocol': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  'log-format': { type: 'string', default: 'common' },
   'shutdown-timeout': {
     type: 'string',
     default: String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
@@ -44,6 +48,7 @@ function parseServeArgs(argv: string[]) {
 export const SERVE_USAGE = `usage: wsgiprox [--port 8080] [--host 127.0.0.1] [--prefix /] [--ca-file ./ca/wsgiprox-ca.pem]
                 [--ca-name NAME] [--proxy-host wsgiprox] [--app MODULE]
                 [--workers 1|N|auto] [--proxy-protocol] [--shutdown-timeout 10]
+                [--quiet] [--log-format common|json]
        wsgiprox ca init|issue|export ...   (wsgiprox ca --help)
 
 Starts an HTTP/HTTPS/WebSocket proxy on HOST:PORT whose every request is answered by the
@@ -52,7 +57,10 @@ built-in demo app, or by the default export of MODULE (a Hono app, { fetch } or 
   --workers N|auto      N processes (auto: one per core) sharing the port and the CA file
   --proxy-protocol      expect a PROXY protocol v1/v2 header on each connection (HAProxy
                         send-proxy-v2); connections without one are refused
-  --shutdown-timeout S  with --workers, how long SIGTERM/SIGINT wait for requests in flight`
+  --shutdown-timeout S  with --workers, how long SIGTERM/SIGINT wait for requests in flight
+  --quiet, -q           no access line per request (errors still print, one line each)
+  --log-format F        common: one access line per request; json: one JSON record per
+                        request, tunnel and certificate, and per error (default: common)`
 
 /** Start the proxy and resolve with a function that stops it (`undefined` after --help). */
 export async function runServe(argv: string[], io: Io): Promise<(() => Promise<void>) | undefined> {
@@ -67,6 +75,10 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
     )
   }
+  const format = values['log-format']
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
+  }
   const workers = workersOption(values.workers)
   if (workers !== 1) {
     return serveWorkers(
@@ -74,13 +86,13 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
         workers,
         shutdownTimeout: values['shutdown-timeout'],
         ca: { file: values['ca-file'], name: values['ca-name'] },
-        start: async () => (await startProxy(values, port)).server,
+        start: async () => (await startProxy(values, port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
       io
     )
   }
-  const { proxy, server } = await startProxy(values, port)
+  const { proxy, server } = await startProxy(values, port, io)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
@@ -90,10 +102,17 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
 /** Load the app and start one proxy listening as the flags say. */
 async function startProxy(
   values: ServeValues,
-  port: number
+  port: number,
+  io: Io
 ): Promise<{ proxy: Proxy; server: Server }> {
   const app = values.app === undefined ? createDemoApp() : await loadApp(values.app)
+  const { onLog, onError } = cliReporters(io, {
+    quiet: values.quiet,
+    format: values['log-format'] as LogFormat,
+  })
   const proxy = createProxy(app, {
+    onLog,
+    onError,
     prefix: values.prefix,
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },

@@ -1,0 +1,76 @@
+/**
+ * What the CLI prints while the proxy runs: an access line per request (the common one-line
+ * style, or JSON for machines), and one line per error the proxy reports.
+ * @module
+ */
+import type { LogRecord, RequestRecord } from '../log'
+import type { ErrorContext } from '../types'
+import type { Io } from './io'
+
+/** The formats of `--log-format`. */
+export const LOG_FORMATS = ['common', 'json'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/** `29/Nov/2026:05:30:00 +0000`, the time as common log lines show it (in UTC). */
+function commonTime(time: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0')
+  return (
+    `${two(time.getUTCDate())}/${MONTHS[time.getUTCMonth()] ?? ''}/${time.getUTCFullYear()}:` +
+    `${two(time.getUTCHours())}:${two(time.getUTCMinutes())}:${two(time.getUTCSeconds())} +0000`
+  )
+}
+
+/**
+ * A request as one line: the common log format (client, time, request line, status, bytes),
+ * then what the proxy made of it: the path the app saw and who answered, the duration, and
+ * the tunnel it came through.
+ * @example
+ * 127.0.0.1 - - [29/Nov/2026:05:30:00 +0000] "GET https://example.com/a HTTP/2.0" 200 512 -> /https://example.com/a (app) 3.1 ms tls h2
+ */
+export function commonLine(record: RequestRecord): string {
+  const target = record.path === undefined ? '' : ` -> ${record.path}`
+  const tunnel = record.tunnel
+    ? ` ${record.tunnel.tls ? 'tls' : 'plain'}${record.tunnel.alpn ? ` ${record.tunnel.alpn}` : ''}`
+    : ''
+  const aborted = record.aborted ? ' aborted' : ''
+  return (
+    `${record.client.address ?? '-'} - - [${commonTime(record.time)}] ` +
+    `"${record.method} ${record.url} HTTP/${record.httpVersion}" ${record.status} ` +
+    `${record.bytes ?? '-'}${target} (${record.route}) ${record.durationMs.toFixed(1)} ms${tunnel}${aborted}`
+  )
+}
+
+/** `record` as the line `format` prints, or `undefined` where that format leaves it out. */
+export function formatRecord(record: LogRecord, format: LogFormat): string | undefined {
+  if (format === 'json') {
+    return JSON.stringify(record)
+  }
+  // The common format is an access log: requests only.
+  return record.type === 'request' ? commonLine(record) : undefined
+}
+
+/** The proxy's `onLog` and `onError` for the CLI. */
+export function cliReporters(io: Io, options: { quiet: boolean; format: LogFormat }) {
+  const onLog = options.quiet
+    ? undefined
+    : (record: LogRecord) => {
+        const line = formatRecord(record, options.format)
+        if (line !== undefined) {
+          io.stdout.write(`${line}\n`)
+        }
+      }
+  const onError = (error: Error, context: ErrorContext) => {
+    const where = context.host === undefined ? context.phase : `${context.phase} ${context.host}`
+    const message = error.message.split('\n')[0] ?? ''
+    if (options.format === 'json') {
+      io.stderr.write(
+        `${JSON.stringify({ type: 'error', time: new Date(), ...context, message })}\n`
+      )
+      return
+    }
+    io.stderr.write(`wsgiprox: error (${where}): ${message}\n`)
+  }
+  return { onLog, onError }
+}
