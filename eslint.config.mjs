@@ -3,7 +3,7 @@ import baseConfig from '@hono/eslint-config'
 export default [
   ...baseConfig,
   {
-    ignores: ['dist/**', 'coverage/**', 'bench/results/**', 'ca/**'],
+    ignores: ['dist/**', 'coverage/**', 'bench/results/**', 'ca/**', '.cache/**'],
   },
   {
     languageOptions: {
