@@ -11,7 +11,7 @@ import { Hono } from 'hono'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
+import { createProxy } from 'wsgiprox'
 
 const app = new Hono()
 app.all('*', (c) =>

@@ -5,7 +5,7 @@
  *   curl -x http://127.0.0.1:8080 http://example.com/anything
  */
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
+import { createProxy } from 'wsgiprox'
 
 const proxy = createProxy((request) => {
   const url = new URL(request.url)

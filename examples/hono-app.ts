@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
+import { createProxy } from 'wsgiprox'
 
 const app = new Hono()
 // Proxied requests arrive as /prefix/<full URL>.

@@ -10,7 +10,7 @@
  */
 import { Hono } from 'hono'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
+import { createProxy } from 'wsgiprox'
 
 const main = new Hono()
 main.all('*', (c) =>

@@ -10,8 +10,8 @@
  */
 import { Hono } from 'hono'
 import type { AddressInfo } from 'node:net'
-import { createProxy, ProxyAuthResolver } from '../src/index'
-import type { ResolveFunction } from '../src/index'
+import { createProxy, ProxyAuthResolver } from 'wsgiprox'
+import type { ResolveFunction } from 'wsgiprox'
 
 const app = new Hono()
 app.all('*', (c) => c.text(`app sees ${new URL(c.req.url).pathname}\n`))

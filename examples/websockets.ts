@@ -15,7 +15,7 @@ import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
+import { createProxy } from 'wsgiprox'
 
 const app = new Hono()
 app.get(
