@@ -2,42 +2,98 @@
  * `wsgiprox [--port --host --prefix --ca-file --ca-name --proxy-host --app]`: start a proxy.
  * @module
  */
+import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createProxy } from '../proxy'
+import { CA_DEFAULTS } from '../ca/authority'
+import { DEFAULTS } from '../options'
+import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import type { App } from '../types'
 import { createDemoApp } from './demo-app'
 import type { Io } from './io'
-import { UsageError } from './io'
+import { fileError, formatFlags, messageOf, oneLine, UsageError } from './io'
 
-/** The flags of the serve command. */
+/** The flags of the serve command; their defaults are the library's, applied by it. */
 export const SERVE_OPTIONS = {
-  port: { type: 'string', short: 'p', default: '8080' },
-  host: { type: 'string', default: '127.0.0.1' },
-  prefix: { type: 'string', default: '/' },
-  'ca-file': { type: 'string', default: './ca/wsgiprox-ca.pem' },
-  'ca-name': { type: 'string', default: 'wsgiprox https proxy CA' },
-  'proxy-host': { type: 'string', default: 'wsgiprox' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  prefix: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'ca-name': { type: 'string' },
+  'proxy-host': { type: 'string' },
   app: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const
 
-export const SERVE_USAGE = `usage: wsgiprox [--port 8080] [--host 127.0.0.1] [--prefix /] [--ca-file ./ca/wsgiprox-ca.pem]
-                [--ca-name NAME] [--proxy-host wsgiprox] [--app MODULE]
-       wsgiprox ca init|issue|export ...   (wsgiprox ca --help)
+/** What each flag does, and its default; the type makes a new flag come with its help. */
+const FLAG_HELP: Record<
+  keyof typeof SERVE_OPTIONS,
+  { arg?: string; text: string; default?: string }
+> = {
+  port: { arg: 'PORT', text: 'port to listen on; 0 picks a free one', default: `${DEFAULT_PORT}` },
+  host: {
+    arg: 'ADDRESS',
+    text: 'address to listen on; 0.0.0.0 lets other devices in',
+    default: DEFAULT_HOST,
+  },
+  prefix: {
+    arg: 'PATH',
+    text: 'what the app sees before the full URL: PATH + http://host/path',
+    default: DEFAULTS.prefix,
+  },
+  'ca-file': {
+    arg: 'FILE',
+    text: 'the CA (private key and certificate, PEM), created when missing',
+    default: CA_DEFAULTS.file,
+  },
+  'ca-name': {
+    arg: 'NAME',
+    text: 'common name of the CA when it is created',
+    default: `'${CA_DEFAULTS.name}'`,
+  },
+  'proxy-host': {
+    arg: 'HOST',
+    text: "the proxy's own host name, with the CA's page at http://HOST/download/",
+    default: DEFAULTS.proxyHost,
+  },
+  app: {
+    arg: 'MODULE',
+    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app",
+  },
+  help: { text: 'print this help and exit' },
+  version: { text: 'print the version and exit' },
+}
 
-Starts an HTTP/HTTPS/WebSocket proxy on HOST:PORT whose every request is answered by the
-built-in demo app, or by the default export of MODULE (a Hono app, { fetch } or a function).`
+export const SERVE_USAGE = `usage: wsgiprox [options]
+       wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
+
+Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
+or by your own app (--app). Point a client at http://ADDRESS:PORT as its HTTP and HTTPS proxy.
+
+Options:
+${formatFlags(Object.entries(FLAG_HELP).map(([name, help]) => ({ name, ...SERVE_OPTIONS[name as keyof typeof SERVE_OPTIONS], ...help })))}
+
+Errors print one line; the exit code is 2 for a command line that cannot be used, 1 for anything
+else (a CA file or --app module that cannot be loaded, a port in use).`
 
 /** Start the proxy and resolve with a function that stops it (`undefined` after --help). */
-export async function runServe(argv: string[], io: Io): Promise<(() => Promise<void>) | undefined> {
+export async function runServe(
+  argv: string[],
+  io: Io,
+  version: string
+): Promise<(() => Promise<void>) | undefined> {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
   if (values.help) {
     io.stdout.write(`${SERVE_USAGE}\n`)
     return undefined
   }
-  const port = Number(values.port)
+  if (values.version) {
+    io.stdout.write(`${version}\n`)
+    return undefined
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
@@ -49,33 +105,38 @@ export async function runServe(argv: string[], io: Io): Promise<(() => Promise<v
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
   })
-  const server = await proxy.listen(port, values.host)
+  const host = values.host ?? DEFAULT_HOST
+  const server = await proxy.listen(port, host)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   const ca = await proxy.getCertificateAuthority()
+  const proxyUrl = `http://${host}:${actualPort}`
+  const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   io.stdout.write(
     [
-      `wsgiprox listening on http://${values.host}:${actualPort}`,
-      `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix}; proxy host: ${values['proxy-host']}`,
+      `wsgiprox listening on ${proxyUrl}`,
+      `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
       `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
-      `  try: curl -x http://${values.host}:${actualPort} http://example.com/`,
-      `       curl --cacert ${values['ca-file']} -x http://${values.host}:${actualPort} https://example.com/`,
-      `  trust the CA: http://${values['proxy-host']}/download/ (through the proxy)`,
+      `  try: curl -x ${proxyUrl} http://example.com/`,
+      `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
+      `  trust the CA: http://${proxyHost}/download/ (through the proxy)`,
       '',
     ].join('\n')
   )
   return () => proxy.close()
 }
 
+/** The default export of the module at `specifier`; failures name the file (exit code 1). */
 async function loadApp(specifier: string): Promise<App> {
-  const url = pathToFileURL(resolve(specifier)).href
+  const file = resolve(specifier)
+  await access(file).catch((error: unknown) => {
+    throw fileError('read', file, error)
+  })
   let module: { default?: unknown }
   try {
-    module = (await import(url)) as { default?: unknown }
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    throw new UsageError(
-      `cannot load --app ${specifier}: ${error instanceof Error ? error.message : String(error)}`
-    )
+    throw new Error(`cannot load --app ${file}: ${oneLine(messageOf(error))}`, { cause: error })
   }
   const app = module.default
   if (
@@ -86,5 +147,5 @@ async function loadApp(specifier: string): Promise<App> {
   ) {
     return app as App
   }
-  throw new UsageError(`--app ${specifier} must export default a Hono app, { fetch } or a function`)
+  throw new Error(`--app ${file} must export default a Hono app, { fetch } or a function`)
 }
