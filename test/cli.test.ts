@@ -98,6 +98,7 @@ describe('wsgiprox cli', () => {
     const page = await proxyGet(started.port, 'http://example.com/hello?x=1')
     expect(page.headers['content-type']).toMatch(/^text\/html/)
     expect(page.body).toContain('<dd id="url">/demo/http://example.com/hello?x=1</dd>')
+    expect(page.body).toContain('<dd id="original">http://example.com/hello?x=1</dd>')
     expect(page.body).toContain('<dd id="proxy-host">wsgiprox</dd>')
     const caPem = readFileSync(join(cwd, 'ca/wsgiprox-ca.pem'), 'utf8')
     const tls = await httpsTunnel(started.port, 'example.com:443', 'example.com', caPem)

@@ -99,7 +99,12 @@ export async function runServe(
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
     )
   }
-  const app = values.app === undefined ? createDemoApp() : await loadApp(values.app)
+  const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
+  const prefix = values.prefix ?? DEFAULTS.prefix
+  const app =
+    values.app === undefined
+      ? createDemoApp({ prefix, downloadHost: proxyHost })
+      : await loadApp(values.app)
   const proxy = createProxy(app, {
     prefix: values.prefix,
     proxyHost: values['proxy-host'],
@@ -111,11 +116,10 @@ export async function runServe(
   const actualPort = typeof address === 'object' && address ? address.port : port
   const ca = await proxy.getCertificateAuthority()
   const proxyUrl = `http://${host}:${actualPort}`
-  const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   io.stdout.write(
     [
       `wsgiprox listening on ${proxyUrl}`,
-      `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
+      `  app: ${values.app ?? 'built-in demo'}; prefix: ${prefix}; proxy host: ${proxyHost}`,
       `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
       `  try: curl -x ${proxyUrl} http://example.com/`,
       `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
