@@ -36,6 +36,22 @@ export default [
     },
   },
   {
+    // The examples import the package by name, as users' code does. That name resolves inside
+    // this checkout (to src/ through tsconfig paths, or to dist/ once built), which would make it
+    // an internal import in one checkout and an external one in another: it is external.
+    files: ['examples/**/*.ts'],
+    rules: {
+      'import-x/order': [
+        'error',
+        {
+          groups: ['external', 'builtin', 'internal', 'parent', 'sibling', 'index'],
+          pathGroups: [{ pattern: 'wsgiprox', group: 'external' }],
+          alphabetize: { order: 'asc', caseInsensitive: true },
+        },
+      ],
+    },
+  },
+  {
     // The bin is the built dist/cli.mjs; tsdown carries this source file's shebang into it.
     files: ['src/cli/index.ts'],
     rules: { 'n/hashbang': 'off' },
