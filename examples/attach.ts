@@ -8,10 +8,10 @@
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
+import { createProxy } from 'wsgiprox'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
 
 const app = new Hono()
 app.all('*', (c) =>

@@ -4,8 +4,8 @@
  *   npx tsx examples/fetch-handler.ts
  *   curl -x http://127.0.0.1:8080 http://example.com/anything
  */
+import { createProxy } from 'wsgiprox'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
 
 const proxy = createProxy((request) => {
   const url = new URL(request.url)

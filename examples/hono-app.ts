@@ -7,8 +7,8 @@
  *   curl -x http://127.0.0.1:8080 http://wsgiprox/info
  */
 import { Hono } from 'hono'
+import { createProxy } from 'wsgiprox'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
 
 const app = new Hono()
 // Proxied requests arrive as /prefix/<full URL>.

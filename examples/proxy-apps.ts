@@ -9,8 +9,8 @@
  *   curl -x http://127.0.0.1:8080 http://proxy-alias/x       # main app, proxy host proxy-alias
  */
 import { Hono } from 'hono'
+import { createProxy } from 'wsgiprox'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
 
 const main = new Hono()
 main.all('*', (c) =>

@@ -9,9 +9,9 @@
  *   curl -x http://my-coll:@127.0.0.1:8080 http://example.com/a   # app sees /my-coll/http://example.com/a
  */
 import { Hono } from 'hono'
+import { createProxy, ProxyAuthResolver } from 'wsgiprox'
+import type { ResolveFunction } from 'wsgiprox'
 import type { AddressInfo } from 'node:net'
-import { createProxy, ProxyAuthResolver } from '../src/index'
-import type { ResolveFunction } from '../src/index'
 
 const app = new Hono()
 app.all('*', (c) => c.text(`app sees ${new URL(c.req.url).pathname}\n`))

@@ -14,8 +14,8 @@
 import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
 import { WebSocketServer } from 'ws'
+import { createProxy } from 'wsgiprox'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '../src/index'
 
 const app = new Hono()
 app.get(

@@ -10,7 +10,7 @@
  * await proxy.listen(8080, '127.0.0.1')
  * @module
  */
-export { createProxy, DEFAULT_PORT } from './proxy'
+export { createProxy, DEFAULT_HOST, DEFAULT_PORT } from './proxy'
 export { FixedResolver, ProxyAuthResolver } from './resolvers'
 export { CertificateAuthority } from './ca/authority'
 export type { CaOptions, HostCertificate, IssueEvent } from './ca/authority'

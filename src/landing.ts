@@ -41,7 +41,8 @@ fetch(status.dataset.checkUrl, { cache: 'no-store', signal: AbortSignal.timeout(
   .catch(() => show('untrusted'))
 `
 
-const STYLE = `
+/** The look of the proxy's own pages: this one, and the CLI's demo app. */
+export const PAGE_STYLE = `
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; color: #1b1f24; }
 code, pre { font: 0.9em/1.4 ui-monospace, monospace; }
 pre { background: #f3f4f6; padding: 0.6rem 0.8rem; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -75,7 +76,7 @@ export function landingPage(ca: CertificateAuthority, where: LandingContext) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>Trust the ${ca.name}</title>
         <style>
-          ${raw(STYLE)}
+          ${raw(PAGE_STYLE)}
         </style>
       </head>
       <body>

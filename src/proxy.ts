@@ -25,6 +25,9 @@ import type { App, Proxy, ProxyOptions } from './types'
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
 export const DEFAULT_PORT = 8080
 
+/** The address `listen()` uses when none is given: this machine only. */
+export const DEFAULT_HOST = '127.0.0.1'
+
 /**
  * Make a proxy whose every request is answered by `app`.
  * @example
@@ -80,7 +83,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const attached = new Map<Server, () => void>()
 
   const proxy: Proxy = {
-    async listen(port = DEFAULT_PORT, host = '127.0.0.1') {
+    async listen(port = DEFAULT_PORT, host = DEFAULT_HOST) {
       // Open the CA first, so a broken CA file fails here rather than at the first CONNECT.
       await getCa()
       const server = createServer()

@@ -116,6 +116,14 @@ describe('wsgiprox ca issue', () => {
     expect(result.stderr).toMatch(/^wsgiprox: invalid host "exa_mple\.\.com": [^\n]+\n$/)
   })
 
+  it('fails with one line naming the file when --out is under a file', async () => {
+    const result = await ca('issue', 'example.com', '--ca-file', caFile, '--out', join(caFile, 'x'))
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      `wsgiprox: cannot write ${join(caFile, 'x', 'example.com.pem')}: a part of its path is a file, not a folder\n`
+    )
+  })
+
   it('fails with code 2 without a host', async () => {
     const result = await ca('issue', '--ca-file', caFile)
     expect(result.code).toBe(2)
@@ -154,6 +162,15 @@ describe('wsgiprox ca export', () => {
     expect(read.code).toBe(0)
     expect(read.stdout).toContain('-----BEGIN CERTIFICATE-----')
     expect(read.stdout).not.toContain('PRIVATE KEY')
+  })
+
+  it('fails with one line naming the file when --out is in a missing folder', async () => {
+    const out = join(dir, 'no', 'such', 'ca.pem')
+    const result = await ca('export', '--ca-file', caFile, '--out', out)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      `wsgiprox: cannot write ${out}: its folder ${join(dir, 'no', 'such')} does not exist\n`
+    )
   })
 
   it('fails with code 2 for an unknown format', async () => {

@@ -146,9 +146,10 @@ describe('wsgiprox --workers', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
-    expect(await once(child, 'exit')).toEqual([2, null])
-    expect(stderr).toMatch(/cannot load --app missing\.mjs/)
-    expect(stderr).toMatch(/worker \d+ exited with code 2 before it listened/)
+    // A module that cannot be loaded is a runtime failure: exit code 1, in every worker.
+    expect(await once(child, 'exit')).toEqual([1, null])
+    expect(stderr).toMatch(/cannot (load|read) .*missing\.mjs/)
+    expect(stderr).toMatch(/worker \d+ exited with code 1 before it listened/)
   }, 30_000)
 
   it.each([

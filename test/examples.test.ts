@@ -22,7 +22,8 @@ async function run(
 ) {
   started = await startListening(['--import', TSX_IMPORT, join(root, 'examples', example)], {
     cwd,
-    env: { PORT: '0', ...env },
+    // tsx reads the tsconfig of its working directory; this one maps 'wsgiprox' to src/.
+    env: { PORT: '0', TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'), ...env },
   })
   return started.port
 }

@@ -104,8 +104,12 @@ describe('app errors', () => {
       return c.text('fine')
     })
     running = await startProxy(app, { prefix: '/' })
+    // Hono's default error handler reports the error with console.error.
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {})
     const failed = await proxyGet(running.port, 'http://example.com/boom')
     expect(failed.status).toBe(500)
+    expect(consoleError).toHaveBeenCalledWith(expect.objectContaining({ message: 'boom' }))
+    consoleError.mockRestore()
     const fine = await proxyGet(running.port, 'http://example.com/ok')
     expect(fine.body).toBe('fine')
   })

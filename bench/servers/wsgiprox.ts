@@ -1,17 +1,21 @@
 /**
  * `wsgiprox`: this project through its public API, serving the bench app (with its WebSocket
- * echo) for every proxied host, with an in-memory CA. It loads the built package (`dist/`, by the
- * package's own name), as users run it: the TypeScript sources under tsx carry esbuild's
- * keep-names wrappers, a per-closure cost that the peers, all plain JavaScript, do not pay.
+ * echo) for every proxied host, with an in-memory CA. It loads the built package (`dist/`), as
+ * users run it: the TypeScript sources under tsx carry esbuild's keep-names wrappers, a
+ * per-closure cost that the peers, all plain JavaScript, do not pay. By path, since bench/ is a
+ * package of its own, where the name `wsgiprox` does not refer to this project.
  */
 import type { AddressInfo } from 'node:net'
+import type * as Wsgiprox from '../../src/index'
 import { createBenchApp } from './app'
 import { start } from './protocol'
+
+const BUILT = new URL('../../dist/index.mjs', import.meta.url).href
 
 start(async () => {
   // Imported at run time so that a proxy still being written makes this system
   // `unavailable: <error>` instead of stopping the whole benchmark.
-  const { createProxy } = await import('wsgiprox')
+  const { createProxy } = (await import(BUILT)) as typeof Wsgiprox
   const proxy = createProxy(createBenchApp(), { ca: { file: null } })
   const server = await proxy.listen(0, '127.0.0.1')
   const ca = await proxy.getCertificateAuthority()

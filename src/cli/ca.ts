@@ -4,14 +4,14 @@
  * @module
  */
 import { access, mkdir, writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CA_DEFAULTS, CertificateAuthority } from '../ca/authority'
-import { writeHostFile } from '../ca/certs-dir'
+import { hostFileName, writeHostFile } from '../ca/certs-dir'
 import { normalizeHost } from '../ca/hostname'
 import { CaFileError } from '../errors'
 import type { Io } from './io'
-import { reportError, UsageError } from './io'
+import { fileError, reportError, UsageError } from './io'
 
 const USAGE = `Usage:
   wsgiprox ca init   [--ca-file FILE] [--ca-name NAME]
@@ -100,10 +100,15 @@ async function issue(argv: string[], io: Io): Promise<number> {
   const ca = await openExisting(values['ca-file'])
   const cert = await ca.issue(host.name, { wildcard: !values['no-wildcard'], freshKey: true })
   const dir = resolve(values.out ?? '.')
-  await mkdir(dir, { recursive: true })
   // Named for the host even when the certificate is a wildcard, so users find it by the name they typed.
-  const file = await writeHostFile(dir, host.name, cert.keyPem + cert.certPem)
-  io.stdout.write(`${file}\n`)
+  const target = join(dir, hostFileName(host.name))
+  try {
+    await mkdir(dir, { recursive: true })
+    await writeHostFile(dir, host.name, cert.keyPem + cert.certPem)
+  } catch (error) {
+    throw fileError('write', target, error)
+  }
+  io.stdout.write(`${target}\n`)
   return 0
 }
 
@@ -122,8 +127,11 @@ async function exportCa(argv: string[], io: Io): Promise<number> {
   if (values.out === undefined) {
     io.stdout.write(data)
   } else {
-    await writeFile(values.out, data)
-    io.stderr.write(`wrote the CA certificate (${format}) to ${resolve(values.out)}\n`)
+    const file = resolve(values.out)
+    await writeFile(file, data).catch((error: unknown) => {
+      throw fileError('write', file, error)
+    })
+    io.stderr.write(`wrote the CA certificate (${format}) to ${file}\n`)
   }
   return 0
 }

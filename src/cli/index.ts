@@ -6,6 +6,7 @@
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import packageJson from '../../package.json' with { type: 'json' }
 import { runCa } from './ca'
 import type { Io } from './io'
 import { reportError } from './io'
@@ -20,7 +21,8 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
     if (argv[0] === 'ca') {
       return await runCa(argv.slice(1), io)
     }
-    const stop = await runServe(argv[0] === 'serve' ? argv.slice(1) : argv, io)
+    const args = argv[0] === 'serve' ? argv.slice(1) : argv
+    const stop = await runServe(args, io, packageJson.version)
     if (!stop) {
       return 0
     }
@@ -42,6 +44,21 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
   }
 }
 
+/** Run `argv` as the bin does, setting the process's exit code when the command ends. */
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      if (code !== undefined) {
+        process.exitCode = code
+      }
+    },
+    (error: unknown) => {
+      process.stderr.write(`wsgiprox: ${String(error)}\n`)
+      process.exitCode = 1
+    }
+  )
+}
+
 function isEntryPoint(): boolean {
   const script = process.argv[1]
   if (!script) {
@@ -55,15 +72,5 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code !== undefined) {
-        process.exitCode = code
-      }
-    },
-    (error: unknown) => {
-      process.stderr.write(`wsgiprox: ${String(error)}\n`)
-      process.exitCode = 1
-    }
-  )
+  run(process.argv.slice(2))
 }

@@ -1,42 +1,101 @@
 /**
  * `wsgiprox [--port --host --prefix --ca-file --ca-name --proxy-host --app --workers
- * --proxy-protocol --shutdown-timeout]`: start a proxy.
+ * --proxy-protocol --shutdown-timeout --quiet --log-format]`: start a proxy.
  * @module
  */
+import { access } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { CA_DEFAULTS } from '../ca/authority'
 import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster'
-import { createProxy } from '../proxy'
+import { DEFAULTS } from '../options'
+import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import type { App, Proxy } from '../types'
 import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
 import type { Io } from './io'
-import { UsageError } from './io'
+import { fileError, formatFlags, messageOf, oneLine, UsageError } from './io'
 
-/** The flags of the serve command. */
+/** The flags of the serve command; their defaults are the library's, applied by it. */
 export const SERVE_OPTIONS = {
-  port: { type: 'string', short: 'p', default: '8080' },
-  host: { type: 'string', default: '127.0.0.1' },
-  prefix: { type: 'string', default: '/' },
-  'ca-file': { type: 'string', default: './ca/wsgiprox-ca.pem' },
-  'ca-name': { type: 'string', default: 'wsgiprox https proxy CA' },
-  'proxy-host': { type: 'string', default: 'wsgiprox' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  prefix: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'ca-name': { type: 'string' },
+  'proxy-host': { type: 'string' },
   app: { type: 'string' },
-  workers: { type: 'string', default: '1' },
-  'proxy-protocol': { type: 'boolean', default: false },
-  quiet: { type: 'boolean', short: 'q', default: false },
-  'log-format': { type: 'string', default: 'common' },
+  workers: { type: 'string' },
+  'proxy-protocol': { type: 'boolean' },
+  'shutdown-timeout': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const
+
+/** What each flag does, and its default; the type makes a new flag come with its help. */
+const FLAG_HELP: Record<
+  keyof typeof SERVE_OPTIONS,
+  { arg?: string; text: string; default?: string }
+> = {
+  port: { arg: 'PORT', text: 'port to listen on; 0 picks a free one', default: `${DEFAULT_PORT}` },
+  host: {
+    arg: 'ADDRESS',
+    text: 'address to listen on; 0.0.0.0 lets other devices in',
+    default: DEFAULT_HOST,
+  },
+  prefix: {
+    arg: 'PATH',
+    text: 'what the app sees before the full URL: PATH + http://host/path',
+    default: DEFAULTS.prefix,
+  },
+  'ca-file': {
+    arg: 'FILE',
+    text: 'the CA (private key and certificate, PEM), created when missing',
+    default: CA_DEFAULTS.file,
+  },
+  'ca-name': {
+    arg: 'NAME',
+    text: 'common name of the CA when it is created',
+    default: `'${CA_DEFAULTS.name}'`,
+  },
+  'proxy-host': {
+    arg: 'HOST',
+    text: "the proxy's own host name, with the CA's page at http://HOST/download/",
+    default: DEFAULTS.proxyHost,
+  },
+  app: {
+    arg: 'MODULE',
+    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app",
+  },
+  workers: {
+    arg: 'N|auto',
+    text: 'N processes on node:cluster sharing the port and the CA file; auto: one per core',
+    default: '1',
+  },
+  'proxy-protocol': {
+    text: 'expect a PROXY protocol v1/v2 header on every connection (behind HAProxy send-proxy-v2); refuse connections without one',
+  },
   'shutdown-timeout': {
-    type: 'string',
+    arg: 'SECONDS',
+    text: 'with --workers, how long SIGTERM/SIGINT wait for requests in flight',
     default: String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
   },
-  help: { type: 'boolean', short: 'h' },
-} as const
+  quiet: { text: 'print no access line per request; errors still print, one line each' },
+  'log-format': {
+    arg: 'common|json',
+    text: 'common: one access line per request; json: one JSON record per request, tunnel, certificate and error',
+    default: 'common',
+  },
+  help: { text: 'print this help and exit' },
+  version: { text: 'print the version and exit' },
+}
 
 /** The serve flags, parsed. */
 type ServeValues = ReturnType<typeof parseServeArgs>['values']
@@ -45,46 +104,50 @@ function parseServeArgs(argv: string[]) {
   return parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
 }
 
-export const SERVE_USAGE = `usage: wsgiprox [--port 8080] [--host 127.0.0.1] [--prefix /] [--ca-file ./ca/wsgiprox-ca.pem]
-                [--ca-name NAME] [--proxy-host wsgiprox] [--app MODULE]
-                [--workers 1|N|auto] [--proxy-protocol] [--shutdown-timeout 10]
-                [--quiet] [--log-format common|json]
-       wsgiprox ca init|issue|export ...   (wsgiprox ca --help)
+export const SERVE_USAGE = `usage: wsgiprox [options]
+       wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
 
-Starts an HTTP/HTTPS/WebSocket proxy on HOST:PORT whose every request is answered by the
-built-in demo app, or by the default export of MODULE (a Hono app, { fetch } or a function).
+Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
+or by your own app (--app). Point a client at http://ADDRESS:PORT as its HTTP and HTTPS proxy.
 
-  --workers N|auto      N processes (auto: one per core) sharing the port and the CA file
-  --proxy-protocol      expect a PROXY protocol v1/v2 header on each connection (HAProxy
-                        send-proxy-v2); connections without one are refused
-  --shutdown-timeout S  with --workers, how long SIGTERM/SIGINT wait for requests in flight
-  --quiet, -q           no access line per request (errors still print, one line each)
-  --log-format F        common: one access line per request; json: one JSON record per
-                        request, tunnel and certificate, and per error (default: common)`
+Options:
+${formatFlags(Object.entries(FLAG_HELP).map(([name, help]) => ({ name, ...SERVE_OPTIONS[name as keyof typeof SERVE_OPTIONS], ...help })))}
+
+Errors print one line; the exit code is 2 for a command line that cannot be used, 1 for anything
+else (a CA file or --app module that cannot be loaded, a port in use).`
 
 /** Start the proxy and resolve with a function that stops it (`undefined` after --help). */
-export async function runServe(argv: string[], io: Io): Promise<(() => Promise<void>) | undefined> {
+export async function runServe(
+  argv: string[],
+  io: Io,
+  version: string
+): Promise<(() => Promise<void>) | undefined> {
   const { values } = parseServeArgs(argv)
   if (values.help) {
     io.stdout.write(`${SERVE_USAGE}\n`)
     return undefined
   }
-  const port = Number(values.port)
+  if (values.version) {
+    io.stdout.write(`${version}\n`)
+    return undefined
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
     )
   }
-  const format = values['log-format']
+  const format = values['log-format'] ?? 'common'
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
   }
-  const workers = workersOption(values.workers)
+  const workers = workersOption(values.workers ?? '1')
   if (workers !== 1) {
     return serveWorkers(
       {
         workers,
-        shutdownTimeout: values['shutdown-timeout'],
+        shutdownTimeout:
+          values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
         ca: { file: values['ca-file'], name: values['ca-name'] },
         start: async () => (await startProxy(values, port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
@@ -105,10 +168,15 @@ async function startProxy(
   port: number,
   io: Io
 ): Promise<{ proxy: Proxy; server: Server }> {
-  const app = values.app === undefined ? createDemoApp() : await loadApp(values.app)
+  const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
+  const prefix = values.prefix ?? DEFAULTS.prefix
+  const app =
+    values.app === undefined
+      ? createDemoApp({ prefix, downloadHost: proxyHost })
+      : await loadApp(values.app)
   const { onLog, onError } = cliReporters(io, {
-    quiet: values.quiet,
-    format: values['log-format'] as LogFormat,
+    quiet: values.quiet ?? false,
+    format: (values['log-format'] ?? 'common') as LogFormat,
   })
   const proxy = createProxy(app, {
     onLog,
@@ -116,40 +184,43 @@ async function startProxy(
     prefix: values.prefix,
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
-    proxyProtocol: values['proxy-protocol'],
+    proxyProtocol: values['proxy-protocol'] ?? false,
   })
-  return { proxy, server: await proxy.listen(port, values.host) }
+  return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
 function banner(values: ServeValues, port: number, ca: CertificateAuthority, workers = 1): string {
-  const warnings = ca.warnings.map((warning) => `  warning: ${warning}`)
+  const proxyUrl = `http://${values.host ?? DEFAULT_HOST}:${port}`
+  const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const scale = [
     ...(workers > 1 ? [`${workers} workers (node:cluster)`] : []),
     ...(values['proxy-protocol'] ? ['PROXY protocol required on every connection'] : []),
   ]
   return [
-    `wsgiprox listening on http://${values.host}:${port}`,
-    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix}; proxy host: ${values['proxy-host']}`,
+    `wsgiprox listening on ${proxyUrl}`,
+    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
-    ...warnings,
-    `  try: curl -x http://${values.host}:${port} http://example.com/`,
-    `       curl --cacert ${values['ca-file']} -x http://${values.host}:${port} https://example.com/`,
-    `  trust the CA: http://${values['proxy-host']}/download/ (through the proxy)`,
+    ...ca.warnings.map((warning) => `  warning: ${warning}`),
+    `  try: curl -x ${proxyUrl} http://example.com/`,
+    `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
+    `  trust the CA: http://${proxyHost}/download/ (through the proxy)`,
     '',
   ].join('\n')
 }
 
+/** The default export of the module at `specifier`; failures name the file (exit code 1). */
 async function loadApp(specifier: string): Promise<App> {
-  const url = pathToFileURL(resolve(specifier)).href
+  const file = resolve(specifier)
+  await access(file).catch((error: unknown) => {
+    throw fileError('read', file, error)
+  })
   let module: { default?: unknown }
   try {
-    module = (await import(url)) as { default?: unknown }
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    throw new UsageError(
-      `cannot load --app ${specifier}: ${error instanceof Error ? error.message : String(error)}`
-    )
+    throw new Error(`cannot load --app ${file}: ${oneLine(messageOf(error))}`, { cause: error })
   }
   const app = module.default
   if (
@@ -160,5 +231,5 @@ async function loadApp(specifier: string): Promise<App> {
   ) {
     return app as App
   }
-  throw new UsageError(`--app ${specifier} must export default a Hono app, { fetch } or a function`)
+  throw new Error(`--app ${file} must export default a Hono app, { fetch } or a function`)
 }

@@ -27,5 +27,8 @@ export function echoApp(tag = 'main'): Hono {
     }
     return c.json(echo)
   })
+  // Hono's default handler prints the error; a client that leaves mid-body (robustness tests)
+  // makes reading the body fail, which is expected, so the status carries it instead.
+  app.onError((error, c) => c.text(`${tag}: ${error.message}`, 500))
   return app
 }

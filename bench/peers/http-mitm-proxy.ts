@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HELLO, start } from './protocol'
+import { HELLO, start } from '../servers/protocol'
 
 const HEADERS = { 'content-type': 'text/plain;charset=UTF-8', 'content-length': '12' }
 

@@ -3,7 +3,7 @@
  * speed as its docs advise (no traffic recording, explicit content-length), with its own CA.
  */
 import { generateCACertificate, getLocal } from 'mockttp'
-import { HELLO, start } from './protocol'
+import { HELLO, start } from '../servers/protocol'
 
 start(async () => {
   const ca = await generateCACertificate()
