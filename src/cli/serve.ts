@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster'
 import { createProxy } from '../proxy'
+import { addressHost } from '../target'
 import type { App, Proxy } from '../types'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
@@ -111,6 +112,8 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
   ]
   return [
     `wsgiprox listening on http://${values.host}:${port}`,
+    `  SOCKS5 (same port): socks5h://${addressHost(values.host)}:${port}`,
+    `  PAC file: http://${addressHost(values.host)}:${port}/proxy.pac`,
     `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix}; proxy host: ${values['proxy-host']}`,
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
