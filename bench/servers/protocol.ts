@@ -17,6 +17,8 @@ export interface ReadyInfo {
   caPath?: string
   /** Whether the system can answer W5 (WebSocket echo) itself. */
   websocket: boolean | string
+  /** Whether the proxy speaks SOCKS5 on its port (W3s). */
+  socks?: boolean
   /** Anything a reader of the results should know (e.g. where the certificate came from). */
   note?: string
 }

@@ -3,6 +3,8 @@
  * echo) for every proxied host, with an in-memory CA. It loads the built package (`dist/`, by the
  * package's own name), as users run it: the TypeScript sources under tsx carry esbuild's
  * keep-names wrappers, a per-closure cost that the peers, all plain JavaScript, do not pay.
+ * `BENCH_WSGIPROX_SOCKS=0` starts it with `socks: false`, to measure what the accept path's look
+ * at each connection's first byte costs W1 and W3.
  */
 import type { AddressInfo } from 'node:net'
 import { createBenchApp } from './app'
@@ -12,7 +14,8 @@ start(async () => {
   // Imported at run time so that a proxy still being written makes this system
   // `unavailable: <error>` instead of stopping the whole benchmark.
   const { createProxy } = await import('wsgiprox')
-  const proxy = createProxy(createBenchApp(), { ca: { file: null } })
+  const socks = process.env.BENCH_WSGIPROX_SOCKS !== '0'
+  const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks })
   const server = await proxy.listen(0, '127.0.0.1')
   const ca = await proxy.getCertificateAuthority()
   return {
@@ -20,5 +23,6 @@ start(async () => {
     port: (server.address() as AddressInfo).port,
     caPem: ca.certPem,
     websocket: true,
+    socks,
   }
 })
