@@ -55,15 +55,19 @@ print(json.dumps([a['path'], b['path']]))
 
 describe('node with socks-proxy-agent', () => {
   it('fetches https through socks5h://, verifying the CA', async () => {
-    const agent = new SocksProxyAgent(`socks5h://127.0.0.1:${running.port}`, { ca: running.caPem })
+    const agent = new SocksProxyAgent(`socks5h://127.0.0.1:${running.port}`)
     const body = await new Promise<string>((resolve, reject) => {
-      const req = httpsRequest('https://example.com/node?y=1', { agent }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => {
-          resolve(Buffer.concat(chunks).toString())
-        })
-      })
+      const req = httpsRequest(
+        'https://example.com/node?y=1',
+        { agent, ca: running.caPem },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () => {
+            resolve(Buffer.concat(chunks).toString())
+          })
+        }
+      )
       req.on('error', reject)
       req.end()
     })
