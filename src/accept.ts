@@ -39,7 +39,11 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     return () => {}
   }
   const listeners = server.listeners('connection') as ConnectionListener[]
+  // Connections still in the accept path belong to no server yet, whose closing would close
+  // them: detaching (as `proxy.close()` does) closes them here.
+  const waiting = new Set<Socket>()
   const toHttp = (socket: Socket) => {
+    waiting.delete(socket)
     for (const listener of listeners) {
       listener.call(server, socket)
     }
@@ -47,7 +51,10 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
   // The second stage: hand a connection to the protocol its first byte speaks.
   const dispatch = socks
     ? (socket: Socket) => {
-        sniffFirstByte(socket, options, toHttp, socks)
+        sniffFirstByte(socket, options, toHttp, (sock) => {
+          waiting.delete(sock)
+          socks(sock)
+        })
       }
     : toHttp
   const seen = new WeakSet<Socket>()
@@ -59,6 +66,8 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
       return
     }
     seen.add(socket)
+    waiting.add(socket)
+    socket.once('close', () => waiting.delete(socket))
     if (!options.proxyProtocol) {
       dispatch(socket)
       return
@@ -74,6 +83,10 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     for (const listener of listeners) {
       server.on('connection', listener)
     }
+    for (const socket of waiting) {
+      socket.destroy()
+    }
+    waiting.clear()
   }
 }
 
