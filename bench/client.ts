@@ -69,12 +69,12 @@ export async function openSocksTunnel(
 ): Promise<Socket> {
   const socket = await connectTcp(proxyPort)
   const name = Buffer.from(host, 'latin1')
-  const request = Buffer.alloc(7 + name.length)
-  request.set([0x05, 0x01, 0x00, 0x05, 0x01, 0x00, 0x03, name.length])
-  name.copy(request, 8)
-  socket.write(
-    Buffer.concat([request.subarray(0, 8 + name.length), Buffer.from([port >> 8, port & 0xff])])
-  )
+  // Greeting (one method: none), then VER CMD=CONNECT RSV ATYP=domain LEN name PORT.
+  const bytes = Buffer.alloc(8 + name.length + 2)
+  bytes.set([0x05, 0x01, 0x00, 0x05, 0x01, 0x00, 0x03, name.length])
+  name.copy(bytes, 8)
+  bytes.writeUInt16BE(port, 8 + name.length)
+  socket.write(bytes)
   const answer = await settle(socket, readBytes(socket, 12))
   if (answer[1] !== 0x00 || answer[3] !== 0x00) {
     socket.destroy()
