@@ -59,9 +59,9 @@ export interface Resolver {
 /** Where and how a connection problem happened, as passed to `ProxyOptions.onError`. */
 export interface ErrorContext {
   /**
-   * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line),
-   * `tunnel` (socket), `tls`, `request`, `admission` (the resolver's `requireAuth` or `resolve`
-   * failed), `app`, `upgrade`, `ca`.
+   * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line, or
+   * the SOCKS5 handshake), `tunnel` (socket), `tls`, `request`, `admission` (the resolver's
+   * `requireAuth` or `resolve` failed), `app`, `upgrade`, `ca`.
    */
   phase:
     'accept' | 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
