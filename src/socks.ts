@@ -57,10 +57,16 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     socket.off('data', onData)
     socket.off('end', onEnd)
   }
-  /** Give up on the handshake: send `last` (a refusal the client can read) or just close. */
-  const fail = (reason: string, last?: Buffer) => {
+  /**
+   * Give up on the handshake: send `last` (a refusal the client can read) or just close. A
+   * `reason` is a client's protocol error, for `onError`; admission's decisions have none (a 407
+   * to a CONNECT is no error either, and a failing resolver is reported by the gate).
+   */
+  const fail = (reason: string | undefined, last?: Buffer) => {
     stop()
-    options.onError(new Error(`SOCKS5: ${reason}`), { phase: 'connect', host: target })
+    if (reason !== undefined) {
+      options.onError(new Error(`SOCKS5: ${reason}`), { phase: 'connect', host: target })
+    }
     if (last === undefined || socket.destroyed) {
       socket.destroy()
       return
@@ -94,10 +100,13 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     }
     const accept = (denied: Challenge | Refusal | undefined) => {
       if (socket.destroyed) {
+        stop()
         return
       }
-      if (denied) {
-        fail(denied.kind === 'challenge' ? 'credentials required' : denied.message, NO_METHOD)
+      // Asked for credentials the client cannot give: no acceptable method. A failing resolver
+      // is asked again for the tunnel, whose refusal (reply 0x01) the client can read.
+      if (denied?.kind === 'challenge') {
+        fail(undefined, NO_METHOD)
         return
       }
       socket.write(Buffer.from([0x05, METHOD.none]))
@@ -134,11 +143,7 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     if (admission.kind !== 'open') {
       // A failing resolver is the proxy's failure; anything else is a refusal by its rules.
       const failing = admission.kind === 'refuse' && admission.status >= 500
-      const why = admission.kind === 'challenge' ? 'credentials required' : admission.message
-      fail(
-        `tunnel to ${target ?? '?'} refused: ${why}`,
-        replyBytes(failing ? REPLY.generalFailure : REPLY.notAllowed)
-      )
+      fail(undefined, replyBytes(failing ? REPLY.generalFailure : REPLY.notAllowed))
       return
     }
     stop()

@@ -273,6 +273,15 @@ describe('socks5 admission', () => {
     expect(proxy.errors.map((error) => error.message).join('\n')).toContain('resolver down')
   })
 
+  it('refuses a client without credentials with reply 0x01 when requireAuth throws', async () => {
+    const requireAuth = () => {
+      throw new Error('resolver down')
+    }
+    const proxy = await start({ resolver: { requireAuth, resolve: (url) => `/p/${url}` } })
+    const { reply } = await socksConnect(proxy.port, 'example.com', 443)
+    expect(reply).toBe(0x01)
+  })
+
   it('refuses with reply 0x02 when the credentials do not admit the target', async () => {
     const proxy = await start({ resolver: perHostPolicy() })
     const { reply } = await socksConnect(proxy.port, 'secret.example', 443, {
