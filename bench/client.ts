@@ -59,6 +59,61 @@ export async function openTunnel(proxyPort: number, authority: string): Promise<
   return socket
 }
 
+/**
+ * Opens a SOCKS5 tunnel (no authentication, a domain target: what `socks5h://` clients send) and
+ * resolves once the proxy replies success. Greeting and request go in one write, as clients that
+ * pipeline them do; the answers (2 + 10 bytes) are read together.
+ */
+export async function openSocksTunnel(
+  proxyPort: number,
+  host: string,
+  port: number
+): Promise<Socket> {
+  const socket = await connectTcp(proxyPort)
+  const name = Buffer.from(host, 'latin1')
+  // Greeting (one method: none), then VER CMD=CONNECT RSV ATYP=domain LEN name PORT.
+  const bytes = Buffer.alloc(8 + name.length + 2)
+  bytes.set([0x05, 0x01, 0x00, 0x05, 0x01, 0x00, 0x03, name.length])
+  name.copy(bytes, 8)
+  bytes.writeUInt16BE(port, 8 + name.length)
+  socket.write(bytes)
+  const answer = await settle(socket, readBytes(socket, 12))
+  if (answer[1] !== 0x00 || answer[3] !== 0x00) {
+    socket.destroy()
+    throw new Error(`SOCKS5 ${host}:${port} answered ${answer.toString('hex')}`)
+  }
+  return socket
+}
+
+/** Reads exactly `count` bytes, then pauses, putting back any more. */
+function readBytes(socket: Socket, count: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let data: Buffer = Buffer.alloc(0)
+    const done = (error?: Error) => {
+      socket.pause()
+      socket.off('data', onData).off('error', done).off('close', onClose)
+      if (error) {
+        reject(error)
+        return
+      }
+      if (data.length > count) {
+        socket.unshift(data.subarray(count))
+      }
+      resolve(data.subarray(0, count))
+    }
+    const onData = (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk])
+      if (data.length >= count) {
+        done()
+      }
+    }
+    const onClose = () => {
+      done(new Error('closed before the SOCKS5 answer'))
+    }
+    socket.on('data', onData).on('error', done).on('close', onClose)
+  })
+}
+
 /** Reads up to the end of a response head, then pauses so no later byte is lost. */
 function readHead(socket: Socket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -118,6 +173,8 @@ export interface Target {
   openTls(host: string): Promise<TLSSocket>
   /** An HTTP/2 session to `host` over such a connection, h2 chosen by ALPN. */
   openH2(host: string): Promise<ClientHttp2Session>
+  /** The same in a SOCKS5 tunnel, for a proxy that speaks SOCKS5. */
+  openSocksTls?: (host: string) => Promise<TLSSocket>
 }
 
 /** An HTTP/2 session over `socket`, which must have chosen h2. */
@@ -148,6 +205,10 @@ export function targetFor(system: SystemHandle): Target {
             'h2',
           ])
         ),
+      ...(system.socks === true && {
+        openSocksTls: async (host: string) =>
+          startTls(context, host, { socket: await openSocksTunnel(system.port, host, 443) }),
+      }),
     }
   }
   const tlsPort = system.tlsPort

@@ -22,7 +22,7 @@ export interface Measurement {
 }
 
 export interface Workload {
-  id: 'W1' | 'W2' | 'W2h2' | 'W3' | 'W4' | 'W5'
+  id: 'W1' | 'W2' | 'W2h2' | 'W3' | 'W3s' | 'W4' | 'W5'
   title: string
   unit: string
   /** Why the workload does not apply to a system, or undefined when it does. */
@@ -269,6 +269,19 @@ export const WORKLOADS: readonly Workload[] = [
     unit: 'handshakes/s',
     skip: () => undefined,
     run: (target, seconds) => newConnections(target, () => HOST, { seconds }),
+  },
+  {
+    id: 'W3s',
+    title: `new SOCKS5 tunnel per request, known host, c=${NEW_TUNNEL_CONCURRENCY}`,
+    unit: 'handshakes/s',
+    skip: (system) => (system.socks === true ? undefined : 'n/a: no SOCKS5'),
+    run: (target, seconds) => {
+      const { openSocksTls } = target
+      if (!openSocksTls) {
+        throw new Error('this target has no SOCKS5 tunnels')
+      }
+      return newConnections({ ...target, openTls: openSocksTls }, () => HOST, { seconds })
+    },
   },
   {
     id: 'W4',

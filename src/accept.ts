@@ -1,8 +1,8 @@
 /**
  * The accept path: what happens to a connection between the TCP accept and the HTTP server's
  * parser. In order: [the PROXY protocol header, when `proxyProtocol` is on] → [a look at the
- * first bytes, to hand them to the protocol that speaks them; today that is always HTTP] → the
- * HTTP server's own `connection` listeners, with every byte after the header intact.
+ * first byte, when SOCKS is on: 0x05 is SOCKS5, anything else HTTP] → the HTTP server's own
+ * `connection` listeners, with every byte after the header intact.
  * @module
  */
 import type { Server } from 'node:http'
@@ -11,14 +11,17 @@ import { TLSSocket } from 'node:tls'
 import { setClientAddress } from './client-address'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
+import { SOCKS5_VERSION } from './socks5'
 import type { ErrorContext } from './types'
 
 /** What the accept path needs from the proxy's options. */
 export interface AcceptOptions {
   /** Require a PROXY protocol (v1 or v2) header in front of every connection. */
   proxyProtocol: boolean
-  /** How long a new connection may take to send its PROXY header. */
+  /** How long a new connection may take to send its PROXY header, or its first byte. */
   headerTimeoutMs: number
+  /** Speak SOCKS5 to a connection whose first byte is 0x05; `undefined` when SOCKS is off. */
+  socks: ((socket: Socket) => void) | undefined
   onError: (error: Error, context: ErrorContext) => void
 }
 
@@ -30,19 +33,30 @@ type ConnectionListener = (this: Server, socket: Socket) => void
  * that puts them back.
  */
 export function installAcceptPath(server: Server, options: AcceptOptions): () => void {
-  if (!options.proxyProtocol) {
+  const { socks } = options
+  if (!options.proxyProtocol && !socks) {
     // Nothing to read before HTTP: Node's own listener stays, at no cost per connection.
     return () => {}
   }
   const listeners = server.listeners('connection') as ConnectionListener[]
+  // Connections still in the accept path belong to no server yet, whose closing would close
+  // them: detaching (as `proxy.close()` does) closes them here.
+  const waiting = new Set<Socket>()
   const toHttp = (socket: Socket) => {
+    waiting.delete(socket)
     for (const listener of listeners) {
       listener.call(server, socket)
     }
   }
-  // The second stage: hand a connection to the protocol its first bytes speak. Every
-  // connection speaks HTTP today; SOCKS5 (first byte 0x05) is to be told apart here.
-  const dispatch = toHttp
+  // The second stage: hand a connection to the protocol its first byte speaks.
+  const dispatch = socks
+    ? (socket: Socket) => {
+        sniffFirstByte(socket, options, toHttp, (sock) => {
+          waiting.delete(sock)
+          socks(sock)
+        })
+      }
+    : toHttp
   const seen = new WeakSet<Socket>()
   const onConnection = (socket: Socket) => {
     // The proxy feeds sockets back into its server (a tunnel's socket, the TLS socket inside it,
@@ -52,6 +66,12 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
       return
     }
     seen.add(socket)
+    waiting.add(socket)
+    socket.once('close', () => waiting.delete(socket))
+    if (!options.proxyProtocol) {
+      dispatch(socket)
+      return
+    }
     readProxyHeader(socket, options, () => {
       dispatch(socket)
     })
@@ -63,6 +83,10 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     for (const listener of listeners) {
       server.on('connection', listener)
     }
+    for (const socket of waiting) {
+      socket.destroy()
+    }
+    waiting.clear()
   }
 }
 
@@ -82,12 +106,6 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
     options.onError(new Error(`PROXY protocol: ${message} (connection from ${peer})`), {
       phase: 'accept',
     })
-  }
-  const done = () => {
-    clearTimeout(timer)
-    socket.off('data', onData)
-    socket.off('end', onEnd)
-    socket.off('error', onError)
   }
   const onData = (chunk: Buffer) => {
     chunks.push(chunk)
@@ -122,13 +140,86 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
     next()
     socket.resume()
   }
+  const done = readFirst(socket, options, {
+    data: onData,
+    end: () => {
+      // A bare connect and close is a TCP health check or a port scan: nothing to report.
+      if (received > 0) {
+        report('the connection ended inside the header')
+      }
+      socket.destroy()
+    },
+    timeout: () => {
+      report(`no complete header within ${options.headerTimeoutMs} ms; closed the connection`)
+      socket.destroy()
+    },
+  })
+}
+
+/**
+ * Hand `socket` to SOCKS when its first byte is 0x05 (RFC 1928 §3), else to HTTP, with the byte
+ * put back. One 'data' event and an unshift: HTTP connections pay nothing more. A client silent
+ * for `headerTimeoutMs` goes to HTTP, whose own timeouts then apply as they did before.
+ */
+function sniffFirstByte(
+  socket: Socket,
+  options: AcceptOptions,
+  toHttp: (socket: Socket) => void,
+  toSocks: (socket: Socket) => void
+): void {
+  const done = readFirst(socket, options, {
+    data: (first) => {
+      done()
+      dispatchFirst(socket, first, toHttp, toSocks)
+    },
+    // A bare connect and close is a health check or a port scan: nothing to report.
+    end: () => socket.destroy(),
+    timeout: () => {
+      toHttp(socket)
+    },
+  })
+  socket.resume()
+}
+
+function dispatchFirst(
+  socket: Socket,
+  first: Buffer,
+  toHttp: (socket: Socket) => void,
+  toSocks: (socket: Socket) => void
+): void {
+  socket.pause()
+  socket.unshift(first)
+  if (first[0] === SOCKS5_VERSION) {
+    toSocks(socket)
+    return
+  }
+  toHttp(socket)
+  socket.resume()
+}
+
+/** What a stage of the accept path does with the bytes, the end, and its deadline. */
+interface FirstBytes {
+  data: (chunk: Buffer) => void
+  end: () => void
+  timeout: () => void
+}
+
+/**
+ * Listen on a new connection's data and end until the returned function is called, within
+ * `headerTimeoutMs`; an error closes the connection and goes to `onError` (Node's HTTP server
+ * has not put its own error listener on yet). `end` and `timeout` are called after the
+ * listeners are off.
+ */
+function readFirst(socket: Socket, options: AcceptOptions, on: FirstBytes): () => void {
+  const done = () => {
+    clearTimeout(timer)
+    socket.off('data', on.data)
+    socket.off('end', onEnd)
+    socket.off('error', onError)
+  }
   const onEnd = () => {
     done()
-    // A bare connect and close is a TCP health check or a port scan: nothing to report.
-    if (received > 0) {
-      report('the connection ended inside the header')
-    }
-    socket.destroy()
+    on.end()
   }
   const onError = (error: Error) => {
     done()
@@ -137,12 +228,12 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
   }
   const timer = setTimeout(() => {
     done()
-    report(`no complete header within ${options.headerTimeoutMs} ms; closed the connection`)
-    socket.destroy()
+    on.timeout()
   }, options.headerTimeoutMs)
-  socket.on('data', onData)
+  socket.on('data', on.data)
   socket.on('end', onEnd)
   socket.on('error', onError)
+  return done
 }
 
 /** A request line's start: a method token and a space (RFC 9112 §3). */

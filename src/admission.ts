@@ -8,9 +8,11 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { toError } from './errors'
+import { PAC_PATH } from './pac'
 import { FixedResolver } from './resolvers'
 import type { Authority } from './target'
 import {
+  addressHost,
   describe,
   fullUrl,
   hostPort,
@@ -43,6 +45,8 @@ export interface AskedRequest {
   url?: string | undefined
   headers: IncomingHttpHeaders
   rawHeaders: string[]
+  /** The connection it came on: a direct request for the PAC file names its local address. */
+  socket?: { localAddress?: string | undefined; localPort?: number | undefined } | null
 }
 
 /** Refused: the status and the one-line reason the client gets. */
@@ -93,6 +97,8 @@ export interface AdmissionOptions {
   proxyHosts: ReadonlySet<string>
   /** How long an async `requireAuth` or `resolve` may take before the request is refused. */
   admissionTimeoutMs: number
+  /** Serve a direct request for `/proxy.pac` to the proxy's own address on the proxy host. */
+  pac: boolean
   onError: (error: Error, context: ErrorContext) => void
 }
 
@@ -100,6 +106,13 @@ export interface AdmissionOptions {
 export interface Gate {
   /** Admit a tunnel to `target` (`host:port`) opened with `authorization`. */
   admitTunnel(target: string, authorization: string | undefined): Settled<TunnelAdmission>
+  /**
+   * Whether a tunnel without credentials is challenged before its target is known: a SOCKS5
+   * greeting that offers no username/password must be answered before the client names its
+   * target, so `requireAuth` sees a request for the proxy host. `admitTunnel` still decides
+   * once the target is named.
+   */
+  admitAnonymous(): Settled<Challenge | Refusal | undefined>
   /**
    * Admit the SNI name of a TLS handshake inside `tunnel`: resolves with the name the tunnel's
    * requests are for, and rejects (refusing the handshake) when the name is invalid or the
@@ -116,7 +129,7 @@ const refuse = (status: number, message: string): Refusal => ({ kind: 'refuse', 
 
 /** Build the gate. */
 export function createGate(options: AdmissionOptions): Gate {
-  const { resolver, proxyHost, proxyHosts, admissionTimeoutMs, onError } = options
+  const { resolver, proxyHost, proxyHosts, admissionTimeoutMs, pac, onError } = options
   // The default resolver never looks at the request, so none is built for it.
   const pureResolver = resolver.constructor === FixedResolver
 
@@ -280,6 +293,12 @@ export function createGate(options: AdmissionOptions): Gate {
       )
     },
 
+    admitAnonymous() {
+      return checkAuth(proxyHost, () =>
+        requestOf(`${originOf('https', proxyHost, 443)}/`, 'GET', authHeaders(undefined))
+      )
+    },
+
     async admitName(tunnel, servername) {
       const name = validHost(servername)
       if (name === undefined) {
@@ -354,8 +373,22 @@ export function createGate(options: AdmissionOptions): Gate {
   function admitDirect(request: AskedRequest, target: string, method: string): Settled<Admission> {
     if (target.startsWith('/')) {
       const host = request.headers.host
-      if (host !== undefined && !parseAuthority(host, 80)) {
+      const named = host === undefined ? undefined : parseAuthority(host, 80)
+      if (host !== undefined && !named) {
         return refuse(400, `Invalid Host header: ${quote(host)}`)
+      }
+      // Browsers fetch a PAC URL directly, not through the proxy: one for the proxy's own address
+      // is a request for the proxy host, which serves the file.
+      if (pac && named && isPacPath(target) && isOwnAddress(named, request.socket)) {
+        return {
+          kind: 'serve',
+          path: target,
+          host: proxyHost,
+          scheme: 'http',
+          proxyHost,
+          route: proxyHost,
+          fullUrl: `http://${proxyHost}${target}`,
+        }
       }
       return { kind: 'passthrough' }
     }
@@ -369,6 +402,19 @@ export function createGate(options: AdmissionOptions): Gate {
     const authorization = firstValue(request.headers['proxy-authorization'])
     return admitTarget(absolute.scheme, absolute, absolute.path, request, method, authorization)
   }
+}
+
+function isPacPath(target: string): boolean {
+  return target === PAC_PATH || target.startsWith(`${PAC_PATH}?`)
+}
+
+/** Whether `named` is the address the connection reached: its local address, or localhost. */
+function isOwnAddress(named: Authority, socket: AskedRequest['socket']): boolean {
+  const address = socket?.localAddress
+  if (address === undefined || named.port !== socket?.localPort) {
+    return false
+  }
+  return named.host === 'localhost' || named.host === validHost(addressHost(address))
 }
 
 function misdirected(tunnel: TunnelIdentity, host: string): Refusal {

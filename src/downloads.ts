@@ -19,7 +19,10 @@ interface Env {
 const attachment = (name: string) => `attachment; filename="${name}"`
 
 /** The download app; unmatched paths fall through to the main app. */
-export function createDownloadApp(getCa: () => Promise<CertificateAuthority>): Hono<Env> {
+export function createDownloadApp(
+  getCa: () => Promise<CertificateAuthority>,
+  ways: LandingContext['ways'] = { socks: false, pac: false }
+): Hono<Env> {
   const app = new Hono<Env>()
   app.get('/download/pem', async (c) => {
     const ca = await getCa()
@@ -56,6 +59,7 @@ export function createDownloadApp(getCa: () => Promise<CertificateAuthority>): H
     const where: LandingContext = {
       downloadHost: c.req.header(PROXY_HOST_HEADER) ?? new URL(c.req.url).hostname,
       proxy: proxyAddress(c.env?.incoming),
+      ways,
     }
     return c.html(landingPage(await getCa(), where), 200, { 'cache-control': 'no-store' })
   })

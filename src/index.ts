@@ -38,6 +38,7 @@ export type {
   ErrorContext,
   FetchApp,
   FetchHandler,
+  PacOptions,
   Proxy,
   ProxyApps,
   ProxyOptions,

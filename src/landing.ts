@@ -9,6 +9,7 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 import type { CertificateAuthority } from './ca/authority'
 import { CA_FILES, downloadCommand, installGroups } from './landing-steps'
 import type { CodeBlock, InstallSection, StepsContext } from './landing-steps'
+import { addressHost } from './target'
 
 /** Where the page was requested, as far as the server can tell. */
 export interface LandingContext {
@@ -16,6 +17,8 @@ export interface LandingContext {
   downloadHost: string
   /** The proxy's address as this client reached it, `{ host: '127.0.0.1', port: 8080 }`. */
   proxy: { host: string; port: number } | undefined
+  /** Whether the proxy also speaks SOCKS5 and serves the PAC file. */
+  ways?: { socks: boolean; pac: boolean }
 }
 
 /** What the self-check shows; the tests read these. */
@@ -58,7 +61,7 @@ nav ul { columns: 2; }
 /** Render the landing page for `ca`. */
 export function landingPage(ca: CertificateAuthority, where: LandingContext) {
   const ctx: StepsContext = {
-    proxyHost: where.proxy ? hostForUrl(where.proxy.host) : '<proxy host>',
+    proxyHost: where.proxy ? addressHost(where.proxy.host) : '<proxy host>',
     proxyPort: where.proxy ? String(where.proxy.port) : '<port>',
     downloadHost: where.downloadHost,
     caName: ca.name,
@@ -130,6 +133,7 @@ export function landingPage(ca: CertificateAuthority, where: LandingContext) {
             holds its key can pose as any site to them. Before you trust it, compare the fingerprint
             above with the one <code>wsgiprox ca init</code> prints.
           </p>
+          ${waysIn(ctx, where)}
           <h2 id="install">Install it</h2>
           <p>${proxyNote}</p>
           <nav aria-label="Install steps">
@@ -154,6 +158,32 @@ export function landingPage(ca: CertificateAuthority, where: LandingContext) {
     </html>`
 }
 
+/** How to point a client at the proxy: HTTP, SOCKS5 and the PAC file, as this client reached it. */
+function waysIn(ctx: StepsContext, where: LandingContext) {
+  if (!where.proxy) {
+    return ''
+  }
+  const address = `${ctx.proxyHost}:${ctx.proxyPort}`
+  const pacUrl = `http://${address}/proxy.pac`
+  return html`<h2 id="ways-in">Point a client at the proxy</h2>
+    <dl>
+      <dt>HTTP proxy (http and https)</dt>
+      <dd id="http-proxy"><code>http://${address}</code></dd>
+      ${
+        where.ways?.socks
+          ? html`<dt>SOCKS5 (same port)</dt>
+              <dd id="socks-address"><code>socks5h://${address}</code></dd>`
+          : ''
+      }
+      ${
+        where.ways?.pac
+          ? html`<dt>PAC file (automatic proxy configuration URL)</dt>
+              <dd id="pac-url"><a href="${pacUrl}">${pacUrl}</a></dd>`
+          : ''
+      }
+    </dl>`
+}
+
 function renderSection(section: InstallSection) {
   return html`<section id="${section.id}" aria-labelledby="${section.id}-title">
     <h3 id="${section.id}-title">${section.title}</h3>
@@ -170,15 +200,6 @@ function renderCode(block: CodeBlock) {
 /** Text whose `backticked` parts are code, escaped piece by piece. */
 function prose(text: string): (string | HtmlEscapedString | Promise<HtmlEscapedString>)[] {
   return text.split('`').map((piece, i) => (i % 2 === 1 ? html`<code>${piece}</code>` : piece))
-}
-
-/** An IPv6 address goes in brackets in a URL; IPv4-mapped ones read better as IPv4. */
-function hostForUrl(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped?.[1] !== undefined) {
-    return mapped[1]
-  }
-  return address.includes(':') ? `[${address}]` : address
 }
 
 const iso = (date: Date) => date.toISOString()

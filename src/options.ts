@@ -11,7 +11,7 @@ import { OptionsError } from './errors'
 import type { LogRecord } from './log'
 import { FixedResolver } from './resolvers'
 import { describe, validHost } from './target'
-import type { App, ErrorContext, ProxyOptions, Resolver } from './types'
+import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
 
 /** Every default of {@link ProxyOptions}. */
 export const DEFAULTS = {
@@ -25,6 +25,8 @@ export const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
   proxyProtocol: false,
+  socks: true,
+  pac: true,
 } as const
 
 /** Options after defaults and checks: what the rest of the code reads. */
@@ -45,6 +47,10 @@ export interface NormalizedOptions {
   admissionTimeoutMs: number
   /** Require a PROXY protocol header in front of every connection. */
   proxyProtocol: boolean
+  /** Speak SOCKS5 to connections whose first byte is 0x05. */
+  socks: boolean
+  /** The PAC file; `undefined` when it is off. */
+  pac: PacOptions | undefined
   /** Never throws, and is not told of clients that simply went away. */
   onError: (error: Error, context: ErrorContext) => void
   /** The user's onLog, unable to throw; `undefined` when not set, so nothing is recorded. */
@@ -68,6 +74,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
   'proxyProtocol',
+  'socks',
+  'pac',
   'onError',
   'onLog',
 ] satisfies (keyof ProxyOptions)[])
@@ -114,6 +122,8 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     useWildcardCerts: booleanOption('useWildcardCerts', options.useWildcardCerts),
     http2: booleanOption('http2', options.http2),
     proxyProtocol: booleanOption('proxyProtocol', options.proxyProtocol),
+    socks: booleanOption('socks', options.socks),
+    pac: pacOption(options.pac),
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
@@ -131,7 +141,13 @@ function hostOption(name: string, value: unknown): string {
 }
 
 function booleanOption(
-  name: 'enableWebsockets' | 'enableCertDownload' | 'useWildcardCerts' | 'http2' | 'proxyProtocol',
+  name:
+    | 'enableWebsockets'
+    | 'enableCertDownload'
+    | 'useWildcardCerts'
+    | 'http2'
+    | 'proxyProtocol'
+    | 'socks',
   value: unknown
 ): boolean {
   if (value === undefined) {
@@ -141,6 +157,33 @@ function booleanOption(
     throw new OptionsError(`${name} must be true or false, got ${describe(value)}`)
   }
   return value
+}
+
+/**
+ * A host pattern as `shExpMatch` takes it: host characters and the wildcards `*` and `?`. The
+ * pattern is written into the PAC file's script, so nothing else may get in.
+ */
+const PAC_PATTERN = /^[a-z0-9.*?_\-[\]:]{1,253}$/i
+
+function pacOption(pac: unknown): PacOptions | undefined {
+  if (pac === undefined || pac === true) {
+    return { hosts: undefined }
+  }
+  if (pac === false) {
+    return undefined
+  }
+  const given = typeof pac === 'object' && pac !== null ? (pac as Record<string, unknown>) : {}
+  const hosts: unknown[] | undefined = Array.isArray(given.hosts) ? given.hosts : undefined
+  const extra = Object.keys(given).filter((key) => key !== 'hosts')
+  if (
+    extra.length > 0 ||
+    !hosts?.every((host): host is string => typeof host === 'string' && PAC_PATTERN.test(host))
+  ) {
+    throw new OptionsError(
+      `pac must be true, false or { hosts: ['*.example.com', 'example.org'] } (shExpMatch patterns of host characters, * and ?), got ${describe(pac)}`
+    )
+  }
+  return { hosts: hosts.map((host) => host.toLowerCase()) }
 }
 
 function resolverOption(resolver: unknown, prefix: unknown): Resolver {

@@ -19,7 +19,9 @@ import { toFallthroughHandler } from './fetch-handler'
 import { createHttp2Front } from './h2'
 import { installListener } from './listener'
 import { normalizeOptions, openCa } from './options'
+import { pacHandler } from './pac'
 import { createAppServer } from './server'
+import { handleSocks } from './socks'
 import type { App, Proxy, ProxyOptions } from './types'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
@@ -55,12 +57,20 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
 
   const hostApps = new Map<string, Handler>()
   if (opts.enableCertDownload) {
-    hostApps.set(opts.downloadHost, toFallthroughHandler(createDownloadApp(getCa)))
+    hostApps.set(
+      opts.downloadHost,
+      toFallthroughHandler(
+        createDownloadApp(getCa, { socks: opts.socks, pac: opts.pac !== undefined })
+      )
+    )
   }
   for (const [host, hostApp] of opts.proxyApps) {
     if (hostApp !== null) {
       hostApps.set(host, toFallthroughHandler(hostApp))
     }
+  }
+  if (opts.pac) {
+    hostApps.set(opts.proxyHost, pacHandler(opts.pac, opts.socks, hostApps.get(opts.proxyHost)))
   }
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
@@ -73,6 +83,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     proxyHost: opts.proxyHost,
     proxyHosts,
     admissionTimeoutMs: opts.admissionTimeoutMs,
+    pac: opts.pac !== undefined,
     onError: opts.onError,
   })
   const connections = new Connections(opts.keepaliveMax)
@@ -103,6 +114,11 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       const detachAccept = installAcceptPath(server, {
         proxyProtocol: opts.proxyProtocol,
         headerTimeoutMs: opts.handshakeTimeoutMs,
+        socks: opts.socks
+          ? (socket) => {
+              handleSocks(server, socket, deps)
+            }
+          : undefined,
         onError: opts.onError,
       })
       const detachListener = installListener(server, deps)

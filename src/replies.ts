@@ -91,14 +91,20 @@ export function replyOnSocket(
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close'
   )
+  // The head is Latin-1, as HTTP/1.1 field values are; the reason is UTF-8 text.
+  endSocket(
+    socket,
+    Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)])
+  )
+}
+
+/** Write `bytes` as the last thing on `socket`, and close it once the client has had them. */
+export function endSocket(socket: Duplex, bytes: Buffer): void {
   // A client that never closes its side must not hold the socket for ever.
   socket.once('finish', () => {
     setTimeout(() => socket.destroy(), LINGER_MS).unref()
   })
-  // The head is Latin-1, as HTTP/1.1 field values are; the reason is UTF-8 text.
-  socket.end(
-    Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)])
-  )
+  socket.end(bytes)
 }
 
 function oneLine(text: string): string {

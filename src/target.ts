@@ -95,6 +95,15 @@ export function parseAbsoluteTarget(target: string): AbsoluteTarget | Error | un
   return { scheme, ...authority, path: rest.startsWith('/') ? rest : `/${rest}` }
 }
 
+/** A socket's address as the host of a URL: IPv4-mapped IPv6 as IPv4, other IPv6 bracketed. */
+export function addressHost(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped?.[1] !== undefined) {
+    return mapped[1]
+  }
+  return address.includes(':') ? `[${address}]` : address
+}
+
 /** `scheme://host[:port]`, the port only when it is not the scheme's default. */
 export function originOf(scheme: string, host: string, port: number): string {
   return `${scheme}://${hostPort(scheme, host, port)}`

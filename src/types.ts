@@ -59,9 +59,9 @@ export interface Resolver {
 /** Where and how a connection problem happened, as passed to `ProxyOptions.onError`. */
 export interface ErrorContext {
   /**
-   * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line),
-   * `tunnel` (socket), `tls`, `request`, `admission` (the resolver's `requireAuth` or `resolve`
-   * failed), `app`, `upgrade`, `ca`.
+   * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line, or
+   * the SOCKS5 handshake), `tunnel` (socket), `tls`, `request`, `admission` (the resolver's
+   * `requireAuth` or `resolve` failed), `app`, `upgrade`, `ca`.
    */
   phase:
     'accept' | 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
@@ -152,6 +152,25 @@ export interface ProxyOptions {
    */
   proxyProtocol?: boolean
   /**
+   * Speak SOCKS5 on the same port: a connection whose first byte is 0x05 is a SOCKS5 client.
+   * No authentication and username/password (whose credentials go through `requireAuth` as
+   * `Proxy-Authorization: Basic` would); CONNECT only; then the connection is a tunnel like a
+   * CONNECT tunnel.
+   * @default true
+   * @see https://www.rfc-editor.org/rfc/rfc1928
+   * @see https://www.rfc-editor.org/rfc/rfc1929
+   */
+  socks?: boolean
+  /**
+   * Serve a PAC file at `http://<proxyHost>/proxy.pac` through the proxy, and at `/proxy.pac`
+   * on a direct request to the proxy's own address. `{ hosts }` sends only hosts matching those
+   * `shExpMatch` patterns through the proxy, the rest `DIRECT`; `false` turns it off.
+   * @default true (every host through the proxy)
+   * @example
+   * createProxy(app, { pac: { hosts: ['*.example.com', 'example.org'] } })
+   */
+  pac?: boolean | PacOptions
+  /**
    * Called for every connection-level problem; the proxy never throws or prints for those. An
    * exception thrown by it is ignored.
    */
@@ -163,6 +182,12 @@ export interface ProxyOptions {
    * recorded. An exception thrown by it is ignored. The CLI prints these as access lines.
    */
   onLog?: (record: LogRecord) => void
+}
+
+/** What the PAC file sends through the proxy. */
+export interface PacOptions {
+  /** `shExpMatch` patterns of the hosts to proxy (`*.example.com`); unset: every host. */
+  hosts?: readonly string[] | undefined
 }
 
 /** A proxy made by {@link createProxy}. */

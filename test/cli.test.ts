@@ -108,6 +108,8 @@ describe('wsgiprox cli', () => {
       url: '/demo/https://example.com/s?format=json',
     })
     expect(started.output()).toContain(`CA: ${join(cwd, 'ca/wsgiprox-ca.pem')}`)
+    expect(started.output()).toContain(`SOCKS5 (same port): socks5h://127.0.0.1:${started.port}`)
+    expect(started.output()).toContain(`PAC file: http://127.0.0.1:${started.port}/proxy.pac`)
   }, 30_000)
 
   it('serves the default export of --app <module> and honours --proxy-host', async () => {

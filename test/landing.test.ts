@@ -62,6 +62,22 @@ describe('landing page', () => {
     }
   })
 
+  it('shows the SOCKS5 address and the PAC URL as this client reached the proxy', async () => {
+    running = await startProxy(echoApp())
+    const { body } = await proxyGet(running.port, 'http://wsgiprox/download/')
+    const address = `127.0.0.1:${running.port}`
+    expect(body).toContain(`<dd id="socks-address"><code>socks5h://${address}</code></dd>`)
+    expect(body).toContain(`href="http://${address}/proxy.pac"`)
+  })
+
+  it('leaves out SOCKS5 and the PAC URL when they are off', async () => {
+    running = await startProxy(echoApp(), { socks: false, pac: false })
+    const { body } = await proxyGet(running.port, 'http://wsgiprox/download/')
+    expect(body).toContain('id="http-proxy"')
+    expect(body).not.toContain('id="socks-address"')
+    expect(body).not.toContain('proxy.pac')
+  })
+
   it('shows the proxy address inside an https tunnel too', async () => {
     running = await startProxy(echoApp())
     const tls = await httpsTunnel(running.port, 'wsgiprox:443', 'wsgiprox', running.caPem)

@@ -66,6 +66,8 @@ describe('option checks at createProxy', () => {
     [{ ca: { name: '' } }, /ca\.name must be a non-empty string/],
     [{ ca: { fiel: './x.pem' } }, /unknown ca option "fiel"/],
     [{ websocket: {} }, /websocket\.server must be a ws WebSocketServer/],
+    [{ socks: 'on' }, /socks must be true or false/],
+    [{ pac: { hosts: ['a b'] } }, /pac must be true, false or \{ hosts/],
     [{ prefx: '/p/' }, /unknown option "prefx"/],
   ])('refuses %j with an OptionsError that names it', (options, message) => {
     const attempt = () => createProxy(echoApp(), options as unknown as ProxyOptions)

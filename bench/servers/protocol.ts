@@ -21,6 +21,8 @@ export interface ReadyInfo {
   h2?: boolean
   /** The HTTP/2 TLS port of a non-proxy server (it serves `example.com`). */
   h2TlsPort?: number
+  /** Whether the proxy speaks SOCKS5 on its port (W3s). */
+  socks?: boolean
   /** Anything a reader of the results should know (e.g. where the certificate came from). */
   note?: string
 }

@@ -4,6 +4,8 @@
  * users run it: the TypeScript sources under tsx carry esbuild's keep-names wrappers, a
  * per-closure cost that the peers, all plain JavaScript, do not pay. By path, since bench/ is a
  * package of its own, where the name `wsgiprox` does not refer to this project.
+ * `BENCH_WSGIPROX_SOCKS=0` starts it with `socks: false`, to measure what the accept path's look
+ * at each connection's first byte costs W1 and W3.
  */
 import type { AddressInfo } from 'node:net'
 import type * as Wsgiprox from '../../src/index'
@@ -16,7 +18,8 @@ start(async () => {
   // Imported at run time so that a proxy still being written makes this system
   // `unavailable: <error>` instead of stopping the whole benchmark.
   const { createProxy } = (await import(BUILT)) as typeof Wsgiprox
-  const proxy = createProxy(createBenchApp(), { ca: { file: null } })
+  const socks = process.env.BENCH_WSGIPROX_SOCKS !== '0'
+  const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks })
   const server = await proxy.listen(0, '127.0.0.1')
   const ca = await proxy.getCertificateAuthority()
   return {
@@ -25,5 +28,6 @@ start(async () => {
     caPem: ca.certPem,
     websocket: true,
     h2: true,
+    socks,
   }
 })

@@ -13,6 +13,7 @@ import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
+import { addressHost } from '../target'
 import type { App, Proxy } from '../types'
 import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
@@ -199,6 +200,8 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
   ]
   return [
     `wsgiprox listening on ${proxyUrl}`,
+    `  SOCKS5 (same port): socks5h://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`,
+    `  PAC file: http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}/proxy.pac`,
     `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,

@@ -79,8 +79,29 @@ export async function nssDatabase(dir: string, caPem?: string): Promise<void> {
   }
 }
 
+/** How a browser is pointed at the proxy: as an HTTP proxy, a SOCKS5 proxy, or by its PAC file. */
+export type ProxySetting = 'http' | 'socks5' | 'pac'
+
+/** The Chromium flag for `setting`. */
+function chromiumProxyFlag(setting: ProxySetting, proxyPort: number): string {
+  const address = `127.0.0.1:${proxyPort}`
+  switch (setting) {
+    case 'http':
+      return `--proxy-server=http://${address}`
+    case 'socks5':
+      // Chromium resolves names through a SOCKS5 proxy (socks5h behaviour).
+      return `--proxy-server=socks5://${address}`
+    case 'pac':
+      return `--proxy-pac-url=http://${address}/proxy.pac`
+  }
+}
+
 /** Chromium with `home` as its HOME (so its NSS database) and the proxy on `proxyPort`. */
-export async function launchChromium(home: string, proxyPort: number): Promise<BrowserContext> {
+export async function launchChromium(
+  home: string,
+  proxyPort: number,
+  setting: ProxySetting = 'http'
+): Promise<BrowserContext> {
   return chromium.launchPersistentContext(join(home, 'chromium-profile'), {
     executablePath: CHROMIUM,
     env: { ...process.env, HOME: home },
@@ -96,7 +117,7 @@ export async function launchChromium(home: string, proxyPort: number): Promise<B
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--proxy-server=http://127.0.0.1:${proxyPort}`,
+      chromiumProxyFlag(setting, proxyPort),
     ],
   })
 }

@@ -29,14 +29,33 @@ interface BidiReply {
   message?: string
 }
 
-/** The prefs a user sets for a manual proxy (Settings → Network Settings), plus quiet start-up. */
-function userJs(proxyPort: number): string {
-  const prefs: Record<string, string | number | boolean> = {
-    'network.proxy.type': 1,
+/** The manual proxy prefs (Settings → Network Settings) for an HTTP or a SOCKS5 proxy. */
+function proxyPrefs(
+  proxyPort: number,
+  setting: 'http' | 'socks5'
+): Record<string, string | number | boolean> {
+  if (setting === 'socks5') {
+    return {
+      'network.proxy.socks': '127.0.0.1',
+      'network.proxy.socks_port': proxyPort,
+      'network.proxy.socks_version': 5,
+      // "Proxy DNS when using SOCKS v5": the proxy gets the name, as with socks5h://.
+      'network.proxy.socks_remote_dns': true,
+    }
+  }
+  return {
     'network.proxy.http': '127.0.0.1',
     'network.proxy.http_port': proxyPort,
     'network.proxy.ssl': '127.0.0.1',
     'network.proxy.ssl_port': proxyPort,
+  }
+}
+
+/** The prefs a user sets for a manual proxy, plus quiet start-up. */
+function userJs(proxyPort: number, setting: 'http' | 'socks5'): string {
+  const prefs: Record<string, string | number | boolean> = {
+    'network.proxy.type': 1,
+    ...proxyPrefs(proxyPort, setting),
     'network.proxy.no_proxies_on': '',
     'network.proxy.allow_hijacking_localhost': true,
     // HTTP/3 would go around an HTTP proxy, as QUIC does in Chromium.
@@ -52,8 +71,12 @@ function userJs(proxyPort: number): string {
 }
 
 /** Start Firefox on `profile` (which may already hold an NSS store) with the proxy on `proxyPort`. */
-export async function launchFirefox(profile: string, proxyPort: number): Promise<Firefox> {
-  await writeFile(join(profile, 'user.js'), userJs(proxyPort))
+export async function launchFirefox(
+  profile: string,
+  proxyPort: number,
+  setting: 'http' | 'socks5' = 'http'
+): Promise<Firefox> {
+  await writeFile(join(profile, 'user.js'), userJs(proxyPort, setting))
   const child = spawn(
     FIREFOX,
     ['--headless', '--no-remote', '--remote-debugging-port=0', '-profile', profile, 'about:blank'],
