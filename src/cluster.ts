@@ -158,6 +158,7 @@ function runPrimary(
 ): Promise<Cluster> {
   return new Promise((resolve, reject) => {
     const restarts = new Set<NodeJS.Timeout>()
+    const serving = new WeakSet<Worker>()
     let ready = false
     let stopping: Promise<void> | undefined
     let listening = 0
@@ -172,7 +173,12 @@ function runPrimary(
         onEvent({ type: 'stopping', workers: running.length })
         const exited = running.map(exitOf)
         for (const worker of running) {
-          send(worker, { wsgiprox: 'stop' })
+          if (serving.has(worker)) {
+            send(worker, { wsgiprox: 'stop' })
+          } else {
+            // Still starting: it has no handler for the message yet, and nothing to finish.
+            worker.process.kill('SIGTERM')
+          }
         }
         const kill = setTimeout(() => {
           for (const worker of running) {
@@ -191,6 +197,7 @@ function runPrimary(
         if (!isMessage(message) || message.wsgiprox !== 'listening') {
           return
         }
+        serving.add(worker)
         onEvent({ type: 'listening', pid, address: message.address })
         if (!ready && ++listening === workers) {
           ready = true

@@ -1,3 +1,4 @@
+import WebSocket from 'ws'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -8,6 +9,7 @@ import type { Seen } from './helpers/conninfo-app'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy, testCa } from './helpers/proxy'
 import { authorityTlv, inet, inet6, v2Header } from './helpers/proxy-protocol'
+import { closeSocket, nextMessage } from './helpers/websockets'
 
 let running: RunningProxy | undefined
 afterEach(async () => {
@@ -111,6 +113,18 @@ describe('the PROXY protocol on incoming connections', () => {
     const inside = await requestOver(plain, '/p')
     expect(JSON.parse(inside.body)).toMatchObject({ ...CLIENT, path: '/http://example.com/p' })
     plain.destroy()
+  })
+
+  it('shows the client to a WebSocket upgrade inside a tunnel', async () => {
+    running = await startProxy(connInfoApp(), { proxyProtocol: true })
+    const socket = await proxied(running.port, V2)
+    socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    expect(await readHead(socket)).toBe('HTTP/1.1 200 Connection Established')
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const ws = new WebSocket('wss://example.com/ws', { createConnection: () => tls })
+    const hello = JSON.parse((await nextMessage(ws)).data.toString()) as Seen
+    expect(hello).toMatchObject({ ...CLIENT, path: '/https://example.com/ws' })
+    await closeSocket(ws)
   })
 
   it.each([

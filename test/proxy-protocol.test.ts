@@ -1,4 +1,5 @@
-import { parseProxyHeader, V2_SIGNATURE } from '../src/proxy-protocol'
+import { createHash } from 'node:crypto'
+import { parseProxyHeader, V2_MAX_LENGTH, V2_SIGNATURE } from '../src/proxy-protocol'
 import type { ProxyHeaderResult } from '../src/proxy-protocol'
 import { authorityTlv, inet, inet6, v2Header } from './helpers/proxy-protocol'
 
@@ -151,5 +152,45 @@ describe('PROXY protocol v2', () => {
     const result = parseProxyHeader(bytes)
     expect(result.kind).toBe('invalid')
     expect(result.kind === 'invalid' && result.reason).toMatch(reason)
+  })
+})
+
+describe('PROXY protocol parser on mutated headers', () => {
+  /** Deterministic noise, the SHA-256 of a counter: every run tests the same inputs. */
+  const noise = (i: number) => createHash('sha256').update(`pp-${i}`).digest()
+  const valid = [
+    text('PROXY TCP4 192.0.2.10 198.51.100.1 56324 443\r\nGET / HTTP/1.1\r\n\r\n'),
+    text('PROXY TCP6 2001:db8::1 2001:db8::2 1 2\r\n'),
+    text('PROXY UNKNOWN\r\n'),
+    v2Header(
+      0x21,
+      0x11,
+      Buffer.concat([inet([1, 2, 3, 4], [5, 6, 7, 8], [1, 2]), authorityTlv('a')])
+    ),
+    v2Header(0x21, 0x21, inet6('00'.repeat(16), 'ff'.repeat(16), [3, 4])),
+    v2Header(0x20, 0x00, []),
+  ]
+
+  it('answers every mutation with a verdict it can keep: never a throw, never an endless wait', () => {
+    for (let i = 0; i < 3_000; i++) {
+      const n = noise(i)
+      const base = valid[i % valid.length] ?? Buffer.alloc(0)
+      const at = n.readUInt16BE(0) % (base.length + 1)
+      const [op, byte] = [n.readUInt8(2) % 3, n.readUInt8(3)]
+      const head = base.subarray(0, at)
+      const bytes =
+        op === 0
+          ? head
+          : op === 1
+            ? Buffer.concat([head, Buffer.of(byte), base.subarray(at + 1)])
+            : Buffer.concat([head, n.subarray(4, 4 + (byte % 28)), base.subarray(at)])
+      const result = parseProxyHeader(bytes)
+      if (result.kind === 'incomplete') {
+        expect(result.needed).toBeGreaterThan(bytes.length)
+        expect(result.needed).toBeLessThanOrEqual(V2_MAX_LENGTH)
+      } else if (result.kind === 'header') {
+        expect(result.header.length).toBeLessThanOrEqual(bytes.length)
+      }
+    }
   })
 })
