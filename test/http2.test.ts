@@ -138,6 +138,23 @@ describe('HTTP/2 inside intercepted TLS', () => {
     expect(echo.headers['proxy-authorization']).toBeUndefined()
   })
 
+  it('serves a POST whose body ends with trailers, as HTTP/1.1 does', async () => {
+    await start()
+    const session = await h2Session()
+    const stream = session.request({ ':path': '/t', ':method': 'POST' }, { waitForTrailers: true })
+    stream.on('wantTrailers', () => {
+      stream.sendTrailers({ 'x-checksum': 'abc' })
+    })
+    stream.end('with trailers')
+    const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders]
+    const chunks: Buffer[] = []
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer)
+    }
+    expect(headers[':status']).toBe(200)
+    expect(echoOf(Buffer.concat(chunks).toString()).body).toBe('with trailers')
+  })
+
   it('serves many streams on one connection, and a POST body', async () => {
     await start()
     const session = await h2Session()
