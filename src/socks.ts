@@ -148,13 +148,7 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     }
     stop()
     socket.write(replyBytes(REPLY.succeeded))
-    const identity = {
-      host: admission.host,
-      port: admission.port,
-      authorization,
-      scheme: 'http' as const,
-    }
-    openTunnel(server, socket, buffered, identity, deps)
+    openTunnel(server, socket, buffered, admission, authorization, deps)
   }
 
   /** Run `next` on a decision now or later; a decision that fails closes the connection. */

@@ -18,6 +18,7 @@ import type { LogRecord } from './log'
 import { clientOf } from './log'
 import type { NormalizedOptions } from './options'
 import { challengeHeaders, replyOnSocket } from './replies'
+import type { Authority } from './target'
 import { terminateTls } from './tls'
 
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
@@ -76,13 +77,7 @@ export function handleConnect(
       return
     }
     socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
-    const identity = {
-      host: admission.host,
-      port: admission.port,
-      authorization,
-      scheme: 'http' as const,
-    }
-    openTunnel(server, socket, head, identity, deps)
+    openTunnel(server, socket, head, admission, authorization, deps)
   }
   const settled = andThen(deps.gate.admitTunnel(target, authorization), decided)
   if (settled instanceof Promise) {
@@ -94,17 +89,25 @@ export function handleConnect(
 }
 
 /**
- * Make `socket`, whose tunnel to `identity` was just admitted and confirmed to the client, a
- * tunnel: TLS (terminated with a certificate for the host) or plain HTTP, told by its first byte,
- * then parsed by `server`. `head` holds bytes the client already sent.
+ * Make `socket` a tunnel to `target`, admitted for `authorization` and confirmed to the client
+ * (CONNECT's 200, SOCKS5's success reply): TLS (terminated with a certificate for the host) or
+ * plain HTTP, told by its first byte, then parsed by `server`. `head` holds bytes the client
+ * already sent.
  */
 export function openTunnel(
   server: Server,
   socket: Duplex,
   head: Buffer,
-  identity: TunnelIdentity,
+  target: Authority,
+  authorization: string | undefined,
   deps: TunnelDeps
 ): void {
+  const identity: TunnelIdentity = {
+    host: target.host,
+    port: target.port,
+    authorization,
+    scheme: 'http',
+  }
   deps.connections.add(socket)
   // Every way into a tunnel hands over the net.Socket the client connected with.
   const raw = socket as unknown as Socket
