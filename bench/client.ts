@@ -85,61 +85,71 @@ export async function openSocksTunnel(
   return socket
 }
 
-/** Reads exactly `count` bytes, then pauses, putting back any more. */
-function readBytes(socket: Socket, count: number): Promise<Buffer> {
+/**
+ * Reads until `complete(data)` gives the length of what was wanted (or throws), then pauses,
+ * putting back any byte after it, so no later byte is lost.
+ */
+function readUntil(
+  socket: Socket,
+  complete: (data: Buffer) => number | undefined,
+  closedBefore: string
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let data: Buffer = Buffer.alloc(0)
-    const done = (error?: Error) => {
+    const done = (error?: Error, length = data.length) => {
       socket.pause()
       socket.off('data', onData).off('error', done).off('close', onClose)
       if (error) {
         reject(error)
         return
       }
-      if (data.length > count) {
-        socket.unshift(data.subarray(count))
+      if (data.length > length) {
+        socket.unshift(data.subarray(length))
       }
-      resolve(data.subarray(0, count))
+      resolve(data.subarray(0, length))
     }
     const onData = (chunk: Buffer) => {
       data = Buffer.concat([data, chunk])
-      if (data.length >= count) {
-        done()
+      try {
+        const length = complete(data)
+        if (length !== undefined) {
+          done(undefined, length)
+        }
+      } catch (error) {
+        done(error as Error)
       }
     }
     const onClose = () => {
-      done(new Error('closed before the SOCKS5 answer'))
+      done(new Error(closedBefore))
     }
     socket.on('data', onData).on('error', done).on('close', onClose)
   })
 }
 
-/** Reads up to the end of a response head, then pauses so no later byte is lost. */
+/** Reads exactly `count` bytes. */
+function readBytes(socket: Socket, count: number): Promise<Buffer> {
+  return readUntil(
+    socket,
+    (data) => (data.length >= count ? count : undefined),
+    'closed before the SOCKS5 answer'
+  )
+}
+
+/** Reads up to the end of a response head (the head only; the caller finds where it ends). */
 function readHead(socket: Socket): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let data: Buffer = Buffer.alloc(0)
-    const done = (error?: Error) => {
-      socket.pause()
-      socket.off('data', onData).off('error', done).off('close', onClose)
-      if (error) {
-        reject(error)
-      } else {
-        resolve(data)
-      }
-    }
-    const onData = (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk])
+  return readUntil(
+    socket,
+    (data) => {
       if (data.includes(HEAD_END)) {
-        done()
-      } else if (data.length > MAX_HEAD_BYTES) {
-        done(new Error('response head too large'))
+        return data.length
       }
-    }
-    const onClose = () => {
-      done(new Error('closed before the CONNECT answer'))
-    }
-    socket.on('data', onData).on('error', done).on('close', onClose)
-  })
+      if (data.length > MAX_HEAD_BYTES) {
+        throw new Error('response head too large')
+      }
+      return undefined
+    },
+    'closed before the CONNECT answer'
+  )
 }
 
 /** A full TLS handshake (no session reuse) verified against `context`'s CA for `servername`. */

@@ -3,34 +3,25 @@
  * user to: an NSS database in $HOME/.pki/nssdb made with certutil. Certificate errors are never
  * ignored, so every https load here proves the CA and the host certificates are accepted.
  */
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { TRUST_MESSAGES } from '../../src/landing'
 import { CA_FILES } from '../../src/landing-steps'
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import type { PageResults } from '../helpers/browser-app'
 import {
   BROWSER_TEST_TIMEOUT_MS,
+  chromiumOnProxy,
   expectScreenshot,
-  launchChromium,
-  nssDatabase,
-  tempDir,
   useBrowserTestProxy,
 } from '../helpers/browsers'
 import { opensslFingerprint256, opensslOk } from '../helpers/openssl'
 
-const { running, defer } = useBrowserTestProxy()
+const setup = useBrowserTestProxy()
+const { running } = setup
 
 /** A Chromium whose HOME has an NSS database, trusting the proxy's CA unless `trusted` is false. */
-async function browser({ trusted = true } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const home = await tempDir('wsgiprox-chromium-')
-  defer(() => home.remove())
-  await nssDatabase(join(home.path, '.pki/nssdb'), trusted ? running().caPem : undefined)
-  const context = await launchChromium(home.path, running().port)
-  defer(() => context.close())
-  return { context, page: context.pages()[0] ?? (await context.newPage()) }
-}
+const browser = ({ trusted = true } = {}) => chromiumOnProxy(setup, { trusted })
 
 const screenshot = async (page: Page, name: string) =>
   expectScreenshot(await page.screenshot({ fullPage: true }), name)

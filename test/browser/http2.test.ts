@@ -3,32 +3,15 @@
  * which browsers open over a separate HTTP/1.1 tunnel when the h2 connection does not offer
  * extended CONNECT, still echoes.
  */
-import type { Page } from 'playwright-core'
-import { join } from 'node:path'
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import type { PageResults } from '../helpers/browser-app'
-import {
-  BROWSER_TEST_TIMEOUT_MS,
-  launchChromium,
-  nssDatabase,
-  tempDir,
-  useBrowserTestProxy,
-} from '../helpers/browsers'
+import { BROWSER_TEST_TIMEOUT_MS, chromiumOnProxy, useBrowserTestProxy } from '../helpers/browsers'
 
-const { running, defer } = useBrowserTestProxy()
-
-async function chromiumPage(): Promise<Page> {
-  const home = await tempDir('wsgiprox-chromium-h2-')
-  defer(() => home.remove())
-  await nssDatabase(join(home.path, '.pki/nssdb'), running().caPem)
-  const context = await launchChromium(home.path, running().port)
-  defer(() => context.close())
-  return context.pages()[0] ?? (await context.newPage())
-}
+const setup = useBrowserTestProxy()
 
 describe('chromium over HTTP/2', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
   it('loads an https page over h2, and its WebSocket still echoes', async () => {
-    const page = await chromiumPage()
+    const { page } = await chromiumOnProxy(setup)
     await page.goto(`https://${PAGE_HOST}/`)
     const protocol = await page.evaluate(
       () =>

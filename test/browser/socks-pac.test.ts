@@ -3,13 +3,12 @@
  * Firefox through SOCKS5 set in its profile prefs. The CA is trusted in their NSS stores and
  * certificate errors are never ignored, so each https page proves the whole path.
  */
-import { join } from 'node:path'
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import type { PageResults } from '../helpers/browser-app'
 import {
   BROWSER_TEST_TIMEOUT_MS,
+  chromiumOnProxy,
   expectScreenshot,
-  launchChromium,
   nssDatabase,
   tempDir,
   useBrowserTestProxy,
@@ -17,19 +16,15 @@ import {
 import type { ProxySetting } from '../helpers/browsers'
 import { launchFirefox } from '../helpers/firefox'
 
-const { running, defer } = useBrowserTestProxy()
+const setup = useBrowserTestProxy()
+const { running, defer } = setup
 
 describe('chromium through socks5 and the pac file', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
   it.each<[string, ProxySetting]>([
     ['--proxy-server=socks5://', 'socks5'],
     ['--proxy-pac-url', 'pac'],
   ])('loads an https page and its wss socket with %s', async (_flag, setting) => {
-    const home = await tempDir('wsgiprox-chromium-')
-    defer(() => home.remove())
-    await nssDatabase(join(home.path, '.pki/nssdb'), running().caPem)
-    const context = await launchChromium(home.path, running().port, setting)
-    defer(() => context.close())
-    const page = context.pages()[0] ?? (await context.newPage())
+    const { page } = await chromiumOnProxy(setup, { setting })
     const response = await page.goto(`https://${PAGE_HOST}/`)
     expect(response?.status()).toBe(200)
     const results = await page.evaluate(

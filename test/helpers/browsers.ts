@@ -4,7 +4,7 @@
  * errors ignored; and what the screenshots are checked with.
  */
 import { chromium } from 'playwright-core'
-import type { BrowserContext } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -56,6 +56,22 @@ export function useBrowserTestProxy(): BrowserTestSetup {
       cleanups.push(cleanup)
     },
   }
+}
+
+/**
+ * A Chromium on the test proxy whose HOME has an NSS database trusting the proxy's CA (unless
+ * `trusted` is false), as the landing page tells a Linux user to set one up; closed after the test.
+ */
+export async function chromiumOnProxy(
+  setup: BrowserTestSetup,
+  { trusted = true, setting = 'http' }: { trusted?: boolean; setting?: ProxySetting } = {}
+): Promise<{ context: BrowserContext; page: Page }> {
+  const home = await tempDir('wsgiprox-chromium-')
+  setup.defer(() => home.remove())
+  await nssDatabase(join(home.path, '.pki/nssdb'), trusted ? setup.running().caPem : undefined)
+  const context = await launchChromium(home.path, setup.running().port, setting)
+  setup.defer(() => context.close())
+  return { context, page: context.pages()[0] ?? (await context.newPage()) }
 }
 
 /** A temporary folder, removed by `remove()`. */
