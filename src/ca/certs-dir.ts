@@ -7,7 +7,7 @@ import { randomBytes, X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { OptionsError } from '../errors'
+import { OptionsError, toError } from '../errors'
 import { pemBlocks } from './keys'
 
 /** A key and certificate read back from the folder. */
@@ -33,7 +33,7 @@ export class CertsDir {
    */
   static async open(dir: string, caPublicKey: KeyObject): Promise<CertsDir> {
     await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error)
+      const reason = toError(error).message
       throw new OptionsError(`ca.certsDir ${dir} cannot be created: ${reason}`, { cause: error })
     })
     return new CertsDir(dir, caPublicKey)

@@ -8,7 +8,7 @@ import { randomBytes, X509Certificate } from 'node:crypto'
 import { constants } from 'node:fs'
 import { copyFile, link, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CaFileError } from '../errors'
+import { CaFileError, toError } from '../errors'
 import { importSigningKey, pemBlocks } from './keys'
 import type { SigningKey } from './keys'
 
@@ -197,5 +197,5 @@ function isCode(error: unknown, code: string): boolean {
 }
 
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+  return toError(error).message
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname } from 'node:path'
+import { toError } from '../errors'
 
 /** Where a command writes; the real process streams, or buffers in tests. */
 export interface Io {
@@ -50,7 +51,7 @@ export function reportError(error: unknown, io: Io, helpCommand: string): number
 
 /** The message of an error, or the text of whatever else was thrown. */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+  return toError(error).message
 }
 
 /** A message on one line, for messages (a module's syntax error) that span several. */
