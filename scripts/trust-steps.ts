@@ -1,15 +1,15 @@
 /**
  * The per-platform trust steps of docs/trust.md, rendered as Markdown from the data the landing
- * page renders as HTML (src/landing-steps.ts), filled in for the CLI's defaults.
+ * page renders as HTML (src/pages/landing-steps.ts), filled in for the CLI's defaults.
  */
 import { CA_DEFAULTS } from '../src/ca/authority'
-import { installGroups } from '../src/landing-steps'
 import { DEFAULTS } from '../src/options'
+import { installGroups } from '../src/pages/landing-steps'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
 
 /** The comments that mark the generated part of docs/trust.md. */
 export const TRUST_STEPS_BEGIN =
-  '<!-- Generated from src/landing-steps.ts by `npm run docs`: edit the steps there. -->'
+  '<!-- Generated from src/pages/landing-steps.ts by `npm run docs`: edit the steps there. -->'
 export const TRUST_STEPS_END = '<!-- End of the generated steps. -->'
 
 /** The steps as Markdown, between the markers. */

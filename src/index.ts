@@ -11,7 +11,7 @@
  * @module
  */
 export { createProxy, DEFAULT_HOST, DEFAULT_PORT } from './proxy'
-export { FixedResolver, ProxyAuthResolver } from './resolvers'
+export { FixedResolver, ProxyAuthResolver } from './admission/resolvers'
 export { CertificateAuthority } from './ca/authority'
 export type { CaOptions, HostCertificate, IssueEvent } from './ca/authority'
 export type {
@@ -21,9 +21,9 @@ export type {
   RequestRecord,
   TunnelEventRecord,
   TunnelRecord,
-} from './log'
-export { runCluster, CLUSTER_DEFAULTS } from './cluster'
-export type { Cluster, ClusterEvent, ClusterOptions } from './cluster'
+} from './log/watch'
+export { runCluster, CLUSTER_DEFAULTS } from './cluster/cluster'
+export type { Cluster, ClusterEvent, ClusterOptions } from './cluster/cluster'
 export {
   WsgiproxError,
   OptionsError,
@@ -31,7 +31,7 @@ export {
   CaFileError,
   WorkerStartError,
 } from './errors'
-export { PROXY_HOST_HEADER } from './translate'
+export { PROXY_HOST_HEADER } from './app/rewrite'
 export { DEFAULTS } from './options'
 export type {
   App,

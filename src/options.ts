@@ -4,13 +4,13 @@
  * @module
  */
 import type { WebSocketServerLike } from '@hono/node-server'
+import { FixedResolver } from './admission/resolvers'
+import { describe, validHost } from './admission/target'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
 import { OptionsError } from './errors'
-import type { LogRecord } from './log'
-import { FixedResolver } from './resolvers'
-import { describe, validHost } from './target'
+import type { LogRecord } from './log/watch'
 import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
 
 /** Every default of {@link ProxyOptions}. */

@@ -6,7 +6,7 @@
 import type { WebSocketServerLike } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { CaOptions, CertificateAuthority } from './ca/authority'
-import type { LogRecord } from './log'
+import type { LogRecord } from './log/watch'
 
 /**
  * A bare Fetch handler. Returning `undefined` (from a proxy app) means "not mine": the request

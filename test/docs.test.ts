@@ -2,7 +2,7 @@ import { format, resolveConfig } from 'prettier'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { trustStepsMarkdown, withTrustSteps } from '../scripts/trust-steps'
-import { installGroups } from '../src/landing-steps'
+import { installGroups } from '../src/pages/landing-steps'
 
 const root = resolve(import.meta.dirname, '..')
 const trustFile = join(root, 'docs/trust.md')

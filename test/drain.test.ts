@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { drainable } from '../src/drain'
+import { drainable } from '../src/cluster/drain'
 import { createProxy } from '../src/proxy'
 import { httpsTunnel, rawSocket, requestOver } from './helpers/clients'
 import { testCa } from './helpers/proxy'

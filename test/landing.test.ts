@@ -1,5 +1,5 @@
 import { CertificateAuthority } from '../src/ca/authority'
-import { CA_FILES } from '../src/landing-steps'
+import { CA_FILES } from '../src/pages/landing-steps'
 import { echoApp } from './helpers/apps'
 import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'

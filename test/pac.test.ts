@@ -5,7 +5,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import { runInNewContext } from 'node:vm'
-import { PAC_CONTENT_TYPE, pacScript } from '../src/pac'
+import { PAC_CONTENT_TYPE, pacScript } from '../src/pages/pac'
 import { createProxy } from '../src/proxy'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'

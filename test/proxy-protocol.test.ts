@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { parseProxyHeader, V2_MAX_LENGTH, V2_SIGNATURE } from '../src/proxy-protocol'
-import type { ProxyHeaderResult } from '../src/proxy-protocol'
+import { parseProxyHeader, V2_MAX_LENGTH, V2_SIGNATURE } from '../src/inbound/proxy-protocol'
+import type { ProxyHeaderResult } from '../src/inbound/proxy-protocol'
 import { authorityTlv, inet, inet6, v2Header } from './helpers/proxy-protocol'
 
 const text = (value: string) => Buffer.from(value, 'latin1')

@@ -5,7 +5,7 @@ import {
   parseGreeting,
   parseRequest,
   replyBytes,
-} from '../src/socks5'
+} from '../src/inbound/socks5'
 
 const bytes = (...values: number[]) => Buffer.from(values)
 const name = (text: string) => [text.length, ...Buffer.from(text)]

@@ -6,7 +6,7 @@ import {
   parseAuthority,
   pathOf,
   unsafePathReason,
-} from '../src/target'
+} from '../src/admission/target'
 
 describe('parseAuthority', () => {
   it.each([

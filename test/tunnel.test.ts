@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { once } from 'node:events'
 import { connect as tlsConnect } from 'node:tls'
-import { ProxyAuthResolver } from '../src/resolvers'
+import { ProxyAuthResolver } from '../src/admission/resolvers'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import {

@@ -5,8 +5,8 @@
  */
 import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
-import { PAGE_STYLE } from '../landing'
-import { PROXY_HOST_HEADER } from '../translate'
+import { PROXY_HOST_HEADER } from '../app/rewrite'
+import { PAGE_STYLE } from '../pages/landing'
 
 /** What the demo app knows of the proxy in front of it. */
 export interface DemoOptions {

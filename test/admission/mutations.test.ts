@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { ProxyAuthResolver } from '../../src/resolvers'
+import { ProxyAuthResolver } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
 import { proxyGet } from '../helpers/clients'
 import { inBatches, mutator, seeded, sendAndWaitForClose } from '../helpers/fuzz'

@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { connect as tlsConnect } from 'node:tls'
-import { ProxyAuthResolver, proxyUser } from '../../src/resolvers'
+import { ProxyAuthResolver, proxyUser } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'

@@ -5,8 +5,8 @@
  */
 import type { Page } from 'playwright-core'
 import { readFile } from 'node:fs/promises'
-import { TRUST_MESSAGES } from '../../src/landing'
-import { CA_FILES } from '../../src/landing-steps'
+import { TRUST_MESSAGES } from '../../src/pages/landing'
+import { CA_FILES } from '../../src/pages/landing-steps'
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import type { PageResults } from '../helpers/browser-app'
 import {

@@ -4,7 +4,7 @@
  * landing page tells a Firefox user. Certificate errors are not accepted (acceptInsecureCerts is
  * false), so a page that loads over https proves Firefox trusted the CA.
  */
-import { TRUST_MESSAGES } from '../../src/landing'
+import { TRUST_MESSAGES } from '../../src/pages/landing'
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import {
   BROWSER_TEST_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { V2_SIGNATURE } from '../../src/proxy-protocol'
+import { V2_SIGNATURE } from '../../src/inbound/proxy-protocol'
 
 /** A v2 header as HAProxy's send-proxy-v2 writes it: signature, command, family, length, body. */
 export function v2Header(

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Admission, TunnelIdentity } from './admission'
+import type { Admission, TunnelIdentity } from '../admission/gate'
 
 /** Where a connection came from. */
 export interface ClientAddress {

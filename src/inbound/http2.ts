@@ -8,14 +8,14 @@
 import { constants, createServer } from 'node:http2'
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session, Settings } from 'node:http2'
 import type { Duplex } from 'node:stream'
-import type { Admission, Gate, TunnelIdentity } from './admission'
-import { toError } from './errors'
-import type { LogRecord } from './log'
-import { watchRequest } from './log'
+import type { Admission, Gate, TunnelIdentity } from '../admission/gate'
+import type { AppServer } from '../app/app-server'
+import { rewriteRequest } from '../app/rewrite'
+import { toError } from '../errors'
+import type { LogRecord } from '../log/watch'
+import { watchRequest } from '../log/watch'
+import type { ErrorContext } from '../types'
 import { challengeHeaders, reply } from './replies'
-import type { AppServer } from './server'
-import { rewriteRequest } from './translate'
-import type { ErrorContext } from './types'
 
 /**
  * What every session advertises. Concurrent streams are capped (Node's default is unlimited),

@@ -9,10 +9,10 @@ import type { Worker } from 'node:cluster'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
-import { CertificateAuthority } from './ca/authority'
-import type { CaOptions } from './ca/authority'
+import { CertificateAuthority } from '../ca/authority'
+import type { CaOptions } from '../ca/authority'
+import { OptionsError, WorkerStartError } from '../errors'
 import { drainable } from './drain'
-import { OptionsError, WorkerStartError } from './errors'
 
 /** Defaults of {@link ClusterOptions}. */
 export const CLUSTER_DEFAULTS = {

@@ -8,11 +8,11 @@
 import type { Server } from 'node:http'
 import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
+import type { ErrorContext } from '../types'
 import { setClientAddress } from './client-address'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
 import { SOCKS5_VERSION } from './socks5'
-import type { ErrorContext } from './types'
 
 /** What the accept path needs from the proxy's options. */
 export interface AcceptOptions {

@@ -5,12 +5,12 @@
  * anything else passes through to the main app.
  * @module
  */
-import type { Gate } from './admission'
+import type { Gate } from '../admission/gate'
+import { challengeHeaders } from '../inbound/replies'
 import type { Dispatcher } from './dispatch'
 import { routeOf } from './dispatch'
 import type { Handler } from './fetch-handler'
-import { challengeHeaders } from './replies'
-import { PROXY_HOST_HEADER, stripProxyHeaders } from './translate'
+import { PROXY_HOST_HEADER, stripProxyHeaders } from './rewrite'
 
 /** What the Fetch-only entry needs from the proxy. */
 export interface FetchEntryDeps {

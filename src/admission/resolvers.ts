@@ -2,9 +2,9 @@
  * Resolvers turn the full URL of a proxied request into the path the app sees.
  * @module
  */
-import { OptionsError } from './errors'
+import { OptionsError } from '../errors'
+import type { Resolver } from '../types'
 import { hasDotSegment } from './target'
-import type { Resolver } from './types'
 
 /** The default prefix of {@link FixedResolver}. */
 export const DEFAULT_PREFIX = '/'

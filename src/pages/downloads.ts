@@ -5,11 +5,11 @@
  */
 import { Hono } from 'hono'
 import type { IncomingMessage } from 'node:http'
-import type { CertificateAuthority } from './ca/authority'
+import { PROXY_HOST_HEADER } from '../app/rewrite'
+import type { CertificateAuthority } from '../ca/authority'
 import { landingPage } from './landing'
 import type { LandingContext } from './landing'
 import { CA_FILES } from './landing-steps'
-import { PROXY_HOST_HEADER } from './translate'
 
 /** The env @hono/node-server passes; absent when the proxy runs as a bare fetch handler. */
 interface Env {

@@ -7,9 +7,9 @@
  */
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Challenge, Refusal, Settled, TunnelAdmission } from './admission'
-import { andThen } from './admission'
-import { toError } from './errors'
+import type { Challenge, Refusal, Settled, TunnelAdmission } from '../admission/gate'
+import { andThen } from '../admission/gate'
+import { toError } from '../errors'
 import { endSocket } from './replies'
 import type { Parsed } from './socks5'
 import {

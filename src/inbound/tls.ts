@@ -6,9 +6,9 @@
 import type { Socket } from 'node:net'
 import type { SecureContext } from 'node:tls'
 import { TLSSocket } from 'node:tls'
-import type { CertificateAuthority } from './ca/authority'
+import type { CertificateAuthority } from '../ca/authority'
+import { toError } from '../errors'
 import { inheritClientAddress } from './client-address'
-import { toError } from './errors'
 
 /** The HTTP versions served inside intercepted TLS, by their ALPN ids (RFC 7301). */
 const HTTP1_PROTOCOLS = ['http/1.1', 'http/1.0']

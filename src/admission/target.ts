@@ -4,8 +4,8 @@
  * normalise it. No sockets, no requests: every function here is table-tested.
  * @module
  */
-import { normalizeHost } from './ca/hostname'
-import { InvalidHostError } from './errors'
+import { normalizeHost } from '../ca/hostname'
+import { InvalidHostError } from '../errors'
 
 /** The ports a URL leaves out (RFC 9110 §4.2). */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 }

@@ -6,10 +6,10 @@
  */
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
-import type { CertificateAuthority } from './ca/authority'
+import { addressHost } from '../admission/target'
+import type { CertificateAuthority } from '../ca/authority'
 import { CA_FILES, downloadCommand, installGroups } from './landing-steps'
 import type { CodeBlock, InstallSection, StepsContext } from './landing-steps'
-import { addressHost } from './target'
 
 /** Where the page was requested, as far as the server can tell. */
 export interface LandingContext {

@@ -7,10 +7,10 @@
  */
 import { Hono } from 'hono'
 import type { IncomingMessage } from 'node:http'
-import type { Handler } from './fetch-handler'
-import { isFallthrough, toFallthroughHandler } from './fetch-handler'
-import { addressHost } from './target'
-import type { PacOptions } from './types'
+import { addressHost } from '../admission/target'
+import type { Handler } from '../app/fetch-handler'
+import { isFallthrough, toFallthroughHandler } from '../app/fetch-handler'
+import type { PacOptions } from '../types'
 
 /** Where the PAC file is served. */
 export const PAC_PATH = '/proxy.pac'

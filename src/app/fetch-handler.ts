@@ -3,7 +3,7 @@
  * @module
  */
 import { Hono } from 'hono'
-import type { App, FetchApp } from './types'
+import type { App, FetchApp } from '../types'
 
 /** The shape every app is called through; `undefined` means "not handled here". */
 export type Handler = (

@@ -6,13 +6,13 @@
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import { toError } from './errors'
+import { describe } from '../admission/target'
+import { toError } from '../errors'
+import type { App, ErrorContext } from '../types'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
-import { describe } from './target'
-import { PROXY_HOST_HEADER } from './translate'
-import type { App, ErrorContext } from './types'
+import { PROXY_HOST_HEADER } from './rewrite'
 
 /** The env @hono/node-server passes along with each Request. */
 interface NodeEnv {

@@ -7,8 +7,10 @@
  * @module
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import { toError } from './errors'
-import { PAC_PATH } from './pac'
+import { PROXY_HOST_HEADER } from '../app/rewrite'
+import { toError } from '../errors'
+import { PAC_PATH } from '../pages/pac'
+import type { ErrorContext, Resolver } from '../types'
 import { FixedResolver } from './resolvers'
 import type { Authority } from './target'
 import {
@@ -23,8 +25,6 @@ import {
   unsafePathReason,
   validHost,
 } from './target'
-import { PROXY_HOST_HEADER } from './translate'
-import type { ErrorContext, Resolver } from './types'
 
 /** What a tunnel is for, and who opened it; the requests inside it inherit both. */
 export interface TunnelIdentity {
