@@ -21,7 +21,7 @@ export type {
   RequestRecord,
   TunnelEventRecord,
   TunnelRecord,
-} from './log/watch'
+} from './log/records'
 export { runCluster, CLUSTER_DEFAULTS } from './cluster/cluster'
 export type { Cluster, ClusterEvent, ClusterOptions } from './cluster/cluster'
 export {

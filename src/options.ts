@@ -9,8 +9,9 @@ import { describe, validHost } from './admission/target'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
-import { OptionsError } from './errors'
-import type { LogRecord } from './log/watch'
+import { OptionsError, toError } from './errors'
+import { callAndForget } from './util/settled'
+import type { LogRecord } from './log/records'
 import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
 
 /** Every default of {@link ProxyOptions}. */
@@ -110,6 +111,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
       `onError must be a function (error, context) => void, got ${describe(onError)}`
     )
   }
+  const safeError = safeOnError(onError)
   return {
     resolver: resolverOption(options.resolver, options.prefix),
     proxyHost,
@@ -127,8 +129,8 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
-    onError: safeOnError(onError),
-    onLog: logOption(options.onLog),
+    onError: safeError,
+    onLog: logOption(options.onLog, safeError),
   }
 }
 
@@ -286,7 +288,10 @@ function positive(name: 'handshakeTimeoutMs' | 'admissionTimeoutMs', value: unkn
  */
 const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 
-/** The user's onError, told only of real problems, and unable to take the proxy down. */
+/**
+ * The user's onError, told only of real problems, and unable to take the proxy down: a throw or
+ * a rejected Promise from it has nowhere left to be reported, and the proxy carries on.
+ */
 function safeOnError(
   onError: (error: Error, context: ErrorContext) => void
 ): NormalizedOptions['onError'] {
@@ -294,15 +299,18 @@ function safeOnError(
     if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
       return
     }
-    try {
-      onError(error, context)
-    } catch {
-      // A failing error handler has nowhere left to report to; the proxy carries on.
-    }
+    callAndForget(() => onError(error, context), ignoreError)
   }
 }
 
-function logOption(onLog: unknown): NormalizedOptions['onLog'] {
+/**
+ * The user's onLog, unable to fail the request it logs: a throw or a rejected Promise (a log
+ * store that is down) is told to onError once per record, with phase `log`.
+ */
+function logOption(
+  onLog: unknown,
+  onError: NormalizedOptions['onError']
+): NormalizedOptions['onLog'] {
   if (onLog === undefined) {
     return undefined
   }
@@ -310,12 +318,11 @@ function logOption(onLog: unknown): NormalizedOptions['onLog'] {
     throw new OptionsError(`onLog must be a function (record) => void, got ${describe(onLog)}`)
   }
   const log = onLog as (record: LogRecord) => void
+  const failed = (error: unknown) => {
+    onError(toError(error), { phase: 'log' })
+  }
   return (record) => {
-    try {
-      log(record)
-    } catch {
-      // A failing logger must not fail the request it logs.
-    }
+    callAndForget(() => log(record), failed)
   }
 }
 

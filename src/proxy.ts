@@ -74,14 +74,16 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   }
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
-  const appServer = createAppServer(
-    (request, env) => dispatcher.fetch(request, env),
-    opts.websocketServer
-  )
+  const appServer = createAppServer(dispatcher, {
+    websocketServer: opts.websocketServer,
+    onError: opts.onError,
+    countBytes: opts.onLog !== undefined,
+  })
   const gate = createGate({
     resolver: opts.resolver,
     proxyHost: opts.proxyHost,
     proxyHosts,
+    downloadHost: opts.enableCertDownload ? opts.downloadHost : undefined,
     admissionTimeoutMs: opts.admissionTimeoutMs,
     pac: opts.pac !== undefined,
     onError: opts.onError,
@@ -150,7 +152,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       await Promise.all(closing)
     },
 
-    fetch: createFetchEntry({ gate, dispatcher, hostApps, proxyHosts }),
+    fetch: createFetchEntry({ gate, dispatcher, proxyHosts }),
 
     getCertificateAuthority: getCa,
   }

@@ -6,7 +6,7 @@
 import type { WebSocketServerLike } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { CaOptions, CertificateAuthority } from './ca/authority'
-import type { LogRecord } from './log/watch'
+import type { LogRecord } from './log/records'
 
 /**
  * A bare Fetch handler. Returning `undefined` (from a proxy app) means "not mine": the request
@@ -61,10 +61,21 @@ export interface ErrorContext {
   /**
    * The stage: `accept` (before HTTP: the PROXY protocol header), `connect` (CONNECT line, or
    * the SOCKS5 handshake), `tunnel` (socket), `tls`, `request`, `admission` (the resolver's
-   * `requireAuth` or `resolve` failed), `app`, `upgrade`, `ca`.
+   * `requireAuth` or `resolve` failed), `app` (the app failed, or its response could not be
+   * sent as it was and was repaired or answered with 502), `upgrade`, `ca`, `log` (`onLog`
+   * threw or its Promise rejected).
    */
   phase:
-    'accept' | 'connect' | 'tunnel' | 'tls' | 'request' | 'admission' | 'app' | 'upgrade' | 'ca'
+    | 'accept'
+    | 'connect'
+    | 'tunnel'
+    | 'tls'
+    | 'request'
+    | 'admission'
+    | 'app'
+    | 'upgrade'
+    | 'ca'
+    | 'log'
   /** The target host, when one is known. */
   host?: string
 }
@@ -172,16 +183,18 @@ export interface ProxyOptions {
   pac?: boolean | PacOptions
   /**
    * Called for every connection-level problem; the proxy never throws or prints for those. An
-   * exception thrown by it is ignored.
+   * exception thrown by it, or a Promise it returns that rejects, is ignored.
    */
-  onError?: (error: Error, context: ErrorContext) => void
+  onError?: (error: Error, context: ErrorContext) => unknown
   /**
    * Called with one record per request when its response ends (client, method, full URL, the
    * path the app saw, route, status, bytes, duration, and the tunnel with TLS and ALPN), for
    * every tunnel opened and closed, and for every host certificate issued. Unset, nothing is
-   * recorded. An exception thrown by it is ignored. The CLI prints these as access lines.
+   * recorded. It may be async: an exception thrown by it, or a Promise it returns that rejects,
+   * changes nothing and is told to `onError` with phase `log`. The CLI prints these as access
+   * lines.
    */
-  onLog?: (record: LogRecord) => void
+  onLog?: (record: LogRecord) => unknown
 }
 
 /** What the PAC file sends through the proxy. */

@@ -1,53 +1,93 @@
 /**
  * The one place that parses nothing and serves everything: @hono/node-server turns each
- * translated Node request (and WebSocket upgrade) into a Fetch Request for the dispatcher.
+ * admitted Node request (and WebSocket upgrade) into a Fetch Request for the app of its route,
+ * and writes the app's Response back through the response guard.
  * @module
  */
 import { createAdaptorServer, getRequestListener } from '@hono/node-server'
 import type { WebSocketServerLike } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
+import { toError } from '../errors'
+import type { ErrorContext } from '../types'
+import type { Dispatcher } from './dispatch'
+import { guardResponse } from './response-guard'
 
-/** node-server's adaptor with a `ws` server for `upgradeWebSocket`, driven by `emit`. */
+/** A request of either HTTP version, and its response. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest
+export type NodeResponse = ServerResponse | Http2ServerResponse
+
+/** node-server's request listener and upgrade handling, one per route. */
 export interface AppServer {
-  /** Receives `request` events of already-translated requests. */
-  readonly server: Server
-  /** Serve an already-translated HTTP/2 request. */
-  serveHttp2(request: Http2ServerRequest, response: Http2ServerResponse): void
-  /** Hand over an already-translated WebSocket upgrade; `close()` ends its socket. */
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Serve an admitted request with the app of `route` (`undefined`: the main app). */
+  serve(request: NodeRequest, response: NodeResponse, route: string | undefined): void
+  /** Hand over an admitted WebSocket upgrade; `close()` ends its socket. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, route: string | undefined): void
   /** End every upgraded socket, and close the WebSocket server if it is our own. */
   close(): void
 }
 
+/** What the app server needs besides the dispatcher. */
+export interface AppServerOptions {
+  /** The user's `ProxyOptions.websocket.server`; without one, a `ws` server of our own. */
+  websocketServer: WebSocketServerLike | undefined
+  onError: (error: Error, context: ErrorContext) => void
+  /** Count the body bytes of every response (for the access log). */
+  countBytes: boolean
+}
+
+/** One route's node-server entry points. */
+interface Route {
+  listener: (request: NodeRequest, response: NodeResponse) => Promise<void>
+  /** The adaptor whose `upgrade` handling runs `upgradeWebSocket`; made on the first upgrade. */
+  adaptor: Server | undefined
+}
+
 /**
- * Create the adaptor. It never listens: the proxy's listener translates each request in place
- * and re-emits it here, so node-server's own request and upgrade handling (lazy Request, abort
- * on disconnect, `upgradeWebSocket`) runs on what the app should see. `wss` is the user's
- * `ProxyOptions.websocket.server`; without one, a `ws` server with its defaults, as a plain
- * `serve()` with `new WebSocketServer({ noServer: true })` would have.
+ * Create the app server. It never listens: the proxy's ways in admit each request, rewrite it in
+ * place and hand it here with its route, so node-server's own request and upgrade handling (lazy
+ * Request, abort on disconnect, `upgradeWebSocket`) runs on what the app should see.
  */
-export function createAppServer(
-  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
-  wss?: WebSocketServerLike
-): AppServer {
-  const websocketServer = wss ?? new WebSocketServer({ noServer: true })
-  const server = createAdaptorServer({ fetch, websocket: { server: websocketServer } }) as Server
+export function createAppServer(dispatcher: Dispatcher, options: AppServerOptions): AppServer {
+  const { onError, countBytes } = options
+  const websocketServer = options.websocketServer ?? new WebSocketServer({ noServer: true })
+  const routes = new Map<string | undefined, Route>()
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.
   const upgraded = new Set<Duplex>()
-  const http2Listener = getRequestListener(fetch)
+
+  const routeOf = (name: string | undefined): Route => {
+    let route = routes.get(name)
+    if (!route) {
+      const listener = getRequestListener(dispatcher.forRoute(name))
+      route = { listener, adaptor: undefined }
+      routes.set(name, route)
+    }
+    return route
+  }
+
   return {
-    server,
-    serveHttp2(request, response) {
-      void http2Listener(request, response)
+    serve(request, response, route) {
+      guardResponse(response, onError, countBytes)
+      routeOf(route)
+        .listener(request, response)
+        .catch((error: unknown) => {
+          // node-server answers what it can; whatever still escapes ends this response only.
+          onError(toError(error), { phase: 'app' })
+          response.destroy()
+        })
     },
-    upgrade(request, socket, head) {
+    upgrade(request, socket, head, name) {
       upgraded.add(socket)
       socket.once('close', () => upgraded.delete(socket))
-      server.emit('upgrade', request, socket, head)
+      const route = routeOf(name)
+      route.adaptor ??= createAdaptorServer({
+        fetch: dispatcher.forRoute(name),
+        websocket: { server: websocketServer },
+      }) as Server
+      route.adaptor.emit('upgrade', request, socket, head)
     },
     close() {
       for (const socket of upgraded) {
@@ -55,7 +95,7 @@ export function createAppServer(
       }
       upgraded.clear()
       // A server the user gave may serve others too (their own serve()); it stays theirs.
-      if (!wss) {
+      if (!options.websocketServer) {
         websocketServer.close()
       }
     },

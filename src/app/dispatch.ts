@@ -1,18 +1,20 @@
 /**
- * Dispatch: a request for a proxy host goes to that host's app first (the download app, the
- * user's per-host apps), and what it does not handle, like everything else, to the main app.
- * The route is read from the request itself: admission wrote the proxy host and the Host header
- * it admitted, and stripped any the client sent.
+ * Dispatch: a request admitted for a proxy host with an app goes to that app first (the download
+ * app, the PAC file, the user's per-host apps), and what it does not handle, like everything else,
+ * to the main app. The route is admission's decision, handed in: nothing is read back from the
+ * request's headers.
  * @module
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { App, ErrorContext } from '../types'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
-import { PROXY_HOST_HEADER } from './rewrite'
+
+/** The Fetch callback @hono/node-server calls, with the env it passes along. */
+export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
 
 /** The env @hono/node-server passes along with each Request. */
 interface NodeEnv {
@@ -22,26 +24,10 @@ interface NodeEnv {
 
 /** Routes requests to apps. */
 export interface Dispatcher {
-  /** The Fetch callback for @hono/node-server: routes by the admitted request's headers. */
-  fetch(request: Request, env: unknown): Response | Promise<Response>
-  /** Run the apps for `request`, the proxy app of `host` first when there is one. */
-  handle(request: Request, env: unknown, host: string | undefined): Response | Promise<Response>
-}
-
-/**
- * The proxy host whose app gets an admitted request first, or `undefined` for the main app.
- * Requests the resolver translated carry the configured proxy host too, but their Host is the
- * site they asked for: only a request whose Host is that proxy host is for its app.
- */
-export function routeOf(
-  hostApps: ReadonlyMap<string, Handler>,
-  proxyHost: string | null | undefined,
-  host: string | null | undefined
-): string | undefined {
-  if (!proxyHost || !host || !hostApps.has(proxyHost)) {
-    return undefined
-  }
-  return host === proxyHost || host.startsWith(`${proxyHost}:`) ? proxyHost : undefined
+  /** The Fetch callback for requests admitted for `route` (`undefined`: the main app). */
+  forRoute(route: string | undefined): FetchCallback
+  /** Run the apps for `request`, the proxy app of `route` first when there is one. */
+  handle(request: Request, env: unknown, route: string | undefined): Response | Promise<Response>
 }
 
 /** Build the dispatcher from the main app and the proxy apps keyed by host. */
@@ -84,33 +70,33 @@ export function createDispatcher(
     return response === undefined || isFallthrough(response) ? callMain(request, env) : response
   }
 
-  const handle = (request: Request, env: unknown, host: string | undefined) => {
-    const handler = host === undefined ? undefined : hostApps.get(host)
+  const handle = (request: Request, env: unknown, route: string | undefined) => {
+    const handler = route === undefined ? undefined : hostApps.get(route)
     if (!handler) {
       return callMain(request, env)
     }
     return callHostApp(handler, request, env).catch(failed)
   }
 
+  const callbacks = new Map<string | undefined, FetchCallback>()
   return {
-    fetch(request, env) {
-      const { incoming, outgoing } = (env ?? {}) as NodeEnv
-      const headers: IncomingHttpHeaders | undefined = incoming?.headers
-      const proxyHost = headers?.[PROXY_HOST_HEADER]
-      // HTTP/2 requests carry the admitted host in :authority.
-      const host = headers?.[':authority'] ?? headers?.host
-      const route = routeOf(
-        hostApps,
-        typeof proxyHost === 'string' ? proxyHost : undefined,
-        typeof host === 'string' ? host : undefined
-      )
-      const response = handle(request, env, route)
-      // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
-      // short, and a body the connection's close ends where it is not.
-      if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
-        return Promise.resolve(response).then((result) => forHttp10(result, outgoing))
+    forRoute(route) {
+      const key = route !== undefined && hostApps.has(route) ? route : undefined
+      let callback = callbacks.get(key)
+      if (!callback) {
+        callback = (request, env) => {
+          const response = handle(request, env, key)
+          const { incoming, outgoing } = (env ?? {}) as NodeEnv
+          // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
+          // short, and a body the connection's close ends where it is not.
+          if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
+            return Promise.resolve(response).then((result) => forHttp10(result, outgoing))
+          }
+          return response
+        }
+        callbacks.set(key, callback)
       }
-      return response
+      return callback
     },
     handle,
   }

@@ -5,65 +5,82 @@
  * anything else passes through to the main app.
  * @module
  */
+import type { Served } from '../admission/decision'
 import type { Gate } from '../admission/gate'
-import { challengeHeaders } from '../inbound/replies'
+import type { Way } from '../inbound/answer'
+import { answer } from '../inbound/answer'
+import type { ReplyHeaders } from '../inbound/replies'
 import type { Dispatcher } from './dispatch'
-import { routeOf } from './dispatch'
-import type { Handler } from './fetch-handler'
 import { PROXY_HOST_HEADER, stripProxyHeaders } from './rewrite'
 
 /** What the Fetch-only entry needs from the proxy. */
 export interface FetchEntryDeps {
   gate: Gate
   dispatcher: Dispatcher
-  hostApps: ReadonlyMap<string, Handler>
   proxyHosts: ReadonlySet<string>
+}
+
+/** The request as it came, and the env to pass on. */
+interface Asked {
+  request: Request
+  url: URL
+  headers: Headers
+  env: unknown
 }
 
 /** The `fetch` of a proxy. */
 export function createFetchEntry(deps: FetchEntryDeps) {
-  const { gate, dispatcher, hostApps, proxyHosts } = deps
+  const { gate, dispatcher, proxyHosts } = deps
+
+  const way: Way<Asked, undefined, Response | Promise<Response>> = {
+    serve({ request, url, headers, env }, _out, admission: Served) {
+      stripProxyHeaders(headers)
+      if (admission.kind === 'passthrough') {
+        return dispatcher.handle(new Request(request, { headers }), env, undefined)
+      }
+      headers.set(PROXY_HOST_HEADER, admission.proxyHost)
+      const forwarded = new Request(url.origin + admission.path, {
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: request.signal,
+        duplex: 'half',
+      } as RequestInit)
+      return dispatcher.handle(forwarded, env, admission.route)
+    },
+    reply(_out, status, reason, headers) {
+      return text(status, reason, headers)
+    },
+  }
+
   return async (request: Request, env?: unknown): Promise<Response> => {
+    // Reached only by runtimes whose Request can carry CONNECT: Node's refuses to build one.
     if (request.method === 'CONNECT') {
       return text(405, 'HTTPS Proxy Not Supported', {}, 'HTTPS Proxy Not Supported')
     }
     const url = new URL(request.url)
-    const headers = new Headers(request.headers)
+    const asked = { request, url, headers: new Headers(request.headers), env }
     if (!proxyHosts.has(url.hostname)) {
-      stripProxyHeaders(headers)
-      return dispatcher.handle(new Request(request, { headers }), env, undefined)
+      return way.serve(asked, undefined, { kind: 'passthrough' })
     }
     const admission = await gate.admitRequest(undefined, {
       method: request.method,
       url: url.href,
-      headers: Object.fromEntries(headers),
-      rawHeaders: [...headers].flat(),
+      headers: Object.fromEntries(asked.headers),
+      rawHeaders: [...asked.headers].flat(),
     })
-    switch (admission.kind) {
-      case 'challenge':
-        return text(407, 'Proxy authentication required', challengeHeaders(admission.realm))
-      case 'refuse':
-        return text(admission.status, admission.message)
-      case 'passthrough':
-        return text(400, 'Invalid request target')
+    // An absolute URL is never passthrough: a decision to pass it through is a bad target.
+    if (admission.kind === 'passthrough') {
+      return text(400, 'Invalid request target')
     }
-    stripProxyHeaders(headers)
-    headers.set(PROXY_HOST_HEADER, admission.proxyHost)
-    const forwarded = new Request(url.origin + admission.path, {
-      method: request.method,
-      headers,
-      body: request.body,
-      signal: request.signal,
-      duplex: 'half',
-    } as RequestInit)
-    return dispatcher.handle(forwarded, env, routeOf(hostApps, admission.proxyHost, admission.host))
+    return answer(way, asked, undefined, admission)
   }
 }
 
 function text(
   status: number,
   reason: string,
-  headers: Record<string, string> = {},
+  headers: ReplyHeaders = {},
   statusText?: string
 ): Response {
   return new Response(`${reason}\n`, {

@@ -86,11 +86,21 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
     }
   }
   if (host !== undefined) {
-    Reflect.deleteProperty(headers, http2 ? 'host' : ':authority')
     headers[hostName] = host
-    if (!sawHost) {
-      // HTTP/1.0 clients may send none.
-      kept.push(hostName === 'host' ? 'Host' : hostName, host)
+    if (http2) {
+      if (!sawHost) {
+        kept.push(':authority', host)
+      }
+      // The app sees the same request on every protocol: a Host header over HTTP/2 too, as
+      // HTTP/1.1 carries it (RFC 9113 §8.3.1 lets :authority stand in for it on the wire only).
+      kept.push('host', host)
+      headers.host = host
+    } else {
+      Reflect.deleteProperty(headers, ':authority')
+      if (!sawHost) {
+        // HTTP/1.0 clients may send none.
+        kept.push('Host', host)
+      }
     }
     changed = true
   }

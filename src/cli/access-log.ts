@@ -3,7 +3,7 @@
  * style, or JSON for machines), and one line per error the proxy reports.
  * @module
  */
-import type { LogRecord, RequestRecord } from '../log/watch'
+import type { LogRecord, RequestRecord } from '../log/records'
 import type { ErrorContext } from '../types'
 import type { Io } from './io'
 

@@ -6,14 +6,14 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Admission } from '../admission/gate'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
-import { toError } from '../errors'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
+import type { Way } from './answer'
+import { answerWhenAdmitted } from './answer'
 import type { Connections } from './connections'
-import { challengeHeaders, reply, replyOnSocket } from './replies'
+import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { handleConnect, tunnelOf } from './tunnel'
 
@@ -24,9 +24,6 @@ export interface ListenerDeps extends TunnelDeps {
   /** The adaptor server that runs the app for requests and WebSocket upgrades. */
   appServer: AppServer
 }
-
-/** Passthrough requests keep their path and Host; only the proxy's headers go. */
-const PASSTHROUGH = {}
 
 /** A WebSocket upgrade, as the `upgrade` event gives it. */
 interface Upgrade {
@@ -42,28 +39,24 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   const replayed = new WeakSet<Duplex>()
 
   // The request path runs for every request: no closures are made per request on it.
-  const serveRequest = (req: IncomingMessage, res: ServerResponse, admission: Admission) => {
-    if (log) {
-      watchRequest(log, req, res, admission, tunnelOf(req.socket), req.socket)
-    }
-    switch (admission.kind) {
-      case 'passthrough':
-      case 'serve':
-        rewriteRequest(req, admission.kind === 'serve' ? admission : PASSTHROUGH)
-        appServer.server.emit('request', req, res)
+  const requests: Way<IncomingMessage, ServerResponse> = {
+    decided: log
+      ? (req, res, admission) => {
+          watchRequest(log, req, res, admission, tunnelOf(req.socket))
+        }
+      : undefined,
+    serve(req, res, admission) {
+      if (admission.kind === 'serve') {
+        rewriteRequest(req, admission)
+        appServer.serve(req, res, admission.route)
         return
-      case 'challenge':
-        reply(res, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
-        return
-      case 'refuse':
-        // A request the proxy refused may have a body it will not read: close after answering.
-        reply(res, admission.status, admission.message, {}, true)
-    }
-  }
-
-  const failRequest = (res: ServerResponse, error: unknown) => {
-    options.onError(toError(error), { phase: 'admission' })
-    reply(res, 500, 'The proxy could not admit this request', {}, true)
+      }
+      rewriteRequest(req, PASSTHROUGH)
+      appServer.serve(req, res, undefined)
+    },
+    reply(res, status, reason, headers, close) {
+      reply(res, status, reason, headers, close)
+    },
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -71,38 +64,51 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
     }
-    admitThen(gate.admitRequest(tunnel, req), req, res, serveRequest, failRequest)
+    answerWhenAdmitted(requests, req, res, gate.admitRequest(tunnel, req), options.onError)
   }
 
-  const serveUpgrade = (req: IncomingMessage, upgrade: Upgrade, admission: Admission) => {
-    const { socket, head } = upgrade
-    switch (admission.kind) {
-      case 'serve':
+  // `Expect: 100-continue` is answered only once the request is admitted: a client is not told
+  // to send a body the proxy is about to refuse (a 407 first, then the body it would not read).
+  const continued: Way<IncomingMessage, ServerResponse> = {
+    decided: log
+      ? (req, res, admission) => {
+          watchRequest(log, req, res, admission, tunnelOf(req.socket))
+        }
+      : undefined,
+    serve(req, res, admission) {
+      res.writeContinue()
+      requests.serve(req, res, admission)
+    },
+    reply(res, status, reason, headers) {
+      reply(res, status, reason, headers, true)
+    },
+  }
+
+  const onCheckContinue = (req: IncomingMessage, res: ServerResponse) => {
+    const tunnel = tunnelOf(req.socket)
+    if (tunnel && connections.shouldClose()) {
+      res.shouldKeepAlive = false
+    }
+    answerWhenAdmitted(continued, req, res, gate.admitRequest(tunnel, req), options.onError)
+  }
+
+  const upgrades: Way<IncomingMessage, Upgrade> = {
+    serve(req, { socket, head }, admission) {
+      if (admission.kind === 'serve') {
         if (!options.enableWebsockets) {
           replyOnSocket(socket, 501, 'WebSockets through this proxy are disabled')
           return
         }
-      // falls through
-      case 'passthrough':
-        rewriteRequest(req, admission.kind === 'serve' ? admission : PASSTHROUGH)
-        appServer.upgrade(req, socket, head)
+        rewriteRequest(req, admission)
+        appServer.upgrade(req, socket, head, admission.route)
         return
-      case 'challenge':
-        replyOnSocket(
-          socket,
-          407,
-          'Proxy authentication required',
-          challengeHeaders(admission.realm)
-        )
-        return
-      case 'refuse':
-        replyOnSocket(socket, admission.status, admission.message)
-    }
-  }
-
-  const failUpgrade = ({ socket }: Upgrade, error: unknown) => {
-    options.onError(toError(error), { phase: 'admission' })
-    replyOnSocket(socket, 500, 'The proxy could not admit this request')
+      }
+      rewriteRequest(req, PASSTHROUGH)
+      appServer.upgrade(req, socket, head, undefined)
+    },
+    reply({ socket }, status, reason, headers) {
+      replyOnSocket(socket, status, reason, headers)
+    },
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -125,7 +131,8 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       })
       return
     }
-    admitThen(gate.admitRequest(tunnel, req), req, { socket, head }, serveUpgrade, failUpgrade)
+    const admission = gate.admitRequest(tunnel, req)
+    answerWhenAdmitted(upgrades, req, { socket, head }, admission, options.onError)
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -137,41 +144,21 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   server.on('request', onRequest)
+  server.on('checkContinue', onCheckContinue)
   server.on('connect', onConnect)
   server.on('upgrade', onUpgrade)
   server.on('clientError', onClientError)
   return () => {
     server.off('request', onRequest)
+    server.off('checkContinue', onCheckContinue)
     server.off('connect', onConnect)
     server.off('upgrade', onUpgrade)
     server.off('clientError', onClientError)
   }
 }
 
-/**
- * Serve `req` once admitted, now or when the user's callbacks have answered. What is served comes
- * in as `target` rather than in a closure: the request path makes none per request.
- */
-function admitThen<T>(
-  admission: Admission | Promise<Admission>,
-  req: IncomingMessage,
-  target: T,
-  serve: (req: IncomingMessage, target: T, admission: Admission) => void,
-  fail: (target: T, error: unknown) => void
-): void {
-  if (admission instanceof Promise) {
-    admission.then(
-      (result) => {
-        serve(req, target, result)
-      },
-      (error: unknown) => {
-        fail(target, error)
-      }
-    )
-    return
-  }
-  serve(req, target, admission)
-}
+/** Passthrough requests keep their path and Host; only the proxy's headers go. */
+const PASSTHROUGH = {}
 
 /** The answers to what Node's HTTP parser refused, by its error code, as Node's own default. */
 const PARSE_ERRORS: Record<string, [number, string]> = {

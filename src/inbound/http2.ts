@@ -8,14 +8,16 @@
 import { constants, createServer } from 'node:http2'
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session, Settings } from 'node:http2'
 import type { Duplex } from 'node:stream'
-import type { Admission, Gate, TunnelIdentity } from '../admission/gate'
+import type { TunnelIdentity } from '../admission/decision'
+import type { Gate } from '../admission/gate'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
-import { toError } from '../errors'
-import type { LogRecord } from '../log/watch'
+import type { LogRecord } from '../log/records'
 import { watchRequest } from '../log/watch'
 import type { ErrorContext } from '../types'
-import { challengeHeaders, reply } from './replies'
+import type { Way } from './answer'
+import { answerWhenAdmitted } from './answer'
+import { reply } from './replies'
 
 /**
  * What every session advertises. Concurrent streams are capped (Node's default is unlimited),
@@ -80,52 +82,36 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     onError(error, { phase: 'request' })
   })
 
-  const serveStream = (
-    req: Http2ServerRequest,
-    res: Http2ServerResponse,
-    admission: Admission,
-    tunnel: TunnelIdentity
-  ) => {
-    if (onLog) {
-      watchRequest(onLog, req, res, admission, tunnel, undefined)
-    }
-    switch (admission.kind) {
-      case 'passthrough':
-        reply(res, 400, 'Invalid request target')
-        return
-      case 'serve':
+  const tunnelOf = (req: Http2ServerRequest) => {
+    const session = req.stream.session
+    return session && sessions.get(session)
+  }
+
+  const way: Way<Http2ServerRequest, Http2ServerResponse> = {
+    decided: onLog
+      ? (req, res, admission) => {
+          watchRequest(onLog, req, res, admission, tunnelOf(req))
+        }
+      : undefined,
+    serve(req, res, admission) {
+      // Every request inside a tunnel is admitted as proxied: none passes through.
+      if (admission.kind === 'serve') {
         rewriteRequest(req, admission)
-        appServer.serveHttp2(req, res)
-        return
-      case 'challenge':
-        reply(res, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
-        return
-      case 'refuse':
-        reply(res, admission.status, admission.message)
-    }
+      }
+      appServer.serve(req, res, admission.kind === 'serve' ? admission.route : undefined)
+    },
+    reply(res, status, reason, headers) {
+      reply(res, status, reason, headers)
+    },
   }
 
   server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    const session = req.stream.session
-    const tunnel = session && sessions.get(session)
+    const tunnel = tunnelOf(req)
     if (!tunnel) {
       res.stream.close(constants.NGHTTP2_REFUSED_STREAM)
       return
     }
-    const admission = gate.admitRequest(tunnel, req)
-    if (admission instanceof Promise) {
-      admission.then(
-        (result) => {
-          serveStream(req, res, result, tunnel)
-        },
-        (error: unknown) => {
-          onError(toError(error), { phase: 'admission' })
-          reply(res, 500, 'The proxy could not admit this request')
-        }
-      )
-      return
-    }
-    serveStream(req, res, admission, tunnel)
+    answerWhenAdmitted(way, req, res, gate.admitRequest(tunnel, req), onError)
   })
 
   return {

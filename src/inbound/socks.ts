@@ -7,9 +7,10 @@
  */
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Challenge, Refusal, Settled, TunnelAdmission } from '../admission/gate'
-import { andThen } from '../admission/gate'
+import type { Challenge, Refusal, TunnelAdmission } from '../admission/decision'
 import { toError } from '../errors'
+import type { Settled } from '../util/settled'
+import { andThen } from '../util/settled'
 import { endSocket } from './replies'
 import type { Parsed } from './socks5'
 import {
@@ -132,7 +133,7 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     target = named
     stage = 'deciding'
     socket.pause()
-    settle(gate.admitTunnel(named, authorization), decided)
+    settle(gate.admitTunnel(undefined, named, authorization), decided)
   }
 
   const decided = (admission: TunnelAdmission) => {

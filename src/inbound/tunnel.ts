@@ -8,14 +8,15 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
-import type { Gate, TunnelAdmission, TunnelIdentity } from '../admission/gate'
-import { andThen } from '../admission/gate'
+import type { TunnelAdmission, TunnelIdentity } from '../admission/decision'
+import type { Gate } from '../admission/gate'
 import type { Authority } from '../admission/target'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
-import type { LogRecord } from '../log/watch'
+import type { LogRecord } from '../log/records'
 import { clientOf } from '../log/watch'
 import type { NormalizedOptions } from '../options'
+import { andThen } from '../util/settled'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
 import { challengeHeaders, replyOnSocket } from './replies'
@@ -79,7 +80,8 @@ export function handleConnect(
     socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
     openTunnel(server, socket, head, admission, authorization, deps)
   }
-  const settled = andThen(deps.gate.admitTunnel(target, authorization), decided)
+  const inside = tunnelOf(socket)
+  const settled = andThen(deps.gate.admitTunnel(inside, target, authorization), decided)
   if (settled instanceof Promise) {
     settled.catch((error: unknown) => {
       deps.options.onError(toError(error), { phase: 'connect', host: target })

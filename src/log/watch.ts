@@ -1,85 +1,13 @@
 /**
- * What the proxy tells `onLog`: one record per request when its response ends, tunnels opening
- * and closing, and host certificates issued. Nothing here runs unless `onLog` is set.
+ * The watchers that make `onLog` records of requests and tunnels. Nothing here runs unless
+ * `onLog` is set.
  * @module
  */
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Admission, TunnelIdentity } from '../admission/gate'
-
-/** Where a connection came from. */
-export interface ClientAddress {
-  address: string | undefined
-  port: number | undefined
-}
-
-/** One request, reported when its response has ended (or the client left before). */
-export interface RequestRecord {
-  type: 'request'
-  /** When the request arrived. */
-  time: Date
-  client: ClientAddress
-  method: string
-  /** The full URL the client asked for; for passthrough requests, the path as sent. */
-  url: string
-  /** The path and query the app saw; `undefined` when the proxy answered itself. */
-  path: string | undefined
-  /**
-   * Who answered: `app` (through the resolver), the proxy host whose app or alias took it,
-   * `passthrough` (a direct request to the main app), or `proxy` (a 4xx/5xx of the proxy's own).
-   */
-  route: string
-  status: number
-  /**
-   * Bytes sent for the response, where known: its Content-Length when it has one, otherwise
-   * (HTTP/1.x) what the connection wrote for it, head included.
-   */
-  bytes: number | undefined
-  durationMs: number
-  /** `1.0`, `1.1` or `2.0`. */
-  httpVersion: string
-  /** The tunnel the request came through, if any. */
-  tunnel: TunnelRecord | undefined
-  /** Whether the client left before the response ended. */
-  aborted: boolean
-}
-
-/** A tunnel as records describe it. */
-export interface TunnelRecord {
-  host: string
-  port: number
-  /** Whether TLS was terminated inside. */
-  tls: boolean
-  /** The ALPN protocol chosen inside TLS (`h2`, `http/1.1`, `http/1.0`), if any. */
-  alpn: string | undefined
-}
-
-/** A tunnel opened (after the 200 or SOCKS success reply) or closed. */
-export interface TunnelEventRecord {
-  type: 'tunnel-open' | 'tunnel-close'
-  time: Date
-  client: ClientAddress
-  host: string
-  port: number
-  /** For `tunnel-close`: how long it was open. */
-  durationMs?: number
-  /** For `tunnel-close`: TLS and ALPN, as far as the tunnel got. */
-  tls?: boolean
-  alpn?: string | undefined
-}
-
-/** A host certificate signed (or loaded from `certsDir`) for a handshake. */
-export interface CertificateRecord {
-  type: 'certificate'
-  time: Date
-  /** The name the certificate is issued under (`*.example.com` for a wildcard). */
-  name: string
-  source: 'signed' | 'stored'
-  durationMs: number
-}
-
-/** Everything `onLog` receives. */
-export type LogRecord = RequestRecord | TunnelEventRecord | CertificateRecord
+import type { Admission, TunnelIdentity } from '../admission/decision'
+import { bodyBytesOf } from '../app/response-guard'
+import type { ClientAddress, LogRecord, TunnelRecord } from './records'
 
 /** The address a socket's peer has. */
 export function clientOf(socket: Duplex | undefined): ClientAddress {
@@ -129,22 +57,17 @@ export function watchRequest(
   req: WatchedRequest,
   res: WatchedResponse,
   admission: Admission,
-  tunnel: TunnelIdentity | undefined,
-  http1Socket: Duplex | undefined
+  tunnel: TunnelIdentity | undefined
 ): void {
   const time = new Date()
   const start = performance.now()
-  const sentBefore = (http1Socket as Socket | undefined)?.bytesWritten
   const url = admission.kind === 'serve' ? admission.fullUrl : (req.url ?? '')
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
   res.once('close', () => {
+    // The app's body was counted as it went out; the proxy's own replies declare their length.
     const length = Number(res.getHeader('content-length'))
-    const sentAfter = (http1Socket as Socket | undefined)?.bytesWritten
-    let bytes: number | undefined = Number.isFinite(length) ? length : undefined
-    if (bytes === undefined && sentBefore !== undefined && sentAfter !== undefined) {
-      bytes = sentAfter - sentBefore
-    }
+    const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
     onLog({
       type: 'request',
       time,

@@ -7,13 +7,13 @@
  */
 import { Hono } from 'hono'
 import type { IncomingMessage } from 'node:http'
+import { PAC_PATH } from '../admission/own-pages'
 import { addressHost } from '../admission/target'
 import type { Handler } from '../app/fetch-handler'
 import { isFallthrough, toFallthroughHandler } from '../app/fetch-handler'
 import type { PacOptions } from '../types'
 
-/** Where the PAC file is served. */
-export const PAC_PATH = '/proxy.pac'
+export { PAC_PATH }
 
 /** The content type browsers expect of a PAC file. */
 export const PAC_CONTENT_TYPE = 'application/x-ns-proxy-autoconfig'

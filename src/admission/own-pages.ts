@@ -1,0 +1,60 @@
+/**
+ * The proxy's own pages, as admission sees them: the PAC file, fetched directly on the proxy's
+ * address by browsers, and the public pages (CA downloads, PAC file) that need no login, since a
+ * browser fetches them before it has one.
+ * @module
+ */
+import type { AskedRequest } from './decision'
+import type { Authority } from './target'
+import { addressHost, validHost } from './target'
+
+/** The path of the PAC file, on the proxy host and on the proxy's own address. */
+export const PAC_PATH = '/proxy.pac'
+
+/**
+ * The download app's own paths. Only these are public: other paths on the download host fall
+ * through to the main app, which the resolver's login still guards.
+ */
+const DOWNLOAD_PATHS: ReadonlySet<string> = new Set([
+  '/download',
+  '/download/',
+  '/download/pem',
+  '/download/p12',
+  '/download/cer',
+  '/download/check',
+])
+
+/** Where the public pages are. */
+export interface PublicPages {
+  proxyHost: string
+  /** `undefined` when the downloads are off. */
+  downloadHost: string | undefined
+  pac: boolean
+}
+
+/** Whether a request is for a public page: GET or HEAD of a download, or of the PAC file. */
+export function isPublicPage(
+  pages: PublicPages,
+  host: string,
+  path: string,
+  method: string
+): boolean {
+  if (method !== 'GET' && method !== 'HEAD') {
+    return false
+  }
+  const end = path.indexOf('?')
+  const pathname = end === -1 ? path : path.slice(0, end)
+  if (host === pages.downloadHost && DOWNLOAD_PATHS.has(pathname)) {
+    return true
+  }
+  return pages.pac && host === pages.proxyHost && pathname === PAC_PATH
+}
+
+/** Whether `named` is the address the connection reached: its local address, or localhost. */
+export function isOwnAddress(named: Authority, socket: AskedRequest['socket']): boolean {
+  const address = socket?.localAddress
+  if (address === undefined || named.port !== socket?.localPort) {
+    return false
+  }
+  return named.host === 'localhost' || named.host === validHost(addressHost(address))
+}

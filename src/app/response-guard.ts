@@ -1,0 +1,306 @@
+/**
+ * The app's response is input. Before Node writes it, its status and headers are checked and
+ * repaired, and its body is held to the length it declared, so that no app can end the process
+ * (Node throws on a status it cannot send, and HTTP/2 on connection-specific headers) or make one
+ * response bleed into the next on a shared connection (a body longer than its Content-Length).
+ *
+ * What has a clear meaning is repaired: hop-by-hop headers are dropped (the proxy owns the
+ * framing to the client), an unreadable Content-Length is dropped, bytes past a declared length
+ * are cut, and a body that ends short of it closes the connection. What has none (a status
+ * outside 200-599, a header Node refuses) gets `502` with a one-line reason. Every repair and
+ * refusal is told to `onError` with phase `app`.
+ * @module
+ */
+import type { ErrorContext } from '../types'
+
+/**
+ * Headers that describe one connection, not the response (RFC 9110 §7.6.1), or that HTTP/2
+ * forbids (RFC 9113 §8.2.2); `Trailer` too, since a Fetch response has no trailers to announce.
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+])
+
+type HeaderValue = string | number | readonly string[]
+type HeaderBag = Record<string, HeaderValue | undefined>
+
+/** A Node response of either HTTP version, as far as the guard touches it. */
+export interface GuardedResponse {
+  req?: { method?: string | undefined } | undefined
+  shouldKeepAlive?: boolean
+  statusCode: number
+  writeHead(status: number, ...rest: unknown[]): unknown
+  write(chunk: unknown, ...rest: unknown[]): boolean
+  end(...args: unknown[]): unknown
+  destroy(error?: Error): unknown
+  getHeaderNames(): string[]
+  removeHeader(name: string): void
+}
+
+type Report = (error: Error, context: ErrorContext) => void
+
+/** The body of one guarded response: what it declared, what has gone out, and who to tell. */
+interface BodyState {
+  declared: number | undefined
+  sent: number
+  /** Whether the response is complete and what the app still writes is dropped. */
+  done: boolean
+  /**
+   * Whether the original `end` runs: HTTP/2's calls `this.write` with the last chunk, which was
+   * counted already.
+   */
+  ending: boolean
+  report: Report
+}
+
+const reporters = new WeakMap<GuardedResponse, Report>()
+const bodies = new WeakMap<GuardedResponse, BodyState>()
+
+/**
+ * Check what the app writes to `res` before Node sends it. With `count`, the body bytes sent
+ * are counted for `bodyBytesOf` even when no length was declared.
+ */
+export function guardResponse(res: GuardedResponse, report: Report, count: boolean): void {
+  reporters.set(res, report)
+  res.writeHead = count ? guardedWriteHeadCounting : guardedWriteHead
+}
+
+/** The body bytes a guarded response sent, where they were counted. */
+export function bodyBytesOf(res: object): number | undefined {
+  return bodies.get(res as GuardedResponse)?.sent
+}
+
+function guardedWriteHeadCounting(this: GuardedResponse, status: number, ...rest: unknown[]) {
+  return writeGuarded(this, true, status, rest)
+}
+
+function guardedWriteHead(this: GuardedResponse, status: number, ...rest: unknown[]) {
+  return writeGuarded(this, false, status, rest)
+}
+
+function writeGuarded(res: GuardedResponse, count: boolean, status: number, rest: unknown[]) {
+  const report = reporters.get(res) ?? noReport
+  const original = prototypeOf(res)
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    return badGateway(res, report, `it answered with status ${String(status)}`)
+  }
+  const message = typeof rest[0] === 'string' ? rest[0] : undefined
+  const given = (message === undefined ? rest[0] : rest[1]) as HeaderBag | string[] | undefined
+  const { headers, declared } = cleanHeaders(res, given, status, report)
+  if (declared !== undefined || count) {
+    installBodyGuard(res, declared, report)
+  }
+  try {
+    return message === undefined
+      ? original.writeHead.call(res, status, headers)
+      : original.writeHead.call(res, status, message, headers)
+  } catch (error) {
+    // Node refused a header (a control character in a value, a bad name): nothing was sent yet.
+    for (const name of res.getHeaderNames()) {
+      res.removeHeader(name)
+    }
+    return badGateway(res, report, (error as Error).message)
+  }
+}
+
+/**
+ * The app's headers without hop-by-hop ones, and the Content-Length the body is held to
+ * (`undefined` where none applies: no body by the rules of HTTP, or none declared).
+ */
+function cleanHeaders(
+  res: GuardedResponse,
+  given: HeaderBag | string[] | undefined,
+  status: number,
+  report: Report
+): { headers: HeaderBag | undefined; declared: number | undefined } {
+  if (given === undefined) {
+    return { headers: undefined, declared: undefined }
+  }
+  const bag = Array.isArray(given) ? pairsToBag(given) : given
+  let headers = bag
+  let declared: number | undefined
+  let dropped: string[] | undefined
+  const named = connectionTokens(bag)
+  for (const name in bag) {
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) {
+      if (lower === 'connection' && named?.has('close') && res.shouldKeepAlive !== undefined) {
+        // The app asks to close after this response: that meaning is kept, the header is not.
+        res.shouldKeepAlive = false
+      }
+      ;(dropped ??= []).push(name)
+      continue
+    }
+    if (lower === 'content-length') {
+      const length = parseLength(bag[name])
+      if (length === undefined) {
+        ;(dropped ??= []).push(name)
+        report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
+          phase: 'app',
+        })
+      } else if (carriesBody(res, status)) {
+        declared = length
+      }
+    }
+  }
+  if (dropped) {
+    headers = { ...bag }
+    for (const name of dropped) {
+      Reflect.deleteProperty(headers, name)
+    }
+  }
+  return { headers, declared }
+}
+
+function installBodyGuard(res: GuardedResponse, declared: number | undefined, report: Report) {
+  bodies.set(res, { declared, sent: 0, done: false, ending: false, report })
+  res.write = guardedWrite
+  res.end = guardedEnd
+}
+
+function guardedWrite(this: GuardedResponse, chunk: unknown, ...rest: unknown[]): boolean {
+  const state = bodies.get(this)
+  if (state?.ending) {
+    return prototypeOf(this).write.call(this, chunk, ...rest)
+  }
+  if (!state || state.done) {
+    return true
+  }
+  const part = admit(this, state, chunk)
+  if (part === chunk) {
+    return prototypeOf(this).write.call(this, chunk, ...rest)
+  }
+  finish(this, state, part)
+  return true
+}
+
+function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
+  const state = bodies.get(this)
+  if (!state || state.done) {
+    return this
+  }
+  const chunk = typeof args[0] === 'function' ? undefined : args[0]
+  const part = chunk === undefined || chunk === null ? chunk : admit(this, state, chunk)
+  if (part !== chunk) {
+    return finish(this, state, part)
+  }
+  if (state.declared !== undefined && state.sent < state.declared) {
+    state.done = true
+    state.report(
+      new Error(
+        `The app's body ended after ${String(state.sent)} of the ${String(state.declared)} bytes its Content-Length declared; the connection was closed`
+      ),
+      { phase: 'app' }
+    )
+    this.destroy()
+    return this
+  }
+  return finish(this, state, ...args)
+}
+
+/**
+ * End the response with Node's own `end`; HTTP/2's calls `this.write` with the last chunk, which
+ * is let through as it is, counted already.
+ */
+function finish(res: GuardedResponse, state: BodyState, ...args: unknown[]): unknown {
+  state.done = true
+  state.ending = true
+  try {
+    return prototypeOf(res).end.call(res, ...args)
+  } finally {
+    state.ending = false
+  }
+}
+
+/** Count `chunk`; past the declared length, the part that fits (the caller ends with it). */
+function admit(res: GuardedResponse, state: BodyState, chunk: unknown): unknown {
+  if (res.req?.method === 'HEAD') {
+    return chunk
+  }
+  const size =
+    typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength
+  const room = state.declared === undefined ? size : state.declared - state.sent
+  if (size <= room) {
+    state.sent += size
+    return chunk
+  }
+  state.sent += room
+  state.report(
+    new Error(
+      `The app sent more than the ${String(state.declared)} bytes its Content-Length declared; the rest was dropped`
+    ),
+    { phase: 'app' }
+  )
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array)
+  return bytes.subarray(0, room)
+}
+
+/** Answer `502` in place of an app response that cannot be sent, and drop what the app writes. */
+function badGateway(res: GuardedResponse, report: Report, reason: string) {
+  report(new Error(`The app's response could not be sent: ${reason}`), { phase: 'app' })
+  const body = `Bad Gateway: the app's response could not be sent (${oneLine(reason)})\n`
+  const sent = res.req?.method === 'HEAD' ? 0 : Buffer.byteLength(body)
+  const state: BodyState = { declared: undefined, sent, done: false, ending: false, report }
+  bodies.set(res, state)
+  res.write = guardedWrite
+  res.end = guardedEnd
+  prototypeOf(res).writeHead.call(res, 502, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  })
+  finish(res, state, body)
+  return res
+}
+
+function carriesBody(res: GuardedResponse, status: number): boolean {
+  return status !== 204 && status !== 304 && res.req?.method !== 'HEAD'
+}
+
+function parseLength(value: HeaderValue | undefined): number | undefined {
+  const text = Array.isArray(value) ? value.join(',') : String(value)
+  // Repeated equal values are one length (RFC 9110 §8.6); anything else is unreadable.
+  const parts = text.split(',').map((part) => part.trim())
+  const first = parts[0] ?? ''
+  if (!/^\d{1,15}$/.test(first) || parts.some((part) => part !== first)) {
+    return undefined
+  }
+  return Number(first)
+}
+
+function connectionTokens(bag: HeaderBag): Set<string> | undefined {
+  for (const name in bag) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const value = bag[name]
+      const text = Array.isArray(value) ? value.join(',') : String(value)
+      return new Set(text.split(',').map((token) => token.trim().toLowerCase()))
+    }
+  }
+  return undefined
+}
+
+function pairsToBag(pairs: string[]): HeaderBag {
+  const bag: Record<string, string[]> = {}
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    ;(bag[pairs[i] ?? ''] ??= []).push(pairs[i + 1] ?? '')
+  }
+  return bag
+}
+
+function prototypeOf(res: GuardedResponse): GuardedResponse {
+  return Object.getPrototypeOf(res) as GuardedResponse
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 200)
+}
+
+function noReport(): void {
+  // A response guarded without a reporter has nobody to tell.
+}

@@ -1,0 +1,85 @@
+/**
+ * From decision to reply, once for every way in: an admitted request is served by the app of its
+ * route, a challenge gets `407`, a refusal gets its status and reason, and a user callback that
+ * failed gets `500`. Each way in (HTTP/1 requests, upgrades, HTTP/2 streams, the Fetch-only entry)
+ * says only how it serves and how it replies.
+ * @module
+ */
+import type { Admission, Served, Settled } from '../admission/decision'
+import { toError } from '../errors'
+import type { ErrorContext } from '../types'
+import type { ReplyHeaders } from './replies'
+import { challengeHeaders } from './replies'
+
+/** How one way in serves an admitted request and answers one the proxy will not serve. */
+export interface Way<Req, Out, Result = void> {
+  /** Told every decision before it is carried out (the access log watches the response). */
+  decided?(req: Req, out: Out, admission: Admission): void
+  /** Serve `req` (rewritten as `admission` says) with the app of its route. */
+  serve(req: Req, out: Out, admission: Served): Result
+  /** Answer `req` itself; `close` ends the connection after it (the body may be unread). */
+  reply(out: Out, status: number, reason: string, headers: ReplyHeaders, close: boolean): Result
+}
+
+/** Turn `admission` into the reply to `req`, or the request the app serves. */
+export function answer<Req, Out, Result>(
+  way: Way<Req, Out, Result>,
+  req: Req,
+  out: Out,
+  admission: Admission
+): Result {
+  way.decided?.(req, out, admission)
+  switch (admission.kind) {
+    case 'passthrough':
+    case 'serve':
+      return way.serve(req, out, admission)
+    case 'challenge':
+      return way.reply(
+        out,
+        407,
+        'Proxy authentication required',
+        challengeHeaders(admission.realm),
+        false
+      )
+    case 'refuse':
+      // A request the proxy refused may have a body it will not read: close after answering.
+      return way.reply(out, admission.status, admission.message, {}, true)
+  }
+}
+
+/** The answer when admission itself failed (a bug, or a callback that escaped the gate). */
+export function answerFailure<Req, Out, Result>(
+  way: Way<Req, Out, Result>,
+  out: Out,
+  error: unknown,
+  onError: (error: Error, context: ErrorContext) => void
+): Result {
+  onError(toError(error), { phase: 'admission' })
+  return way.reply(out, 500, 'The proxy could not admit this request', {}, true)
+}
+
+/**
+ * Answer once admitted, now or when the user's callbacks have answered. What is served comes in
+ * as arguments rather than in a closure: the request path makes none per request when the
+ * decision is immediate.
+ */
+export function answerWhenAdmitted<Req, Out>(
+  way: Way<Req, Out>,
+  req: Req,
+  out: Out,
+  admission: Settled<Admission>,
+  onError: (error: Error, context: ErrorContext) => void
+): void {
+  if (!(admission instanceof Promise)) {
+    answer(way, req, out, admission)
+    return
+  }
+  admission.then(
+    (result) => {
+      answer(way, req, out, result)
+    },
+    (error: unknown) => {
+      answerFailure(way, out, error, onError)
+    }
+  )
+}
