@@ -10,9 +10,9 @@ import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
 import { OptionsError, toError } from './errors'
-import { callAndForget } from './util/settled'
 import type { LogRecord } from './log/records'
 import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
+import { callAndForget } from './util/settled'
 
 /** Every default of {@link ProxyOptions}. */
 export const DEFAULTS = {
@@ -293,7 +293,7 @@ const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_
  * a rejected Promise from it has nowhere left to be reported, and the proxy carries on.
  */
 function safeOnError(
-  onError: (error: Error, context: ErrorContext) => void
+  onError: (error: Error, context: ErrorContext) => unknown
 ): NormalizedOptions['onError'] {
   return (error, context) => {
     if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
@@ -317,7 +317,7 @@ function logOption(
   if (typeof onLog !== 'function') {
     throw new OptionsError(`onLog must be a function (record) => void, got ${describe(onLog)}`)
   }
-  const log = onLog as (record: LogRecord) => void
+  const log = onLog as (record: LogRecord) => unknown
   const failed = (error: unknown) => {
     onError(toError(error), { phase: 'log' })
   }

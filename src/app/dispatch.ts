@@ -90,7 +90,10 @@ export function createDispatcher(
           // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
           // short, and a body the connection's close ends where it is not.
           if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
-            return Promise.resolve(response).then((result) => forHttp10(result, outgoing))
+            return Promise.resolve(response).then((result) =>
+              // A status Fetch cannot hold is left to the response guard, which answers 502.
+              result.status < 200 || result.status > 599 ? result : forHttp10(result, outgoing)
+            )
           }
           return response
         }

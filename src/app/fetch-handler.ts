@@ -38,24 +38,37 @@ export function toFetchHandler(app: App): Handler {
 
 /**
  * Call a proxy app so that what it does not handle falls through: a Hono sub-app is mounted in a
- * router whose not-found handler returns a marker (built on first use, so routes added after
- * `createProxy` count); a fetch handler falls through by returning `undefined`.
+ * router whose not-found handler marks the request (built on first use, so routes added after
+ * `createProxy` count), and a marked request gives `undefined`; a fetch handler falls through by
+ * returning `undefined`. The mark is on the request, not the response: Hono answers HEAD with a
+ * new Response made from the GET one, so a marked response would be lost for HEAD.
  */
 export function toFallthroughHandler(app: App): Handler {
   if (!isHono(app)) {
     return toFetchHandler(app)
   }
   let router: Hono | undefined
+  const unmatched = new WeakSet<Request>()
+  const settle = (request: Request, response: Response): Response | undefined => {
+    if (unmatched.delete(request)) {
+      return undefined
+    }
+    return response
+  }
   return (request, env) => {
     if (!router) {
       router = new Hono()
       router.route('/', app as unknown as Hono)
-      router.notFound(() => {
+      router.notFound((c) => {
+        unmatched.add(c.req.raw)
         const response = new Response(null, { status: 404 })
         fallthroughs.add(response)
         return response
       })
     }
-    return router.fetch(request, env)
+    const response = router.fetch(request, env)
+    return response instanceof Promise
+      ? response.then((result) => settle(request, result))
+      : settle(request, response)
   }
 }

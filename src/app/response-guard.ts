@@ -192,15 +192,19 @@ function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
     return finish(this, state, part)
   }
   if (state.declared !== undefined && state.sent < state.declared) {
-    state.done = true
     state.report(
       new Error(
         `The app's body ended after ${String(state.sent)} of the ${String(state.declared)} bytes its Content-Length declared; the connection was closed`
       ),
       { phase: 'app' }
     )
-    this.destroy()
-    return this
+    if (this.shouldKeepAlive === undefined) {
+      // HTTP/2: the stream is reset, the session goes on.
+      this.destroy()
+      return this
+    }
+    // HTTP/1: what was sent reaches the client, then the connection closes; nothing follows it.
+    this.shouldKeepAlive = false
   }
   return finish(this, state, ...args)
 }

@@ -1,0 +1,251 @@
+import { once } from 'node:events'
+import { Agent, request as httpRequest } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { connect as http2Connect } from 'node:http2'
+import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2'
+import { connect as tlsConnect } from 'node:tls'
+import type { ErrorContext } from '../src/types'
+import { connectTunnel, rawExchange, requestOver, tlsOverTunnel } from './helpers/clients'
+import type { RunningProxy } from './helpers/proxy'
+import { startProxy } from './helpers/proxy'
+
+/**
+ * An app whose responses Node cannot send as given, the way replay apps pass archived responses
+ * through. Responses are built when the request comes, with the Response class node-server
+ * installs, which (like an archive) does not check what it is given.
+ */
+function unruly(request: Request): Response {
+  const url = new URL(request.url)
+  const path = url.pathname.replace(/^\/https?:\/\/[^/]+/, '')
+  const host = /^\/https?:\/\/([^/]+)/.exec(url.pathname)?.[1] ?? url.host
+  const status = /^\/status\/(\d+)$/.exec(path)?.[1]
+  if (status !== undefined) {
+    return new Response('archived body', { status: Number(status) })
+  }
+  switch (path) {
+    case '/hop-by-hop':
+      return new Response('hop', {
+        headers: {
+          'Keep-Alive': 'timeout=5',
+          'Transfer-Encoding': 'chunked',
+          Upgrade: 'h2c',
+          'Proxy-Connection': 'keep-alive',
+          TE: 'trailers',
+          'HTTP2-Settings': 'AAMAAABkAAQCAAAAAAIAAAAA',
+          Connection: 'keep-alive, X-Private',
+          'X-Private': 'secret',
+          Trailer: 'X-Checksum',
+          'X-Kept': 'yes',
+        },
+      })
+    case '/short-length':
+      // The body is longer than the length it declares.
+      return new Response('hello, and more bytes that must not leak', {
+        headers: { 'Content-Length': '5' },
+      })
+    case '/short-stream':
+      return new Response(streamOf('hello', ', and more bytes that must not leak'), {
+        headers: { 'Content-Length': '5' },
+      })
+    case '/long-length':
+      // The body ends before the length it declares.
+      return new Response(streamOf('only this'), { headers: { 'Content-Length': '100' } })
+    case '/bad-header':
+      return new Response('x', { headers: { 'X-Bad': 'a\r\nInjected: yes' } })
+    default:
+      return new Response(`ok:${host}`)
+  }
+}
+
+function streamOf(...parts: string[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const part of parts) {
+        controller.enqueue(new TextEncoder().encode(part))
+      }
+      controller.close()
+    },
+  })
+}
+
+let running: RunningProxy | undefined
+const reports: { error: Error; context: ErrorContext }[] = []
+const sessions: ClientHttp2Session[] = []
+
+beforeEach(async () => {
+  reports.length = 0
+  running = await startProxy(unruly, {
+    onError: (error, context) => reports.push({ error, context }),
+  })
+})
+afterEach(async () => {
+  for (const session of sessions.splice(0)) {
+    session.destroy()
+  }
+  await running?.close()
+  running = undefined
+})
+
+function proxy(): RunningProxy {
+  if (!running) {
+    throw new Error('no proxy')
+  }
+  return running
+}
+
+/** Absolute-form requests on one kept-alive connection, in order. */
+async function onOneConnection(urls: string[]): Promise<{ status: number; body: string }[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const replies: { status: number; body: string }[] = []
+  let socket: unknown
+  try {
+    for (const url of urls) {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port: proxy().port,
+        path: url,
+        headers: { host: new URL(url).host },
+        agent,
+      })
+      req.end()
+      const [res] = (await once(req, 'response')) as [IncomingMessage]
+      socket ??= req.socket
+      expect(req.socket).toBe(socket)
+      let body = ''
+      for await (const chunk of res) {
+        body += String(chunk)
+      }
+      replies.push({ status: res.statusCode ?? 0, body })
+    }
+  } finally {
+    agent.destroy()
+  }
+  return replies
+}
+
+async function h2Session(): Promise<ClientHttp2Session> {
+  const { socket } = await connectTunnel(proxy().port, 'example.com:443')
+  const tls = tlsConnect({
+    socket,
+    servername: 'example.com',
+    ca: proxy().caPem,
+    ALPNProtocols: ['h2'],
+  })
+  await once(tls, 'secureConnect')
+  const session = http2Connect('https://example.com', { createConnection: () => tls })
+  sessions.push(session)
+  return session
+}
+
+async function h2Get(session: ClientHttp2Session, path: string) {
+  const stream = session.request({ ':path': path })
+  const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders]
+  let body = ''
+  for await (const chunk of stream) {
+    body += String(chunk)
+  }
+  return { status: Number(headers[':status']), headers, body }
+}
+
+const appReports = () => reports.filter((report) => report.context.phase === 'app')
+
+describe("the app's response is input", () => {
+  it.each([999, 1000, 600, 199, 100, 103, 101])(
+    'answers 502 to status %i over HTTP/1.1, and the next request on the connection is served',
+    async (status) => {
+      const [bad, next] = await onOneConnection([
+        `http://archived.example/status/${status}`,
+        'http://bank.example/',
+      ])
+      expect(bad?.status).toBe(502)
+      expect(bad?.body).toMatch(new RegExp(`^Bad Gateway: .*status ${status}`))
+      expect(next).toEqual({ status: 200, body: 'ok:bank.example' })
+      expect(appReports()[0]?.error.message).toContain(`status ${status}`)
+    }
+  )
+
+  it('answers 502 to status 999 over HTTP/1.0', async () => {
+    const reply = await rawExchange(
+      proxy().port,
+      'GET http://archived.example/status/999 HTTP/1.0\r\nHost: archived.example\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 502 /)
+    expect(reply).toContain('status 999')
+  })
+
+  it('answers 502 to status 999 inside a TLS tunnel and serves the next request', async () => {
+    const { socket } = await connectTunnel(proxy().port, 'example.com:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', proxy().caPem)
+    expect((await requestOver(tls, '/status/999')).status).toBe(502)
+    const next = await requestOver(tls, '/')
+    expect(next.body).toBe('ok:example.com')
+  })
+
+  it('answers 502 to statuses outside 200-599 over HTTP/2, and the session goes on', async () => {
+    const session = await h2Session()
+    for (const status of [999, 1000, 199, 103]) {
+      const reply = await h2Get(session, `/status/${status}`)
+      expect(reply.status).toBe(502)
+    }
+    expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+  })
+
+  it('drops hop-by-hop headers over HTTP/2 and keeps the rest', async () => {
+    const reply = await h2Get(await h2Session(), '/hop-by-hop')
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe('hop')
+    expect(reply.headers['x-kept']).toBe('yes')
+    for (const name of ['keep-alive', 'upgrade', 'proxy-connection', 'te', 'x-private']) {
+      expect(reply.headers[name]).toBeUndefined()
+    }
+  })
+
+  it('drops hop-by-hop headers and a Trailer header over HTTP/1.1', async () => {
+    const { socket } = await connectTunnel(proxy().port, 'example.com:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', proxy().caPem)
+    const reply = await requestOver(tls, '/hop-by-hop')
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe('hop')
+    expect(reply.headers.trailer).toBeUndefined()
+    expect(reply.headers['x-private']).toBeUndefined()
+    // Node writes its own Connection and Keep-Alive for the connection it keeps.
+    expect(reply.headers.connection).toBe('keep-alive')
+    expect(reply.headers['x-kept']).toBe('yes')
+    expect((await requestOver(tls, '/')).body).toBe('ok:example.com')
+  })
+
+  it.each(['/short-length', '/short-stream'])(
+    'cuts a body longer than its Content-Length (%s), so the next host on the connection gets its own answer',
+    async (path) => {
+      const [archived, bank] = await onOneConnection([
+        `http://archived.example${path}`,
+        'http://bank.example/',
+      ])
+      expect(archived).toEqual({ status: 200, body: 'hello' })
+      expect(bank).toEqual({ status: 200, body: 'ok:bank.example' })
+      expect(appReports()[0]?.error.message).toContain('more than the 5 bytes')
+    }
+  )
+
+  it('closes the connection after a body shorter than its Content-Length', async () => {
+    const reply = await rawExchange(
+      proxy().port,
+      'GET http://archived.example/long-length HTTP/1.1\r\nHost: archived.example\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    expect(reply.toLowerCase()).toContain('content-length: 100')
+    expect(reply.endsWith('only this')).toBe(true)
+    expect(appReports()[0]?.error.message).toContain('ended after 9 of the 100 bytes')
+    const [next] = await onOneConnection(['http://bank.example/'])
+    expect(next?.body).toBe('ok:bank.example')
+  })
+
+  it('answers 502 to a header Node refuses to write', async () => {
+    const [bad, next] = await onOneConnection([
+      'http://archived.example/bad-header',
+      'http://bank.example/',
+    ])
+    expect(bad?.status).toBe(502)
+    expect(next?.body).toBe('ok:bank.example')
+  })
+})
