@@ -12,7 +12,7 @@
  */
 export { createProxy, DEFAULT_HOST, DEFAULT_PORT } from './proxy'
 export { FixedResolver, ProxyAuthResolver } from './admission/resolvers'
-export { CertificateAuthority } from './ca/authority'
+export { CA_DEFAULTS, CertificateAuthority } from './ca/authority'
 export type { CaOptions, HostCertificate, IssueEvent } from './ca/authority'
 export type {
   CertificateRecord,

@@ -4,31 +4,26 @@
  * @module
  */
 import type { WebSocketServerLike } from '@hono/node-server'
-import { FixedResolver } from './admission/resolvers'
-import { describe, validHost } from './admission/target'
+import { describe } from './admission/target'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
-import { resolveCaOptions } from './ca/options'
-import { OptionsError, toError } from './errors'
+import { DEFAULTS } from './defaults'
+import { OptionsError } from './errors'
 import type { LogRecord } from './log/records'
+import {
+  booleanOption,
+  caOption,
+  hostOption,
+  pacOption,
+  positive,
+  proxyAppsOption,
+  resolverOption,
+  websocketOption,
+} from './option-checks'
 import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
-import { callAndForget } from './util/settled'
+import { logOption, safeOnError } from './util/callbacks'
 
-/** Every default of {@link ProxyOptions}. */
-export const DEFAULTS = {
-  prefix: '/',
-  proxyHost: 'wsgiprox',
-  enableWebsockets: true,
-  enableCertDownload: true,
-  useWildcardCerts: true,
-  http2: true,
-  keepaliveMax: 50,
-  handshakeTimeoutMs: 10_000,
-  admissionTimeoutMs: 30_000,
-  proxyProtocol: false,
-  socks: true,
-  pac: true,
-} as const
+export { DEFAULTS }
 
 /** Options after defaults and checks: what the rest of the code reads. */
 export interface NormalizedOptions {
@@ -131,198 +126,6 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
     onError: safeError,
     onLog: logOption(options.onLog, safeError),
-  }
-}
-
-function hostOption(name: string, value: unknown): string {
-  const host = typeof value === 'string' ? validHost(value) : undefined
-  if (host === undefined) {
-    throw new OptionsError(`${name} must be a host name such as 'wsgiprox', got ${describe(value)}`)
-  }
-  return host
-}
-
-function booleanOption(
-  name:
-    | 'enableWebsockets'
-    | 'enableCertDownload'
-    | 'useWildcardCerts'
-    | 'http2'
-    | 'proxyProtocol'
-    | 'socks',
-  value: unknown
-): boolean {
-  if (value === undefined) {
-    return DEFAULTS[name]
-  }
-  if (typeof value !== 'boolean') {
-    throw new OptionsError(`${name} must be true or false, got ${describe(value)}`)
-  }
-  return value
-}
-
-/**
- * A host pattern as `shExpMatch` takes it: host characters and the wildcards `*` and `?`. The
- * pattern is written into the PAC file's script, so nothing else may get in.
- */
-const PAC_PATTERN = /^[a-z0-9.*?_\-[\]:]{1,253}$/i
-
-function pacOption(pac: unknown): PacOptions | undefined {
-  if (pac === undefined || pac === true) {
-    return { hosts: undefined }
-  }
-  if (pac === false) {
-    return undefined
-  }
-  const given = typeof pac === 'object' && pac !== null ? (pac as Record<string, unknown>) : {}
-  const hosts: unknown[] | undefined = Array.isArray(given.hosts) ? given.hosts : undefined
-  const extra = Object.keys(given).filter((key) => key !== 'hosts')
-  if (
-    extra.length > 0 ||
-    !hosts?.every((host): host is string => typeof host === 'string' && PAC_PATTERN.test(host))
-  ) {
-    throw new OptionsError(
-      `pac must be true, false or { hosts: ['*.example.com', 'example.org'] } (shExpMatch patterns of host characters, * and ?), got ${describe(pac)}`
-    )
-  }
-  return { hosts: hosts.map((host) => host.toLowerCase()) }
-}
-
-function resolverOption(resolver: unknown, prefix: unknown): Resolver {
-  if (prefix !== undefined && typeof prefix !== 'string') {
-    throw new OptionsError(
-      `prefix must be a path string such as '/prefix/', got ${describe(prefix)}`
-    )
-  }
-  if (resolver === undefined) {
-    return new FixedResolver(prefix ?? DEFAULTS.prefix)
-  }
-  if (typeof resolver === 'function') {
-    return { resolve: resolver as Resolver['resolve'] }
-  }
-  const candidate =
-    typeof resolver === 'object'
-      ? (resolver as { resolve?: unknown; requireAuth?: unknown } | null)
-      : null
-  if (typeof candidate?.resolve !== 'function') {
-    throw new OptionsError(
-      'resolver must be a function or an object with a resolve(url, request) method'
-    )
-  }
-  if (candidate.requireAuth !== undefined && typeof candidate.requireAuth !== 'function') {
-    throw new OptionsError('resolver.requireAuth must be a method (request) => realm | undefined')
-  }
-  return candidate as unknown as Resolver
-}
-
-function proxyAppsOption(apps: unknown): Map<string, App | null> {
-  const map = new Map<string, App | null>()
-  if (apps === undefined) {
-    return map
-  }
-  if (typeof apps !== 'object' || apps === null || Array.isArray(apps)) {
-    throw new OptionsError(
-      `proxyApps must be an object of host → app or null, got ${describe(apps)}`
-    )
-  }
-  for (const [host, app] of Object.entries(apps as Record<string, unknown>)) {
-    const isApp =
-      typeof app === 'function' ||
-      (typeof app === 'object' &&
-        app !== null &&
-        typeof (app as { fetch?: unknown }).fetch === 'function')
-    if (app !== null && !isApp) {
-      throw new OptionsError(
-        `proxyApps[${JSON.stringify(host)}] must be null (an alias), a Hono app, { fetch } or a function`
-      )
-    }
-    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app as App | null)
-  }
-  return map
-}
-
-function caOption(ca: unknown): CaOptions | CertificateAuthority {
-  if (ca === undefined) {
-    return {}
-  }
-  if (ca instanceof CertificateAuthority) {
-    return ca
-  }
-  if (typeof ca !== 'object' || ca === null || Array.isArray(ca)) {
-    throw new OptionsError(`ca must be CA options or a CertificateAuthority, got ${describe(ca)}`)
-  }
-  // Checked now, so that a bad CA option fails at createProxy rather than at the first CONNECT.
-  resolveCaOptions(ca)
-  return ca
-}
-
-function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerLike | undefined {
-  if (websocket === undefined) {
-    return undefined
-  }
-  // Checked as what a JavaScript caller may pass, not as what the type promises.
-  const server = (websocket as { server?: { handleUpgrade?: unknown; options?: unknown } } | null)
-    ?.server
-  const serverOptions = server?.options as { noServer?: unknown } | undefined
-  if (typeof server?.handleUpgrade !== 'function' || serverOptions?.noServer !== true) {
-    throw new OptionsError(
-      'websocket.server must be a ws WebSocketServer made with { noServer: true }: the proxy hands it the upgrades'
-    )
-  }
-  return websocket.server
-}
-
-function positive(name: 'handshakeTimeoutMs' | 'admissionTimeoutMs', value: unknown): number {
-  const result = value ?? DEFAULTS[name]
-  if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
-    throw new OptionsError(
-      `${name} must be a positive number of milliseconds, got ${describe(value)}`
-    )
-  }
-  return result
-}
-
-/**
- * Clients close connections whenever they like (a browser leaving a page resets its tunnels):
- * that is no problem of the proxy's, so it is not reported.
- */
-const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
-
-/**
- * The user's onError, told only of real problems, and unable to take the proxy down: a throw or
- * a rejected Promise from it has nowhere left to be reported, and the proxy carries on.
- */
-function safeOnError(
-  onError: (error: Error, context: ErrorContext) => unknown
-): NormalizedOptions['onError'] {
-  return (error, context) => {
-    if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
-      return
-    }
-    callAndForget(() => onError(error, context), ignoreError)
-  }
-}
-
-/**
- * The user's onLog, unable to fail the request it logs: a throw or a rejected Promise (a log
- * store that is down) is told to onError once per record, with phase `log`.
- */
-function logOption(
-  onLog: unknown,
-  onError: NormalizedOptions['onError']
-): NormalizedOptions['onLog'] {
-  if (onLog === undefined) {
-    return undefined
-  }
-  if (typeof onLog !== 'function') {
-    throw new OptionsError(`onLog must be a function (record) => void, got ${describe(onLog)}`)
-  }
-  const log = onLog as (record: LogRecord) => unknown
-  const failed = (error: unknown) => {
-    onError(toError(error), { phase: 'log' })
-  }
-  return (record) => {
-    callAndForget(() => log(record), failed)
   }
 }
 

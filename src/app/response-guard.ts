@@ -12,24 +12,8 @@
  * @module
  */
 import type { ErrorContext } from '../types'
-
-/**
- * Headers that describe one connection, not the response (RFC 9110 §7.6.1), or that HTTP/2
- * forbids (RFC 9113 §8.2.2); `Trailer` too, since a Fetch response has no trailers to announce.
- */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'http2-settings',
-])
-
-type HeaderValue = string | number | readonly string[]
-type HeaderBag = Record<string, HeaderValue | undefined>
+import { cleanHeaders } from './response-headers'
+import type { HeaderBag } from './response-headers'
 
 /** A Node response of either HTTP version, as far as the guard touches it. */
 export interface GuardedResponse {
@@ -108,55 +92,6 @@ function writeGuarded(res: GuardedResponse, count: boolean, status: number, rest
     }
     return badGateway(res, report, (error as Error).message)
   }
-}
-
-/**
- * The app's headers without hop-by-hop ones, and the Content-Length the body is held to
- * (`undefined` where none applies: no body by the rules of HTTP, or none declared).
- */
-function cleanHeaders(
-  res: GuardedResponse,
-  given: HeaderBag | string[] | undefined,
-  status: number,
-  report: Report
-): { headers: HeaderBag | undefined; declared: number | undefined } {
-  if (given === undefined) {
-    return { headers: undefined, declared: undefined }
-  }
-  const bag = Array.isArray(given) ? pairsToBag(given) : given
-  let headers = bag
-  let declared: number | undefined
-  let dropped: string[] | undefined
-  const named = connectionTokens(bag)
-  for (const name in bag) {
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) {
-      if (lower === 'connection' && named?.has('close') && res.shouldKeepAlive !== undefined) {
-        // The app asks to close after this response: that meaning is kept, the header is not.
-        res.shouldKeepAlive = false
-      }
-      ;(dropped ??= []).push(name)
-      continue
-    }
-    if (lower === 'content-length') {
-      const length = parseLength(bag[name])
-      if (length === undefined) {
-        ;(dropped ??= []).push(name)
-        report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
-          phase: 'app',
-        })
-      } else if (carriesBody(res, status)) {
-        declared = length
-      }
-    }
-  }
-  if (dropped) {
-    headers = { ...bag }
-    for (const name of dropped) {
-      Reflect.deleteProperty(headers, name)
-    }
-  }
-  return { headers, declared }
 }
 
 function installBodyGuard(res: GuardedResponse, declared: number | undefined, report: Report) {
@@ -261,40 +196,6 @@ function badGateway(res: GuardedResponse, report: Report, reason: string) {
   })
   finish(res, state, body)
   return res
-}
-
-function carriesBody(res: GuardedResponse, status: number): boolean {
-  return status !== 204 && status !== 304 && res.req?.method !== 'HEAD'
-}
-
-function parseLength(value: HeaderValue | undefined): number | undefined {
-  const text = Array.isArray(value) ? value.join(',') : String(value)
-  // Repeated equal values are one length (RFC 9110 §8.6); anything else is unreadable.
-  const parts = text.split(',').map((part) => part.trim())
-  const first = parts[0] ?? ''
-  if (!/^\d{1,15}$/.test(first) || parts.some((part) => part !== first)) {
-    return undefined
-  }
-  return Number(first)
-}
-
-function connectionTokens(bag: HeaderBag): Set<string> | undefined {
-  for (const name in bag) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      const value = bag[name]
-      const text = Array.isArray(value) ? value.join(',') : String(value)
-      return new Set(text.split(',').map((token) => token.trim().toLowerCase()))
-    }
-  }
-  return undefined
-}
-
-function pairsToBag(pairs: string[]): HeaderBag {
-  const bag: Record<string, string[]> = {}
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    ;(bag[pairs[i] ?? ''] ??= []).push(pairs[i + 1] ?? '')
-  }
-  return bag
 }
 
 function prototypeOf(res: GuardedResponse): GuardedResponse {

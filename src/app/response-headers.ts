@@ -1,0 +1,115 @@
+/**
+ * The app's response headers as the proxy sends them: without hop-by-hop headers, and with the
+ * Content-Length the body is held to.
+ * @module
+ */
+import type { ErrorContext } from '../types'
+
+/**
+ * Headers that describe one connection, not the response (RFC 9110 §7.6.1), or that HTTP/2
+ * forbids (RFC 9113 §8.2.2); `Trailer` too, since a Fetch response has no trailers to announce.
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+])
+
+export type HeaderValue = string | number | readonly string[]
+export type HeaderBag = Record<string, HeaderValue | undefined>
+
+/** What the header check reads of the response, and the one thing it may change. */
+export interface HeadersOwner {
+  req?: { method?: string | undefined } | undefined
+  shouldKeepAlive?: boolean
+}
+
+type Report = (error: Error, context: ErrorContext) => void
+
+/**
+ * The app's headers without hop-by-hop ones, and the Content-Length the body is held to
+ * (`undefined` where none applies: no body by the rules of HTTP, or none declared).
+ */
+export function cleanHeaders(
+  res: HeadersOwner,
+  given: HeaderBag | string[] | undefined,
+  status: number,
+  report: Report
+): { headers: HeaderBag | undefined; declared: number | undefined } {
+  if (given === undefined) {
+    return { headers: undefined, declared: undefined }
+  }
+  const bag = Array.isArray(given) ? pairsToBag(given) : given
+  let headers = bag
+  let declared: number | undefined
+  let dropped: string[] | undefined
+  const named = connectionTokens(bag)
+  for (const name in bag) {
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) {
+      if (lower === 'connection' && named?.has('close') && res.shouldKeepAlive !== undefined) {
+        // The app asks to close after this response: that meaning is kept, the header is not.
+        res.shouldKeepAlive = false
+      }
+      ;(dropped ??= []).push(name)
+      continue
+    }
+    if (lower === 'content-length') {
+      const length = parseLength(bag[name])
+      if (length === undefined) {
+        ;(dropped ??= []).push(name)
+        report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
+          phase: 'app',
+        })
+      } else if (carriesBody(res, status)) {
+        declared = length
+      }
+    }
+  }
+  if (dropped) {
+    headers = { ...bag }
+    for (const name of dropped) {
+      Reflect.deleteProperty(headers, name)
+    }
+  }
+  return { headers, declared }
+}
+
+function carriesBody(res: HeadersOwner, status: number): boolean {
+  return status !== 204 && status !== 304 && res.req?.method !== 'HEAD'
+}
+
+function parseLength(value: HeaderValue | undefined): number | undefined {
+  const text = Array.isArray(value) ? value.join(',') : String(value)
+  // Repeated equal values are one length (RFC 9110 §8.6); anything else is unreadable.
+  const parts = text.split(',').map((part) => part.trim())
+  const first = parts[0] ?? ''
+  if (!/^\d{1,15}$/.test(first) || parts.some((part) => part !== first)) {
+    return undefined
+  }
+  return Number(first)
+}
+
+function connectionTokens(bag: HeaderBag): Set<string> | undefined {
+  for (const name in bag) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const value = bag[name]
+      const text = Array.isArray(value) ? value.join(',') : String(value)
+      return new Set(text.split(',').map((token) => token.trim().toLowerCase()))
+    }
+  }
+  return undefined
+}
+
+function pairsToBag(pairs: string[]): HeaderBag {
+  const bag: Record<string, string[]> = {}
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    ;(bag[pairs[i] ?? ''] ??= []).push(pairs[i + 1] ?? '')
+  }
+  return bag
+}

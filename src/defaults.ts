@@ -1,0 +1,21 @@
+/**
+ * The one place where the defaults of {@link ProxyOptions} live.
+ * @module
+ */
+import { DEFAULT_PREFIX } from './admission/resolvers'
+
+/** Every default of {@link ProxyOptions}. */
+export const DEFAULTS = {
+  prefix: DEFAULT_PREFIX,
+  proxyHost: 'wsgiprox',
+  enableWebsockets: true,
+  enableCertDownload: true,
+  useWildcardCerts: true,
+  http2: true,
+  keepaliveMax: 50,
+  handshakeTimeoutMs: 10_000,
+  admissionTimeoutMs: 30_000,
+  proxyProtocol: false,
+  socks: true,
+  pac: true,
+} as const

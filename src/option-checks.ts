@@ -1,0 +1,168 @@
+/**
+ * The check of each option: what a JavaScript caller may pass, not what the type promises, is
+ * refused with an `OptionsError` that names the option and the fix.
+ * @module
+ */
+import type { WebSocketServerLike } from '@hono/node-server'
+import { FixedResolver } from './admission/resolvers'
+import { describe, validHost } from './admission/target'
+import { CertificateAuthority } from './ca/authority'
+import type { CaOptions } from './ca/authority'
+import { resolveCaOptions } from './ca/options'
+import { DEFAULTS } from './defaults'
+import { OptionsError } from './errors'
+import type { App, PacOptions, ProxyOptions, Resolver } from './types'
+
+export function hostOption(name: string, value: unknown): string {
+  const host = typeof value === 'string' ? validHost(value) : undefined
+  if (host === undefined) {
+    throw new OptionsError(`${name} must be a host name such as 'wsgiprox', got ${describe(value)}`)
+  }
+  return host
+}
+
+export function booleanOption(
+  name:
+    | 'enableWebsockets'
+    | 'enableCertDownload'
+    | 'useWildcardCerts'
+    | 'http2'
+    | 'proxyProtocol'
+    | 'socks',
+  value: unknown
+): boolean {
+  if (value === undefined) {
+    return DEFAULTS[name]
+  }
+  if (typeof value !== 'boolean') {
+    throw new OptionsError(`${name} must be true or false, got ${describe(value)}`)
+  }
+  return value
+}
+
+/**
+ * A host pattern as `shExpMatch` takes it: host characters and the wildcards `*` and `?`. The
+ * pattern is written into the PAC file's script, so nothing else may get in.
+ */
+const PAC_PATTERN = /^[a-z0-9.*?_\-[\]:]{1,253}$/i
+
+export function pacOption(pac: unknown): PacOptions | undefined {
+  const chosen = pac ?? DEFAULTS.pac
+  if (chosen === true) {
+    return { hosts: undefined }
+  }
+  if (chosen === false) {
+    return undefined
+  }
+  const given = typeof pac === 'object' && pac !== null ? (pac as Record<string, unknown>) : {}
+  const hosts: unknown[] | undefined = Array.isArray(given.hosts) ? given.hosts : undefined
+  const extra = Object.keys(given).filter((key) => key !== 'hosts')
+  if (
+    extra.length > 0 ||
+    !hosts?.every((host): host is string => typeof host === 'string' && PAC_PATTERN.test(host))
+  ) {
+    throw new OptionsError(
+      `pac must be true, false or { hosts: ['*.example.com', 'example.org'] } (shExpMatch patterns of host characters, * and ?), got ${describe(pac)}`
+    )
+  }
+  return { hosts: hosts.map((host) => host.toLowerCase()) }
+}
+
+export function resolverOption(resolver: unknown, prefix: unknown): Resolver {
+  if (prefix !== undefined && typeof prefix !== 'string') {
+    throw new OptionsError(
+      `prefix must be a path string such as '/prefix/', got ${describe(prefix)}`
+    )
+  }
+  if (resolver === undefined) {
+    return new FixedResolver(prefix ?? DEFAULTS.prefix)
+  }
+  if (typeof resolver === 'function') {
+    return { resolve: resolver as Resolver['resolve'] }
+  }
+  const candidate =
+    typeof resolver === 'object'
+      ? (resolver as { resolve?: unknown; requireAuth?: unknown } | null)
+      : null
+  if (typeof candidate?.resolve !== 'function') {
+    throw new OptionsError(
+      'resolver must be a function or an object with a resolve(url, request) method'
+    )
+  }
+  if (candidate.requireAuth !== undefined && typeof candidate.requireAuth !== 'function') {
+    throw new OptionsError('resolver.requireAuth must be a method (request) => realm | undefined')
+  }
+  return candidate as unknown as Resolver
+}
+
+export function proxyAppsOption(apps: unknown): Map<string, App | null> {
+  const map = new Map<string, App | null>()
+  if (apps === undefined) {
+    return map
+  }
+  if (typeof apps !== 'object' || apps === null || Array.isArray(apps)) {
+    throw new OptionsError(
+      `proxyApps must be an object of host → app or null, got ${describe(apps)}`
+    )
+  }
+  for (const [host, app] of Object.entries(apps as Record<string, unknown>)) {
+    const isApp =
+      typeof app === 'function' ||
+      (typeof app === 'object' &&
+        app !== null &&
+        typeof (app as { fetch?: unknown }).fetch === 'function')
+    if (app !== null && !isApp) {
+      throw new OptionsError(
+        `proxyApps[${JSON.stringify(host)}] must be null (an alias), a Hono app, { fetch } or a function`
+      )
+    }
+    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app as App | null)
+  }
+  return map
+}
+
+export function caOption(ca: unknown): CaOptions | CertificateAuthority {
+  if (ca === undefined) {
+    return {}
+  }
+  if (ca instanceof CertificateAuthority) {
+    return ca
+  }
+  if (typeof ca !== 'object' || ca === null || Array.isArray(ca)) {
+    throw new OptionsError(`ca must be CA options or a CertificateAuthority, got ${describe(ca)}`)
+  }
+  // Checked now, so that a bad CA option fails at createProxy rather than at the first CONNECT.
+  resolveCaOptions(ca)
+  return ca
+}
+
+export function websocketOption(
+  websocket: ProxyOptions['websocket']
+): WebSocketServerLike | undefined {
+  if (websocket === undefined) {
+    return undefined
+  }
+  // Checked as what a JavaScript caller may pass, not as what the type promises.
+  const server = (websocket as { server?: { handleUpgrade?: unknown; options?: unknown } } | null)
+    ?.server
+  const serverOptions = server?.options as { noServer?: unknown } | undefined
+  if (typeof server?.handleUpgrade !== 'function' || serverOptions?.noServer !== true) {
+    throw new OptionsError(
+      'websocket.server must be a ws WebSocketServer made with { noServer: true }: the proxy hands it the upgrades'
+    )
+  }
+  return websocket.server
+}
+
+export function positive(
+  name: 'handshakeTimeoutMs' | 'admissionTimeoutMs',
+  value: unknown
+): number {
+  const result = value ?? DEFAULTS[name]
+  if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
+    throw new OptionsError(
+      `${name} must be a positive number of milliseconds, got ${describe(value)}`
+    )
+  }
+  return result
+}
