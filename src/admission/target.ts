@@ -6,6 +6,7 @@
  */
 import { normalizeHost } from '../ca/hostname'
 import { InvalidHostError } from '../errors'
+import { LruCache } from '../util/lru-cache'
 
 /** The ports a URL leaves out (RFC 9110 §4.2). */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 }
@@ -51,8 +52,7 @@ export function parseAuthority(authority: string, defaultPort?: number): Authori
  * names its host again (Host, an absolute URL), mostly one of a few; the bound keeps a client
  * that sends many names from growing it.
  */
-const validated = new Map<string, string | null>()
-const VALIDATED_MAX = 1024
+const validated = new LruCache<string, string | null>(1024)
 
 /** The normalised name of `host`, or `undefined` when the validator refuses it. */
 export function validHost(host: string): string | undefined {
@@ -68,9 +68,6 @@ export function validHost(host: string): string | undefined {
       throw error
     }
     name = null
-  }
-  if (validated.size >= VALIDATED_MAX) {
-    validated.clear()
   }
   validated.set(host, name)
   return name ?? undefined
@@ -95,13 +92,15 @@ export function parseAbsoluteTarget(target: string): AbsoluteTarget | Error | un
   return { scheme, ...authority, path: rest.startsWith('/') ? rest : `/${rest}` }
 }
 
+/** A host as URLs and authorities write it: an IPv6 address in brackets. */
+export function bracketed(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
 /** A socket's address as the host of a URL: IPv4-mapped IPv6 as IPv4, other IPv6 bracketed. */
 export function addressHost(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped?.[1] !== undefined) {
-    return mapped[1]
-  }
-  return address.includes(':') ? `[${address}]` : address
+  return mapped?.[1] ?? bracketed(address)
 }
 
 /** `scheme://host[:port]`, the port only when it is not the scheme's default. */
@@ -111,7 +110,7 @@ export function originOf(scheme: string, host: string, port: number): string {
 
 /** `host[:port]` as a Host header carries it: brackets around IPv6, no default port. */
 export function hostPort(scheme: string, host: string, port: number): string {
-  const name = host.includes(':') ? `[${host}]` : host
+  const name = bracketed(host)
   return port === DEFAULT_PORTS[scheme] ? name : `${name}:${port}`
 }
 

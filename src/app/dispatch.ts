@@ -5,7 +5,7 @@
  * request's headers.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { HttpBindings } from '@hono/node-server'
 import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { App, ErrorContext } from '../types'
@@ -15,12 +15,6 @@ import { forHttp10 } from './http10'
 
 /** The Fetch callback @hono/node-server calls, with the env it passes along. */
 export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
-
-/** The env @hono/node-server passes along with each Request. */
-interface NodeEnv {
-  incoming?: IncomingMessage
-  outgoing?: ServerResponse
-}
 
 /** Routes requests to apps. */
 export interface Dispatcher {
@@ -86,7 +80,7 @@ export function createDispatcher(
       if (!callback) {
         callback = (request, env) => {
           const response = handle(request, env, key)
-          const { incoming, outgoing } = (env ?? {}) as NodeEnv
+          const { incoming, outgoing } = (env ?? {}) as Partial<HttpBindings>
           // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
           // short, and a body the connection's close ends where it is not.
           if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {

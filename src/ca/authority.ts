@@ -7,7 +7,7 @@ import * as pkijs from 'pkijs'
 import type { X509Certificate } from 'node:crypto'
 import { createSecureContext } from 'node:tls'
 import type { SecureContext } from 'node:tls'
-import { LruCache } from './cache'
+import { LruCache } from '../util/lru-cache'
 import {
   createHostCertificate,
   createHostTemplate,

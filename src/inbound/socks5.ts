@@ -4,6 +4,7 @@
  * the message is complete, incomplete, or invalid, so every case is table-tested.
  * @module
  */
+import { bracketed } from '../admission/target'
 
 /** The first byte of every SOCKS5 greeting and request. */
 export const SOCKS5_VERSION = 0x05
@@ -139,11 +140,10 @@ function hostOf(type: number, bytes: Buffer, end: number): string {
     for (let i = 4; i < end; i += 2) {
       groups.push(bytes.readUInt16BE(i).toString(16))
     }
-    return `[${groups.join(':')}]`
+    return bracketed(groups.join(':'))
   }
-  const name = bytes.toString('latin1', 5, end)
   // A client may send an IPv6 literal as a name; the authority form brackets it.
-  return name.includes(':') && !name.startsWith('[') ? `[${name}]` : name
+  return bracketed(bytes.toString('latin1', 5, end))
 }
 
 /** A reply to a request; the bound address is left zero, which clients of a proxy ignore. */

@@ -3,6 +3,7 @@
  * DER, the landing page, and the https check the page runs. Never the private key.
  * @module
  */
+import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { IncomingMessage } from 'node:http'
 import { PROXY_HOST_HEADER } from '../app/rewrite'
@@ -13,7 +14,7 @@ import { CA_FILES } from './landing-steps'
 
 /** The env @hono/node-server passes; absent when the proxy runs as a bare fetch handler. */
 interface Env {
-  Bindings: { incoming?: IncomingMessage } | undefined
+  Bindings: Partial<HttpBindings> | undefined
 }
 
 const attachment = (name: string) => `attachment; filename="${name}"`

@@ -5,8 +5,8 @@
  * @module
  * @see https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Proxy_servers_and_tunneling/Proxy_Auto-Configuration_PAC_file
  */
+import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
-import type { IncomingMessage } from 'node:http'
 import { PAC_PATH } from '../admission/own-pages'
 import { addressHost } from '../admission/target'
 import type { Handler } from '../app/fetch-handler'
@@ -47,7 +47,7 @@ export function pacScript({ address, socks, hosts }: PacScriptOptions): string {
 
 /** The env @hono/node-server passes; absent when the proxy runs as a bare fetch handler. */
 interface Env {
-  Bindings: { incoming?: IncomingMessage } | undefined
+  Bindings: Partial<HttpBindings> | undefined
 }
 
 /**

@@ -1,4 +1,4 @@
-import { LruCache } from '../../src/ca/cache'
+import { LruCache } from '../../src/util/lru-cache'
 
 describe('LruCache', () => {
   it('keeps at most maxSize entries, dropping the least recently used', () => {
