@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
 import type { Dispatcher } from './dispatch'
-import { guardResponse } from './response-guard'
+import { createResponseGuard } from './response-guard'
 
 /** A request of either HTTP version, and its response. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
@@ -51,7 +51,8 @@ interface Route {
  * Request, abort on disconnect, `upgradeWebSocket`) runs on what the app should see.
  */
 export function createAppServer(dispatcher: Dispatcher, options: AppServerOptions): AppServer {
-  const { onError, countBytes } = options
+  const { onError } = options
+  const guard = createResponseGuard(onError, options.countBytes)
   const websocketServer = options.websocketServer ?? new WebSocketServer({ noServer: true })
   const routes = new Map<string | undefined, Route>()
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
@@ -70,7 +71,7 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
 
   return {
     serve(request, response, route) {
-      guardResponse(response, onError, countBytes)
+      guard(response)
       routeOf(route)
         .listener(request, response)
         .catch((error: unknown) => {

@@ -20,7 +20,7 @@ export interface GuardedResponse {
   req?: { method?: string | undefined } | undefined
   shouldKeepAlive?: boolean
   statusCode: number
-  writeHead(status: number, ...rest: unknown[]): unknown
+  writeHead(status: number, second?: unknown, third?: unknown): unknown
   write(chunk: unknown, ...rest: unknown[]): boolean
   end(...args: unknown[]): unknown
   destroy(error?: Error): unknown
@@ -44,16 +44,24 @@ interface BodyState {
   report: Report
 }
 
-const reporters = new WeakMap<GuardedResponse, Report>()
 const bodies = new WeakMap<GuardedResponse, BodyState>()
 
 /**
- * Check what the app writes to `res` before Node sends it. With `count`, the body bytes sent
- * are counted for `bodyBytesOf` even when no length was declared.
+ * A guard for the responses of one app server: `guard(res)` makes `res` check what the app
+ * writes before Node sends it. With `count`, the body bytes sent are counted for `bodyBytesOf`
+ * even when no length was declared. The guard's `writeHead` is made once, here: guarding a
+ * response costs one property.
  */
-export function guardResponse(res: GuardedResponse, report: Report, count: boolean): void {
-  reporters.set(res, report)
-  res.writeHead = count ? guardedWriteHeadCounting : guardedWriteHead
+export function createResponseGuard(
+  report: Report,
+  count: boolean
+): (res: GuardedResponse) => void {
+  function writeHead(this: GuardedResponse, status: number, second?: unknown, third?: unknown) {
+    return writeGuarded(this, report, count, status, second, third)
+  }
+  return (res) => {
+    res.writeHead = writeHead
+  }
 }
 
 /** The body bytes a guarded response sent, where they were counted. */
@@ -61,22 +69,20 @@ export function bodyBytesOf(res: object): number | undefined {
   return bodies.get(res as GuardedResponse)?.sent
 }
 
-function guardedWriteHeadCounting(this: GuardedResponse, status: number, ...rest: unknown[]) {
-  return writeGuarded(this, true, status, rest)
-}
-
-function guardedWriteHead(this: GuardedResponse, status: number, ...rest: unknown[]) {
-  return writeGuarded(this, false, status, rest)
-}
-
-function writeGuarded(res: GuardedResponse, count: boolean, status: number, rest: unknown[]) {
-  const report = reporters.get(res) ?? noReport
+function writeGuarded(
+  res: GuardedResponse,
+  report: Report,
+  count: boolean,
+  status: number,
+  second: unknown,
+  third: unknown
+) {
   const original = prototypeOf(res)
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     return badGateway(res, report, `it answered with status ${String(status)}`)
   }
-  const message = typeof rest[0] === 'string' ? rest[0] : undefined
-  const given = (message === undefined ? rest[0] : rest[1]) as HeaderBag | string[] | undefined
+  const message = typeof second === 'string' ? second : undefined
+  const given = (message === undefined ? second : third) as HeaderBag | string[] | undefined
   const { headers, declared } = cleanHeaders(res, given, status, report)
   if (declared !== undefined || count) {
     installBodyGuard(res, declared, report)
@@ -204,8 +210,4 @@ function prototypeOf(res: GuardedResponse): GuardedResponse {
 
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').slice(0, 200)
-}
-
-function noReport(): void {
-  // A response guarded without a reporter has nobody to tell.
 }
