@@ -156,6 +156,44 @@ describe('the decision comes before the body', () => {
   })
 })
 
+describe('the decision comes before the body over HTTP/2', () => {
+  it('answers a stream with Expect: 100-continue only once admitted', async () => {
+    running = await startProxy(echoApp(), {
+      resolver: {
+        resolve: (url) => `/r/${url}`,
+        requireAuth: (request) =>
+          new URL(request.url).pathname === '/secret' ? 'secret things' : undefined,
+      },
+    })
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const tls = tlsConnect({
+      socket,
+      servername: 'example.com',
+      ca: running.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    await once(tls, 'secureConnect')
+    const session = http2Connect('https://example.com', { createConnection: () => tls })
+    try {
+      const ask = async (path: string) => {
+        const stream = session.request({ ':path': path, ':method': 'POST', expect: '100-continue' })
+        let continued = false
+        stream.on('continue', () => {
+          continued = true
+          stream.end('hello')
+        })
+        const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders]
+        stream.resume()
+        return { status: headers[':status'], continued }
+      }
+      expect(await ask('/secret')).toEqual({ status: 407, continued: false })
+      expect(await ask('/open')).toEqual({ status: 200, continued: true })
+    } finally {
+      session.destroy()
+    }
+  })
+})
+
 describe('the same request on every protocol', () => {
   it('answers 421 to a request naming another port than its tunnel', async () => {
     running = await startProxy(echoApp())

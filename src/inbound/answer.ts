@@ -14,11 +14,11 @@ import { challengeHeaders } from './replies'
 /** How one way in serves an admitted request and answers one the proxy will not serve. */
 export interface Way<Req, Out, Result = void> {
   /** Told every decision before it is carried out (the access log watches the response). */
-  decided?(req: Req, out: Out, admission: Admission): void
+  decided?: ((req: Req, out: Out, admission: Admission) => void) | undefined
   /** Serve `req` (rewritten as `admission` says) with the app of its route. */
-  serve(req: Req, out: Out, admission: Served): Result
+  serve: (req: Req, out: Out, admission: Served) => Result
   /** Answer `req` itself; `close` ends the connection after it (the body may be unread). */
-  reply(out: Out, status: number, reason: string, headers: ReplyHeaders, close: boolean): Result
+  reply: (out: Out, status: number, reason: string, headers: ReplyHeaders, close: boolean) => Result
 }
 
 /** Turn `admission` into the reply to `req`, or the request the app serves. */

@@ -105,13 +105,33 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     },
   }
 
-  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+  // `Expect: 100-continue` is answered once the stream is admitted, as over HTTP/1.1.
+  const continued: Way<Http2ServerRequest, Http2ServerResponse> = {
+    decided: way.decided,
+    serve(req, res, admission) {
+      res.writeContinue()
+      way.serve(req, res, admission)
+    },
+    reply: way.reply,
+  }
+
+  const onStream = (
+    chosen: Way<Http2ServerRequest, Http2ServerResponse>,
+    req: Http2ServerRequest,
+    res: Http2ServerResponse
+  ) => {
     const tunnel = tunnelOf(req)
     if (!tunnel) {
       res.stream.close(constants.NGHTTP2_REFUSED_STREAM)
       return
     }
-    answerWhenAdmitted(way, req, res, gate.admitRequest(tunnel, req), onError)
+    answerWhenAdmitted(chosen, req, res, gate.admitRequest(tunnel, req), onError)
+  }
+  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    onStream(way, req, res)
+  })
+  server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    onStream(continued, req, res)
   })
 
   return {
