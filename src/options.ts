@@ -24,6 +24,8 @@ export const DEFAULTS = {
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
+  http2IdleTimeoutMs: 5_000,
+  websocketMaxPayload: 8 * 1024 * 1024,
   proxyProtocol: false,
   socks: true,
   pac: true,
@@ -45,6 +47,8 @@ export interface NormalizedOptions {
   keepaliveMax: number
   handshakeTimeoutMs: number
   admissionTimeoutMs: number
+  http2IdleTimeoutMs: number
+  websocketMaxPayload: number
   /** Require a PROXY protocol header in front of every connection. */
   proxyProtocol: boolean
   /** Speak SOCKS5 to connections whose first byte is 0x05. */
@@ -73,6 +77,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'keepaliveMax',
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
+  'http2IdleTimeoutMs',
+  'websocketMaxPayload',
   'proxyProtocol',
   'socks',
   'pac',
@@ -127,6 +133,8 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
+    http2IdleTimeoutMs: positive('http2IdleTimeoutMs', options.http2IdleTimeoutMs),
+    websocketMaxPayload: websocketMaxPayloadOption(options),
     onError: safeOnError(onError),
     onLog: logOption(options.onLog),
   }
@@ -270,11 +278,30 @@ function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerL
   return websocket.server
 }
 
-function positive(name: 'handshakeTimeoutMs' | 'admissionTimeoutMs', value: unknown): number {
+function positive(
+  name: 'handshakeTimeoutMs' | 'admissionTimeoutMs' | 'http2IdleTimeoutMs',
+  value: unknown
+): number {
   const result = value ?? DEFAULTS[name]
   if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
     throw new OptionsError(
       `${name} must be a positive number of milliseconds, got ${describe(value)}`
+    )
+  }
+  return result
+}
+
+function websocketMaxPayloadOption(options: ProxyOptions): number {
+  const value = options.websocketMaxPayload
+  if (value !== undefined && options.websocket !== undefined) {
+    throw new OptionsError(
+      "websocketMaxPayload applies to the proxy's own WebSocket server; give your websocket.server its maxPayload instead"
+    )
+  }
+  const result = value ?? DEFAULTS.websocketMaxPayload
+  if (!Number.isSafeInteger(result) || result < 1) {
+    throw new OptionsError(
+      `websocketMaxPayload must be a whole number of bytes >= 1, got ${describe(value)}`
     )
   }
   return result

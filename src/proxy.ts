@@ -76,7 +76,8 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
   const appServer = createAppServer(
     (request, env) => dispatcher.fetch(request, env),
-    opts.websocketServer
+    opts.websocketServer,
+    opts.websocketMaxPayload
   )
   const gate = createGate({
     resolver: opts.resolver,
@@ -88,7 +89,16 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   })
   const connections = new Connections(opts.keepaliveMax)
   const http2 = opts.http2
-    ? createHttp2Front({ gate, appServer, onError: opts.onError, onLog: opts.onLog })
+    ? createHttp2Front({
+        gate,
+        appServer,
+        onError: opts.onError,
+        onLog: opts.onLog,
+        lifecycle: {
+          idleTimeoutMs: opts.http2IdleTimeoutMs,
+          shouldClose: () => connections.shouldClose(),
+        },
+      })
     : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()
@@ -140,7 +150,8 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         return closed
       })
       stopIssueLog()
-      http2?.close()
+      // Before the sockets go: each session's GOAWAY must reach its client first.
+      await http2?.close()
       connections.closeAll()
       attached.forEach((detach) => {
         detach()

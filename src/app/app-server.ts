@@ -26,14 +26,16 @@ export interface AppServer {
  * Create the adaptor. It never listens: the proxy's listener translates each request in place
  * and re-emits it here, so node-server's own request and upgrade handling (lazy Request, abort
  * on disconnect, `upgradeWebSocket`) runs on what the app should see. `wss` is the user's
- * `ProxyOptions.websocket.server`; without one, a `ws` server with its defaults, as a plain
- * `serve()` with `new WebSocketServer({ noServer: true })` would have.
+ * `ProxyOptions.websocket.server`, kept with its own settings; without one, a `ws` server with
+ * its defaults, as a plain `serve()` with `new WebSocketServer({ noServer: true })` would have,
+ * but for `maxPayload` (`ProxyOptions.websocketMaxPayload`).
  */
 export function createAppServer(
   fetch: (request: Request, env: unknown) => Response | Promise<Response>,
-  wss?: WebSocketServerLike
+  wss: WebSocketServerLike | undefined,
+  maxPayload: number
 ): AppServer {
-  const websocketServer = wss ?? new WebSocketServer({ noServer: true })
+  const websocketServer = wss ?? new WebSocketServer({ noServer: true, maxPayload })
   const server = createAdaptorServer({ fetch, websocket: { server: websocketServer } }) as Server
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.

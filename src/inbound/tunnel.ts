@@ -243,7 +243,7 @@ async function startTls(
       // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
       // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
       ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
-      deps.http2.serve(tlsSocket, secure)
+      deps.http2.serve(tlsSocket, secure, socket)
     } else {
       // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
       server.emit('connection', tlsSocket)
