@@ -7,6 +7,7 @@ import type { ClientHttp2Session } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../../src/log/watch'
+import { createProxy } from '../../src/proxy'
 import type { App, ProxyOptions } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import { connectTunnel } from '../helpers/clients'
@@ -173,5 +174,9 @@ describe('http2 session lifecycle', () => {
     expect((await get(second.session)).status).toBe(200)
     expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR)
     expect(await tunnelsClosed(1)).toBe(1)
+  })
+
+  it('refuses an idle timeout that is not a positive number of milliseconds', () => {
+    expect(() => createProxy(echoApp(), { http2IdleTimeoutMs: 0 })).toThrow(/http2IdleTimeoutMs/)
   })
 })
