@@ -18,6 +18,7 @@ import { installAcceptPath } from './inbound/accept'
 import { Connections } from './inbound/connections'
 import { installListener } from './inbound/http1'
 import { createHttp2Front } from './inbound/http2'
+import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
 import { normalizeOptions, openCa } from './options'
 import { createDownloadApp } from './pages/downloads'
@@ -100,6 +101,9 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         },
       })
     : undefined
+  const directHttp2 = opts.http2
+    ? createDirectHttp2(opts.handshakeTimeoutMs, opts.onError)
+    : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()
 
@@ -129,6 +133,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
               handleSocks(server, socket, deps)
             }
           : undefined,
+        http2: directHttp2?.refuse,
         onError: opts.onError,
       })
       const detachListener = installListener(server, deps)
@@ -152,6 +157,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       stopIssueLog()
       // Before the sockets go: each session's GOAWAY must reach its client first.
       await http2?.close()
+      directHttp2?.close()
       connections.closeAll()
       attached.forEach((detach) => {
         detach()

@@ -102,7 +102,8 @@ export interface ProxyOptions {
    * options (`perMessageDeflate`, `maxPayload`, `handleProtocols`, `verifyClient`); it must be
    * made with `{ noServer: true }`. `close()` ends the connections the proxy accepted and leaves
    * your server open.
-   * @default a `new WebSocketServer({ noServer: true })`: permessage-deflate off, as in `ws`
+   * @default a `new WebSocketServer({ noServer: true, maxPayload: websocketMaxPayload })`:
+   * permessage-deflate off, as in `ws`
    * @example
    * const server = new WebSocketServer({ noServer: true, perMessageDeflate: true })
    * createProxy(app, { websocket: { server } })

@@ -18,6 +18,7 @@ import { clientOf } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
+import { startsHttp2Preface } from './http2-direct'
 import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
 
@@ -43,9 +44,6 @@ export interface TunnelDeps {
   /** The HTTP/2 server; `undefined` when `http2` is off. */
   http2: Http2Front | undefined
 }
-
-/** The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
-const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n')
 
 /** Handle the `connect` event of `server`. Never throws; problems go to `onError`. */
 export function handleConnect(
@@ -129,12 +127,7 @@ export function openTunnel(
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
       tunnels.set(socket, identity)
-      const preface = first.subarray(0, HTTP2_PREFACE.length)
-      if (
-        deps.http2 &&
-        preface.length > 3 &&
-        preface.equals(HTTP2_PREFACE.subarray(0, preface.length))
-      ) {
+      if (deps.http2 && startsHttp2Preface(first)) {
         // The session reads the socket itself, bytes already buffered included.
         deps.http2.serve(socket, identity)
         return
