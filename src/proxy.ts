@@ -41,17 +41,24 @@ export const DEFAULT_HOST = '127.0.0.1'
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const opts = normalizeOptions(options)
   let caPromise: Promise<CertificateAuthority> | undefined
-  let stopIssueLog = () => {}
+  let stopCaListeners = () => {}
   const getCa = () =>
     (caPromise ??= openCa(opts.ca).then((ca) => {
       for (const warning of ca.warnings) {
         opts.onError(new Error(warning), { phase: 'ca' })
       }
+      const stopWarnings = ca.onWarning((warning) => {
+        opts.onError(new Error(warning), { phase: 'ca' })
+      })
       const log = opts.onLog
-      if (log) {
-        stopIssueLog = ca.onIssue((event) => {
-          log({ type: 'certificate', time: new Date(), ...event })
-        })
+      const stopLog = log
+        ? ca.onIssue((event) => {
+            log({ type: 'certificate', time: new Date(), ...event })
+          })
+        : () => {}
+      stopCaListeners = () => {
+        stopWarnings()
+        stopLog()
       }
       return ca
     }))
@@ -154,7 +161,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         server.closeAllConnections()
         return closed
       })
-      stopIssueLog()
+      stopCaListeners()
       // Before the sockets go: each session's GOAWAY must reach its client first.
       await http2?.close()
       directHttp2?.close()
