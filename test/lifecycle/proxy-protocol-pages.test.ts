@@ -27,14 +27,17 @@ function exchange(proxy: RunningProxy, request: string): Promise<string> {
 }
 
 describe('the PAC file and landing page behind a balancer', () => {
-  it('names the balancer address in the PAC file fetched through the proxy', async () => {
+  it.each([
+    ['the PAC file', '/proxy.pac', `"PROXY ${BALANCER}; SOCKS5 ${BALANCER}"`],
+    ['the landing page', '/download/', `<code>http://${BALANCER}</code>`],
+  ])('names the balancer address in %s fetched through the proxy', async (_name, path, named) => {
     const proxy = await start()
     const reply = await exchange(
       proxy,
-      'GET http://wsgiprox/proxy.pac HTTP/1.1\r\nHost: wsgiprox\r\nConnection: close\r\n\r\n'
+      `GET http://wsgiprox${path} HTTP/1.1\r\nHost: wsgiprox\r\nConnection: close\r\n\r\n`
     )
     expect(reply).toMatch(/^HTTP\/1\.1 200 /)
-    expect(reply).toContain(`"PROXY ${BALANCER}; SOCKS5 ${BALANCER}"`)
+    expect(reply).toContain(named)
     expect(reply).not.toContain(`127.0.0.1:${proxy.port}`)
   })
 
@@ -47,17 +50,6 @@ describe('the PAC file and landing page behind a balancer', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 200 /)
     expect(reply.toLowerCase()).toContain('content-type: application/x-ns-proxy-autoconfig')
     expect(reply).toContain(`"PROXY ${BALANCER}; SOCKS5 ${BALANCER}"`)
-  })
-
-  it('names the balancer address on the landing page', async () => {
-    const proxy = await start()
-    const reply = await exchange(
-      proxy,
-      'GET http://wsgiprox/download/ HTTP/1.1\r\nHost: wsgiprox\r\nConnection: close\r\n\r\n'
-    )
-    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
-    expect(reply).toContain(`<code>http://${BALANCER}</code>`)
-    expect(reply).not.toContain(`127.0.0.1:${proxy.port}`)
   })
 
   it('names the balancer address in the PAC file fetched over TLS in a tunnel', async () => {
