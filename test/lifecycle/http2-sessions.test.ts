@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { readdirSync } from 'node:fs'
 import { connect as http2Connect, constants } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
+import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../../src/log/watch'
@@ -15,7 +16,7 @@ import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 
 let running: RunningProxy | undefined
-const clients: { tls: TLSSocket; session: ClientHttp2Session }[] = []
+const clients: { tls: TLSSocket | Socket; session: ClientHttp2Session }[] = []
 afterEach(async () => {
   for (const { session, tls } of clients.splice(0)) {
     session.destroy()
@@ -61,8 +62,19 @@ async function countingProxy(options: ProxyOptions = {}, app: App = echoApp()) {
   return { proxy: running, tunnelsClosed }
 }
 
-/** An HTTP/2 session through CONNECT and TLS, as node:http2 clients open one. */
-async function h2Session(proxy: RunningProxy) {
+/**
+ * An HTTP/2 session through CONNECT and TLS, as node:http2 clients open one; with `plain`, with
+ * prior knowledge in a plain tunnel.
+ */
+async function h2Session(proxy: RunningProxy, plain = false) {
+  if (plain) {
+    const { socket } = await connectTunnel(proxy.port, 'example.com:80')
+    const session = http2Connect('http://example.com', { createConnection: () => socket })
+    session.on('error', () => {})
+    clients.push({ tls: socket, session })
+    await once(session, 'remoteSettings')
+    return { tls: socket, session }
+  }
   const { socket } = await connectTunnel(proxy.port, 'example.com:443')
   const tls = tlsConnect({
     socket,
@@ -106,24 +118,30 @@ function nextGoaway(session: ClientHttp2Session): Promise<number> {
 }
 
 describe('http2 session lifecycle', () => {
-  it('gives back the descriptor of a session whose client closes its socket without GOAWAY', async () => {
-    const { proxy, tunnelsClosed } = await countingProxy()
-    const before = openFds()
-    const sessions = 20
-    for (let i = 0; i < sessions; i++) {
-      const { session } = await h2Session(proxy)
-      expect((await get(session)).status).toBe(200)
+  it.each([
+    ['TLS', false],
+    ['a plain tunnel', true],
+  ])(
+    'gives back the descriptor of a session in %s whose client closes its socket without GOAWAY',
+    async (_name, plain) => {
+      const { proxy, tunnelsClosed } = await countingProxy()
+      const before = openFds()
+      const sessions = 20
+      for (let i = 0; i < sessions; i++) {
+        const { session } = await h2Session(proxy, plain)
+        expect((await get(session)).status).toBe(200)
+      }
+      expect(openFds()).toBeGreaterThanOrEqual(before + 2 * sessions)
+      // httpx and curl close the TCP connection without a GOAWAY: the client's FIN.
+      const clientsClosed = clients.map(({ tls }) => once(tls, 'close'))
+      for (const { tls } of clients) {
+        tls.end()
+      }
+      expect(await tunnelsClosed(sessions)).toBe(sessions)
+      await Promise.all(clientsClosed)
+      expect(openFds()).toBe(before)
     }
-    expect(openFds()).toBeGreaterThanOrEqual(before + 2 * sessions)
-    // httpx and curl close the TCP connection without a GOAWAY: the client's FIN.
-    const clientsClosed = clients.map(({ tls }) => once(tls, 'close'))
-    for (const { tls } of clients) {
-      tls.end()
-    }
-    expect(await tunnelsClosed(sessions)).toBe(sessions)
-    await Promise.all(clientsClosed)
-    expect(openFds()).toBe(before)
-  })
+  )
 
   it('closes a session with no stream after the idle timeout, with GOAWAY', async () => {
     const { proxy, tunnelsClosed } = await countingProxy({ http2IdleTimeoutMs: 200 })
