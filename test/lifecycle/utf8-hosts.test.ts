@@ -4,9 +4,10 @@ import { connect as http2Connect } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
 import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'
-import { connectTunnel, readHead } from '../helpers/clients'
+import { connectTunnel, readHead, requestOver } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { socksConnect } from '../helpers/socks'
 
 let running: RunningProxy | undefined
 afterEach(async () => {
@@ -38,6 +39,16 @@ describe('raw UTF-8 host names', () => {
     }
     const echo = JSON.parse(Buffer.concat(chunks).toString()) as Echo
     expect(echo.path).toBe(`/p/http://${PUNYCODE}/a`)
+  })
+
+  it('reads a UTF-8 SOCKS5 domain name as the UTF-8 name it is', async () => {
+    const proxy = await start()
+    const { socket, reply } = await socksConnect(proxy.port, UTF8_NAME, 80)
+    expect(reply).toBe(0)
+    const answer = await requestOver(socket, '/a', { host: PUNYCODE })
+    socket.destroy()
+    expect(answer.status).toBe(200)
+    expect((JSON.parse(answer.body) as Echo).path).toBe(`/p/http://${PUNYCODE}/a`)
   })
 
   it('refuses a Host whose bytes are not UTF-8', async () => {
