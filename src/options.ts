@@ -6,6 +6,11 @@
 import type { WebSocketServerLike } from '@hono/node-server'
 import { FixedResolver } from './admission/resolvers'
 import { describe, validHost } from './admission/target'
+import {
+  DEFAULT_WEBSOCKET_MAX_PAYLOAD,
+  websocketMaxPayloadOption,
+  websocketOption,
+} from './app/websocket-options'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
@@ -25,7 +30,7 @@ export const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
   http2IdleTimeoutMs: 5_000,
-  websocketMaxPayload: 8 * 1024 * 1024,
+  websocketMaxPayload: DEFAULT_WEBSOCKET_MAX_PAYLOAD,
   proxyProtocol: false,
   socks: true,
   pac: true,
@@ -262,22 +267,6 @@ function caOption(ca: unknown): CaOptions | CertificateAuthority {
   return ca
 }
 
-function websocketOption(websocket: ProxyOptions['websocket']): WebSocketServerLike | undefined {
-  if (websocket === undefined) {
-    return undefined
-  }
-  // Checked as what a JavaScript caller may pass, not as what the type promises.
-  const server = (websocket as { server?: { handleUpgrade?: unknown; options?: unknown } } | null)
-    ?.server
-  const serverOptions = server?.options as { noServer?: unknown } | undefined
-  if (typeof server?.handleUpgrade !== 'function' || serverOptions?.noServer !== true) {
-    throw new OptionsError(
-      'websocket.server must be a ws WebSocketServer made with { noServer: true }: the proxy hands it the upgrades'
-    )
-  }
-  return websocket.server
-}
-
 function positive(
   name: 'handshakeTimeoutMs' | 'admissionTimeoutMs' | 'http2IdleTimeoutMs',
   value: unknown
@@ -286,22 +275,6 @@ function positive(
   if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
     throw new OptionsError(
       `${name} must be a positive number of milliseconds, got ${describe(value)}`
-    )
-  }
-  return result
-}
-
-function websocketMaxPayloadOption(options: ProxyOptions): number {
-  const value = options.websocketMaxPayload
-  if (value !== undefined && options.websocket !== undefined) {
-    throw new OptionsError(
-      "websocketMaxPayload applies to the proxy's own WebSocket server; give your websocket.server its maxPayload instead"
-    )
-  }
-  const result = value ?? DEFAULTS.websocketMaxPayload
-  if (!Number.isSafeInteger(result) || result < 1) {
-    throw new OptionsError(
-      `websocketMaxPayload must be a whole number of bytes >= 1, got ${describe(value)}`
     )
   }
   return result
