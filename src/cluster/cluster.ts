@@ -88,7 +88,9 @@ type Message = { wsgiprox: 'listening'; address: AddressInfo } | { wsgiprox: 'st
  * `ca`, starts the workers and resolves once all listen; in a worker it runs `start` (which
  * returns the listening server, as `proxy.listen()` does) and resolves. `start` gets the port
  * the cluster announced, once it has one: a worker that replaces dead ones must listen there,
- * which matters when the first ones listened on port 0.
+ * which matters when the first ones listened on port 0. While workers started on port 0 still
+ * hold it, listening there fails with EADDRINUSE, and `start` is called once more, without the
+ * port, to join them.
  * @example
  * const ca = { file: './ca/wsgiprox-ca.pem' }
  * await runCluster((port) => createProxy(app, { ca }).listen(port ?? 0), { ca })
@@ -107,8 +109,7 @@ export async function runCluster(
   if (cluster.isWorker) {
     let server: Server
     try {
-      const announced = Number(process.env[ANNOUNCED_PORT_ENV])
-      server = await start(Number.isInteger(announced) && announced > 0 ? announced : undefined)
+      server = await startReplacing(start, Number(process.env[ANNOUNCED_PORT_ENV]))
     } catch (error) {
       // Let go of the primary so this worker can exit (the caller reports the error); the
       // primary then sees it die before it listened.
@@ -126,6 +127,29 @@ export async function runCluster(
     await CertificateAuthority.open(options.ca)
   }
   return runPrimary(workers, shutdownTimeoutMs, options.onEvent ?? (() => {}))
+}
+
+/**
+ * Start a worker that replaces others on the `announced` port. While a worker started on port 0
+ * lives, `node:cluster` keeps that shared listener, bound to the announced port: asking for the
+ * port by number then fails (EADDRINUSE), and asking as the others did joins them. Once every
+ * worker has died, the number is what gets the port back.
+ */
+async function startReplacing(
+  start: (announcedPort: number | undefined) => Server | Promise<Server>,
+  announced: number
+): Promise<Server> {
+  if (!Number.isInteger(announced) || announced <= 0) {
+    return start(undefined)
+  }
+  try {
+    return await start(announced)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw error
+    }
+    return start(undefined)
+  }
 }
 
 function workerCount(workers: number | 'auto'): number {
