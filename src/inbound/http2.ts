@@ -53,8 +53,6 @@ export interface Http2Front {
    * the TCP socket under a TLS one.
    */
   serve(socket: Duplex, tunnel: TunnelIdentity, raw?: Duplex): void
-  /** How many sessions are open. */
-  readonly size: number
   /**
    * Send GOAWAY on every session, and resolve once they have ended: at once for those with no
    * open stream, after {@link SESSION_CLOSE_GRACE_MS} at most for the others.
@@ -156,9 +154,6 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       } finally {
         arriving = undefined
       }
-    },
-    get size() {
-      return sessions.size
     },
     async close() {
       const flushed = [...sessions].map(([session, { socket }]) => {
