@@ -14,8 +14,10 @@ app.all('*', (c) => c.text(`worker ${process.pid} answers ${c.req.path}\n`))
 
 // The same CA options for the primary (which creates the file if missing) and every worker.
 const ca = { file: './ca/wsgiprox-ca.pem' }
+// A worker replacing dead ones gets the announced port (PORT=0 picks one for the first workers).
 const cluster = await runCluster(
-  () => createProxy(app, { ca }).listen(Number(process.env.PORT ?? 8080), '127.0.0.1'),
+  (announced) =>
+    createProxy(app, { ca }).listen(announced ?? Number(process.env.PORT ?? 8080), '127.0.0.1'),
   { workers: process.env.WORKERS ? Number(process.env.WORKERS) : 'auto', ca }
 )
 if (cluster.role === 'primary') {

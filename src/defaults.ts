@@ -3,6 +3,7 @@
  * @module
  */
 import { DEFAULT_PREFIX } from './admission/resolvers'
+import { DEFAULT_WEBSOCKET_MAX_PAYLOAD } from './app/websocket-options'
 
 /** Every default of {@link ProxyOptions}. */
 export const DEFAULTS = {
@@ -15,6 +16,8 @@ export const DEFAULTS = {
   keepaliveMax: 50,
   handshakeTimeoutMs: 10_000,
   admissionTimeoutMs: 30_000,
+  http2IdleTimeoutMs: 5_000,
+  websocketMaxPayload: DEFAULT_WEBSOCKET_MAX_PAYLOAD,
   proxyProtocol: false,
   socks: true,
   pac: true,

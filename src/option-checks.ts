@@ -3,7 +3,6 @@
  * refused with an `OptionsError` that names the option and the fix.
  * @module
  */
-import type { WebSocketServerLike } from '@hono/node-server'
 import { FixedResolver } from './admission/resolvers'
 import { describe, validHost } from './admission/target'
 import { CertificateAuthority } from './ca/authority'
@@ -11,7 +10,7 @@ import type { CaOptions } from './ca/authority'
 import { resolveCaOptions } from './ca/options'
 import { DEFAULTS } from './defaults'
 import { OptionsError } from './errors'
-import type { App, PacOptions, ProxyOptions, Resolver } from './types'
+import type { App, PacOptions, Resolver } from './types'
 
 export function hostOption(name: string, value: unknown): string {
   const host = typeof value === 'string' ? validHost(value) : undefined
@@ -136,26 +135,8 @@ export function caOption(ca: unknown): CaOptions | CertificateAuthority {
   return ca
 }
 
-export function websocketOption(
-  websocket: ProxyOptions['websocket']
-): WebSocketServerLike | undefined {
-  if (websocket === undefined) {
-    return undefined
-  }
-  // Checked as what a JavaScript caller may pass, not as what the type promises.
-  const server = (websocket as { server?: { handleUpgrade?: unknown; options?: unknown } } | null)
-    ?.server
-  const serverOptions = server?.options as { noServer?: unknown } | undefined
-  if (typeof server?.handleUpgrade !== 'function' || serverOptions?.noServer !== true) {
-    throw new OptionsError(
-      'websocket.server must be a ws WebSocketServer made with { noServer: true }: the proxy hands it the upgrades'
-    )
-  }
-  return websocket.server
-}
-
 export function positive(
-  name: 'handshakeTimeoutMs' | 'admissionTimeoutMs',
+  name: 'handshakeTimeoutMs' | 'admissionTimeoutMs' | 'http2IdleTimeoutMs',
   value: unknown
 ): number {
   const result = value ?? DEFAULTS[name]

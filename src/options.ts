@@ -5,6 +5,7 @@
  */
 import type { WebSocketServerLike } from '@hono/node-server'
 import { describe } from './admission/target'
+import { websocketMaxPayloadOption, websocketOption } from './app/websocket-options'
 import { CertificateAuthority } from './ca/authority'
 import type { CaOptions } from './ca/authority'
 import { DEFAULTS } from './defaults'
@@ -18,7 +19,6 @@ import {
   positive,
   proxyAppsOption,
   resolverOption,
-  websocketOption,
 } from './option-checks'
 import type { App, ErrorContext, PacOptions, ProxyOptions, Resolver } from './types'
 import { logOption, safeOnError } from './util/callbacks'
@@ -41,6 +41,8 @@ export interface NormalizedOptions {
   keepaliveMax: number
   handshakeTimeoutMs: number
   admissionTimeoutMs: number
+  http2IdleTimeoutMs: number
+  websocketMaxPayload: number
   /** Require a PROXY protocol header in front of every connection. */
   proxyProtocol: boolean
   /** Speak SOCKS5 to connections whose first byte is 0x05. */
@@ -69,6 +71,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'keepaliveMax',
   'handshakeTimeoutMs',
   'admissionTimeoutMs',
+  'http2IdleTimeoutMs',
+  'websocketMaxPayload',
   'proxyProtocol',
   'socks',
   'pac',
@@ -124,6 +128,8 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),
+    http2IdleTimeoutMs: positive('http2IdleTimeoutMs', options.http2IdleTimeoutMs),
+    websocketMaxPayload: websocketMaxPayloadOption(options),
     onError: safeError,
     onLog: logOption(options.onLog, safeError),
   }

@@ -18,6 +18,7 @@ import { installAcceptPath } from './inbound/accept'
 import { Connections } from './inbound/connections'
 import { installListener } from './inbound/http1'
 import { createHttp2Front } from './inbound/http2'
+import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
 import { normalizeOptions, openCa } from './options'
 import { createDownloadApp } from './pages/downloads'
@@ -40,17 +41,24 @@ export const DEFAULT_HOST = '127.0.0.1'
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const opts = normalizeOptions(options)
   let caPromise: Promise<CertificateAuthority> | undefined
-  let stopIssueLog = () => {}
+  let stopCaListeners = () => {}
   const getCa = () =>
     (caPromise ??= openCa(opts.ca).then((ca) => {
       for (const warning of ca.warnings) {
         opts.onError(new Error(warning), { phase: 'ca' })
       }
+      const stopWarnings = ca.onWarning((warning) => {
+        opts.onError(new Error(warning), { phase: 'ca' })
+      })
       const log = opts.onLog
-      if (log) {
-        stopIssueLog = ca.onIssue((event) => {
-          log({ type: 'certificate', time: new Date(), ...event })
-        })
+      const stopLog = log
+        ? ca.onIssue((event) => {
+            log({ type: 'certificate', time: new Date(), ...event })
+          })
+        : () => {}
+      stopCaListeners = () => {
+        stopWarnings()
+        stopLog()
       }
       return ca
     }))
@@ -78,6 +86,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     websocketServer: opts.websocketServer,
     onError: opts.onError,
     countBytes: opts.onLog !== undefined,
+    maxPayload: opts.websocketMaxPayload,
   })
   const gate = createGate({
     resolver: opts.resolver,
@@ -90,7 +99,19 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   })
   const connections = new Connections(opts.keepaliveMax)
   const http2 = opts.http2
-    ? createHttp2Front({ gate, appServer, onError: opts.onError, onLog: opts.onLog })
+    ? createHttp2Front({
+        gate,
+        appServer,
+        onError: opts.onError,
+        onLog: opts.onLog,
+        lifecycle: {
+          idleTimeoutMs: opts.http2IdleTimeoutMs,
+          shouldClose: () => connections.shouldClose(),
+        },
+      })
+    : undefined
+  const directHttp2 = opts.http2
+    ? createDirectHttp2(opts.handshakeTimeoutMs, opts.onError)
     : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()
@@ -121,6 +142,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
               handleSocks(server, socket, deps)
             }
           : undefined,
+        http2: directHttp2?.refuse,
         onError: opts.onError,
       })
       const detachListener = installListener(server, deps)
@@ -141,8 +163,10 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         server.closeAllConnections()
         return closed
       })
-      stopIssueLog()
-      http2?.close()
+      stopCaListeners()
+      // Before the sockets go: each session's GOAWAY must reach its client first.
+      await http2?.close()
+      directHttp2?.close()
       connections.closeAll()
       attached.forEach((detach) => {
         detach()

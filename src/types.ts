@@ -113,12 +113,23 @@ export interface ProxyOptions {
    * options (`perMessageDeflate`, `maxPayload`, `handleProtocols`, `verifyClient`); it must be
    * made with `{ noServer: true }`. `close()` ends the connections the proxy accepted and leaves
    * your server open.
-   * @default a `new WebSocketServer({ noServer: true })`: permessage-deflate off, as in `ws`
+   * @default a `new WebSocketServer({ noServer: true, maxPayload: websocketMaxPayload })`:
+   * permessage-deflate off, as in `ws`
    * @example
    * const server = new WebSocketServer({ noServer: true, perMessageDeflate: true })
    * createProxy(app, { websocket: { server } })
    */
   websocket?: { server: WebSocketServerLike }
+  /**
+   * The largest WebSocket message, in bytes, the proxy's own WebSocket server accepts from a
+   * client; a larger one closes that connection with code 1009 (Message Too Big). `ws` would
+   * take 100 MiB per message, and a proxy open to browsers has many connections: 8 MiB holds
+   * what web apps send (JSON state, chat, image frames) at a twelfth of that. A `websocket.server`
+   * of your own keeps its own `maxPayload`, so this option cannot be given with it.
+   * @default 8 * 1024 * 1024 (8 MiB)
+   * @see https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1
+   */
+  websocketMaxPayload?: number
   /** Serve the CA downloads and landing page on `downloadHost`. @default true */
   enableCertDownload?: boolean
   /**
@@ -140,6 +151,15 @@ export interface ProxyOptions {
    * @default 50
    */
   keepaliveMax?: number
+  /**
+   * How long an HTTP/2 session inside a tunnel may stay open with no stream and no frame before
+   * the proxy sends GOAWAY and closes it: the same 5 s after which Node's HTTP/1.1 server closes
+   * an idle keep-alive connection, tunnels included. A session also ends when its client closes
+   * the socket (with or without GOAWAY), at `close()`, and after its open streams when more
+   * tunnels than `keepaliveMax` are open.
+   * @default 5_000
+   */
+  http2IdleTimeoutMs?: number
   /**
    * How long a tunnel may wait for the client's first bytes and for the TLS handshake, and a new
    * connection for its PROXY protocol header.

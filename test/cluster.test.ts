@@ -114,6 +114,23 @@ describe('wsgiprox --workers', () => {
     expect(after.has(victim ?? 0)).toBe(false)
   }, 60_000)
 
+  it('keeps the announced port when every worker started on port 0 has died', async () => {
+    const { started: running, caPem } = await startWorkers()
+    const pids = new Set<number>()
+    for (let i = 0; i < 12 && pids.size < 2; i++) {
+      pids.add((await seenOver(running.port, `first-${i}.example.com`, caPem)).pid)
+    }
+    expect(pids.size).toBe(2)
+    const [first, second] = [...pids]
+    const replaced = outputMatching(running, /worker \d+ listening[\s\S]*worker (\d+) listening/)
+    process.kill(first ?? 0, 'SIGKILL')
+    process.kill(second ?? 0, 'SIGKILL')
+    await replaced
+    // The banner's port, where clients were told to connect, serves again.
+    const after = await seenOver(running.port, 'after.example.com', caPem)
+    expect(pids.has(after.pid)).toBe(false)
+  }, 60_000)
+
   it('on SIGTERM lets a streamed response finish, cuts one that outlasts the timeout, and exits 0', async () => {
     const { started: running } = await startWorkers('--shutdown-timeout', '1.5')
     const short = await streamThrough(running.port, 10)

@@ -7,6 +7,7 @@
 import { normalizeHost } from '../ca/hostname'
 import { InvalidHostError } from '../errors'
 import { LruCache } from '../util/lru-cache'
+import { hostFromWire } from './wire-host'
 
 /** The ports a URL leaves out (RFC 9110 §4.2). */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 }
@@ -30,12 +31,15 @@ const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::(\d{1,5}))?$/
 const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)([^#]*)/i
 
 /**
- * Parse `host[:port]`. The host goes through the one host validator (DNS names, IPv4, bracketed
+ * Parse `host[:port]` as a client sent it (bytes as Latin-1 text; a raw UTF-8 name is read as
+ * UTF-8, bytes that are not UTF-8 are refused). The host goes through the one host validator (DNS names, IPv4, bracketed
  * IPv6); anything else, a port outside 1-65535, or no port without a default gives `undefined`.
  * @example parseAuthority('Example.COM:8443') // { host: 'example.com', port: 8443 }
  */
 export function parseAuthority(authority: string, defaultPort?: number): Authority | undefined {
-  const match = HOST_PORT.exec(authority)
+  // Off the wire, as Latin-1 text of its bytes: a raw UTF-8 name is read as UTF-8.
+  const text = hostFromWire(authority)
+  const match = text === undefined ? null : HOST_PORT.exec(text)
   if (!match) {
     return undefined
   }

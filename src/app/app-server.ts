@@ -36,6 +36,8 @@ export interface AppServerOptions {
   onError: (error: Error, context: ErrorContext) => void
   /** Count the body bytes of every response (for the access log). */
   countBytes: boolean
+  /** The largest WebSocket message our own `ws` server accepts, in bytes. */
+  maxPayload: number
 }
 
 /** One route's node-server entry points. */
@@ -48,12 +50,17 @@ interface Route {
 /**
  * Create the app server. It never listens: the proxy's ways in admit each request, rewrite it in
  * place and hand it here with its route, so node-server's own request and upgrade handling (lazy
- * Request, abort on disconnect, `upgradeWebSocket`) runs on what the app should see.
+ * Request, abort on disconnect, `upgradeWebSocket`) runs on what the app should see. A user's
+ * `websocket.server` keeps its own settings; our own `ws` server has its defaults, as a plain
+ * `serve()` with `new WebSocketServer({ noServer: true })` would, but for `maxPayload`
+ * (`ProxyOptions.websocketMaxPayload`).
  */
 export function createAppServer(dispatcher: Dispatcher, options: AppServerOptions): AppServer {
   const { onError } = options
   const guard = createResponseGuard(onError, options.countBytes)
-  const websocketServer = options.websocketServer ?? new WebSocketServer({ noServer: true })
+  const websocketServer =
+    options.websocketServer ??
+    new WebSocketServer({ noServer: true, maxPayload: options.maxPayload })
   const routes = new Map<string | undefined, Route>()
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.

@@ -170,8 +170,13 @@ export class CertificateAuthority {
       certsDir: dir,
       p12,
       created,
-      warnings,
+      warnings: [...warnings, ...(dir?.warnings ?? [])],
     })
+  }
+
+  /** Call `listener` once for each `certsDir` file refused (see `CertsDir.load`); returns a stop. */
+  onWarning(listener: (message: string) => void): () => void {
+    return this.#certsDir?.onWarning(listener) ?? (() => {})
   }
 
   /**
@@ -221,7 +226,9 @@ export class CertificateAuthority {
   ): Promise<HostCertificate> {
     const normalized = normalizeHost(host)
     const name = certificateName(normalized, options.wildcard ?? true)
-    const leaf = options.freshKey ? await this.#createSharedLeaf() : this.#leaf
+    const leaf = options.freshKey
+      ? await withTemplate(this.#issuer, await createLeaf())
+      : this.#leaf
     const cert = await this.#sign(leaf.template, normalized, name)
     const { names, notBefore, notAfter } = cert
     return {
@@ -236,10 +243,6 @@ export class CertificateAuthority {
   /** PKCS#12 holding the CA certificate only: empty password, HMAC-SHA-256 integrity, no key. */
   toP12(): Uint8Array {
     return this.#p12.slice()
-  }
-
-  async #createSharedLeaf(): Promise<SharedLeaf> {
-    return withTemplate(this.#issuer, await createLeaf())
   }
 
   #sign(template: HostTemplate, host: NormalizedHost, name: string) {

@@ -5,10 +5,17 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { OptionsError, toError } from '../errors'
 import { pemBlocks } from './keys'
+import { readRegularFile } from './safe-read'
+
+/** A stored key and certificate take about 1.5 KB; anything much larger is not ours. */
+const MAX_STORED_BYTES = 64 * 1024
+/** Files warned about, each once; bounded, as the names are the clients'. */
+const WARNED_MAX = 1024
 
 /** A key and certificate read back from the folder. */
 export interface StoredCertificate {
@@ -20,43 +27,114 @@ export interface StoredCertificate {
 /** The `certsDir` folder of a CA. */
 export class CertsDir {
   readonly dir: string
+  /** What is wrong with how the folder is kept, without stopping it from working. */
+  readonly warnings: readonly string[]
   readonly #caPublicKey: KeyObject
+  readonly #warned = new Set<string>()
+  readonly #listeners = new Set<(message: string) => void>()
 
-  private constructor(dir: string, caPublicKey: KeyObject) {
+  private constructor(dir: string, caPublicKey: KeyObject, warnings: string[]) {
     this.dir = dir
     this.#caPublicKey = caPublicKey
+    this.warnings = Object.freeze(warnings)
   }
 
   /**
-   * The folder, created (mode 0700) when missing.
-   * @throws OptionsError when it cannot be created.
+   * The folder, created (mode 0700) when missing. A folder others may write is refused: anyone
+   * could put files there for the proxy to read. One its group may write, or another user owns,
+   * is used with a warning.
+   * @throws OptionsError when it cannot be created, is no folder, or others may write it.
    */
   static async open(dir: string, caPublicKey: KeyObject): Promise<CertsDir> {
+    const fail = (reason: string, error?: unknown) =>
+      new OptionsError(`ca.certsDir ${dir} ${reason}`, { cause: error })
     await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      const reason = toError(error).message
-      throw new OptionsError(`ca.certsDir ${dir} cannot be created: ${reason}`, { cause: error })
+      throw fail(`cannot be created: ${toError(error).message}`, error)
     })
-    return new CertsDir(dir, caPublicKey)
+    const stats = await stat(dir)
+    if (!stats.isDirectory()) {
+      throw fail('is not a folder')
+    }
+    const mode = (stats.mode & 0o777).toString(8)
+    // Sticky or not, a folder anyone may write lets anyone plant a file under a host's name.
+    if (stats.mode & 0o002) {
+      throw fail(`may be written by every user (mode ${mode}): chmod 700 ${dir}`)
+    }
+    const warnings: string[] = []
+    if (stats.mode & 0o020) {
+      warnings.push(
+        `ca.certsDir ${dir} may be written by its group (mode ${mode}): chmod 700 ${dir}`
+      )
+    }
+    const uid = process.getuid?.()
+    if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
+      warnings.push(`ca.certsDir ${dir} belongs to another user (uid ${stats.uid})`)
+    }
+    return new CertsDir(dir, caPublicKey, warnings)
   }
 
-  /** The stored certificate for name when this CA signed it; undefined for none or any other. */
+  /** Call `listener` with a message for each stored file that is refused, once per file. */
+  onWarning(listener: (message: string) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  /**
+   * The stored certificate for `name`, when a regular file of a bounded size holds it with its
+   * key, this CA signed it and it names `name`; otherwise `undefined`, with a warning (once per
+   * file) when a file was there. The caller then issues a new one, which replaces the file.
+   */
   async load(name: string): Promise<StoredCertificate | undefined> {
-    const text = await readFile(join(this.dir, hostFileName(name)), 'utf8').catch(() => '')
+    const file = join(this.dir, hostFileName(name))
+    const read = await readRegularFile(file, MAX_STORED_BYTES)
+    if (read.kind === 'missing') {
+      return undefined
+    }
+    const stored = read.kind === 'refused' ? read.reason : this.#parse(read.text, name)
+    if (typeof stored === 'string') {
+      this.#warn(file, `${file} was not used: ${stored}; a new certificate replaces it`)
+      return undefined
+    }
+    return stored
+  }
+
+  /** The key and certificate `text` holds for `name`, or why it holds none that may be used. */
+  #parse(text: string, name: string): StoredCertificate | string {
     const blocks = pemBlocks(text)
     const key = blocks.find((b) => b.label === 'PRIVATE KEY')
     const cert = blocks.find((b) => b.label === 'CERTIFICATE')
     if (!key || !cert) {
-      return undefined
+      return 'it holds no private key and certificate'
     }
+    let x509: X509Certificate
     try {
-      const x509 = new X509Certificate(cert.der)
-      // A folder shared with another CA, or a file edited by hand, must not be served.
-      if (!x509.verify(this.#caPublicKey)) {
-        return undefined
-      }
-      return { keyPem: key.text, certPem: cert.text, notAfter: Date.parse(x509.validTo) }
+      x509 = new X509Certificate(cert.der)
     } catch {
-      return undefined
+      return 'its certificate cannot be read'
+    }
+    // A folder shared with another CA, or a file edited by hand, must not be served.
+    if (!x509.verify(this.#caPublicKey)) {
+      return 'this CA did not sign its certificate'
+    }
+    // This CA's certificate for another host, put under this host's name, must not be either.
+    if (!names(x509, name)) {
+      return `its certificate does not name ${name}`
+    }
+    return { keyPem: key.text, certPem: cert.text, notAfter: Date.parse(x509.validTo) }
+  }
+
+  #warn(file: string, message: string): void {
+    if (this.#warned.has(file)) {
+      return
+    }
+    if (this.#warned.size >= WARNED_MAX) {
+      this.#warned.clear()
+    }
+    this.#warned.add(file)
+    for (const listener of this.#listeners) {
+      listener(message)
     }
   }
 
@@ -64,6 +142,15 @@ export class CertsDir {
   save(name: string, pem: string): Promise<string> {
     return writeHostFile(this.dir, name, pem)
   }
+}
+
+/** Whether `x509`'s subject alternative names hold `name` (a DNS name, `*.parent`, or an IP). */
+function names(x509: X509Certificate, name: string): boolean {
+  if (isIP(name) !== 0) {
+    return x509.checkIP(name) !== undefined
+  }
+  const entries = (x509.subjectAltName ?? '').split(', ')
+  return entries.includes(`DNS:${name}`)
 }
 
 /**

@@ -21,8 +21,8 @@ export interface WorkersPlan {
   /** `--shutdown-timeout`, in seconds. */
   shutdownTimeout: string
   ca: CaOptions
-  /** Starts one proxy; runs in each worker. */
-  start: () => Promise<Server>
+  /** Starts one proxy; runs in each worker, on the port the cluster announced once it has. */
+  start: (announcedPort: number | undefined) => Promise<Server>
   banner: (port: number, ca: CertificateAuthority) => string
 }
 

@@ -150,7 +150,8 @@ export async function runServe(
         shutdownTimeout:
           values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
         ca: { file: values['ca-file'], name: values['ca-name'] },
-        start: async () => (await startProxy(values, port, io)).server,
+        // A replacement worker listens where the cluster announced, not on a new free port.
+        start: async (announced) => (await startProxy(values, announced ?? port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
       io

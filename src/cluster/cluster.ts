@@ -72,6 +72,13 @@ export interface Cluster {
   stop: () => Promise<void>
 }
 
+/**
+ * How the primary tells a replacement worker the port the cluster announced: `node:cluster`
+ * shares a port 0 listener among workers only while one of them holds it, so once all have died
+ * a new one would get another free port, and the announced one would refuse connections.
+ */
+const ANNOUNCED_PORT_ENV = 'WSGIPROX_CLUSTER_PORT'
+
 /** Messages between the primary and the workers, tagged so that they pass by the user's own. */
 type Message = { wsgiprox: 'listening'; address: AddressInfo } | { wsgiprox: 'stop' }
 
@@ -79,13 +86,17 @@ type Message = { wsgiprox: 'listening'; address: AddressInfo } | { wsgiprox: 'st
  * Run `start` in `workers` processes that share the port it listens on. Call it the same way
  * in every process, as `node:cluster` runs the same program in each: in the primary it opens
  * `ca`, starts the workers and resolves once all listen; in a worker it runs `start` (which
- * returns the listening server, as `proxy.listen()` does) and resolves.
+ * returns the listening server, as `proxy.listen()` does) and resolves. `start` gets the port
+ * the cluster announced, once it has one: a worker that replaces dead ones must listen there,
+ * which matters when the first ones listened on port 0. While workers started on port 0 still
+ * hold it, listening there fails with EADDRINUSE, and `start` is called once more, without the
+ * port, to join them.
  * @example
  * const ca = { file: './ca/wsgiprox-ca.pem' }
- * await runCluster(() => createProxy(app, { ca }).listen(8080), { ca })
+ * await runCluster((port) => createProxy(app, { ca }).listen(port ?? 0), { ca })
  */
 export async function runCluster(
-  start: () => Server | Promise<Server>,
+  start: (announcedPort: number | undefined) => Server | Promise<Server>,
   options: ClusterOptions = {}
 ): Promise<Cluster> {
   const workers = workerCount(options.workers ?? CLUSTER_DEFAULTS.workers)
@@ -98,7 +109,7 @@ export async function runCluster(
   if (cluster.isWorker) {
     let server: Server
     try {
-      server = await start()
+      server = await startReplacing(start, Number(process.env[ANNOUNCED_PORT_ENV]))
     } catch (error) {
       // Let go of the primary so this worker can exit (the caller reports the error); the
       // primary then sees it die before it listened.
@@ -116,6 +127,29 @@ export async function runCluster(
     await CertificateAuthority.open(options.ca)
   }
   return runPrimary(workers, shutdownTimeoutMs, options.onEvent ?? (() => {}))
+}
+
+/**
+ * Start a worker that replaces others on the `announced` port. While a worker started on port 0
+ * lives, `node:cluster` keeps that shared listener, bound to the announced port: asking for the
+ * port by number then fails (EADDRINUSE), and asking as the others did joins them. Once every
+ * worker has died, the number is what gets the port back.
+ */
+async function startReplacing(
+  start: (announcedPort: number | undefined) => Server | Promise<Server>,
+  announced: number
+): Promise<Server> {
+  if (!Number.isInteger(announced) || announced <= 0) {
+    return start(undefined)
+  }
+  try {
+    return await start(announced)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw error
+    }
+    return start(undefined)
+  }
 }
 
 function workerCount(workers: number | 'auto'): number {
@@ -163,6 +197,7 @@ function runPrimary(
     let stopping: Promise<void> | undefined
     let listening = 0
     let quickDeaths = 0
+    let announcedPort: number | undefined
 
     const stop = () =>
       (stopping ??= (async () => {
@@ -190,7 +225,9 @@ function runPrimary(
       })())
 
     const fork = () => {
-      const worker = cluster.fork()
+      const worker = cluster.fork(
+        announcedPort === undefined ? {} : { [ANNOUNCED_PORT_ENV]: String(announcedPort) }
+      )
       const bornAt = Date.now()
       const pid = worker.process.pid ?? 0
       worker.on('message', (message: unknown) => {
@@ -198,6 +235,7 @@ function runPrimary(
           return
         }
         serving.add(worker)
+        announcedPort ??= message.address.port
         onEvent({ type: 'listening', pid, address: message.address })
         if (!ready && ++listening === workers) {
           ready = true

@@ -1,8 +1,9 @@
 /**
  * The accept path: what happens to a connection between the TCP accept and the HTTP server's
  * parser. In order: [the PROXY protocol header, when `proxyProtocol` is on] → [a look at the
- * first byte, when SOCKS is on: 0x05 is SOCKS5, anything else HTTP] → the HTTP server's own
- * `connection` listeners, with every byte after the header intact.
+ * first bytes, when SOCKS or HTTP/2 is on: 0x05 is SOCKS5, the HTTP/2 preface gets HTTP/2's
+ * refusal, anything else is HTTP] → the HTTP server's own `connection` listeners, with every
+ * byte after the header intact.
  * @module
  */
 import type { Server } from 'node:http'
@@ -10,6 +11,7 @@ import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { ErrorContext } from '../types'
 import { setClientAddress } from './client-address'
+import { startsHttp2Preface } from './http2-direct'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
 import { SOCKS5_VERSION } from './socks5'
@@ -22,6 +24,8 @@ export interface AcceptOptions {
   headerTimeoutMs: number
   /** Speak SOCKS5 to a connection whose first byte is 0x05; `undefined` when SOCKS is off. */
   socks: ((socket: Socket) => void) | undefined
+  /** Answer a connection that starts with the HTTP/2 preface; `undefined` when HTTP/2 is off. */
+  http2: ((socket: Socket) => void) | undefined
   onError: (error: Error, context: ErrorContext) => void
 }
 
@@ -33,8 +37,8 @@ type ConnectionListener = (this: Server, socket: Socket) => void
  * that puts them back.
  */
 export function installAcceptPath(server: Server, options: AcceptOptions): () => void {
-  const { socks } = options
-  if (!options.proxyProtocol && !socks) {
+  const { socks, http2 } = options
+  if (!options.proxyProtocol && !socks && !http2) {
     // Nothing to read before HTTP: Node's own listener stays, at no cost per connection.
     return () => {}
   }
@@ -49,14 +53,12 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     }
   }
   // The second stage: hand a connection to the protocol its first byte speaks.
-  const dispatch = socks
-    ? (socket: Socket) => {
-        sniffFirstByte(socket, options, toHttp, (sock) => {
-          waiting.delete(sock)
-          socks(sock)
-        })
-      }
-    : toHttp
+  const dispatch =
+    socks || http2
+      ? (socket: Socket) => {
+          sniffFirstByte(socket, options, toHttp)
+        }
+      : toHttp
   const seen = new WeakSet<Socket>()
   const onConnection = (socket: Socket) => {
     // The proxy feeds sockets back into its server (a tunnel's socket, the TLS socket inside it,
@@ -157,20 +159,32 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
 }
 
 /**
- * Hand `socket` to SOCKS when its first byte is 0x05 (RFC 1928 §3), else to HTTP, with the byte
- * put back. One 'data' event and an unshift: HTTP connections pay nothing more. A client silent
- * for `headerTimeoutMs` goes to HTTP, whose own timeouts then apply as they did before.
+ * Hand `socket` to SOCKS when its first byte is 0x05 (RFC 1928 §3), to HTTP/2's refusal when it
+ * starts the HTTP/2 preface, else to HTTP, with the bytes put back. One 'data' event and an
+ * unshift: HTTP connections pay nothing more. A client silent for `headerTimeoutMs` goes to
+ * HTTP, whose own timeouts then apply as they did before. The socket stays among the waiting
+ * (closed by detaching) unless it goes to HTTP.
  */
 function sniffFirstByte(
   socket: Socket,
   options: AcceptOptions,
-  toHttp: (socket: Socket) => void,
-  toSocks: (socket: Socket) => void
+  toHttp: (socket: Socket) => void
 ): void {
   const done = readFirst(socket, options, {
     data: (first) => {
       done()
-      dispatchFirst(socket, first, toHttp, toSocks)
+      socket.pause()
+      socket.unshift(first)
+      if (options.socks && first[0] === SOCKS5_VERSION) {
+        options.socks(socket)
+        return
+      }
+      if (options.http2 && startsHttp2Preface(first)) {
+        options.http2(socket)
+        return
+      }
+      toHttp(socket)
+      socket.resume()
     },
     // A bare connect and close is a health check or a port scan: nothing to report.
     end: () => socket.destroy(),
@@ -178,22 +192,6 @@ function sniffFirstByte(
       toHttp(socket)
     },
   })
-  socket.resume()
-}
-
-function dispatchFirst(
-  socket: Socket,
-  first: Buffer,
-  toHttp: (socket: Socket) => void,
-  toSocks: (socket: Socket) => void
-): void {
-  socket.pause()
-  socket.unshift(first)
-  if (first[0] === SOCKS5_VERSION) {
-    toSocks(socket)
-    return
-  }
-  toHttp(socket)
   socket.resume()
 }
 

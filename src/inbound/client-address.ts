@@ -1,41 +1,46 @@
 /**
- * The client's address when a load balancer connected on its behalf: shown where every reader
- * already looks, `socket.remoteAddress`, `remotePort` and `remoteFamily`.
+ * The client's address when a load balancer connected on its behalf, and the address the client
+ * connected to: shown where every reader already looks, `socket.remoteAddress`, `remotePort` and
+ * `remoteFamily` for the one, `localAddress`, `localPort` and `localFamily` for the other.
  * @module
  */
 import type { Socket } from 'node:net'
 import type { ProxiedAddresses } from './proxy-protocol'
 
-const clients = new WeakMap<Socket, ProxiedAddresses['source'] & { family: string }>()
+const clients = new WeakMap<Socket, ProxiedAddresses>()
 
 /**
- * Make `socket` report the client the PROXY header named. Hono's `getConnInfo`
- * (`@hono/node-server/conninfo`), resolvers and logs all read `incoming.socket.remoteAddress`,
- * so the address goes there, as an own property of this one socket shadowing the prototype's
- * getter: nothing of Node's is patched, and the local side (`localAddress`) is left as it is.
+ * Make `socket` report the client the PROXY header named, and the balancer's address it
+ * connected to (the header's destination). Hono's `getConnInfo` (`@hono/node-server/conninfo`),
+ * resolvers and logs read `incoming.socket.remoteAddress`; the PAC file, the landing page and
+ * the direct PAC URL read `localAddress` and `localPort` to name the proxy as the client reached
+ * it. So the addresses go there, as own properties of this one socket shadowing the prototype's
+ * getters: nothing of Node's is patched.
  */
 export function setClientAddress(socket: Socket, addresses: ProxiedAddresses): void {
-  const client = { ...addresses.source, family: addresses.family }
-  clients.set(socket, client)
-  define(socket, client)
+  clients.set(socket, addresses)
+  define(socket, addresses)
 }
 
 /**
- * Carry the client's address from a socket to the one that wraps it: a TLS socket reads its
- * peer from the connection's handle, not from the socket it was made over.
+ * Carry the addresses from a socket to the one that wraps it: a TLS socket reads them from the
+ * connection's handle, not from the socket it was made over.
  */
 export function inheritClientAddress(from: Socket, to: Socket): void {
-  const client = clients.get(from)
-  if (client) {
-    clients.set(to, client)
-    define(to, client)
+  const addresses = clients.get(from)
+  if (addresses) {
+    clients.set(to, addresses)
+    define(to, addresses)
   }
 }
 
-function define(socket: Socket, client: { address: string; port: number; family: string }) {
+function define(socket: Socket, { source, destination, family }: ProxiedAddresses) {
   Object.defineProperties(socket, {
-    remoteAddress: { value: client.address, configurable: true },
-    remotePort: { value: client.port, configurable: true },
-    remoteFamily: { value: client.family, configurable: true },
+    remoteAddress: { value: source.address, configurable: true },
+    remotePort: { value: source.port, configurable: true },
+    remoteFamily: { value: family, configurable: true },
+    localAddress: { value: destination.address, configurable: true },
+    localPort: { value: destination.port, configurable: true },
+    localFamily: { value: family, configurable: true },
   })
 }

@@ -165,6 +165,8 @@ const PARSE_ERRORS: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Chunk extensions too large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time'],
+  // The HTTP/2 preface reaches the parser only when HTTP/2 is off (see inbound/http2-direct.ts).
+  HPE_PAUSED_H2_UPGRADE: [505, 'This port speaks HTTP/1.1, not HTTP/2'],
 }
 
 /**

@@ -17,6 +17,8 @@ import { watchRequest } from '../log/watch'
 import type { ErrorContext } from '../types'
 import type { Way } from './answer'
 import { answerWhenAdmitted } from './answer'
+import { manageSession, SESSION_CLOSE_GRACE_MS } from './http2-lifecycle'
+import type { SessionLifecycle } from './http2-lifecycle'
 import { reply } from './replies'
 
 /**
@@ -48,10 +50,16 @@ const SESSION_LIMITS = {
 
 /** The HTTP/2 server of a proxy. */
 export interface Http2Front {
-  /** Serve `socket`, a TLS socket that chose h2 or a plain one that sent the preface. */
-  serve(socket: Duplex, tunnel: TunnelIdentity): void
-  /** Send GOAWAY on every session and end them. */
-  close(): void
+  /**
+   * Serve `socket`, a TLS socket that chose h2 or a plain one that sent the preface; `raw` is
+   * the TCP socket under a TLS one.
+   */
+  serve(socket: Duplex, tunnel: TunnelIdentity, raw?: Duplex): void
+  /**
+   * Send GOAWAY on every session, and resolve once they have ended: at once for those with no
+   * open stream, after {@link SESSION_CLOSE_GRACE_MS} at most for the others.
+   */
+  close(): Promise<void>
 }
 
 /** What the HTTP/2 front needs from the proxy. */
@@ -60,15 +68,24 @@ export interface Http2Deps {
   appServer: AppServer
   onError: (error: Error, context: ErrorContext) => void
   onLog: ((record: LogRecord) => void) | undefined
+  /** When sessions end: idle timeout, keep-alive budget. */
+  lifecycle: SessionLifecycle
+}
+
+/** A session's tunnel, the socket it reads (TLS or plain), and the TCP socket under it. */
+interface Served {
+  tunnel: TunnelIdentity
+  socket: Duplex
+  raw: Duplex
 }
 
 /** Build the HTTP/2 front. */
 export function createHttp2Front(deps: Http2Deps): Http2Front {
-  const { gate, appServer, onError, onLog } = deps
+  const { gate, appServer, onError, onLog, lifecycle } = deps
   const server = createServer({ ...SESSION_LIMITS, settings: HTTP2_SETTINGS })
-  const sessions = new Map<Http2Session, TunnelIdentity>()
+  const sessions = new Map<Http2Session, Served>()
   // 'session' is emitted while serve() hands the socket over, so the tunnel is known then.
-  let arriving: TunnelIdentity | undefined
+  let arriving: Served | undefined
 
   server.on('session', (session: Http2Session) => {
     if (!arriving) {
@@ -77,6 +94,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     }
     sessions.set(session, arriving)
     session.once('close', () => sessions.delete(session))
+    manageSession(session, arriving.socket, arriving.raw, lifecycle)
   })
   server.on('sessionError', (error: Error) => {
     onError(error, { phase: 'request' })
@@ -84,7 +102,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
 
   const tunnelOf = (req: Http2ServerRequest) => {
     const session = req.stream.session
-    return session && sessions.get(session)
+    return session && sessions.get(session)?.tunnel
   }
 
   const way: Way<Http2ServerRequest, Http2ServerResponse> = {
@@ -135,18 +153,34 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
   })
 
   return {
-    serve(socket, tunnel) {
-      arriving = tunnel
+    serve(socket, tunnel, raw = socket) {
+      arriving = { tunnel, socket, raw }
       try {
         server.emit('connection', socket)
       } finally {
         arriving = undefined
       }
     },
-    close() {
-      for (const session of sessions.keys()) {
-        session.goaway(constants.NGHTTP2_NO_ERROR)
-        session.destroy()
+    async close() {
+      const flushed = [...sessions].map(([session, { socket }]) => {
+        // The GOAWAY is out once the session has ended, or has ended its socket's writing side.
+        const done = new Promise((resolve) => {
+          session.once('close', resolve)
+          socket.once('finish', resolve)
+        })
+        // GOAWAY (NO_ERROR) naming the last stream taken; the session ends after its streams.
+        session.close()
+        return done
+      })
+      let late: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(flushed),
+        new Promise((resolve) => (late = setTimeout(resolve, SESSION_CLOSE_GRACE_MS))),
+      ])
+      clearTimeout(late)
+      for (const { socket, raw } of sessions.values()) {
+        socket.destroy()
+        raw.destroy()
       }
       sessions.clear()
     },

@@ -112,9 +112,13 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
       }
       socket.write(Buffer.from([0x05, METHOD.none]))
       stage = 'request'
+      socket.resume()
       onData()
     }
     stage = 'deciding'
+    // Nothing more is read while admission decides: a client that keeps sending meanwhile meets
+    // TCP flow control instead of filling memory.
+    socket.pause()
     settle(gate.admitAnonymous(), accept)
   }
 

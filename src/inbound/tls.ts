@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { SecureContext } from 'node:tls'
 import { TLSSocket } from 'node:tls'
+import { hostFromWire } from '../admission/wire-host'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
 import { inheritClientAddress } from './client-address'
@@ -46,8 +47,15 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
     // httpx) yet want h2 wherever a server has it, as most servers choose.
     ALPNCallback: ({ protocols }) => served.find((protocol) => protocols.includes(protocol)),
     SNICallback(servername, callback) {
+      // OpenSSL's bytes, as Latin-1 text: a raw UTF-8 name (Node's own clients send one) is read
+      // as UTF-8, and bytes that are not UTF-8 fail the handshake.
+      const name = hostFromWire(servername)
+      if (name === undefined) {
+        callback(new Error('The SNI name is not UTF-8'), undefined)
+        return
+      }
       options
-        .admitName(servername)
+        .admitName(name)
         .then((name) => {
           if (name === options.host) {
             // The socket already holds this context: passing it again would make OpenSSL copy

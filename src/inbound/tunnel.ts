@@ -19,6 +19,7 @@ import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
+import { startsHttp2Preface } from './http2-direct'
 import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
 
@@ -44,9 +45,6 @@ export interface TunnelDeps {
   /** The HTTP/2 server; `undefined` when `http2` is off. */
   http2: Http2Front | undefined
 }
-
-/** The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
-const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n')
 
 /** Handle the `connect` event of `server`. Never throws; problems go to `onError`. */
 export function handleConnect(
@@ -131,12 +129,7 @@ export function openTunnel(
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
       tunnels.set(socket, identity)
-      const preface = first.subarray(0, HTTP2_PREFACE.length)
-      if (
-        deps.http2 &&
-        preface.length > 3 &&
-        preface.equals(HTTP2_PREFACE.subarray(0, preface.length))
-      ) {
+      if (deps.http2 && startsHttp2Preface(first)) {
         // The session reads the socket itself, bytes already buffered included.
         deps.http2.serve(socket, identity)
         return
@@ -245,7 +238,7 @@ async function startTls(
       // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
       // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
       ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
-      deps.http2.serve(tlsSocket, secure)
+      deps.http2.serve(tlsSocket, secure, socket)
     } else {
       // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
       server.emit('connection', tlsSocket)

@@ -1,0 +1,80 @@
+/**
+ * How an HTTP/2 session inside a tunnel ends. Node ends a session only on the client's GOAWAY
+ * or a socket error, so without this a client that closes its socket (a FIN without GOAWAY,
+ * as httpx always and curl often do), one that stays silent, or one kept past `keepaliveMax`
+ * would hold its file descriptor and session for the life of the process.
+ * @module
+ */
+import type { Http2Session } from 'node:http2'
+import type { Duplex } from 'node:stream'
+
+/**
+ * How long open streams may still run once a session is closing (the client's FIN, the idle
+ * timeout, `keepaliveMax`, `close()`), before the session and its socket are destroyed.
+ */
+export const SESSION_CLOSE_GRACE_MS = 2_000
+
+/** What decides when a session ends. */
+export interface SessionLifecycle {
+  /** Close a session with no open stream after this long without a frame. */
+  idleTimeoutMs: number
+  /** Whether the tunnels' keep-alive budget is spent: then a session ends after its streams. */
+  shouldClose: () => boolean
+}
+
+/**
+ * Give `session`, served on `socket` (and `raw`, the TCP socket under a TLS one), an end:
+ * - the client's FIN: GOAWAY, the open streams finish, then the socket is destroyed;
+ * - no frame for `idleTimeoutMs` and no open stream: GOAWAY and close;
+ * - a new stream while `shouldClose()`: GOAWAY after the streams already open, as an HTTP/1.1
+ *   tunnel answers `Connection: close` then;
+ * - once closing, the streams still open, and a client slow to close its side, have
+ *   {@link SESSION_CLOSE_GRACE_MS}.
+ * Whenever the session is over, both sockets are destroyed, so the descriptor is given back.
+ */
+export function manageSession(
+  session: Http2Session,
+  socket: Duplex,
+  raw: Duplex,
+  lifecycle: SessionLifecycle
+): void {
+  let open = 0
+  let grace: NodeJS.Timeout | undefined
+  const close = () => {
+    if (session.closed || session.destroyed) {
+      return
+    }
+    // close() sends GOAWAY naming the last stream taken, and destroys the session once the
+    // streams already open are done.
+    session.close()
+    // A destroyed session still waits for its client to close the socket: the grace bounds that
+    // wait too.
+    grace ??= setTimeout(() => {
+      session.destroy()
+      socket.destroy()
+      raw.destroy()
+    }, SESSION_CLOSE_GRACE_MS)
+    grace.unref()
+  }
+  session.on('stream', (stream: Duplex) => {
+    open++
+    stream.once('close', () => {
+      open--
+    })
+    if (lifecycle.shouldClose()) {
+      close()
+    }
+  })
+  session.setTimeout(lifecycle.idleTimeoutMs, () => {
+    if (open === 0) {
+      close()
+    }
+  })
+  // A TLS socket reports the client's FIN (with or without close_notify) as its end.
+  socket.once('end', close)
+  session.once('close', () => {
+    clearTimeout(grace)
+    socket.destroy()
+    raw.destroy()
+  })
+}

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process'
+import { once } from 'node:events'
+import { connect as http2Connect, constants } from 'node:http2'
+import { promisify } from 'node:util'
+import { DIRECT_HTTP2_REASON } from '../../src/inbound/http2-direct'
+import type { ProxyOptions } from '../../src/types'
+import { echoApp } from '../helpers/apps'
+import { proxyGet, rawExchange } from '../helpers/clients'
+import type { RunningProxy } from '../helpers/proxy'
+import { startProxy } from '../helpers/proxy'
+
+const run = promisify(execFile)
+
+let running: RunningProxy | undefined
+afterEach(async () => {
+  await running?.close()
+  running = undefined
+})
+
+async function start(options: ProxyOptions = {}): Promise<RunningProxy> {
+  running = await startProxy(echoApp(), options)
+  return running
+}
+
+/** A good proxy request after a bad case: the proxy still serves. */
+async function expectServes(proxy: RunningProxy): Promise<void> {
+  expect((await proxyGet(proxy.port, 'http://example.com/')).status).toBe(200)
+}
+
+describe('HTTP/2 sent straight to the proxy port', () => {
+  it.each([
+    ['with SOCKS on', {}],
+    ['with SOCKS off', { socks: false }],
+  ])('answers node:http2 with 505, a one-line reason and GOAWAY, %s', async (_name, options) => {
+    const proxy = await start(options)
+    const session = http2Connect(proxy.url)
+    session.on('error', () => {})
+    const goaway = new Promise<number>((resolve) => session.once('goaway', resolve))
+    const req = session.request({ ':path': '/' })
+    const [headers] = (await once(req, 'response')) as [Record<string, unknown>]
+    let body = ''
+    for await (const chunk of req) {
+      body += String(chunk)
+    }
+    expect(headers[':status']).toBe(505)
+    expect(body).toBe(`${DIRECT_HTTP2_REASON}\n`)
+    expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR)
+    session.destroy()
+    await expectServes(proxy)
+  })
+
+  it('answers curl --http2-prior-knowledge with 505 and the reason', async () => {
+    const proxy = await start()
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--http2-prior-knowledge',
+      '-w',
+      '\n%{http_code} %{http_version}',
+      `${proxy.url}/`,
+    ])
+    expect(stdout).toBe(`${DIRECT_HTTP2_REASON}\n\n505 2`)
+    await expectServes(proxy)
+  })
+
+  it('answers the preface in HTTP/1.1 with 505 and a reason when HTTP/2 is off', async () => {
+    const proxy = await start({ http2: false, socks: false })
+    const reply = await rawExchange(proxy.port, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+    expect(reply).toMatch(/^HTTP\/1\.1 505 /)
+    expect(reply).toContain('\r\n\r\nThis port speaks HTTP/1.1, not HTTP/2\n')
+    await expectServes(proxy)
+  })
+})
