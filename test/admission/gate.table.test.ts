@@ -423,6 +423,18 @@ const FIXED_ROWS: Row[] = [
   },
   {
     rule: SPEC.guarantees,
+    name: 'the scheme inside TLS is https even for an http:// absolute-form target',
+    tunnel: TLS_443,
+    request: get('http://example.com/x', [['Host', 'example.com']]),
+    expected: translated(
+      'https',
+      'example.com',
+      '/prefix/https://example.com/x',
+      'https://example.com/x'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
     name: 'host names are validated: a bad Host inside a tunnel gets 400',
     tunnel: TLS_443,
     request: get('/x', [['Host', 'exa mple.com']]),
