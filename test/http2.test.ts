@@ -17,6 +17,7 @@ import type { Echo } from './helpers/apps'
 import { connectTunnel, proxyGet } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { within } from './helpers/within'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
@@ -200,10 +201,14 @@ describe('HTTP/2 inside intercepted TLS', () => {
     expect(pem.headers['content-type']).toBe('application/x-x509-ca-cert')
   })
 
-  it('cancels the app stream when the client resets its stream', async () => {
+  it('cancels the app stream when the client resets its stream, and serves the next one', async () => {
     let cancelled = () => {}
-    const done = new Promise<void>((resolve) => (cancelled = resolve))
-    const app = new Hono().get('*', () => {
+    const cancel = new Promise<void>((resolve) => (cancelled = resolve))
+    // The app sees /prefix/https://example.com/<path>.
+    const app = new Hono().get('*', (c) => {
+      if (!c.req.path.endsWith('/endless')) {
+        return c.text('next')
+      }
       const body = new ReadableStream<Uint8Array>({
         pull: (controller) => {
           controller.enqueue(new Uint8Array(16_384))
@@ -219,7 +224,9 @@ describe('HTTP/2 inside intercepted TLS', () => {
     const stream = session.request({ ':path': '/endless' })
     await once(stream, 'data')
     stream.close(constants.NGHTTP2_CANCEL)
-    await done
+    await within(cancel, "the app's body stream was not cancelled after the client's RST_STREAM")
+    const next = await within(h2Request(session, { ':path': '/next' }), 'the session stopped')
+    expect(next.body).toBe('next')
   })
 
   it('keeps memory bounded for a client that does not read: flow control stops the app', async () => {

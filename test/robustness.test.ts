@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
@@ -6,10 +7,13 @@ import { connectTunnel, httpsTunnel, proxyGet, rawExchange, requestOver } from '
 import { inBatches, mutator, seeded, sendAndWaitForClose } from './helpers/fuzz'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { closeOf, within } from './helpers/within'
+
+const HANDSHAKE_TIMEOUT_MS = 300
 
 let running: RunningProxy
 beforeEach(async () => {
-  running = await startProxy(echoApp(), { prefix: '/', handshakeTimeoutMs: 300 })
+  running = await startProxy(echoApp(), { prefix: '/', handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS })
 })
 afterEach(async () => {
   // Every bad input is followed by good requests, plain and through a TLS tunnel.
@@ -54,44 +58,66 @@ describe('bad input', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 431 /)
   })
 
-  it('closes a tunnel that carries garbage instead of HTTP', async () => {
+  it('answers garbage instead of HTTP inside a tunnel with 400 and closes', async () => {
     const { socket } = await connectTunnel(running.port, 'example.com:443')
-    const chunks: Buffer[] = []
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    const closed = closeOf(socket, 'the proxy kept a tunnel open after garbage')
     socket.write(Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a]))
-    await once(socket, 'close')
-    expect(Buffer.concat(chunks).toString()).toMatch(/^HTTP\/1\.1 400 /)
+    expect((await closed).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /)
   })
 
-  it('closes a tunnel that carries garbage after a TLS record header', async () => {
+  it('answers garbage after a TLS record header with a fatal TLS alert and closes', async () => {
     const { socket } = await connectTunnel(running.port, 'example.com:443')
-    socket.on('error', () => {})
-    socket.resume()
+    const closed = closeOf(socket, 'the proxy kept a tunnel open after a broken ClientHello')
     socket.write(
       Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x20]), Buffer.alloc(32, 0x41)])
     )
-    await once(socket, 'close')
+    const received = await closed
+    // An alert record (RFC 8446 §6): content type 21, then after version and length, level 2.
+    const what = `received ${JSON.stringify(received.toString('latin1').slice(0, 40))}`
+    expect(received[0], what).toBe(0x15)
+    expect(received[5], what).toBe(2)
   })
 
-  it('closes a tunnel whose TLS handshake stops half way', async () => {
+  // The deadline starts once the proxy has the CONNECT: timed from before it is sent, the close
+  // cannot come earlier than the deadline, however slowly this client reads the 200.
+  it('closes a tunnel whose TLS handshake stops half way once the handshake deadline passes', async () => {
+    const start = performance.now()
     const { socket } = await connectTunnel(running.port, 'example.com:443')
-    socket.on('error', () => {})
+    const closed = closeOf(socket, 'the proxy kept a tunnel with half a ClientHello open')
     // A ClientHello that announces more bytes than it sends.
     socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]))
-    await once(socket, 'close')
+    expect((await closed).toString('latin1')).toBe('')
+    // Not before the deadline: a slow client gets its full handshakeTimeoutMs (300 ms here).
+    expect(performance.now() - start).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5)
   })
 
-  it('times out a tunnel whose client sends nothing', async () => {
+  it('closes a tunnel whose client sends nothing once the handshake deadline passes', async () => {
+    const start = performance.now()
     const { socket } = await connectTunnel(running.port, 'example.com:443')
-    socket.resume()
-    await once(socket, 'close')
+    const received = await closeOf(socket, 'the proxy kept a silent tunnel open past its deadline')
+    expect(received.toString('latin1')).toBe('')
+    expect(performance.now() - start).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5)
   })
 
-  it('survives a client that closes right after CONNECT', async () => {
-    const { socket } = await connectTunnel(running.port, 'example.com:443')
-    socket.destroy()
-    await once(socket, 'close')
-  })
+  it.each([
+    ['closes', (socket: Socket) => socket.destroy()],
+    ['resets', (socket: Socket) => socket.resetAndDestroy()],
+  ])(
+    'serves the next client after one %s its connection right after CONNECT',
+    async (_how, leave) => {
+      const { socket } = await connectTunnel(running.port, 'example.com:443')
+      const gone = once(socket, 'close')
+      leave(socket)
+      await gone
+      const tls = await within(
+        httpsTunnel(running.port, 'example.com:443', 'example.com', running.caPem),
+        'the proxy stopped opening tunnels after a client left right after CONNECT'
+      )
+      const reply = await within(requestOver(tls, '/next'), 'the next tunnel got no answer')
+      expect((JSON.parse(reply.body) as Echo).path).toBe('/https://example.com/next')
+      tls.destroy()
+    }
+  )
 
   it('refuses a TLS handshake whose SNI is not a valid host name', async () => {
     const { socket } = await connectTunnel(running.port, 'example.com:443')

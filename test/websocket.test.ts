@@ -27,6 +27,7 @@ import {
   refusedStatus,
   tunnelledSocket,
 } from './helpers/websockets'
+import { within } from './helpers/within'
 
 let running: RunningProxy | undefined
 const sockets: WebSocket[] = []
@@ -102,11 +103,8 @@ describe('WebSockets through the proxy', () => {
   })
 
   it('takes a ws:// upgrade sent in absolute form to the app', async () => {
-    await start()
-    if (!running) {
-      return
-    }
-    const ws = track(absoluteFormSocket(running.port, 'ws://example.com:8080/ws?a=b'))
+    const proxy = await start()
+    const ws = track(absoluteFormSocket(proxy.port, 'ws://example.com:8080/ws?a=b'))
     expect(await openedHello(ws)).toMatchObject({
       app: 'main',
       path: '/prefix/http://example.com:8080/ws?a=b',
@@ -121,10 +119,7 @@ describe('WebSockets through the proxy', () => {
   })
 
   it('strips forged proxy-host headers and proxy credentials on every upgrade path', async () => {
-    await start()
-    if (!running) {
-      return
-    }
+    const proxy = await start()
     const headers = {
       'X-Wsgiprox-Proxy-Host': 'forged',
       'Proxy-Authorization': 'Basic Zm9yZ2VkOg==',
@@ -135,7 +130,7 @@ describe('WebSockets through the proxy', () => {
       openedHello(through('ws://example.com/b', { headers })),
       openedHello(through('wss://proxy-app-1/websocket', { headers })),
       openedHello(direct('/c', { headers })),
-      openedHello(track(absoluteFormSocket(running.port, 'ws://example.com/d', { headers }))),
+      openedHello(track(absoluteFormSocket(proxy.port, 'ws://example.com/d', { headers }))),
     ])
     expect(hellos.map((hello) => hello.proxyHost)).toEqual([
       'wsgiprox',
@@ -151,6 +146,24 @@ describe('WebSockets through the proxy', () => {
   })
 })
 
+/** The next text message of an undici WebSocket; fails at once if it errs or closes first. */
+function messageOf(ws: FetchWebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const failed = (what: string) => () => {
+      reject(new Error(`the WebSocket ${what} before the app's message came`))
+    }
+    ws.addEventListener(
+      'message',
+      (event) => {
+        resolve(String(event.data))
+      },
+      { once: true }
+    )
+    ws.addEventListener('error', failed('failed'), { once: true })
+    ws.addEventListener('close', failed('closed'), { once: true })
+  })
+}
+
 describe("undici's WebSocket (Node's built-in one) through ProxyAgent", () => {
   let agent: ProxyAgent | undefined
   afterEach(async () => {
@@ -162,17 +175,13 @@ describe("undici's WebSocket (Node's built-in one) through ProxyAgent", () => {
     ['wss://example.com/u?a=b', '/prefix/https://example.com/u?a=b'],
     ['ws://example.com:8080/u', '/prefix/http://example.com:8080/u'],
   ])('opens %s, echoes, and closes with a code and reason', async (url, path) => {
-    await start()
-    if (!running) {
-      return
-    }
-    agent = new ProxyAgent({ uri: running.url, requestTls: { ca: running.caPem } })
+    const proxy = await start()
+    agent = new ProxyAgent({ uri: proxy.url, requestTls: { ca: proxy.caPem } })
     const ws = new FetchWebSocket(url, { dispatcher: agent, protocols: ['chat'] })
-    const [hello] = (await once(ws, 'message')) as [MessageEvent<string>]
-    expect(JSON.parse(hello.data)).toMatchObject({ path, proxyHost: 'wsgiprox', protocol: 'chat' })
+    const hello = await messageOf(ws)
+    expect(JSON.parse(hello)).toMatchObject({ path, proxyHost: 'wsgiprox', protocol: 'chat' })
     ws.send('ping')
-    const [echo] = (await once(ws, 'message')) as [MessageEvent<string>]
-    expect(echo.data).toBe('ping')
+    expect(await messageOf(ws)).toBe('ping')
     const appClosed = once(appCloses, 'close') as Promise<[Closed]>
     const closed = once(ws, 'close') as Promise<[CloseEvent]>
     ws.close(4000, 'bye')
@@ -187,12 +196,9 @@ const hasWebsocketClient = spawnSync(PYTHON, ['-c', 'import websocket']).status 
 
 describe.skipIf(!hasWebsocketClient)("Python's websocket-client", () => {
   it('talks wss:// and ws:// through the proxy, verifying the CA', async () => {
-    await start()
-    if (!running) {
-      return
-    }
+    const proxy = await start()
     const caFile = join(mkdtempSync(join(tmpdir(), 'wsgiprox-ws-')), 'ca.pem')
-    writeFileSync(caFile, running.caPem)
+    writeFileSync(caFile, proxy.caPem)
     const { stdout } = await promisify(execFile)(
       PYTHON,
       [
@@ -211,7 +217,7 @@ for url in ['wss://example.com/py?a=b', 'ws://example.com:8080/py']:
 print(json.dumps(out))
 `,
       ],
-      { env: { ...process.env, PORT: String(running.port), CA: caFile } }
+      { env: { ...process.env, PORT: String(proxy.port), CA: caFile } }
     )
     expect(JSON.parse(stdout)).toEqual([
       ['/prefix/https://example.com/py?a=b', 'hi'],
@@ -313,13 +319,10 @@ describe('refused upgrades', () => {
   })
 
   it('answers upgrades through the proxy with 501 when enableWebsockets is false', async () => {
-    await start({ enableWebsockets: false })
-    if (!running) {
-      return
-    }
+    const proxy = await start({ enableWebsockets: false })
     expect(await refusedStatus(through('wss://example.com/websocket'))).toBe(501)
     expect(await refusedStatus(through('ws://example.com:8080/websocket'))).toBe(501)
-    const absolute = track(absoluteFormSocket(running.port, 'ws://example.com/websocket'))
+    const absolute = track(absoluteFormSocket(proxy.port, 'ws://example.com/websocket'))
     expect(await refusedStatus(absolute)).toBe(501)
     // Direct upgrades are the app's own business.
     expect(await openedHello(direct('/websocket'))).toMatchObject({ path: '/websocket' })
@@ -398,17 +401,14 @@ describe('attach() to a server made by serve()', () => {
 
 describe('closing the proxy', () => {
   it('closes open WebSockets, direct and tunnelled', async () => {
-    await start()
-    if (!running) {
-      return
-    }
+    const proxy = await start()
     const tunnelled = through('wss://example.com/open')
     const plain = direct('/open')
     await Promise.all([openedHello(tunnelled), openedHello(plain)])
     const closed = Promise.all([once(tunnelled, 'close'), once(plain, 'close')])
-    await running.close()
     running = undefined
-    await closed
+    await within(proxy.close(), 'close() did not finish with WebSockets open')
+    await within(closed, 'close() left a WebSocket open')
   })
 })
 
@@ -416,24 +416,18 @@ describe('WebSockets with ProxyAuthResolver', () => {
   const credentials = `Basic ${Buffer.from('my-coll:').toString('base64')}`
 
   it('asks for credentials before a ws:// upgrade in absolute form', async () => {
-    await start({ resolver: new ProxyAuthResolver() })
-    if (!running) {
-      return
-    }
-    const ws = track(absoluteFormSocket(running.port, 'ws://example.com/ws'))
+    const proxy = await start({ resolver: new ProxyAuthResolver() })
+    const ws = track(absoluteFormSocket(proxy.port, 'ws://example.com/ws'))
     expect(await refusedStatus(ws)).toBe(407)
   })
 
   it('resolves with the credentials of the CONNECT, or of the upgrade, and hides them', async () => {
-    await start({ resolver: new ProxyAuthResolver() })
-    if (!running) {
-      return
-    }
+    const proxy = await start({ resolver: new ProxyAuthResolver() })
     const auth = { 'Proxy-Authorization': credentials }
     const tunnelled = await openedHello(through('wss://example.com/ws', { connectHeaders: auth }))
     expect(tunnelled.path).toBe('/my-coll/https://example.com/ws')
     const absolute = await openedHello(
-      track(absoluteFormSocket(running.port, 'ws://example.com/ws', { headers: auth }))
+      track(absoluteFormSocket(proxy.port, 'ws://example.com/ws', { headers: auth }))
     )
     expect(absolute.path).toBe('/my-coll/http://example.com/ws')
     expect(Object.keys(absolute.headers)).not.toContain('proxy-authorization')
