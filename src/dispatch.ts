@@ -12,6 +12,7 @@ import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
 import { describe } from './target'
 import { PROXY_HOST_HEADER } from './translate'
+import { noteUpgradeStatus } from './upgrade-log'
 import type { App, ErrorContext } from './types'
 
 /** The env @hono/node-server passes along with each Request. */
@@ -105,6 +106,13 @@ export function createDispatcher(
         typeof host === 'string' ? host : undefined
       )
       const response = handle(request, env, route)
+      // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
+      if (incoming && !outgoing) {
+        return Promise.resolve(response).then((result) => {
+          noteUpgradeStatus(incoming, result.status)
+          return result
+        })
+      }
       // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
       // short, and a body the connection's close ends where it is not.
       if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {

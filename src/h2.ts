@@ -50,6 +50,8 @@ export interface Http2Front {
   serve(socket: Duplex, tunnel: TunnelIdentity): void
   /** Send GOAWAY on every session and end them. */
   close(): void
+  /** How many sessions are open. */
+  readonly sessionCount: number
 }
 
 /** What the HTTP/2 front needs from the proxy. */
@@ -143,6 +145,9 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
         session.destroy()
       }
       sessions.clear()
+    },
+    get sessionCount() {
+      return sessions.size
     },
   }
 }

@@ -16,6 +16,7 @@ import type { AppServer } from './server'
 import { rewriteRequest } from './translate'
 import type { TunnelDeps } from './tunnel'
 import { handleConnect, tunnelOf } from './tunnel'
+import { noteUpgradeStatus, watchUpgrade } from './upgrade-log'
 
 /** What the listener needs from the proxy. */
 export interface ListenerDeps extends TunnelDeps {
@@ -76,9 +77,13 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
 
   const serveUpgrade = (req: IncomingMessage, upgrade: Upgrade, admission: Admission) => {
     const { socket, head } = upgrade
+    if (log) {
+      watchUpgrade(log, req, socket, admission, tunnelOf(socket))
+    }
     switch (admission.kind) {
       case 'serve':
         if (!options.enableWebsockets) {
+          noteUpgradeStatus(req, 501)
           replyOnSocket(socket, 501, 'WebSockets through this proxy are disabled')
           return
         }
@@ -88,6 +93,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
         appServer.upgrade(req, socket, head)
         return
       case 'challenge':
+        noteUpgradeStatus(req, 407)
         replyOnSocket(
           socket,
           407,
@@ -96,6 +102,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
         )
         return
       case 'refuse':
+        noteUpgradeStatus(req, admission.status)
         replyOnSocket(socket, admission.status, admission.message)
     }
   }

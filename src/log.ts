@@ -42,6 +42,11 @@ export interface RequestRecord {
   tunnel: TunnelRecord | undefined
   /** Whether the client left before the response ended. */
   aborted: boolean
+  /**
+   * A WebSocket upgrade: reported when its connection closes, `status` 101 when the handshake
+   * succeeded, `durationMs` the life of the connection.
+   */
+  websocket: boolean
 }
 
 /** A tunnel as records describe it. */
@@ -113,7 +118,7 @@ interface WatchedResponse {
 }
 
 /** What a request record needs from its request. */
-interface WatchedRequest {
+export interface WatchedRequest {
   method?: string | undefined
   url?: string | undefined
   httpVersion: string
@@ -132,12 +137,8 @@ export function watchRequest(
   tunnel: TunnelIdentity | undefined,
   http1Socket: Duplex | undefined
 ): void {
-  const time = new Date()
-  const start = performance.now()
   const sentBefore = (http1Socket as Socket | undefined)?.bytesWritten
-  const url = admission.kind === 'serve' ? admission.fullUrl : (req.url ?? '')
-  const client = clientOf(req.socket)
-  const tunnelInfo = tunnelRecord(tunnel, req.socket)
+  const finish = beginRecord(req, admission, tunnel)
   res.once('close', () => {
     const length = Number(res.getHeader('content-length'))
     const sentAfter = (http1Socket as Socket | undefined)?.bytesWritten
@@ -145,30 +146,57 @@ export function watchRequest(
     if (bytes === undefined && sentBefore !== undefined && sentAfter !== undefined) {
       bytes = sentAfter - sentBefore
     }
-    onLog({
-      type: 'request',
-      time,
-      client,
-      method: req.method ?? 'GET',
-      url,
-      path:
-        admission.kind === 'serve'
-          ? admission.path
-          : admission.kind === 'passthrough'
-            ? (req.url ?? '')
-            : undefined,
-      route: routeName(admission),
-      status: res.statusCode,
-      bytes,
-      durationMs: performance.now() - start,
-      httpVersion: req.httpVersion,
-      tunnel: tunnelInfo,
-      aborted: !res.writableFinished,
-    })
+    onLog(finish(res.statusCode, bytes, !res.writableFinished, false))
   })
 }
 
-function routeName(admission: Admission): string {
+/**
+ * Start the record of `req` as it arrives: returns what completes it once its response (or its
+ * WebSocket connection) has ended.
+ */
+export function beginRecord(
+  req: WatchedRequest,
+  admission: Admission,
+  tunnel: TunnelIdentity | undefined
+): (
+  status: number,
+  bytes: number | undefined,
+  aborted: boolean,
+  websocket: boolean
+) => RequestRecord {
+  const time = new Date()
+  const start = performance.now()
+  const url = admission.kind === 'serve' ? admission.fullUrl : (req.url ?? '')
+  const client = clientOf(req.socket)
+  const tunnelInfo = tunnelRecord(tunnel, req.socket)
+  return (status, bytes, aborted, websocket) => ({
+    type: 'request',
+    time,
+    client,
+    method: req.method ?? 'GET',
+    url,
+    path: appPath(admission, req.url),
+    route: routeName(admission),
+    status,
+    bytes,
+    durationMs: performance.now() - start,
+    httpVersion: req.httpVersion,
+    tunnel: tunnelInfo,
+    aborted,
+    websocket,
+  })
+}
+
+/** The `path` of a record: what the app saw, `undefined` when the proxy answered itself. */
+export function appPath(admission: Admission, url: string | undefined): string | undefined {
+  if (admission.kind === 'serve') {
+    return admission.path
+  }
+  return admission.kind === 'passthrough' ? (url ?? '') : undefined
+}
+
+/** The `route` of a record, from its admission. */
+export function routeName(admission: Admission): string {
   switch (admission.kind) {
     case 'passthrough':
       return 'passthrough'

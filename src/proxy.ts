@@ -17,9 +17,12 @@ import { createFetchEntry } from './fetch-entry'
 import type { Handler } from './fetch-handler'
 import { toFallthroughHandler } from './fetch-handler'
 import { createHttp2Front } from './h2'
+import type { Http2Front } from './h2'
 import { installListener } from './listener'
+import { createMetrics } from './metrics'
 import { normalizeOptions, openCa } from './options'
-import { pacHandler } from './pac'
+import type { NormalizedOptions } from './options'
+import { inFront, pacHandler } from './pac'
 import { createAppServer } from './server'
 import { handleSocks } from './socks'
 import type { App, Proxy, ProxyOptions } from './types'
@@ -38,7 +41,15 @@ export const DEFAULT_HOST = '127.0.0.1'
  * // curl -x 127.0.0.1:8080 http://example.com/ → app sees /prefix/http://example.com/
  */
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
-  const opts = normalizeOptions(options)
+  const normalized = normalizeOptions(options)
+  const connections = new Connections(normalized.keepaliveMax)
+  const metrics = normalized.metrics
+    ? createMetrics({
+        tunnels: () => connections.size,
+        http2Sessions: () => http2?.sessionCount ?? 0,
+      })
+    : undefined
+  const opts: NormalizedOptions = metrics ? metrics.observe(normalized) : normalized
   let caPromise: Promise<CertificateAuthority> | undefined
   let stopIssueLog = () => {}
   const getCa = () =>
@@ -72,6 +83,9 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   if (opts.pac) {
     hostApps.set(opts.proxyHost, pacHandler(opts.pac, opts.socks, hostApps.get(opts.proxyHost)))
   }
+  if (metrics) {
+    hostApps.set(opts.proxyHost, inFront(metrics.handler, hostApps.get(opts.proxyHost)))
+  }
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
   const appServer = createAppServer(
@@ -86,8 +100,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     pac: opts.pac !== undefined,
     onError: opts.onError,
   })
-  const connections = new Connections(opts.keepaliveMax)
-  const http2 = opts.http2
+  const http2: Http2Front | undefined = opts.http2
     ? createHttp2Front({ gate, appServer, onError: opts.onError, onLog: opts.onLog })
     : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
@@ -96,7 +109,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const proxy: Proxy = {
     async listen(port = DEFAULT_PORT, host = DEFAULT_HOST) {
       // Open the CA first, so a broken CA file fails here rather than at the first CONNECT.
-      await getCa()
+      await Promise.all([getCa(), metrics?.ready])
       const server = createServer()
       proxy.attach(server)
       server.listen(port, host)

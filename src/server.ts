@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
+import { noteUpgradeStatus } from './upgrade-log'
 
 /** node-server's adaptor with a `ws` server for `upgradeWebSocket`, driven by `emit`. */
 export interface AppServer {
@@ -38,6 +39,10 @@ export function createAppServer(
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.
   const upgraded = new Set<Duplex>()
+  // node-server announces each accepted WebSocket on the server: its handshake was answered 101.
+  websocketServer.on('connection', (_ws, request) => {
+    noteUpgradeStatus(request, 101)
+  })
   const http2Listener = getRequestListener(fetch)
   return {
     server,

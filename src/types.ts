@@ -171,6 +171,18 @@ export interface ProxyOptions {
    */
   pac?: boolean | PacOptions
   /**
+   * Count requests (by protocol, status class and route), open tunnels and HTTP/2 sessions,
+   * certificates issued, the proxy's own refusals, errors by phase, request durations and the
+   * process's figures (fds, RSS, event-loop delay), and serve them as OpenMetrics text at
+   * `http://<proxyHost>/metrics`, through the proxy only. Needs the `prom-client` package,
+   * loaded only when this is on; off, nothing is counted.
+   * @default false
+   * @example
+   * createProxy(app, { metrics: true })
+   * // curl -x 127.0.0.1:8080 http://wsgiprox/metrics
+   */
+  metrics?: boolean
+  /**
    * Called for every connection-level problem; the proxy never throws or prints for those. An
    * exception thrown by it is ignored.
    */
