@@ -292,12 +292,17 @@ function positive(name: 'handshakeTimeoutMs' | 'admissionTimeoutMs', value: unkn
  */
 const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 
+/** Whether `error` only says that a client went away, which `onError` is not told of. */
+export function isClientLeft(error: Error): boolean {
+  return CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')
+}
+
 /** The user's onError, told only of real problems, and unable to take the proxy down. */
 function safeOnError(
   onError: (error: Error, context: ErrorContext) => void
 ): NormalizedOptions['onError'] {
   return (error, context) => {
-    if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
+    if (isClientLeft(error)) {
       return
     }
     try {

@@ -1,7 +1,10 @@
 import type WebSocket from 'ws'
 import { EventEmitter, once } from 'node:events'
+import { mkdtempSync } from 'node:fs'
 import { connect as http2Connect } from 'node:http2'
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import type { LogRecord, RequestRecord } from '../src/log'
 import type { ProxyOptions } from '../src/types'
@@ -10,6 +13,8 @@ import type { Echo } from './helpers/apps'
 import { connectTunnel, proxyGet, rawExchange } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import type { Started } from './helpers/spawn'
+import { startListening, TSX_IMPORT } from './helpers/spawn'
 import {
   closeSocket,
   echoSocketApp,
@@ -21,6 +26,7 @@ import {
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
 const running: RunningProxy[] = []
+let cli: Started | undefined
 const sessions: ClientHttp2Session[] = []
 const sockets: WebSocket[] = []
 afterEach(async () => {
@@ -29,6 +35,8 @@ afterEach(async () => {
   }
   await Promise.all(sockets.splice(0).map(closeSocket))
   await Promise.all(running.splice(0).map((proxy) => proxy.close()))
+  await cli?.stop()
+  cli = undefined
 })
 
 /** A proxy whose app echoes and speaks WebSocket; `records` gets what the user's onLog got. */
@@ -209,4 +217,16 @@ describe('metrics', () => {
     expect(sample(await scrape(first.port), 'wsgiprox_requests_total', label)).toBe(1)
     expect(sample(await scrape(second.port), 'wsgiprox_requests_total', label)).toBe(0)
   })
+
+  it('is served by the CLI with --metrics, which names the scrape in its banner', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-metrics-'))
+    const main = resolve(import.meta.dirname, '../src/cli/index.ts')
+    cli = await startListening(['--import', TSX_IMPORT, main, '--port', '0', '--metrics'], { cwd })
+    expect((await proxyGet(cli.port, 'http://example.com/')).status).toBe(200)
+    const text = await scrape(cli.port)
+    expect(sample(text, 'wsgiprox_requests_total', { protocol: 'http/1.1' })).toBe(1)
+    expect(cli.output()).toContain(
+      `metrics: curl -x http://127.0.0.1:${cli.port} http://wsgiprox/metrics`
+    )
+  }, 30_000)
 })

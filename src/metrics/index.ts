@@ -6,6 +6,7 @@
  */
 import type { Handler } from '../fetch-handler'
 import type { LogRecord } from '../log'
+import { isClientLeft } from '../options'
 import type { NormalizedOptions } from '../options'
 import type { ErrorContext } from '../types'
 import { createMetricsEndpoint } from './endpoint'
@@ -61,6 +62,10 @@ export function createMetrics(live: LiveFigures): Metrics {
         userLog?.(record)
       }
       const onError = (error: Error, context: ErrorContext) => {
+        // Counted as the user's onError is told: not of clients that simply went away.
+        if (isClientLeft(error)) {
+          return
+        }
         if (families) {
           countError(families, context)
         } else {
