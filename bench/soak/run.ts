@@ -8,6 +8,7 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once, setMaxListeners } from 'node:events'
+import { createWriteStream } from 'node:fs'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -50,10 +51,22 @@ const SETTLE_SECONDS = 20
 /** Errors a fault explains, by the phase the proxy reports them in. */
 const FAULT_PHASES = new Set(['app'])
 
+const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+const base = `${RESULTS}soak-${stamp}`
+await mkdir(RESULTS, { recursive: true })
+// What the proxy process prints (it should print nothing) goes to a file beside the report.
+const proxyOutput = createWriteStream(`${base}.proxy.log`)
+let proxyOutputLines = 0
 const child = fork(fileURLToPath(new URL('./proxy-child.ts', import.meta.url)), [], {
   execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 })
+for (const stream of [child.stdout, child.stderr]) {
+  stream?.on('data', (chunk: Buffer) => {
+    proxyOutputLines += chunk.toString().split('\n').length - 1
+    proxyOutput.write(chunk)
+  })
+}
 const pid = child.pid ?? 0
 const [ready] = (await once(child, 'message')) as [{ port: number; caPem: string }]
 const target = { port: ready.port, caPem: ready.caPem }
@@ -179,7 +192,6 @@ const meanRss = fitted.reduce((sum, s) => sum + (s.rssMB ?? 0), 0) / Math.max(fi
 const meanT = fitted.reduce((sum, s) => sum + s.t, 0) / Math.max(fitted.length, 1)
 const at = (t: number): [number, number] => [t, meanRss + rssSlope * (t - meanT)]
 const pass = checks.every((c) => c.pass)
-const stamp = new Date().toISOString().replace(/[:.]/g, '-')
 const title = `wsgiprox soak: ${args.minutes} min, faults ${faults.join(', ') || 'none'}: ${pass ? 'PASS' : 'FAIL'}`
 const report = {
   title,
@@ -194,6 +206,7 @@ const report = {
   proxyExit,
   errorsByPhase,
   proxyErrors,
+  proxyOutputLines,
   p99Windows,
   loops: Object.fromEntries(
     Object.entries(stats).map(([name, s]) => [
@@ -212,8 +225,7 @@ const svg = renderChart({
   fdBaseline,
   p99Bound: p99Windows[0]?.p99Ms === undefined ? undefined : 2 * p99Windows[0].p99Ms,
 })
-await mkdir(RESULTS, { recursive: true })
-const base = `${RESULTS}soak-${stamp}`
+proxyOutput.end()
 await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`)
 await writeFile(`${base}.svg`, svg)
 await copyFile(`${base}.json`, `${RESULTS}soak-latest.json`)
@@ -229,6 +241,7 @@ for (const [name, s] of Object.entries(report.loops)) {
   )
 }
 log(`  onError by phase: ${JSON.stringify(errorsByPhase)}`)
+log(`  the proxy printed ${proxyOutputLines} lines (${base}.proxy.log)`)
 for (const check of checks) {
   log(`${check.pass ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`)
 }
