@@ -12,8 +12,8 @@ import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
 import { describe } from './target'
 import { PROXY_HOST_HEADER } from './translate'
-import { noteUpgradeStatus } from './upgrade-log'
 import type { App, ErrorContext } from './types'
+import { noteUpgradeStatus } from './upgrade-log'
 
 /** The env @hono/node-server passes along with each Request. */
 interface NodeEnv {

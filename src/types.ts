@@ -174,8 +174,8 @@ export interface ProxyOptions {
    * Count requests (by protocol, status class and route), open tunnels and HTTP/2 sessions,
    * certificates issued, the proxy's own refusals, errors by phase, request durations and the
    * process's figures (fds, RSS, event-loop delay), and serve them as OpenMetrics text at
-   * `http://<proxyHost>/metrics`, through the proxy only. Needs the `prom-client` package,
-   * loaded only when this is on; off, nothing is counted.
+   * `http://<proxyHost>/metrics`, through the proxy only. `prom-client` is loaded only when this
+   * is on; off, nothing is counted.
    * @default false
    * @example
    * createProxy(app, { metrics: true })
@@ -188,9 +188,10 @@ export interface ProxyOptions {
    */
   onError?: (error: Error, context: ErrorContext) => void
   /**
-   * Called with one record per request when its response ends (client, method, full URL, the
-   * path the app saw, route, status, bytes, duration, and the tunnel with TLS and ALPN), for
-   * every tunnel opened and closed, and for every host certificate issued. Unset, nothing is
+   * Called with one record per request (client, method, full URL, the path the app saw, route,
+   * status, bytes, duration, and the tunnel with TLS and ALPN) when its response ends, or for a
+   * WebSocket upgrade when its connection closes; for every tunnel opened and closed; and for
+   * every host certificate issued. Unset, nothing is
    * recorded. An exception thrown by it is ignored. The CLI prints these as access lines.
    */
   onLog?: (record: LogRecord) => void
