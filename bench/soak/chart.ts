@@ -169,7 +169,7 @@ export function renderChart(input: ChartInput): string {
   }
   const checks = input.checks.map(
     (c, i) =>
-      `<text x="${LEFT}" y="${axisTop + 26 + i * 18}" fill="${c.pass ? '#2ca02c' : '#d62728'}">${c.pass ? '✔' : '✘'} ${escape(c.name)}: ${escape(c.detail)}</text>`
+      `<text x="${LEFT}" y="${axisTop + 26 + i * 18}" fill="${c.skipped ? '#777' : c.pass ? '#2ca02c' : '#d62728'}">${c.skipped ? '–' : c.pass ? '✔' : '✘'} ${escape(c.name)}: ${escape(c.detail)}</text>`
   )
   const height = axisTop + 36 + input.checks.length * 18
   return [

@@ -243,7 +243,7 @@ for (const [name, s] of Object.entries(report.loops)) {
 log(`  onError by phase: ${JSON.stringify(errorsByPhase)}`)
 log(`  the proxy printed ${proxyOutputLines} lines (${base}.proxy.log)`)
 for (const check of checks) {
-  log(`${check.pass ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`)
+  log(`${check.skipped ? 'SKIP' : check.pass ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`)
 }
 log(`wrote ${base}.json and .svg (also bench/results/soak-latest.svg)`)
 process.exitCode = pass ? 0 : 1

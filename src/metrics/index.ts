@@ -4,6 +4,7 @@
  * here is loaded or run unless metrics are on.
  * @module
  */
+import { toError } from '../errors'
 import type { Handler } from '../fetch-handler'
 import type { LogRecord } from '../log'
 import { isClientLeft } from '../options'
@@ -22,7 +23,7 @@ const PENDING_MAX = 10_000
 /** The metrics of one proxy. */
 export interface Metrics {
   /** Resolves once prom-client is loaded and the families exist. */
-  ready: Promise<void>
+  ready: Promise<unknown>
   /** `options` with onLog and onError that count, then call the user's own. */
   observe(options: NormalizedOptions): NormalizedOptions
   /** `GET /metrics` on the proxy host; other requests fall through. */
@@ -38,17 +39,26 @@ export function createMetrics(live: LiveFigures): Metrics {
       pending.push(count)
     }
   }
-  const ready = import('prom-client').then((prom) => {
-    const made = createFamilies(prom, live)
-    families = made
-    for (const count of pending.splice(0)) {
-      count(made)
+  const ready = import('prom-client').then(
+    (prom) => {
+      const made = createFamilies(prom, live)
+      families = made
+      for (const count of pending.splice(0)) {
+        count(made)
+      }
+      return made
+    },
+    (error: unknown) => {
+      throw new Error(`metrics: true needs the prom-client package: ${toError(error).message}`, {
+        cause: error,
+      })
     }
-    return made
-  })
+  )
+  // listen() and each scrape report a failed load; a proxy only attached must not die of it.
+  ready.catch(() => {})
 
   return {
-    ready: ready.then(() => {}),
+    ready,
     observe(options) {
       const { onLog: userLog, onError: userError } = options
       const onLog = (record: LogRecord) => {
