@@ -21,4 +21,5 @@ export const DEFAULTS = {
   proxyProtocol: false,
   socks: true,
   pac: true,
+  metrics: false,
 } as const

@@ -27,7 +27,8 @@ export function booleanOption(
     | 'useWildcardCerts'
     | 'http2'
     | 'proxyProtocol'
-    | 'socks',
+    | 'socks'
+    | 'metrics',
   value: unknown
 ): boolean {
   if (value === undefined) {

@@ -49,6 +49,8 @@ export interface NormalizedOptions {
   socks: boolean
   /** The PAC file; `undefined` when it is off. */
   pac: PacOptions | undefined
+  /** Serve OpenMetrics at `http://<proxyHost>/metrics`. */
+  metrics: boolean
   /** Never throws, and is not told of clients that simply went away. */
   onError: (error: Error, context: ErrorContext) => void
   /** The user's onLog, unable to throw; `undefined` when not set, so nothing is recorded. */
@@ -76,6 +78,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'proxyProtocol',
   'socks',
   'pac',
+  'metrics',
   'onError',
   'onLog',
 ] satisfies (keyof ProxyOptions)[])
@@ -125,6 +128,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
     proxyProtocol: booleanOption('proxyProtocol', options.proxyProtocol),
     socks: booleanOption('socks', options.socks),
     pac: pacOption(options.pac),
+    metrics: booleanOption('metrics', options.metrics),
     keepaliveMax,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs),
     admissionTimeoutMs: positive('admissionTimeoutMs', options.admissionTimeoutMs),

@@ -18,11 +18,14 @@ import { installAcceptPath } from './inbound/accept'
 import { Connections } from './inbound/connections'
 import { installListener } from './inbound/http1'
 import { createHttp2Front } from './inbound/http2'
+import type { Http2Front } from './inbound/http2'
 import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
+import { createMetrics } from './metrics'
 import { normalizeOptions, openCa } from './options'
+import type { NormalizedOptions } from './options'
 import { createDownloadApp } from './pages/downloads'
-import { pacHandler } from './pages/pac'
+import { inFront, pacHandler } from './pages/pac'
 import type { App, Proxy, ProxyOptions } from './types'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
@@ -39,7 +42,15 @@ export const DEFAULT_HOST = '127.0.0.1'
  * // curl -x 127.0.0.1:8080 http://example.com/ → app sees /prefix/http://example.com/
  */
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
-  const opts = normalizeOptions(options)
+  const normalized = normalizeOptions(options)
+  const connections = new Connections(normalized.keepaliveMax)
+  const metrics = normalized.metrics
+    ? createMetrics({
+        tunnels: () => connections.size,
+        http2Sessions: () => http2?.sessionCount ?? 0,
+      })
+    : undefined
+  const opts: NormalizedOptions = metrics ? metrics.observe(normalized) : normalized
   let caPromise: Promise<CertificateAuthority> | undefined
   let stopCaListeners = () => {}
   const getCa = () =>
@@ -80,6 +91,9 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   if (opts.pac) {
     hostApps.set(opts.proxyHost, pacHandler(opts.pac, opts.socks, hostApps.get(opts.proxyHost)))
   }
+  if (metrics) {
+    hostApps.set(opts.proxyHost, inFront(metrics.handler, hostApps.get(opts.proxyHost)))
+  }
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)
   const appServer = createAppServer(dispatcher, {
@@ -97,8 +111,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     pac: opts.pac !== undefined,
     onError: opts.onError,
   })
-  const connections = new Connections(opts.keepaliveMax)
-  const http2 = opts.http2
+  const http2: Http2Front | undefined = opts.http2
     ? createHttp2Front({
         gate,
         appServer,
@@ -119,7 +132,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   const proxy: Proxy = {
     async listen(port = DEFAULT_PORT, host = DEFAULT_HOST) {
       // Open the CA first, so a broken CA file fails here rather than at the first CONNECT.
-      await getCa()
+      await Promise.all([getCa(), metrics?.ready])
       const server = createServer()
       proxy.attach(server)
       server.listen(port, host)

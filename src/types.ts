@@ -202,17 +202,29 @@ export interface ProxyOptions {
    */
   pac?: boolean | PacOptions
   /**
+   * Count requests (by protocol, status class and route), open tunnels and HTTP/2 sessions,
+   * certificates issued, the proxy's own refusals, errors by phase, request durations and the
+   * process's figures (fds, RSS, event-loop delay), and serve them as OpenMetrics text at
+   * `http://<proxyHost>/metrics`, through the proxy only. `prom-client` is loaded only when this
+   * is on; off, nothing is counted.
+   * @default false
+   * @example
+   * createProxy(app, { metrics: true })
+   * // curl -x 127.0.0.1:8080 http://wsgiprox/metrics
+   */
+  metrics?: boolean
+  /**
    * Called for every connection-level problem; the proxy never throws or prints for those. An
    * exception thrown by it, or a Promise it returns that rejects, is ignored.
    */
   onError?: (error: Error, context: ErrorContext) => unknown
   /**
-   * Called with one record per request when its response ends (client, method, full URL, the
-   * path the app saw, route, status, bytes, duration, and the tunnel with TLS and ALPN), for
-   * every tunnel opened and closed, and for every host certificate issued. Unset, nothing is
-   * recorded. It may be async: an exception thrown by it, or a Promise it returns that rejects,
-   * changes nothing and is told to `onError` with phase `log`. The CLI prints these as access
-   * lines.
+   * Called with one record per request (client, method, full URL, the path the app saw, route,
+   * status, bytes, duration, and the tunnel with TLS and ALPN) when its response ends, or for a
+   * WebSocket upgrade when its connection closes; for every tunnel opened and closed; and for
+   * every host certificate issued. Unset, nothing is recorded. It may be async: an exception
+   * thrown by it, or a Promise it returns that rejects, changes nothing and is told to `onError`
+   * with phase `log`. The CLI prints these as access lines.
    */
   onLog?: (record: LogRecord) => unknown
 }

@@ -95,6 +95,7 @@ describe('wsgiprox access lines', () => {
       httpVersion: '2.0',
       tunnel: { host: 'example.com', port: 443, tls: true, alpn: 'h2' },
       aborted: false,
+      websocket: false,
     })
     expect(line).toBe(
       '127.0.0.1 - - [29/Nov/2026:05:30:00 +0000] "GET https://example.com/a HTTP/2.0" 200 512 -> /https://example.com/a (app) 3.1 ms tls h2'

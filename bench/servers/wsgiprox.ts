@@ -5,7 +5,8 @@
  * per-closure cost that the peers, all plain JavaScript, do not pay. By path, since bench/ is a
  * package of its own, where the name `wsgiprox` does not refer to this project.
  * `BENCH_WSGIPROX_SOCKS=0` starts it with `socks: false`, to measure what the accept path's look
- * at each connection's first byte costs W1 and W3.
+ * at each connection's first byte costs W1 and W3. `BENCH_WSGIPROX_METRICS=1` starts it with
+ * `metrics: true`, to measure what counting every request costs.
  */
 import type { AddressInfo } from 'node:net'
 import type * as Wsgiprox from '../../src/index'
@@ -19,7 +20,8 @@ start(async () => {
   // `unavailable: <error>` instead of stopping the whole benchmark.
   const { createProxy } = (await import(BUILT)) as typeof Wsgiprox
   const socks = process.env.BENCH_WSGIPROX_SOCKS !== '0'
-  const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks })
+  const metrics = process.env.BENCH_WSGIPROX_METRICS === '1'
+  const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks, metrics })
   const server = await proxy.listen(0, '127.0.0.1')
   const ca = await proxy.getCertificateAuthority()
   return {

@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import { toError } from '../errors'
+import { noteUpgradeStatus } from '../log/upgrade'
 import type { ErrorContext } from '../types'
 import type { Dispatcher } from './dispatch'
 import { createResponseGuard } from './response-guard'
@@ -65,6 +66,10 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
   // Upgraded sockets leave the HTTP server's bookkeeping, so server.close() would wait for them
   // for ever: keep them here to end them on close.
   const upgraded = new Set<Duplex>()
+  // node-server announces each accepted WebSocket on the server: its handshake was answered 101.
+  websocketServer.on('connection', (_ws: unknown, request: IncomingMessage) => {
+    noteUpgradeStatus(request, 101)
+  })
 
   const routeOf = (name: string | undefined): Route => {
     let route = routes.get(name)

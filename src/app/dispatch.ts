@@ -8,6 +8,7 @@
 import type { HttpBindings } from '@hono/node-server'
 import { describe } from '../admission/target'
 import { toError } from '../errors'
+import { noteUpgradeStatus } from '../log/upgrade'
 import type { App, ErrorContext } from '../types'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
@@ -81,6 +82,13 @@ export function createDispatcher(
         callback = (request, env) => {
           const response = handle(request, env, key)
           const { incoming, outgoing } = (env ?? {}) as Partial<HttpBindings>
+          // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
+          if (incoming && !outgoing) {
+            return Promise.resolve(response).then((result) => {
+              noteUpgradeStatus(incoming, result.status)
+              return result
+            })
+          }
           // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
           // short, and a body the connection's close ends where it is not.
           if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {

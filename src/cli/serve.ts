@@ -1,6 +1,6 @@
 /**
  * `wsgiprox [--port --host --prefix --ca-file --ca-name --proxy-host --app --workers
- * --proxy-protocol --shutdown-timeout --quiet --log-format]`: start a proxy.
+ * --proxy-protocol --metrics --shutdown-timeout --quiet --log-format]`: start a proxy.
  * @module
  */
 import { access } from 'node:fs/promises'
@@ -33,6 +33,7 @@ export const SERVE_OPTIONS = {
   app: { type: 'string' },
   workers: { type: 'string' },
   'proxy-protocol': { type: 'boolean' },
+  metrics: { type: 'boolean' },
   'shutdown-timeout': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   'log-format': { type: 'string' },
@@ -82,6 +83,9 @@ const FLAG_HELP: Record<
   },
   'proxy-protocol': {
     text: 'expect a PROXY protocol v1/v2 header on every connection (behind HAProxy send-proxy-v2); refuse connections without one',
+  },
+  metrics: {
+    text: 'serve OpenMetrics (requests, tunnels, HTTP/2 sessions, certificates, errors, durations, fds, RSS) at http://PROXY-HOST/metrics, through the proxy',
   },
   'shutdown-timeout': {
     arg: 'SECONDS',
@@ -187,6 +191,7 @@ async function startProxy(
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
+    metrics: values.metrics ?? false,
   })
   return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
 }
@@ -210,6 +215,7 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
     `  try: curl -x ${proxyUrl} http://example.com/`,
     `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
     `  trust the CA: http://${proxyHost}/download/ (through the proxy)`,
+    ...(values.metrics ? [`  metrics: curl -x ${proxyUrl} http://${proxyHost}/metrics`] : []),
     '',
   ].join('\n')
 }

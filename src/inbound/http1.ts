@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
+import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import type { Way } from './answer'
@@ -27,6 +28,7 @@ export interface ListenerDeps extends TunnelDeps {
 
 /** A WebSocket upgrade, as the `upgrade` event gives it. */
 interface Upgrade {
+  req: IncomingMessage
   socket: Duplex
   head: Buffer
 }
@@ -93,9 +95,15 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const upgrades: Way<IncomingMessage, Upgrade> = {
+    decided: log
+      ? (req, { socket }, admission) => {
+          watchUpgrade(log, req, socket, admission, tunnelOf(socket))
+        }
+      : undefined,
     serve(req, { socket, head }, admission) {
       if (admission.kind === 'serve') {
         if (!options.enableWebsockets) {
+          noteUpgradeStatus(req, 501)
           replyOnSocket(socket, 501, 'WebSockets through this proxy are disabled')
           return
         }
@@ -106,7 +114,8 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       rewriteRequest(req, PASSTHROUGH)
       appServer.upgrade(req, socket, head, undefined)
     },
-    reply({ socket }, status, reason, headers) {
+    reply({ req, socket }, status, reason, headers) {
+      noteUpgradeStatus(req, status)
       replyOnSocket(socket, status, reason, headers)
     },
   }
@@ -132,7 +141,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       return
     }
     const admission = gate.admitRequest(tunnel, req)
-    answerWhenAdmitted(upgrades, req, { socket, head }, admission, options.onError)
+    answerWhenAdmitted(upgrades, req, { req, socket, head }, admission, options.onError)
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

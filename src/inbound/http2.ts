@@ -50,6 +50,8 @@ const SESSION_LIMITS = {
 
 /** The HTTP/2 server of a proxy. */
 export interface Http2Front {
+  /** How many sessions are open. */
+  readonly sessionCount: number
   /**
    * Serve `socket`, a TLS socket that chose h2 or a plain one that sent the preface; `raw` is
    * the TCP socket under a TLS one.
@@ -153,6 +155,9 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
   })
 
   return {
+    get sessionCount() {
+      return sessions.size
+    },
     serve(socket, tunnel, raw = socket) {
       arriving = { tunnel, socket, raw }
       try {

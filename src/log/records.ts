@@ -40,6 +40,11 @@ export interface RequestRecord {
   tunnel: TunnelRecord | undefined
   /** Whether the client left before the response ended. */
   aborted: boolean
+  /**
+   * A WebSocket upgrade: reported when its connection closes, `status` 101 when the handshake
+   * succeeded, `durationMs` the life of the connection, `bytes` what the proxy wrote on it.
+   */
+  websocket: boolean
 }
 
 /** A tunnel as records describe it. */

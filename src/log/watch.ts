@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
 import { bodyBytesOf } from '../app/response-guard'
-import type { ClientAddress, LogRecord, TunnelRecord } from './records'
+import type { ClientAddress, LogRecord, RequestRecord, TunnelRecord } from './records'
 
 /** The address a socket's peer has. */
 export function clientOf(socket: Duplex | undefined): ClientAddress {
@@ -41,7 +41,7 @@ interface WatchedResponse {
 }
 
 /** What a request record needs from its request. */
-interface WatchedRequest {
+export interface WatchedRequest {
   method?: string | undefined
   url?: string | undefined
   httpVersion: string
@@ -59,39 +59,62 @@ export function watchRequest(
   admission: Admission,
   tunnel: TunnelIdentity | undefined
 ): void {
+  const finish = beginRecord(req, admission, tunnel)
+  res.once('close', () => {
+    // The app's body was counted as it went out; the proxy's own replies declare their length.
+    const length = Number(res.getHeader('content-length'))
+    const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
+    onLog(finish(res.statusCode, bytes, !res.writableFinished, false))
+  })
+}
+
+/**
+ * Start the record of `req` as it arrives: returns what completes it once its response (or its
+ * WebSocket connection) has ended.
+ */
+export function beginRecord(
+  req: WatchedRequest,
+  admission: Admission,
+  tunnel: TunnelIdentity | undefined
+): (
+  status: number,
+  bytes: number | undefined,
+  aborted: boolean,
+  websocket: boolean
+) => RequestRecord {
   const time = new Date()
   const start = performance.now()
   const url = admission.kind === 'serve' ? admission.fullUrl : (req.url ?? '')
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
-  res.once('close', () => {
-    // The app's body was counted as it went out; the proxy's own replies declare their length.
-    const length = Number(res.getHeader('content-length'))
-    const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
-    onLog({
-      type: 'request',
-      time,
-      client,
-      method: req.method ?? 'GET',
-      url,
-      path:
-        admission.kind === 'serve'
-          ? admission.path
-          : admission.kind === 'passthrough'
-            ? (req.url ?? '')
-            : undefined,
-      route: routeName(admission),
-      status: res.statusCode,
-      bytes,
-      durationMs: performance.now() - start,
-      httpVersion: req.httpVersion,
-      tunnel: tunnelInfo,
-      aborted: !res.writableFinished,
-    })
+  return (status, bytes, aborted, websocket) => ({
+    type: 'request',
+    time,
+    client,
+    method: req.method ?? 'GET',
+    url,
+    path: appPath(admission, req.url),
+    route: routeName(admission),
+    status,
+    bytes,
+    durationMs: performance.now() - start,
+    httpVersion: req.httpVersion,
+    tunnel: tunnelInfo,
+    aborted,
+    websocket,
   })
 }
 
-function routeName(admission: Admission): string {
+/** The `path` of a record: what the app saw, `undefined` when the proxy answered itself. */
+export function appPath(admission: Admission, url: string | undefined): string | undefined {
+  if (admission.kind === 'serve') {
+    return admission.path
+  }
+  return admission.kind === 'passthrough' ? (url ?? '') : undefined
+}
+
+/** The `route` of a record, from its admission. */
+export function routeName(admission: Admission): string {
   switch (admission.kind) {
     case 'passthrough':
       return 'passthrough'

@@ -19,13 +19,18 @@ const ignoreError = () => {}
  */
 const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])
 
+/** Whether `error` only says that a client went away, which `onError` is not told of. */
+export function isClientLeft(error: Error): boolean {
+  return CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')
+}
+
 /**
  * The user's onError, told only of real problems, and unable to take the proxy down: a throw or
  * a rejected Promise from it has nowhere left to be reported, and the proxy carries on.
  */
 export function safeOnError(onError: (error: Error, context: ErrorContext) => unknown): OnError {
   return (error, context) => {
-    if (CLIENT_LEFT.has((error as NodeJS.ErrnoException).code ?? '')) {
+    if (isClientLeft(error)) {
       return
     }
     callAndForget(() => onError(error, context), ignoreError)
