@@ -22,6 +22,14 @@ const WORK = join(ROOT, '.cache', 'fuzz')
 const TARGETS = join(import.meta.dirname, 'targets')
 /** Targets whose fuzz function returns a Promise; the others run in Jazzer's faster sync mode. */
 const ASYNC_TARGETS = new Set(['ca-pem'])
+/** The libFuzzer dictionary (fuzz/dict/<name>.dict) of tokens each target's inputs are made of. */
+const DICTIONARIES: Record<string, string | undefined> = {
+  admission: 'http',
+  rewrite: 'http',
+  host: 'host',
+  target: 'target',
+  'proxy-protocol': 'proxy-protocol',
+}
 
 interface Outcome {
   target: string
@@ -106,6 +114,9 @@ async function fuzzTarget(target: string): Promise<Outcome> {
     `-max_total_time=${seconds}`,
     `-artifact_prefix=${join(findings, `${target}-`)}`,
     '-print_final_stats=1',
+    ...(DICTIONARIES[target]
+      ? [`-dict=${join(import.meta.dirname, 'dict', `${DICTIONARIES[target]}.dict`)}`]
+      : []),
   ]
   console.log(`fuzz: ${target} for ${seconds} s`)
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -53,6 +53,10 @@ export async function fuzz(data: Buffer): Promise<void> {
         Buffer.from(block.der).subarray(0, certDer.length).equals(certDer)
     ),
     'the certificate comes from the file',
-    { text }
+    {
+      text,
+      certDer: Buffer.from(certDer).toString('hex'),
+      blocks: pemBlocks(text).map(({ label, der }) => [label, Buffer.from(der).toString('hex')]),
+    }
   )
 }
