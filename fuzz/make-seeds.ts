@@ -30,6 +30,10 @@ const REQUESTS: Record<string, string> = {
     'GET http://example.com/%2e%2e/../x/./y HTTP/1.1',
     'Host: example.com'
   ),
+  'absolute-dot-after-dotted': crlf(
+    'GET http://example.com/a/.b/../../x HTTP/1.1',
+    'Host: example.com'
+  ),
   'absolute-ipv6-port': crlf('GET http://[::1]:8080/\\a\\..\\b HTTP/1.1', 'Host: [::1]:8080'),
   'absolute-proxy-host': crlf('GET http://wsgiprox/download/pem HTTP/1.1', 'Host: wsgiprox'),
   'origin-form': crlf('GET /index.html HTTP/1.1', 'Host: 127.0.0.1:8080'),
@@ -94,6 +98,7 @@ const SEEDS: Record<string, Record<string, string | Buffer>> = {
     absolute: 'http://example.com/a/../b?c',
     'absolute-encoded-dots': 'HTTPS://EXAMPLE.com:443/%2e%2E/x',
     'absolute-no-path': 'http://example.com',
+    'absolute-dot-after-dotted': 'http://example.com/a/.b/./../../x/.',
     'absolute-backslash': 'http://[::1]:8080/\\a\\..\\b',
     'absolute-userinfo': 'http://user@a.com/',
     'absolute-query': 'http://a.com/?q=/../#f',
