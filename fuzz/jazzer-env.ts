@@ -10,7 +10,7 @@
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -80,7 +80,9 @@ function markVersionsWeak(file: string, versions: readonly string[]): void {
       next = elf.readUInt32LE(need + 12)
     }
   }
-  writeFileSync(file, elf)
+  // A new file in its place: a process that has the old one loaded keeps it intact.
+  writeFileSync(`${file}.tmp`, elf)
+  renameSync(`${file}.tmp`, file)
 }
 
 /**
