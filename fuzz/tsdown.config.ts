@@ -12,5 +12,7 @@ export default defineConfig({
   dts: false,
   clean: true,
   sourcemap: true,
+  // Only what a target uses: no target needs a module for its side effects alone.
+  treeshake: { moduleSideEffects: false },
   checks: { pluginTimings: false },
 })
