@@ -194,3 +194,14 @@ describe('PROXY protocol parser on mutated headers', () => {
     }
   })
 })
+
+describe('PROXY protocol v1 addresses', () => {
+  // Found by the proxy-protocol fuzz target: isIPv6 takes a zone identifier (`%eth0`, or any
+  // of letters, digits, '.', '-' and ':'), which no balancer sends and no peer address holds.
+  it.each([
+    'PROXY TCP6 2001:db8::1 fe80::1%eth0 56324 443\r\n',
+    'PROXY TCP6 ::ffff:1%98.51.100.2 2001:db8::2 56324 443\r\n',
+  ])('refuses an IPv6 address with a zone identifier in %j', (line) => {
+    expect(parseProxyHeader(text(line)).kind).toBe('invalid')
+  })
+})

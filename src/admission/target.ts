@@ -134,7 +134,29 @@ export function fullUrl(origin: string, path: string): string {
     return origin + path
   }
   const url = new URL(origin + path)
-  return `${origin}${url.pathname}${url.search}`
+  const pathname = hasDotSegment(url.pathname) ? removeDotSegments(url.pathname) : url.pathname
+  return `${origin}${pathname}${url.search}`
+}
+
+/**
+ * RFC 3986 §5.2.4 on a path URL parsing has left dot segments in: Node 20's parser keeps all of
+ * them after a segment, other than the first, that starts with '.' (`/a/.b/../../x`).
+ */
+function removeDotSegments(pathname: string): string {
+  const kept: string[] = []
+  const segments = pathname.split('/').slice(1)
+  segments.forEach((segment, i) => {
+    const dots = DOT_SEGMENT.test(segment) ? segment.replace(/%2e/gi, '.').length : 0
+    if (dots === 2) {
+      kept.pop()
+    }
+    if (dots === 0) {
+      kept.push(segment)
+    } else if (i === segments.length - 1) {
+      kept.push('')
+    }
+  })
+  return `/${kept.join('/')}`
 }
 
 /** The origin-form path and query of a normalised full URL. */

@@ -9,7 +9,7 @@ import { constants } from 'node:fs'
 import { copyFile, link, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CaFileError, toError } from '../errors'
-import { importSigningKey, pemBlocks } from './keys'
+import { importSigningKey, pemBlocks, toPem } from './keys'
 import type { SigningKey } from './keys'
 
 /** Owner read/write only: the file holds the key that can impersonate every site. */
@@ -170,10 +170,13 @@ export async function parseCaPem(text: string, source: string): Promise<CaMateri
       `its certificate expired on ${certificate.validTo}; move the file away to create a new CA`
     )
   }
+  // The certificate as checked, not as written: base64 decoding skips stray characters that
+  // OpenSSL refuses, and X509Certificate ignores bytes after the certificate.
+  const certDer = new Uint8Array(certificate.raw)
   return {
     signingKey: { key: key.key, hash: key.hash },
-    certPem: certBlock.text,
-    certDer: certBlock.der,
+    certPem: toPem(certDer, 'CERTIFICATE'),
+    certDer,
     certificate,
   }
 }

@@ -96,7 +96,10 @@ function parseV1(data: Buffer): ProxyHeaderResult {
   if (!family) {
     return invalid(`v1 protocol must be TCP4, TCP6 or UNKNOWN, got ${JSON.stringify(protocol)}`)
   }
-  const isAddress = family === 'IPv4' ? isIPv4 : isIPv6
+  // isIPv6 also takes a zone identifier (`fe80::1%eth0`), which names an interface of the
+  // balancer, not an address of the client.
+  const isAddress =
+    family === 'IPv4' ? isIPv4 : (text: string) => isIPv6(text) && !text.includes('%')
   if (!isAddress(source) || !isAddress(destination)) {
     return invalid(`v1 addresses are not ${family} addresses`)
   }
