@@ -16,6 +16,7 @@ import type { Connections } from './connections'
 import { challengeHeaders, reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { handleConnect, tunnelOf } from './tunnel'
+import { readUpgradeBody, UPGRADE_BODY_MAX_BYTES } from './upgrade-body'
 
 /** What the listener needs from the proxy. */
 export interface ListenerDeps extends TunnelDeps {
@@ -24,6 +25,8 @@ export interface ListenerDeps extends TunnelDeps {
   /** The adaptor server that runs the app for requests and WebSocket upgrades. */
   appServer: AppServer
 }
+
+const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE_BODY_MAX_BYTES} bytes is not served; send it without Upgrade`
 
 /** Passthrough requests keep their path and Host; only the proxy's headers go. */
 const PASSTHROUGH = {}
@@ -121,7 +124,23 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       // as the request it also is (`curl --http2` asks for h2c this way, bodies included).
       replayed.add(socket)
       whenIdle(socket, () => {
-        replayWithoutUpgrade(server, req, socket, head)
+        void readUpgradeBody(req).then((body) => {
+          if (body.kind === 'failed') {
+            if (body.tooLarge) {
+              replyOnSocket(socket, 413, UPGRADE_BODY_TOO_LARGE)
+            } else {
+              socket.destroy()
+            }
+            return
+          }
+          replayWithoutUpgrade(
+            server,
+            req,
+            socket,
+            head,
+            body.kind === 'read' ? body.body : undefined
+          )
+        })
       })
       return
     }
@@ -226,13 +245,15 @@ function whenIdle(socket: Duplex, next: () => void): void {
  * Give the connection back to `server` as if the request had come without its Upgrade. Node
  * detached its parser at the Upgrade, so the head is written again, without the Upgrade header
  * and its Connection token, in front of the bytes that followed it (the body, and any pipelined
- * requests): a fresh parser reads it all as usual, keep-alive included.
+ * requests): a fresh parser reads it all as usual, keep-alive included. A `body` already read out
+ * of the request (Node 26) goes between them, with a `Content-Length` in place of its framing.
  */
 function replayWithoutUpgrade(
   server: Server,
   req: IncomingMessage,
   socket: Duplex,
-  head: Buffer
+  head: Buffer,
+  body?: Buffer
 ): void {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`]
   const raw = req.rawHeaders
@@ -240,7 +261,7 @@ function replayWithoutUpgrade(
     const name = raw[i] ?? ''
     const lower = name.toLowerCase()
     let value = raw[i + 1] ?? ''
-    if (lower === 'upgrade') {
+    if (lower === 'upgrade' || (body && /^(content-length|transfer-encoding)$/.test(lower))) {
       continue
     }
     if (lower === 'connection') {
@@ -255,7 +276,11 @@ function replayWithoutUpgrade(
     }
     lines.push(`${name}: ${value}`)
   }
+  if (body) {
+    lines.push(`Content-Length: ${body.length}`)
+  }
   // llhttp hands header values over as latin1, so this writes back the bytes that came in.
-  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]))
+  const replay = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
+  socket.unshift(Buffer.concat(body ? [replay, body, head] : [replay, head]))
   server.emit('connection', socket)
 }
