@@ -45,6 +45,12 @@ function blocks(id: string): CodeBlock[] {
 
 const code = (id: string, index: number): string => blocks(id)[index]?.code ?? 'false'
 
+/** Whether this Node honours `NODE_USE_ENV_PROXY`: 22.21 and later, 24 and later. */
+const nodeUsesEnvProxy = (() => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  return major >= 24 || (major === 22 && minor >= 21)
+})()
+
 describe.skipIf(missing('curl'))('landing page recipes', () => {
   beforeAll(async () => {
     running = await startProxy(echoApp())
@@ -93,7 +99,12 @@ describe.skipIf(missing('curl'))('landing page recipes', () => {
   )
 
   it('node: NODE_EXTRA_CA_CERTS with an undici ProxyAgent', async () => {
-    await writeFile(join(dir.path, 'app.mjs'), code('node', 1))
+    await writeFile(join(dir.path, 'app.mjs'), code('node', 2))
+    expect((await sh(code('node', 1))).stdout).toBe('200\n')
+  })
+
+  // Node 20 has no NODE_USE_ENV_PROXY; CI runs this file on 22, 24 and 26 too.
+  it.skipIf(!nodeUsesEnvProxy)('node: the global fetch with NODE_USE_ENV_PROXY=1', async () => {
     expect((await sh(code('node', 0))).stdout).toBe('200\n')
   })
 
