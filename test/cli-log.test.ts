@@ -1,19 +1,21 @@
+import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { commonLine } from '../src/cli/access-log'
 import { main } from '../src/cli/index'
+import type { StopControl } from '../src/cli/shutdown'
 import { proxyGet } from './helpers/clients'
 
 let dir: string
-const stops: (() => void)[] = []
+const stops: (() => Promise<void>)[] = []
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wsgiprox-cli-log-'))
 })
 afterEach(async () => {
   for (const stop of stops.splice(0)) {
-    stop()
+    await stop()
   }
   await rm(dir, { recursive: true, force: true })
 })
@@ -24,13 +26,23 @@ async function serve(...flags: string[]) {
   const stderr = new PassThrough()
   let out = ''
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const code = await main(['--port', '0', '--ca-file', join(dir, 'ca.pem'), ...flags], {
-    stdout,
-    stderr,
+  // Its own signals, so that stopping it ends neither the test process nor another proxy.
+  const signals = new EventEmitter()
+  const control: StopControl = { signals }
+  const exited = new Promise<number>((resolve) => {
+    control.exit = resolve
   })
+  const code = await main(
+    ['--port', '0', '--ca-file', join(dir, 'ca.pem'), ...flags],
+    { stdout, stderr },
+    control
+  )
   expect(code).toBeUndefined()
   const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1])
-  stops.push(() => process.emit('SIGTERM'))
+  stops.push(async () => {
+    signals.emit('SIGTERM')
+    expect(await exited).toBe(0)
+  })
   const lines = async (count: number) => {
     for (let i = 0; i < 200 && out.trim().split('\n').length < count; i++) {
       await new Promise((resolve) => setImmediate(resolve))

@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runCluster } from '../src/cluster/cluster'
@@ -10,7 +8,8 @@ import { OptionsError } from '../src/errors'
 import { httpsTunnel, requestOver } from './helpers/clients'
 import type { Seen } from './helpers/conninfo-app'
 import type { Started } from './helpers/spawn'
-import { startListening, TSX_IMPORT } from './helpers/spawn'
+import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
+import { streamThrough } from './helpers/streams'
 
 const root = resolve(import.meta.dirname, '..')
 const APP = join(root, 'test/helpers/conninfo-app.ts')
@@ -33,24 +32,6 @@ async function startWorkers(...flags: string[]) {
   return { started, cwd, caFile, caPem: readFileSync(caFile, 'utf8') }
 }
 
-/** Resolves once the process's output matches `pattern`, with the match. */
-function outputMatching(running: Started, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const match = pattern.exec(running.output())
-      if (match) {
-        running.child.stdout?.off('data', check)
-        running.child.stderr?.off('data', check)
-        resolve(match)
-      }
-    }
-    // The test's own listeners come after startListening's, which collect the output.
-    running.child.stdout?.on('data', check)
-    running.child.stderr?.on('data', check)
-    check()
-  })
-}
-
 /** One HTTPS request for `host` in a new tunnel, verified against the CA: who served it. */
 async function seenOver(port: number, host: string, caPem: string): Promise<Seen> {
   const tls = await httpsTunnel(port, `${host}:443`, host, caPem)
@@ -58,30 +39,6 @@ async function seenOver(port: number, host: string, caPem: string): Promise<Seen
   tls.destroy()
   expect(reply.status).toBe(200)
   return JSON.parse(reply.body) as Seen
-}
-
-/** Stream `/stream?chunks=N` through the proxy; resolves with the response once it starts. */
-async function streamThrough(port: number, chunks: number) {
-  const req = httpRequest({
-    host: '127.0.0.1',
-    port,
-    path: `http://example.com/stream?chunks=${chunks}`,
-    headers: { host: 'example.com' },
-    agent: false,
-  })
-  req.end()
-  const [res] = (await once(req, 'response')) as [IncomingMessage]
-  let body = ''
-  const ended = new Promise<{ body: string; complete: boolean }>((resolve) => {
-    res.on('data', (chunk: Buffer) => {
-      body += chunk.toString()
-    })
-    res.on('close', () => {
-      resolve({ body, complete: res.complete })
-    })
-  })
-  const firstChunk = once(res, 'data')
-  return { firstChunk, ended }
 }
 
 describe('wsgiprox --workers', () => {

@@ -14,6 +14,7 @@ import type { ClusterEvent } from '../cluster/cluster'
 import { WorkerStartError } from '../errors'
 import type { Io } from './io'
 import { UsageError } from './io'
+import { shutdownTimeoutMs } from './shutdown'
 
 /** What `serveWorkers` needs from the serve command. */
 export interface WorkersPlan {
@@ -40,12 +41,7 @@ export function workersOption(value: string): number {
 
 /** Run the proxy in `plan.workers` processes; resolves with a function that stops them all. */
 export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Promise<void>> {
-  const seconds = Number(plan.shutdownTimeout)
-  if (plan.shutdownTimeout.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(
-      `--shutdown-timeout must be a number of seconds >= 0, got ${JSON.stringify(plan.shutdownTimeout)}`
-    )
-  }
+  const seconds = shutdownTimeoutMs(plan.shutdownTimeout) / 1000
   // Opened before any worker starts: the workers then all read one CA instead of racing to
   // create one each.
   const ca = cluster.isPrimary ? await CertificateAuthority.open(plan.ca) : undefined

@@ -3,6 +3,7 @@
  * --proxy-protocol --shutdown-timeout --quiet --log-format]`: start a proxy.
  * @module
  */
+import type { WebSocketServerLike } from '@hono/node-server'
 import { access } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
@@ -21,6 +22,8 @@ import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
 import type { Io } from './io'
 import { fileError, formatFlags, messageOf, oneLine, UsageError } from './io'
+import { drainingStop, shutdownTimeoutMs } from './shutdown'
+import { closableWebSockets } from './websockets'
 
 /** The flags of the serve command; their defaults are the library's, applied by it. */
 export const SERVE_OPTIONS = {
@@ -85,7 +88,7 @@ const FLAG_HELP: Record<
   },
   'shutdown-timeout': {
     arg: 'SECONDS',
-    text: 'with --workers, how long SIGTERM/SIGINT wait for requests in flight',
+    text: 'how long the first SIGTERM/SIGINT waits for requests in flight before it cuts them (a second one stops at once)',
     default: String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
   },
   quiet: { text: 'print no access line per request; errors still print, one line each' },
@@ -143,12 +146,14 @@ export async function runServe(
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
   }
   const workers = workersOption(values.workers ?? '1')
+  const shutdownTimeout =
+    values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000)
+  const timeoutMs = shutdownTimeoutMs(shutdownTimeout)
   if (workers !== 1) {
     return serveWorkers(
       {
         workers,
-        shutdownTimeout:
-          values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
+        shutdownTimeout,
         ca: { file: values['ca-file'], name: values['ca-name'] },
         start: async () => (await startProxy(values, port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
@@ -156,18 +161,21 @@ export async function runServe(
       io
     )
   }
-  const { proxy, server } = await startProxy(values, port, io)
+  const websockets = closableWebSockets()
+  const { proxy, server } = await startProxy(values, port, io, websockets)
+  const stop = drainingStop(proxy, server, websockets, timeoutMs, io)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
-  return () => proxy.close()
+  return stop
 }
 
 /** Load the app and start one proxy listening as the flags say. */
 async function startProxy(
   values: ServeValues,
   port: number,
-  io: Io
+  io: Io,
+  websockets?: WebSocketServerLike
 ): Promise<{ proxy: Proxy; server: Server }> {
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
@@ -186,6 +194,7 @@ async function startProxy(
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
+    ...(websockets && { websocket: { server: websockets } }),
   })
   return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
 }
