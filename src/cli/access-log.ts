@@ -5,6 +5,7 @@
  */
 import type { LogRecord, RequestRecord } from '../log/watch'
 import type { ErrorContext } from '../types'
+import { errorLocation, stackLines } from './error-report'
 import type { Io } from './io'
 
 /** The formats of `--log-format`. */
@@ -64,13 +65,20 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
   const onError = (error: Error, context: ErrorContext) => {
     const where = context.host === undefined ? context.phase : `${context.phase} ${context.host}`
     const message = error.message.split('\n')[0] ?? ''
+    // The app's and the resolver's errors are the user's code: say where they happened.
+    const users = context.phase === 'app' || context.phase === 'admission'
+    const at = users ? errorLocation(error) : undefined
     if (options.format === 'json') {
+      const stack = users ? error.stack : undefined
       io.stderr.write(
-        `${JSON.stringify({ type: 'error', time: new Date(), ...context, message })}\n`
+        `${JSON.stringify({ type: 'error', time: new Date(), ...context, message, at, stack })}\n`
       )
       return
     }
-    io.stderr.write(`wsgiprox: error (${where}): ${message}\n`)
+    const stack = users && !options.quiet ? stackLines(error) : []
+    io.stderr.write(
+      [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
+    )
   }
   return { onLog, onError }
 }

@@ -46,6 +46,11 @@ export function reportError(error: unknown, io: Io, helpCommand: string): number
     error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
   const hint = usage ? ` (see ${helpCommand} --help)` : ''
   io.stderr.write(`wsgiprox: ${oneLine(messageOf(error))}${hint}\n`)
+  // Lines below it, such as the stack of an --app module that threw while loading.
+  const details = (error as { details?: unknown } | null | undefined)?.details
+  if (Array.isArray(details)) {
+    io.stderr.write(details.map((line) => `${String(line)}\n`).join(''))
+  }
   return usage ? 2 : 1
 }
 

@@ -13,6 +13,7 @@ import { addressHost } from '../admission/target'
 import { CA_DEFAULTS } from '../ca/authority'
 import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster/cluster'
+import { toError } from '../errors'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import type { App, Proxy } from '../types'
@@ -20,8 +21,10 @@ import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
+import { appLoadError } from './error-report'
+import { prefixFlag } from './flag-checks'
 import type { Io } from './io'
-import { fileError, formatFlags, messageOf, oneLine, UsageError } from './io'
+import { fileError, formatFlags, UsageError } from './io'
 import { drainingStop, shutdownTimeoutMs } from './shutdown'
 import { closableWebSockets } from './websockets'
 
@@ -56,7 +59,7 @@ const FLAG_HELP: Record<
   },
   prefix: {
     arg: 'PATH',
-    text: 'what the app sees before the full URL: PATH + http://host/path',
+    text: 'what the app sees before the full URL: PATH + http://host/path; a missing leading or trailing / is added',
     default: DEFAULTS.prefix,
   },
   'ca-file': {
@@ -141,6 +144,9 @@ export async function runServe(
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
     )
   }
+  if (values.prefix !== undefined) {
+    values.prefix = prefixFlag(values.prefix)
+  }
   const format = values['log-format'] ?? 'common'
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
@@ -182,7 +188,7 @@ async function startProxy(
   const app =
     values.app === undefined
       ? createDemoApp({ prefix, downloadHost: proxyHost })
-      : await loadApp(values.app)
+      : await loadApp(values.app, values.quiet ?? false)
   const { onLog, onError } = cliReporters(io, {
     quiet: values.quiet ?? false,
     format: (values['log-format'] ?? 'common') as LogFormat,
@@ -222,8 +228,11 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
   ].join('\n')
 }
 
-/** The default export of the module at `specifier`; failures name the file (exit code 1). */
-async function loadApp(specifier: string): Promise<App> {
+/**
+ * The default export of the module at `specifier`. Failures name the file and line (exit code 1),
+ * with the stack below unless `quiet`.
+ */
+async function loadApp(specifier: string, quiet: boolean): Promise<App> {
   const file = resolve(specifier)
   await access(file).catch((error: unknown) => {
     throw fileError('read', file, error)
@@ -232,7 +241,7 @@ async function loadApp(specifier: string): Promise<App> {
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    throw new Error(`cannot load --app ${file}: ${oneLine(messageOf(error))}`, { cause: error })
+    throw appLoadError(file, toError(error), quiet)
   }
   const app = module.default
   if (

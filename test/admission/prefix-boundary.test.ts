@@ -110,4 +110,16 @@ describe('the prefix is a boundary', () => {
   it('adds the leading slash a prefix lacks', () => {
     expect(new FixedResolver('prefix/').prefix).toBe('/prefix/')
   })
+
+  it('adds the trailing slash a prefix lacks, as the prefix option', async () => {
+    expect(new FixedResolver('/prefix').prefix).toBe('/prefix/')
+    running = await startProxy(echoApp(), { prefix: 'noslash' })
+    const reply = await rawExchange(
+      running.port,
+      'GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'
+    )
+    expect(echoOf(reply.slice(reply.indexOf('\r\n\r\n') + 4)).path).toBe(
+      '/noslash/http://example.com/a'
+    )
+  })
 })
