@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runCluster } from '../src/cluster/cluster'
@@ -103,10 +105,32 @@ describe('wsgiprox --workers', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
-    // A module that cannot be loaded is a runtime failure: exit code 1, in every worker.
+    // A module that cannot be loaded is a runtime failure: exit code 1, told once.
     expect(await once(child, 'exit')).toEqual([1, null])
-    expect(stderr).toMatch(/cannot (load|read) .*missing\.mjs/)
-    expect(stderr).toMatch(/worker \d+ exited with code 1 before it listened/)
+    expect(stderr).toMatch(/^wsgiprox: cannot read \S*missing\.mjs: no such file\n$/)
+  }, 30_000)
+
+  it('says in one line that the port is in use', async () => {
+    const busy = createServer()
+    busy.listen(0, '127.0.0.1')
+    await once(busy, 'listening')
+    const { port } = busy.address() as AddressInfo
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+    const cli = join(root, 'src/cli/index.ts')
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, cli, '--port', String(port), '--workers', '2'],
+      { cwd, stdio: ['ignore', 'ignore', 'pipe'] }
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    expect(await once(child, 'exit')).toEqual([1, null])
+    busy.close()
+    expect(stderr).toBe(
+      `wsgiprox: cannot listen on 127.0.0.1:${port}: the port is in use; stop what listens there or choose another --port\n`
+    )
   }, 30_000)
 
   it.each([

@@ -13,7 +13,7 @@ import { runCluster } from '../cluster/cluster'
 import type { ClusterEvent } from '../cluster/cluster'
 import { WorkerStartError } from '../errors'
 import type { Io } from './io'
-import { UsageError } from './io'
+import { ReportedError, UsageError } from './io'
 import { shutdownTimeoutMs } from './shutdown'
 
 /** What `serveWorkers` needs from the serve command. */
@@ -55,9 +55,10 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
       }
     },
   }).catch((error: unknown) => {
-    // The worker has printed why (a bad --app is a usage error): exit as it did.
-    if (error instanceof WorkerStartError && error.exitCode === 2) {
-      throw new UsageError(error.message)
+    // A worker that exited with a code has printed why (a bad --app, a port in use): exit as it
+    // did, without a second line. One killed by a signal printed nothing: say so.
+    if (error instanceof WorkerStartError && error.exitCode !== null) {
+      throw new ReportedError(error.exitCode)
     }
     throw error
   })

@@ -22,7 +22,7 @@ import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
 import { appLoadError } from './error-report'
-import { prefixFlag } from './flag-checks'
+import { listenError, prefixFlag } from './flag-checks'
 import type { Io } from './io'
 import { fileError, formatFlags, UsageError } from './io'
 import { drainingStop, shutdownTimeoutMs } from './shutdown'
@@ -202,7 +202,11 @@ async function startProxy(
     proxyProtocol: values['proxy-protocol'] ?? false,
     ...(websockets && { websocket: { server: websockets } }),
   })
-  return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
+  const host = values.host ?? DEFAULT_HOST
+  const server = await proxy.listen(port, host).catch((error: unknown) => {
+    throw listenError(error, host, port)
+  })
+  return { proxy, server }
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
