@@ -10,7 +10,7 @@ import { main } from '../src/cli/index'
 import { SERVE_OPTIONS } from '../src/cli/serve'
 import { DEFAULTS } from '../src/options'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
-import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
+import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
 import type { Started } from './helpers/spawn'
 import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
 
@@ -149,6 +149,11 @@ describe('wsgiprox cli', () => {
   }, 30_000)
 
   it.each([
+    [
+      ['--auth-prefix', '--prefix', '/x/'],
+      /--auth-prefix takes the prefix from the proxy user name/,
+    ],
+    [['--auth-realm', 'r'], /--auth-realm is the realm of --auth-prefix/],
     [['--prefix', '/a b/'], /--prefix: prefix "\/a b\/" must be a plain path/],
     [['--shutdown-timeout=-1'], /--shutdown-timeout must be a number of seconds >= 0/],
   ])('refuses %j with one line and exit code 2', async (argv, message) => {
@@ -209,6 +214,40 @@ describe('wsgiprox cli', () => {
     )
     expect((await proxyGet(started.port, 'http://px/own')).body).toBe('mine: /own px')
     expect(existsSync(join(cwd, 'my-ca.pem'))).toBe(true)
+  }, 30_000)
+
+  it('picks the prefix by proxy user name with --auth-prefix, asking with --auth-realm', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-auth-'))
+    writeFileSync(
+      join(cwd, 'app.mjs'),
+      'export default (request) => new Response(new URL(request.url).pathname)\n'
+    )
+    started = await startListening(
+      [
+        '--import',
+        TSX_IMPORT,
+        CLI,
+        '--port',
+        '0',
+        '--app',
+        'app.mjs',
+        '--auth-prefix',
+        '--auth-realm',
+        'Pick a collection',
+      ],
+      { cwd }
+    )
+    const request = (headers: string) =>
+      rawExchange(
+        started?.port ?? 0,
+        `GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\n${headers}Connection: close\r\n\r\n`
+      )
+    const asked = await request('')
+    expect(asked).toMatch(/^HTTP\/1\.1 407 /)
+    expect(asked).toContain('Proxy-Authenticate: Basic realm="Pick a collection"')
+    const alice = `Proxy-Authorization: Basic ${Buffer.from('alice:x').toString('base64')}\r\n`
+    expect(await request(alice)).toMatch(/\r\n\r\n\/alice\/http:\/\/example\.com\/a$/)
+    expect(started.output()).toContain('prefix: /<proxy user name>/')
   }, 30_000)
 
   it.each(['dist/cli.mjs', 'scripts/start.mjs'])(

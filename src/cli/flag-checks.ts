@@ -17,6 +17,20 @@ export function prefixFlag(value: string): string {
   }
 }
 
+/** `--auth-prefix` replaces `--prefix`, and `--auth-realm` belongs to it. */
+export function authFlags(values: {
+  prefix?: string
+  'auth-prefix'?: boolean
+  'auth-realm'?: string
+}): void {
+  if (values['auth-prefix'] && values.prefix !== undefined) {
+    throw new UsageError('--auth-prefix takes the prefix from the proxy user name: drop --prefix')
+  }
+  if (!values['auth-prefix'] && values['auth-realm'] !== undefined) {
+    throw new UsageError('--auth-realm is the realm of --auth-prefix: add --auth-prefix')
+  }
+}
+
 /** Why the proxy could not listen on `host:port`, in words that say what to do. */
 export function listenError(error: unknown, host: string, port: number): Error {
   const code = (error as NodeJS.ErrnoException | null | undefined)?.code

@@ -9,6 +9,7 @@ import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { DEFAULT_AUTH_MESSAGE, ProxyAuthResolver } from '../admission/resolvers'
 import { addressHost } from '../admission/target'
 import { CA_DEFAULTS } from '../ca/authority'
 import type { CertificateAuthority } from '../ca/authority'
@@ -22,7 +23,7 @@ import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
 import { appLoadError } from './error-report'
-import { listenError, prefixFlag } from './flag-checks'
+import { authFlags, listenError, prefixFlag } from './flag-checks'
 import type { Io } from './io'
 import { fileError, formatFlags, UsageError } from './io'
 import { drainingStop, shutdownTimeoutMs } from './shutdown'
@@ -33,6 +34,8 @@ export const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   prefix: { type: 'string' },
+  'auth-prefix': { type: 'boolean' },
+  'auth-realm': { type: 'string' },
   'ca-file': { type: 'string' },
   'ca-name': { type: 'string' },
   'proxy-host': { type: 'string' },
@@ -61,6 +64,14 @@ const FLAG_HELP: Record<
     arg: 'PATH',
     text: 'what the app sees before the full URL: PATH + http://host/path; a missing leading or trailing / is added',
     default: DEFAULTS.prefix,
+  },
+  'auth-prefix': {
+    text: 'ask clients for proxy credentials (407) and use the user name as the prefix: the app sees /USER/http://host/path (ProxyAuthResolver)',
+  },
+  'auth-realm': {
+    arg: 'TEXT',
+    text: "with --auth-prefix, the realm a client's login prompt shows",
+    default: `'${DEFAULT_AUTH_MESSAGE}'`,
   },
   'ca-file': {
     arg: 'FILE',
@@ -147,6 +158,7 @@ export async function runServe(
   if (values.prefix !== undefined) {
     values.prefix = prefixFlag(values.prefix)
   }
+  authFlags(values)
   const format = values['log-format'] ?? 'common'
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
@@ -196,7 +208,9 @@ async function startProxy(
   const proxy = createProxy(app, {
     onLog,
     onError,
-    prefix: values.prefix,
+    ...(values['auth-prefix']
+      ? { resolver: new ProxyAuthResolver(values['auth-realm']) }
+      : { prefix: values.prefix }),
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
@@ -221,7 +235,7 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
     `wsgiprox listening on ${proxyUrl}`,
     `  SOCKS5 (same port): socks5h://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`,
     `  PAC file: http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}/proxy.pac`,
-    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
+    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values['auth-prefix'] ? '/<proxy user name>/' : (values.prefix ?? DEFAULTS.prefix)}; proxy host: ${proxyHost}`,
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
     ...ca.warnings.map((warning) => `  warning: ${warning}`),
