@@ -163,6 +163,8 @@ export async function runServe(
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
   }
+  // With --log-format json stdout holds JSON records only: the banner goes to stderr.
+  const bannerOut = format === 'json' ? io.stderr : io.stdout
   const workers = workersOption(values.workers ?? '1')
   const shutdownTimeout =
     values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000)
@@ -176,7 +178,8 @@ export async function runServe(
         start: async () => (await startProxy(values, port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
-      io
+      // The banner is written to stdout: with JSON records there it goes to stderr.
+      { stdout: bannerOut, stderr: io.stderr }
     )
   }
   const websockets = closableWebSockets()
@@ -184,7 +187,7 @@ export async function runServe(
   const stop = drainingStop(proxy, server, websockets, timeoutMs, io)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
-  io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
+  bannerOut.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
   return stop
 }
 
@@ -225,7 +228,8 @@ async function startProxy(
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
 function banner(values: ServeValues, port: number, ca: CertificateAuthority, workers = 1): string {
-  const proxyUrl = `http://${values.host ?? DEFAULT_HOST}:${port}`
+  // An IPv6 address needs its brackets in a URL (RFC 3986 §3.2.2): http://[::1]:8080.
+  const proxyUrl = `http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const scale = [
     ...(workers > 1 ? [`${workers} workers (node:cluster)`] : []),

@@ -10,6 +10,7 @@ import type { Admission } from '../admission/gate'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
 import { toError } from '../errors'
+import { parseErrorRecord } from '../log/parse-error-record'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import type { Connections } from './connections'
@@ -152,7 +153,11 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const onClientError = (error: Error, socket: Duplex) => {
-    answerParseError(error, socket)
+    const status = answerParseError(error, socket)
+    // A refusal is an answer too: it gets its access line.
+    if (log && status !== undefined) {
+      log(parseErrorRecord(error, socket, status, tunnelOf(socket)))
+    }
   }
 
   server.on('request', onRequest)
@@ -202,20 +207,21 @@ const PARSE_ERRORS: Record<string, [number, string]> = {
 /**
  * Answer bytes Node's HTTP parser refused (a bad request line, a bad header, headers too large)
  * with the status Node would use and a line that says why, where no response is under way;
- * otherwise close the connection.
+ * otherwise close the connection. Returns the status answered, if any.
  */
-function answerParseError(error: Error, socket: Duplex): void {
+function answerParseError(error: Error, socket: Duplex): number | undefined {
   const { code = '', reason } = error as Error & { code?: string; reason?: string }
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
   if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
     socket.destroy()
-    return
+    return undefined
   }
   const [status, text] = PARSE_ERRORS[code] ?? [
     400,
     `Malformed request: ${reason ?? error.message}`,
   ]
   replyOnSocket(socket, status, text)
+  return status
 }
 
 /**
