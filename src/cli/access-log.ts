@@ -7,6 +7,7 @@ import type { LogRecord, RequestRecord } from '../log/watch'
 import type { ErrorContext } from '../types'
 import { errorLocation, stackLines } from './error-report'
 import type { Io } from './io'
+import { lineWriter } from './line-writer'
 
 /** The formats of `--log-format`. */
 export const LOG_FORMATS = ['common', 'json'] as const
@@ -71,14 +72,18 @@ export function formatRecord(record: LogRecord, format: LogFormat): string | und
   return record.type === 'request' ? commonLine(record) : undefined
 }
 
-/** The proxy's `onLog` and `onError` for the CLI. */
+/**
+ * The proxy's `onLog` and `onError` for the CLI, and `flush`, which tells how many access lines
+ * a stalled stdout made it drop.
+ */
 export function cliReporters(io: Io, options: { quiet: boolean; format: LogFormat }) {
+  const lines = lineWriter(io.stdout, io.stderr)
   const onLog = options.quiet
     ? undefined
     : (record: LogRecord) => {
         const line = formatRecord(record, options.format)
         if (line !== undefined) {
-          io.stdout.write(`${line}\n`)
+          lines.write(`${line}\n`)
         }
       }
   const onError = (error: Error, context: ErrorContext) => {
@@ -99,5 +104,5 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
       [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
     )
   }
-  return { onLog, onError }
+  return { onLog, onError, flush: () => { lines.report(); } }
 }

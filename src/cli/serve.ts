@@ -183,8 +183,9 @@ export async function runServe(
     )
   }
   const websockets = closableWebSockets()
-  const { proxy, server } = await startProxy(values, port, io, websockets)
-  const stop = drainingStop(proxy, server, websockets, timeoutMs, io)
+  const { proxy, server, flush } = await startProxy(values, port, io, websockets)
+  const drain = drainingStop(proxy, server, websockets, timeoutMs, io)
+  const stop = () => drain().finally(flush)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   bannerOut.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
@@ -197,14 +198,14 @@ async function startProxy(
   port: number,
   io: Io,
   websockets?: WebSocketServerLike
-): Promise<{ proxy: Proxy; server: Server }> {
+): Promise<{ proxy: Proxy; server: Server; flush: () => void }> {
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
   const app =
     values.app === undefined
       ? createDemoApp({ prefix, downloadHost: proxyHost })
       : await loadApp(values.app, values.quiet ?? false)
-  const { onLog, onError } = cliReporters(io, {
+  const { onLog, onError, flush } = cliReporters(io, {
     quiet: values.quiet ?? false,
     format: (values['log-format'] ?? 'common') as LogFormat,
   })
@@ -223,7 +224,7 @@ async function startProxy(
   const server = await proxy.listen(port, host).catch((error: unknown) => {
     throw listenError(error, host, port)
   })
-  return { proxy, server }
+  return { proxy, server, flush }
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
