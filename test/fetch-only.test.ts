@@ -13,7 +13,11 @@ import { rawExchange } from './helpers/clients'
 
 let server: Server | undefined
 afterEach(async () => {
-  server?.close()
+  if (server) {
+    const closed = once(server, 'close')
+    server.close()
+    await closed
+  }
   server = undefined
 })
 
@@ -24,7 +28,11 @@ describe('Fetch-only mode and CONNECT', () => {
 
   it('leaves a CONNECT to serve({ fetch: proxy.fetch }) unanswered: Node closes it', async () => {
     const proxy = createProxy(echoApp(), { ca: { file: null } })
-    server = serve({ fetch: proxy.fetch, port: 0, hostname: '127.0.0.1' }) as Server
+    server = serve({
+      fetch: (request) => proxy.fetch(request),
+      port: 0,
+      hostname: '127.0.0.1',
+    }) as Server
     await once(server, 'listening')
     const { port } = server.address() as AddressInfo
     const answer = await rawExchange(

@@ -104,5 +104,11 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
       [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
     )
   }
-  return { onLog, onError, flush: () => { lines.report(); } }
+  return {
+    onLog,
+    onError,
+    flush: () => {
+      lines.report()
+    },
+  }
 }
