@@ -252,7 +252,9 @@ export interface Proxy {
   close(): Promise<void>
   /**
    * The Fetch-only entry for runtimes that cannot hand over a socket: proxy-host routing and
-   * passthrough work, CONNECT gets `405 HTTPS Proxy Not Supported`.
+   * passthrough work, and no HTTPS. A `Request` with method CONNECT cannot be made in Node (the
+   * Fetch standard forbids it), and Node's server never hands a CONNECT to a fetch handler; a
+   * CONNECT that some runtime does pass in gets `405 HTTPS Proxy Not Supported`.
    */
   fetch(request: Request, env?: unknown): Promise<Response>
   /** The certificate authority in use (created or loaded on first need). */

@@ -10,6 +10,7 @@ import type { Echo } from './helpers/apps'
 import { connectTunnel } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { missing } from './helpers/tools'
 
 const run = promisify(execFile)
 
@@ -40,7 +41,7 @@ describe('ALPN inside intercepted TLS', () => {
     tls.destroy()
   })
 
-  it('serves curl -0 (HTTP/1.0 over TLS) through the proxy', async () => {
+  it.skipIf(missing('curl'))('serves curl -0 (HTTP/1.0 over TLS) through the proxy', async () => {
     running = await startProxy(echoApp(), { prefix: '/' })
     const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-alpn-'))
     try {

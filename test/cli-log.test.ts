@@ -1,19 +1,39 @@
+import { execFile } from 'node:child_process'
+import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { promisify } from 'node:util'
 import { commonLine } from '../src/cli/access-log'
 import { main } from '../src/cli/index'
-import { proxyGet } from './helpers/clients'
+import type { StopControl } from '../src/cli/shutdown'
+import { proxyGet, rawExchange } from './helpers/clients'
+import { missing, toolPath } from './helpers/tools'
+
+const run = promisify(execFile)
+
+/** Whether this machine can listen on ::1 (containers often have no IPv6 loopback). */
+const hasIpv6 = await new Promise<boolean>((resolve) => {
+  const server = createServer()
+  server.once('error', () => {
+    resolve(false)
+  })
+  server.listen(0, '::1', () => {
+    server.close()
+    resolve(true)
+  })
+})
 
 let dir: string
-const stops: (() => void)[] = []
+const stops: (() => Promise<void>)[] = []
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wsgiprox-cli-log-'))
 })
 afterEach(async () => {
   for (const stop of stops.splice(0)) {
-    stop()
+    await stop()
   }
   await rm(dir, { recursive: true, force: true })
 })
@@ -23,21 +43,34 @@ async function serve(...flags: string[]) {
   const stdout = new PassThrough()
   const stderr = new PassThrough()
   let out = ''
+  let err = ''
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const code = await main(['--port', '0', '--ca-file', join(dir, 'ca.pem'), ...flags], {
-    stdout,
-    stderr,
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+  // Its own signals, so that stopping it ends neither the test process nor another proxy.
+  const signals = new EventEmitter()
+  const control: StopControl = { signals }
+  const exited = new Promise<number>((resolve) => {
+    control.exit = resolve
   })
+  const code = await main(
+    ['--port', '0', '--ca-file', join(dir, 'ca.pem'), ...flags],
+    { stdout, stderr },
+    control
+  )
   expect(code).toBeUndefined()
-  const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1])
-  stops.push(() => process.emit('SIGTERM'))
+  const port = Number(/listening on http:\/\/(?:127\.0\.0\.1|\[::1\]):(\d+)/.exec(out + err)?.[1])
+  stops.push(async () => {
+    signals.emit('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+  const split = () => out.split('\n').filter((line) => line !== '')
   const lines = async (count: number) => {
-    for (let i = 0; i < 200 && out.trim().split('\n').length < count; i++) {
+    for (let i = 0; i < 200 && split().length < count; i++) {
       await new Promise((resolve) => setImmediate(resolve))
     }
-    return out.trim().split('\n')
+    return split()
   }
-  return { port, lines, bannerLines: out.trim().split('\n').length }
+  return { port, lines, bannerLines: split().length, err: () => err }
 }
 
 describe('wsgiprox access lines', () => {
@@ -50,13 +83,15 @@ describe('wsgiprox access lines', () => {
     )
   })
 
-  it('prints JSON records with --log-format json', async () => {
-    const { port, lines, bannerLines } = await serve('--log-format', 'json')
+  it('prints only JSON records on stdout with --log-format json, the banner on stderr', async () => {
+    const { port, lines, bannerLines, err } = await serve('--log-format', 'json')
+    expect(bannerLines).toBe(0)
+    expect(err()).toContain(`wsgiprox listening on http://127.0.0.1:${port}`)
     await proxyGet(port, 'http://example.com/j')
-    const record = JSON.parse((await lines(bannerLines + 1)).at(-1) ?? '{}') as Record<
-      string,
-      unknown
-    >
+    await proxyGet(port, 'http://example.com/k')
+    const stdout = await lines(2)
+    const records = stdout.map((line) => JSON.parse(line) as Record<string, unknown>)
+    const record = records.find((candidate) => candidate.type === 'request')
     expect(record).toMatchObject({
       type: 'request',
       method: 'GET',
@@ -71,6 +106,51 @@ describe('wsgiprox access lines', () => {
     await proxyGet(port, 'http://example.com/q2')
     expect(await lines(bannerLines)).toHaveLength(bannerLines)
   })
+
+  it('escapes quotes in the request target of the common line', async () => {
+    const { port, lines, bannerLines } = await serve()
+    await rawExchange(port, 'GET /q"uote HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    const line = (await lines(bannerLines + 1)).at(-1) ?? ''
+    expect(line).toContain('"GET /q\\"uote HTTP/1.1" ')
+  })
+
+  it.each([
+    [
+      'a control byte in the target',
+      'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n',
+      '"GET /a\\x01b HTTP/1.1" 400',
+    ],
+    [
+      'headers too large',
+      `GET /big HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      '"GET /big HTTP/1.1" 431',
+    ],
+    [
+      'a request line that is not HTTP',
+      '\x16\x03\x01 hello\r\n\r\n',
+      '"\\x16\\x03\\x01 hello HTTP/1.1" 400',
+    ],
+  ])('prints the line of a request the parser refuses: %s', async (_, request, expected) => {
+    const { port, lines, bannerLines } = await serve()
+    const answer = await rawExchange(port, Buffer.from(request, 'latin1'))
+    expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /)
+    const line = (await lines(bannerLines + 1)).at(-1) ?? ''
+    expect(line).toContain(expected)
+    expect(line).toMatch(/ \(proxy\) /)
+  })
+
+  // The banner's curl line, run as printed: the address in brackets (RFC 3986 §3.2.2).
+  it.skipIf(!hasIpv6 || missing('curl'))(
+    'prints a banner for --host ::1 whose curl line works',
+    async () => {
+      const { port, err } = await serve('--host', '::1', '--log-format', 'json')
+      expect(err()).toContain(`wsgiprox listening on http://[::1]:${port}\n`)
+      const curl = /try: (curl -x \S+ \S+)\n/.exec(err())?.[1] ?? ''
+      expect(curl).toBe(`curl -x http://[::1]:${port} http://example.com/`)
+      const { stdout } = await run(toolPath('curl'), ['-sS', ...curl.split(' ').slice(1)])
+      expect(stdout).toContain('http://example.com/')
+    }
+  )
 
   it('refuses an unknown --log-format with exit code 2', async () => {
     const stderr = new PassThrough()

@@ -1,16 +1,34 @@
 import { build } from 'tsdown'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { pathToFileURL } from 'node:url'
 import { CA_DEFAULTS } from '../src/ca/authority'
 import { main } from '../src/cli/index'
 import { SERVE_OPTIONS } from '../src/cli/serve'
 import { DEFAULTS } from '../src/options'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
-import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
+import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
 import type { Started } from './helpers/spawn'
-import { startListening, TSX_IMPORT } from './helpers/spawn'
+import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
+
+const CLI = resolve(import.meta.dirname, '../src/cli/index.ts')
+
+/** Run the CLI to its end in `cwd`; its exit code and stderr. */
+function runCli(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX_IMPORT, CLI, '--port', '0', ...args],
+      { cwd },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
+      }
+    )
+  })
+}
 
 const root = resolve(import.meta.dirname, '..')
 
@@ -71,28 +89,85 @@ describe('wsgiprox cli', () => {
 
   it.each([
     ['missing.mjs', undefined, /^cannot read \S+\/missing\.mjs: no such file$/],
-    ['syntax.mjs', 'export default 1 +\n\n', /^cannot load --app \S+\/syntax\.mjs: \S/],
-    ['throws.mjs', "throw new Error('not today')\n", /^cannot load --app \S+: not today$/],
+    [
+      'syntax.mjs',
+      'export default 1 +\n\n',
+      /^cannot load --app \S+\/syntax\.mjs:3: SyntaxError: Unexpected end of input$/,
+    ],
+    [
+      'throws.mjs',
+      "const x = 1\nthrow new Error('not today')\n",
+      /^cannot load --app \S+\/throws\.mjs:2:7: not today$/,
+    ],
     ['number.mjs', 'export default 42\n', /^--app \S+\/number\.mjs must export default a Hono app/],
   ])(
-    'fails to load --app %s with one line naming it and exit code 1',
+    'fails to load --app %s with --quiet with one line naming it and exit code 1',
     async (name, source, message) => {
       const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-app-'))
       if (source !== undefined) {
         writeFileSync(join(cwd, name), source)
       }
-      const { io, err } = buffers()
-      expect(await main(['--app', join(cwd, name)], io)).toBe(1)
-      const lines = err().trim().split('\n')
+      // Spawned: Node's own module loader, as users run it, not the test runner's.
+      const { code, stderr } = await runCli(['--quiet', '--app', join(cwd, name)], cwd)
+      expect(code).toBe(1)
+      const lines = stderr.trim().split('\n')
       expect(lines).toHaveLength(1)
       expect(lines[0]?.replace(/^wsgiprox: /, '')).toMatch(message)
     }
   )
 
+  it('prints the stack of an --app module that throws while loading, below its line', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-app-'))
+    const file = join(cwd, 'throws.mjs')
+    writeFileSync(file, "function load() {\n  throw new Error('not today')\n}\nload()\n")
+    const { code, stderr } = await runCli(['--app', file], cwd)
+    expect(code).toBe(1)
+    expect(stderr.trim().split('\n')).toEqual([
+      `wsgiprox: cannot load --app ${file}:2:9: not today`,
+      `    at load (${pathToFileURL(file).href}:2:9)`,
+      `    at ${pathToFileURL(file).href}:4:1`,
+    ])
+  })
+
+  it('prints an app error with where it happened, and its stack unless --quiet', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-app-'))
+    const file = join(cwd, 'app.mjs')
+    writeFileSync(file, "export default () => {\n  throw new Error('boom')\n}\n")
+    for (const quiet of [false, true]) {
+      started = await startListening(
+        ['--import', TSX_IMPORT, CLI, '--port', '0', '--app', file, ...(quiet ? ['-q'] : [])],
+        { cwd }
+      )
+      expect((await proxyGet(started.port, 'http://example.com/')).status).toBe(500)
+      // The line and the stack below it are written at once.
+      await outputMatching(started, /error \(app\): boom.*\n/)
+      expect(started.output()).toContain(`wsgiprox: error (app): boom (at ${file}:2:9)\n`)
+      const stack = `    at default (${pathToFileURL(file).href}:2:9)\n`
+      expect(started.output().includes(stack)).toBe(!quiet)
+      await started.stop()
+    }
+  }, 30_000)
+
+  it.each([
+    [
+      ['--auth-prefix', '--prefix', '/x/'],
+      /--auth-prefix takes the prefix from the proxy user name/,
+    ],
+    [['--auth-realm', 'r'], /--auth-realm is the realm of --auth-prefix/],
+    [['--prefix', '/a b/'], /--prefix: prefix "\/a b\/" must be a plain path/],
+    [['--shutdown-timeout=-1'], /--shutdown-timeout must be a number of seconds >= 0/],
+  ])('refuses %j with one line and exit code 2', async (argv, message) => {
+    const { io, err } = buffers()
+    expect(await main(argv, io)).toBe(2)
+    expect(err()).toMatch(message)
+    expect(err().trim().split('\n')).toHaveLength(1)
+  })
+
   it('serves the demo app, showing what the app received, over http and https', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-'))
     started = await startListening(
-      ['--import', TSX_IMPORT, join(root, 'src/cli/index.ts'), '--port', '0', '--prefix', '/demo/'],
+      // A prefix without slashes gets them, as in the library.
+      ['--import', TSX_IMPORT, join(root, 'src/cli/index.ts'), '--port', '0', '--prefix', 'demo'],
       { cwd }
     )
     const page = await proxyGet(started.port, 'http://example.com/hello?x=1')
@@ -139,6 +214,40 @@ describe('wsgiprox cli', () => {
     )
     expect((await proxyGet(started.port, 'http://px/own')).body).toBe('mine: /own px')
     expect(existsSync(join(cwd, 'my-ca.pem'))).toBe(true)
+  }, 30_000)
+
+  it('picks the prefix by proxy user name with --auth-prefix, asking with --auth-realm', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-auth-'))
+    writeFileSync(
+      join(cwd, 'app.mjs'),
+      'export default (request) => new Response(new URL(request.url).pathname)\n'
+    )
+    started = await startListening(
+      [
+        '--import',
+        TSX_IMPORT,
+        CLI,
+        '--port',
+        '0',
+        '--app',
+        'app.mjs',
+        '--auth-prefix',
+        '--auth-realm',
+        'Pick a collection',
+      ],
+      { cwd }
+    )
+    const request = (headers: string) =>
+      rawExchange(
+        started?.port ?? 0,
+        `GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\n${headers}Connection: close\r\n\r\n`
+      )
+    const asked = await request('')
+    expect(asked).toMatch(/^HTTP\/1\.1 407 /)
+    expect(asked).toContain('Proxy-Authenticate: Basic realm="Pick a collection"')
+    const alice = `Proxy-Authorization: Basic ${Buffer.from('alice:x').toString('base64')}\r\n`
+    expect(await request(alice)).toMatch(/\r\n\r\n\/alice\/http:\/\/example\.com\/a$/)
+    expect(started.output()).toContain('prefix: /<proxy user name>/')
   }, 30_000)
 
   it.each(['dist/cli.mjs', 'scripts/start.mjs'])(

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import type { IncomingMessage } from 'node:http'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runCluster } from '../src/cluster/cluster'
@@ -10,7 +10,8 @@ import { OptionsError } from '../src/errors'
 import { httpsTunnel, requestOver } from './helpers/clients'
 import type { Seen } from './helpers/conninfo-app'
 import type { Started } from './helpers/spawn'
-import { startListening, TSX_IMPORT } from './helpers/spawn'
+import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
+import { streamThrough } from './helpers/streams'
 
 const root = resolve(import.meta.dirname, '..')
 const APP = join(root, 'test/helpers/conninfo-app.ts')
@@ -33,24 +34,6 @@ async function startWorkers(...flags: string[]) {
   return { started, cwd, caFile, caPem: readFileSync(caFile, 'utf8') }
 }
 
-/** Resolves once the process's output matches `pattern`, with the match. */
-function outputMatching(running: Started, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const match = pattern.exec(running.output())
-      if (match) {
-        running.child.stdout?.off('data', check)
-        running.child.stderr?.off('data', check)
-        resolve(match)
-      }
-    }
-    // The test's own listeners come after startListening's, which collect the output.
-    running.child.stdout?.on('data', check)
-    running.child.stderr?.on('data', check)
-    check()
-  })
-}
-
 /** One HTTPS request for `host` in a new tunnel, verified against the CA: who served it. */
 async function seenOver(port: number, host: string, caPem: string): Promise<Seen> {
   const tls = await httpsTunnel(port, `${host}:443`, host, caPem)
@@ -58,30 +41,6 @@ async function seenOver(port: number, host: string, caPem: string): Promise<Seen
   tls.destroy()
   expect(reply.status).toBe(200)
   return JSON.parse(reply.body) as Seen
-}
-
-/** Stream `/stream?chunks=N` through the proxy; resolves with the response once it starts. */
-async function streamThrough(port: number, chunks: number) {
-  const req = httpRequest({
-    host: '127.0.0.1',
-    port,
-    path: `http://example.com/stream?chunks=${chunks}`,
-    headers: { host: 'example.com' },
-    agent: false,
-  })
-  req.end()
-  const [res] = (await once(req, 'response')) as [IncomingMessage]
-  let body = ''
-  const ended = new Promise<{ body: string; complete: boolean }>((resolve) => {
-    res.on('data', (chunk: Buffer) => {
-      body += chunk.toString()
-    })
-    res.on('close', () => {
-      resolve({ body, complete: res.complete })
-    })
-  })
-  const firstChunk = once(res, 'data')
-  return { firstChunk, ended }
 }
 
 describe('wsgiprox --workers', () => {
@@ -163,10 +122,32 @@ describe('wsgiprox --workers', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
-    // A module that cannot be loaded is a runtime failure: exit code 1, in every worker.
+    // A module that cannot be loaded is a runtime failure: exit code 1, told once.
     expect(await once(child, 'exit')).toEqual([1, null])
-    expect(stderr).toMatch(/cannot (load|read) .*missing\.mjs/)
-    expect(stderr).toMatch(/worker \d+ exited with code 1 before it listened/)
+    expect(stderr).toMatch(/^wsgiprox: cannot read \S*missing\.mjs: no such file\n$/)
+  }, 30_000)
+
+  it('says in one line that the port is in use', async () => {
+    const busy = createServer()
+    busy.listen(0, '127.0.0.1')
+    await once(busy, 'listening')
+    const { port } = busy.address() as AddressInfo
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+    const cli = join(root, 'src/cli/index.ts')
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, cli, '--port', String(port), '--workers', '2'],
+      { cwd, stdio: ['ignore', 'ignore', 'pipe'] }
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    expect(await once(child, 'exit')).toEqual([1, null])
+    busy.close()
+    expect(stderr).toBe(
+      `wsgiprox: cannot listen on 127.0.0.1:${port}: the port is in use; stop what listens there or choose another --port\n`
+    )
   }, 30_000)
 
   it.each([

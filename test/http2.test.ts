@@ -17,10 +17,10 @@ import type { Echo } from './helpers/apps'
 import { connectTunnel, proxyGet } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { missing, toolPath } from './helpers/tools'
 import { within } from './helpers/within'
 
 const run = promisify(execFile)
-const PYTHON = '/usr/bin/python3'
 
 let running: RunningProxy | undefined
 let dir: string | undefined
@@ -377,7 +377,7 @@ describe('HTTP/2 abuse', () => {
 })
 
 describe('HTTP/2 clients', () => {
-  it('curl --http2: GET, POST and a streamed body over h2', async () => {
+  it.skipIf(missing('curl'))('curl --http2: GET, POST and a streamed body over h2', async () => {
     const app = new Hono()
     app.post('*', async (c) => c.text(`got ${(await c.req.text()).length}`))
     app.get('*', (c) =>
@@ -403,7 +403,7 @@ describe('HTTP/2 clients', () => {
     expect(expect100.stdout).toBe('got 2000')
   })
 
-  it('curl --parallel: 50 streams share one h2 connection', async () => {
+  it.skipIf(missing('curl'))('curl --parallel: 50 streams share one h2 connection', async () => {
     await start(
       {},
       new Hono().get('*', (c) => c.text('ok'))
@@ -434,7 +434,7 @@ describe('HTTP/2 clients', () => {
   })
 
   // A server answers with its own version, HTTP/1.1, to an HTTP/1.0 request (RFC 9110 §2.5).
-  it.each([
+  it.skipIf(missing('curl')).each([
     ['--http1.1', '1.1'],
     ['-0', '1.1'],
   ])('curl %s still gets HTTP/1.x (%s)', async (flag, version) => {
@@ -471,7 +471,7 @@ describe('HTTP/2 clients', () => {
     }
   })
 
-  it('Python httpx with http2=True', async () => {
+  it.skipIf(missing('python3-httpx'))('Python httpx with http2=True', async () => {
     await start()
     const script = [
       'import httpx, sys',
@@ -479,7 +479,7 @@ describe('HTTP/2 clients', () => {
       'r = client.get("https://example.com/py")',
       'print(r.http_version, r.json()["path"])',
     ].join('\n')
-    const { stdout } = await run(PYTHON, ['-c', script, await caFile()])
+    const { stdout } = await run(toolPath('python3-httpx'), ['-c', script, await caFile()])
     expect(stdout.trim()).toBe('HTTP/2 /prefix/https://example.com/py')
   })
 })

@@ -23,6 +23,7 @@ import {
   socksExchange,
   socksRequest,
 } from './helpers/socks'
+import { missing } from './helpers/tools'
 
 const run = promisify(execFile)
 
@@ -56,27 +57,35 @@ async function expectServes(proxy: RunningProxy): Promise<void> {
 }
 
 describe('socks5 with curl', () => {
-  it('serves https and http to a domain target with --socks5-hostname', async () => {
-    const proxy = await start()
-    const cacert = caFile(proxy.caPem)
-    const socks = `127.0.0.1:${proxy.port}`
-    const https = await run('curl', [
-      '-sS',
-      '--cacert',
-      cacert,
-      '--socks5-hostname',
-      socks,
-      'https://example.com/a?b=c',
-    ])
-    expect(echoOf(https.stdout)).toMatchObject({
-      path: '/p/https://example.com/a?b=c',
-      proxyHost: 'wsgiprox',
-    })
-    const http = await run('curl', ['-sS', '--socks5-hostname', socks, 'http://example.com:8000/x'])
-    expect(echoOf(http.stdout).path).toBe('/p/http://example.com:8000/x')
-  })
+  it.skipIf(missing('curl'))(
+    'serves https and http to a domain target with --socks5-hostname',
+    async () => {
+      const proxy = await start()
+      const cacert = caFile(proxy.caPem)
+      const socks = `127.0.0.1:${proxy.port}`
+      const https = await run('curl', [
+        '-sS',
+        '--cacert',
+        cacert,
+        '--socks5-hostname',
+        socks,
+        'https://example.com/a?b=c',
+      ])
+      expect(echoOf(https.stdout)).toMatchObject({
+        path: '/p/https://example.com/a?b=c',
+        proxyHost: 'wsgiprox',
+      })
+      const http = await run('curl', [
+        '-sS',
+        '--socks5-hostname',
+        socks,
+        'http://example.com:8000/x',
+      ])
+      expect(echoOf(http.stdout).path).toBe('/p/http://example.com:8000/x')
+    }
+  )
 
-  it('serves IPv4 and IPv6 targets with --socks5', async () => {
+  it.skipIf(missing('curl'))('serves IPv4 and IPv6 targets with --socks5', async () => {
     const proxy = await start()
     const cacert = caFile(proxy.caPem)
     const socks = `127.0.0.1:${proxy.port}`
@@ -93,23 +102,26 @@ describe('socks5 with curl', () => {
     expect(echoOf(v6.stdout).path).toBe('/p/https://[2001:db8::1]/six')
   })
 
-  it('passes --proxy-user to ProxyAuthResolver, which puts the user in the path', async () => {
-    const proxy = await start({ resolver: new ProxyAuthResolver() })
-    const cacert = caFile(proxy.caPem)
-    const { stdout } = await run('curl', [
-      '-sS',
-      '--cacert',
-      cacert,
-      '--socks5-hostname',
-      `127.0.0.1:${proxy.port}`,
-      '--proxy-user',
-      'coll:pw',
-      'https://example.com/x',
-    ])
-    expect(echoOf(stdout).path).toBe('/coll/https://example.com/x')
-  })
+  it.skipIf(missing('curl'))(
+    'passes --proxy-user to ProxyAuthResolver, which puts the user in the path',
+    async () => {
+      const proxy = await start({ resolver: new ProxyAuthResolver() })
+      const cacert = caFile(proxy.caPem)
+      const { stdout } = await run('curl', [
+        '-sS',
+        '--cacert',
+        cacert,
+        '--socks5-hostname',
+        `127.0.0.1:${proxy.port}`,
+        '--proxy-user',
+        'coll:pw',
+        'https://example.com/x',
+      ])
+      expect(echoOf(stdout).path).toBe('/coll/https://example.com/x')
+    }
+  )
 
-  it('keeps the HTTP proxy working on the same port', async () => {
+  it.skipIf(missing('curl'))('keeps the HTTP proxy working on the same port', async () => {
     const proxy = await start()
     const { stdout } = await run('curl', ['-sS', '-x', proxy.url, 'http://example.com/h'])
     expect(echoOf(stdout).path).toBe('/p/http://example.com/h')

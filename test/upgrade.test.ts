@@ -63,4 +63,58 @@ describe('upgrades the proxy ignores', () => {
     expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([])
     socket.destroy()
   })
+
+  // Node 26 reads the body of an Upgrade request into the request, where Node 20-24 leave it on
+  // the connection: either way the body reaches the app and the next request is answered.
+  it.each([
+    ['Content-Length', 'Content-Length: 11\r\n\r\n', ['hello', ' world']],
+    [
+      'chunked',
+      'Transfer-Encoding: chunked\r\n\r\n',
+      ['5\r\nhello\r\n', '6\r\n world\r\n0\r\n\r\n'],
+    ],
+  ])(
+    'serves a POST with Upgrade: h2c and a %s body, then the next request',
+    async (_, framing, parts) => {
+      running = await startProxy(echoApp())
+      const socket = await rawSocket(running.port)
+      let text = ''
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+      })
+      const bodies = async (count: number) => {
+        while ((text.match(/"body":/g) ?? []).length < count) {
+          await once(socket, 'data')
+        }
+        return [...text.matchAll(/"path":"([^"]*)".*?"body":"([^"]*)"/g)].map((m) => [m[1], m[2]])
+      }
+      socket.write(
+        'POST http://example.com/post HTTP/1.1\r\nHost: example.com\r\n' +
+          'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n' +
+          framing +
+          (parts[0] ?? '')
+      )
+      // The rest of the body in a second write.
+      socket.write(parts[1] ?? '')
+      expect(await bodies(1)).toEqual([['/http://example.com/post', 'hello world']])
+      socket.write('GET http://example.com/next HTTP/1.1\r\nHost: example.com\r\n\r\n')
+      expect(await bodies(2)).toEqual([
+        ['/http://example.com/post', 'hello world'],
+        ['/http://example.com/next', ''],
+      ])
+      socket.destroy()
+    }
+  )
+
+  it('serves a request pipelined right behind the body of an ignored Upgrade', async () => {
+    running = await startProxy(echoApp())
+    const socket = await rawSocket(running.port)
+    socket.write(
+      'POST /one HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n' +
+        'Content-Length: 3\r\n\r\nabc' +
+        request('/two', false)
+    )
+    expect(await paths(socket, 2)).toEqual(['/one', '/two'])
+    socket.destroy()
+  })
 })

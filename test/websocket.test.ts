@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import { ProxyAgent, WebSocket as FetchWebSocket } from 'undici'
 import WebSocket, { WebSocketServer } from 'ws'
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { EventEmitter, once } from 'node:events'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
@@ -17,6 +17,7 @@ import type { Echo } from './helpers/apps'
 import { connectTunnel, rawSocket, requestOver } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy, testCa } from './helpers/proxy'
+import { missing, toolPath } from './helpers/tools'
 import type { Closed, TunnelledOptions } from './helpers/websockets'
 import {
   absoluteFormSocket,
@@ -190,17 +191,13 @@ describe("undici's WebSocket (Node's built-in one) through ProxyAgent", () => {
   })
 })
 
-/** Debian's python3, where .ci/run installs python3-websocket (websocket-client). */
-const PYTHON = '/usr/bin/python3'
-const hasWebsocketClient = spawnSync(PYTHON, ['-c', 'import websocket']).status === 0
-
-describe.skipIf(!hasWebsocketClient)("Python's websocket-client", () => {
+describe.skipIf(missing('python3-websocket'))("Python's websocket-client", () => {
   it('talks wss:// and ws:// through the proxy, verifying the CA', async () => {
     const proxy = await start()
     const caFile = join(mkdtempSync(join(tmpdir(), 'wsgiprox-ws-')), 'ca.pem')
     writeFileSync(caFile, proxy.caPem)
     const { stdout } = await promisify(execFile)(
-      PYTHON,
+      toolPath('python3-websocket'),
       [
         '-c',
         `

@@ -21,7 +21,9 @@ export class FixedResolver implements Resolver {
   readonly prefix: string
 
   /**
-   * @param prefix put before every full URL; a missing leading '/' is added @default '/'
+   * @param prefix put before every full URL; a missing leading or trailing '/' is added (so
+   * `'archive'` is `'/archive/'`, never `/archivehttp://...`), as the `prefix` option and the
+   * CLI's `--prefix` do @default '/'
    * @throws OptionsError for a prefix that URL parsing would change or cut short: a '.' or '..'
    * segment, a backslash, '?', '#', a space or a control character.
    */
@@ -31,7 +33,8 @@ export class FixedResolver implements Resolver {
         `prefix must be a path string such as '/prefix/', got ${typeof prefix}`
       )
     }
-    const path = prefix.startsWith('/') ? prefix : `/${prefix}`
+    const leading = prefix.startsWith('/') ? prefix : `/${prefix}`
+    const path = leading.endsWith('/') ? leading : `${leading}/`
     // eslint-disable-next-line no-control-regex -- control characters are what it refuses
     if (/[\x00-\x20\x7f?#\\]/.test(path) || hasDotSegment(path)) {
       throw new OptionsError(

@@ -5,7 +5,9 @@
  */
 import type { LogRecord, RequestRecord } from '../log/records'
 import type { ErrorContext } from '../types'
+import { errorLocation, stackLines } from './error-report'
 import type { Io } from './io'
+import { lineWriter } from './line-writer'
 
 /** The formats of `--log-format`. */
 export const LOG_FORMATS = ['common', 'json'] as const
@@ -23,6 +25,25 @@ function commonTime(time: Date): string {
 }
 
 /**
+ * `text` safe inside a quoted common-log field, as Apache's `mod_log_config` writes it: `"` and
+ * `\` escaped with a backslash, and control bytes (and bytes past ASCII, which a terminal may
+ * read as controls) as `\xHH` (`\uHHHH` past Latin-1), so that a request target can neither end its field nor forge a
+ * line.
+ */
+export function escapeField(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
+  return text.replace(/["\\]|[\x00-\x1f\x7f-\uffff]/g, (char) => {
+    if (char === '"' || char === '\\') {
+      return `\\${char}`
+    }
+    const code = char.charCodeAt(0)
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
+/**
  * A request as one line: the common log format (client, time, request line, status, bytes),
  * then what the proxy made of it: the path the app saw and who answered, the duration, and
  * the tunnel it came through.
@@ -30,14 +51,14 @@ function commonTime(time: Date): string {
  * 127.0.0.1 - - [29/Nov/2026:05:30:00 +0000] "GET https://example.com/a HTTP/2.0" 200 512 -> /https://example.com/a (app) 3.1 ms tls h2
  */
 export function commonLine(record: RequestRecord): string {
-  const target = record.path === undefined ? '' : ` -> ${record.path}`
+  const target = record.path === undefined ? '' : ` -> ${escapeField(record.path)}`
   const tunnel = record.tunnel
     ? ` ${record.tunnel.tls ? 'tls' : 'plain'}${record.tunnel.alpn ? ` ${record.tunnel.alpn}` : ''}`
     : ''
   const aborted = record.aborted ? ' aborted' : ''
   return (
     `${record.client.address ?? '-'} - - [${commonTime(record.time)}] ` +
-    `"${record.method} ${record.url} HTTP/${record.httpVersion}" ${record.status} ` +
+    `"${escapeField(record.method)} ${escapeField(record.url)} HTTP/${record.httpVersion}" ${record.status} ` +
     `${record.bytes ?? '-'}${target} (${record.route}) ${record.durationMs.toFixed(1)} ms${tunnel}${aborted}`
   )
 }
@@ -51,26 +72,43 @@ export function formatRecord(record: LogRecord, format: LogFormat): string | und
   return record.type === 'request' ? commonLine(record) : undefined
 }
 
-/** The proxy's `onLog` and `onError` for the CLI. */
+/**
+ * The proxy's `onLog` and `onError` for the CLI, and `flush`, which tells how many access lines
+ * a stalled stdout made it drop.
+ */
 export function cliReporters(io: Io, options: { quiet: boolean; format: LogFormat }) {
+  const lines = lineWriter(io.stdout, io.stderr)
   const onLog = options.quiet
     ? undefined
     : (record: LogRecord) => {
         const line = formatRecord(record, options.format)
         if (line !== undefined) {
-          io.stdout.write(`${line}\n`)
+          lines.write(`${line}\n`)
         }
       }
   const onError = (error: Error, context: ErrorContext) => {
     const where = context.host === undefined ? context.phase : `${context.phase} ${context.host}`
     const message = error.message.split('\n')[0] ?? ''
+    // The app's and the resolver's errors are the user's code: say where they happened.
+    const users = context.phase === 'app' || context.phase === 'admission'
+    const at = users ? errorLocation(error) : undefined
     if (options.format === 'json') {
+      const stack = users ? error.stack : undefined
       io.stderr.write(
-        `${JSON.stringify({ type: 'error', time: new Date(), ...context, message })}\n`
+        `${JSON.stringify({ type: 'error', time: new Date(), ...context, message, at, stack })}\n`
       )
       return
     }
-    io.stderr.write(`wsgiprox: error (${where}): ${message}\n`)
+    const stack = users && !options.quiet ? stackLines(error) : []
+    io.stderr.write(
+      [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
+    )
   }
-  return { onLog, onError }
+  return {
+    onLog,
+    onError,
+    flush: () => {
+      lines.report()
+    },
+  }
 }

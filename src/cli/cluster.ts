@@ -13,7 +13,8 @@ import { runCluster } from '../cluster/cluster'
 import type { ClusterEvent } from '../cluster/cluster'
 import { WorkerStartError } from '../errors'
 import type { Io } from './io'
-import { UsageError } from './io'
+import { ReportedError, UsageError } from './io'
+import { shutdownTimeoutMs } from './shutdown'
 
 /** What `serveWorkers` needs from the serve command. */
 export interface WorkersPlan {
@@ -40,12 +41,7 @@ export function workersOption(value: string): number {
 
 /** Run the proxy in `plan.workers` processes; resolves with a function that stops them all. */
 export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Promise<void>> {
-  const seconds = Number(plan.shutdownTimeout)
-  if (plan.shutdownTimeout.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(
-      `--shutdown-timeout must be a number of seconds >= 0, got ${JSON.stringify(plan.shutdownTimeout)}`
-    )
-  }
+  const seconds = shutdownTimeoutMs(plan.shutdownTimeout) / 1000
   // Opened before any worker starts: the workers then all read one CA instead of racing to
   // create one each.
   const ca = cluster.isPrimary ? await CertificateAuthority.open(plan.ca) : undefined
@@ -59,9 +55,10 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
       }
     },
   }).catch((error: unknown) => {
-    // The worker has printed why (a bad --app is a usage error): exit as it did.
-    if (error instanceof WorkerStartError && error.exitCode === 2) {
-      throw new UsageError(error.message)
+    // A worker that exited with a code has printed why (a bad --app, a port in use): exit as it
+    // did, without a second line. One killed by a signal printed nothing: say so.
+    if (error instanceof WorkerStartError && error.exitCode !== null) {
+      throw new ReportedError(error.exitCode)
     }
     throw error
   })

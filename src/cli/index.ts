@@ -11,12 +11,18 @@ import { runCa } from './ca'
 import type { Io } from './io'
 import { reportError } from './io'
 import { runServe } from './serve'
+import type { StopControl } from './shutdown'
+import { stopOnSignals } from './shutdown'
 
 /**
  * Run the command line `argv` (without `node` and the script). Resolves with the exit code, or
  * with `undefined` while a started proxy keeps running (until SIGINT or SIGTERM).
  */
-export async function main(argv: string[], io: Io = process): Promise<number | undefined> {
+export async function main(
+  argv: string[],
+  io: Io = process,
+  control: StopControl = {}
+): Promise<number | undefined> {
   try {
     if (argv[0] === 'ca') {
       return await runCa(argv.slice(1), io)
@@ -26,27 +32,20 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
     if (!stop) {
       return 0
     }
-    const shutdown = () => {
-      stop().then(
-        () => {
-          process.exitCode = 0
-        },
-        () => {
-          process.exitCode = 1
-        }
-      )
-    }
-    process.once('SIGINT', shutdown)
-    process.once('SIGTERM', shutdown)
+    stopOnSignals(stop, io, control)
     return undefined
   } catch (error) {
     return reportError(error, io, 'wsgiprox')
   }
 }
 
-/** Run `argv` as the bin does, setting the process's exit code when the command ends. */
+/**
+ * Run `argv` as the bin does, setting the process's exit code when the command ends; a stopped
+ * proxy exits even if the app still holds timers.
+ */
 export function run(argv: string[]): void {
-  main(argv).then(
+  // eslint-disable-next-line n/no-process-exit -- the proxy has stopped: nothing else may hold it
+  main(argv, process, { exit: (code) => process.exit(code) }).then(
     (code) => {
       if (code !== undefined) {
         process.exitCode = code

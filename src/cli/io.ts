@@ -39,13 +39,29 @@ export function fileError(action: 'read' | 'write', file: string, error: unknown
   return new Error(`cannot ${action} ${file}: ${why}`, { cause: error })
 }
 
+/** A failure already printed (by a worker, in its own line): only its exit code is left. */
+export class ReportedError extends Error {
+  override name = 'ReportedError'
+  constructor(readonly exitCode: number) {
+    super(`exit code ${exitCode}`)
+  }
+}
+
 /** Print `error` as one line and return the exit code: 2 for usage errors, 1 for the rest. */
 export function reportError(error: unknown, io: Io, helpCommand: string): number {
+  if (error instanceof ReportedError) {
+    return error.exitCode
+  }
   const code = (error as { code?: unknown } | null | undefined)?.code
   const usage =
     error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
   const hint = usage ? ` (see ${helpCommand} --help)` : ''
   io.stderr.write(`wsgiprox: ${oneLine(messageOf(error))}${hint}\n`)
+  // Lines below it, such as the stack of an --app module that threw while loading.
+  const details = (error as { details?: unknown } | null | undefined)?.details
+  if (Array.isArray(details)) {
+    io.stderr.write(details.map((line) => `${String(line)}\n`).join(''))
+  }
   return usage ? 2 : 1
 }
 

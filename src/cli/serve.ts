@@ -3,15 +3,18 @@
  * --proxy-protocol --metrics --shutdown-timeout --quiet --log-format]`: start a proxy.
  * @module
  */
+import type { WebSocketServerLike } from '@hono/node-server'
 import { access } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { DEFAULT_AUTH_MESSAGE, ProxyAuthResolver } from '../admission/resolvers'
 import { addressHost } from '../admission/target'
 import { CA_DEFAULTS } from '../ca/authority'
 import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster/cluster'
+import { toError } from '../errors'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import type { App, Proxy } from '../types'
@@ -19,14 +22,20 @@ import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
 import { createDemoApp } from './demo-app'
+import { appLoadError } from './error-report'
+import { authFlags, listenError, prefixFlag } from './flag-checks'
 import type { Io } from './io'
-import { fileError, formatFlags, messageOf, oneLine, UsageError } from './io'
+import { fileError, formatFlags, UsageError } from './io'
+import { drainingStop, shutdownTimeoutMs } from './shutdown'
+import { closableWebSockets } from './websockets'
 
 /** The flags of the serve command; their defaults are the library's, applied by it. */
 export const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   prefix: { type: 'string' },
+  'auth-prefix': { type: 'boolean' },
+  'auth-realm': { type: 'string' },
   'ca-file': { type: 'string' },
   'ca-name': { type: 'string' },
   'proxy-host': { type: 'string' },
@@ -54,8 +63,16 @@ const FLAG_HELP: Record<
   },
   prefix: {
     arg: 'PATH',
-    text: 'what the app sees before the full URL: PATH + http://host/path',
+    text: 'what the app sees before the full URL: PATH + http://host/path; a missing leading or trailing / is added',
     default: DEFAULTS.prefix,
+  },
+  'auth-prefix': {
+    text: 'ask clients for proxy credentials (407) and use the user name as the prefix: the app sees /USER/http://host/path (ProxyAuthResolver)',
+  },
+  'auth-realm': {
+    arg: 'TEXT',
+    text: "with --auth-prefix, the realm a client's login prompt shows",
+    default: `'${DEFAULT_AUTH_MESSAGE}'`,
   },
   'ca-file': {
     arg: 'FILE',
@@ -89,7 +106,7 @@ const FLAG_HELP: Record<
   },
   'shutdown-timeout': {
     arg: 'SECONDS',
-    text: 'with --workers, how long SIGTERM/SIGINT wait for requests in flight',
+    text: 'how long the first SIGTERM/SIGINT waits for requests in flight before it cuts them (a second one stops at once)',
     default: String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
   },
   quiet: { text: 'print no access line per request; errors still print, one line each' },
@@ -142,63 +159,84 @@ export async function runServe(
       `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
     )
   }
+  if (values.prefix !== undefined) {
+    values.prefix = prefixFlag(values.prefix)
+  }
+  authFlags(values)
   const format = values['log-format'] ?? 'common'
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
   }
+  // With --log-format json stdout holds JSON records only: the banner goes to stderr.
+  const bannerOut = format === 'json' ? io.stderr : io.stdout
   const workers = workersOption(values.workers ?? '1')
+  const shutdownTimeout =
+    values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000)
+  const timeoutMs = shutdownTimeoutMs(shutdownTimeout)
   if (workers !== 1) {
     return serveWorkers(
       {
         workers,
-        shutdownTimeout:
-          values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
+        shutdownTimeout,
         ca: { file: values['ca-file'], name: values['ca-name'] },
         // A replacement worker listens where the cluster announced, not on a new free port.
         start: async (announced) => (await startProxy(values, announced ?? port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
-      io
+      // The banner is written to stdout: with JSON records there it goes to stderr.
+      { stdout: bannerOut, stderr: io.stderr }
     )
   }
-  const { proxy, server } = await startProxy(values, port, io)
+  const websockets = closableWebSockets()
+  const { proxy, server, flush } = await startProxy(values, port, io, websockets)
+  const drain = drainingStop(proxy, server, websockets, timeoutMs, io)
+  const stop = () => drain().finally(flush)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
-  io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
-  return () => proxy.close()
+  bannerOut.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
+  return stop
 }
 
 /** Load the app and start one proxy listening as the flags say. */
 async function startProxy(
   values: ServeValues,
   port: number,
-  io: Io
-): Promise<{ proxy: Proxy; server: Server }> {
+  io: Io,
+  websockets?: WebSocketServerLike
+): Promise<{ proxy: Proxy; server: Server; flush: () => void }> {
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
   const app =
     values.app === undefined
       ? createDemoApp({ prefix, downloadHost: proxyHost })
-      : await loadApp(values.app)
-  const { onLog, onError } = cliReporters(io, {
+      : await loadApp(values.app, values.quiet ?? false)
+  const { onLog, onError, flush } = cliReporters(io, {
     quiet: values.quiet ?? false,
     format: (values['log-format'] ?? 'common') as LogFormat,
   })
   const proxy = createProxy(app, {
     onLog,
     onError,
-    prefix: values.prefix,
+    ...(values['auth-prefix']
+      ? { resolver: new ProxyAuthResolver(values['auth-realm']) }
+      : { prefix: values.prefix }),
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
     metrics: values.metrics ?? false,
+    ...(websockets && { websocket: { server: websockets } }),
   })
-  return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
+  const host = values.host ?? DEFAULT_HOST
+  const server = await proxy.listen(port, host).catch((error: unknown) => {
+    throw listenError(error, host, port)
+  })
+  return { proxy, server, flush }
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
 function banner(values: ServeValues, port: number, ca: CertificateAuthority, workers = 1): string {
-  const proxyUrl = `http://${values.host ?? DEFAULT_HOST}:${port}`
+  // An IPv6 address needs its brackets in a URL (RFC 3986 §3.2.2): http://[::1]:8080.
+  const proxyUrl = `http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const scale = [
     ...(workers > 1 ? [`${workers} workers (node:cluster)`] : []),
@@ -208,7 +246,7 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
     `wsgiprox listening on ${proxyUrl}`,
     `  SOCKS5 (same port): socks5h://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`,
     `  PAC file: http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}/proxy.pac`,
-    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
+    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values['auth-prefix'] ? '/<proxy user name>/' : (values.prefix ?? DEFAULTS.prefix)}; proxy host: ${proxyHost}`,
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
     ...ca.warnings.map((warning) => `  warning: ${warning}`),
@@ -220,8 +258,11 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
   ].join('\n')
 }
 
-/** The default export of the module at `specifier`; failures name the file (exit code 1). */
-async function loadApp(specifier: string): Promise<App> {
+/**
+ * The default export of the module at `specifier`. Failures name the file and line (exit code 1),
+ * with the stack below unless `quiet`.
+ */
+async function loadApp(specifier: string, quiet: boolean): Promise<App> {
   const file = resolve(specifier)
   await access(file).catch((error: unknown) => {
     throw fileError('read', file, error)
@@ -230,7 +271,7 @@ async function loadApp(specifier: string): Promise<App> {
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    throw new Error(`cannot load --app ${file}: ${oneLine(messageOf(error))}`, { cause: error })
+    throw appLoadError(file, toError(error), quiet)
   }
   const app = module.default
   if (

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
+import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
@@ -17,6 +18,7 @@ import type { Connections } from './connections'
 import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { handleConnect, tunnelOf } from './tunnel'
+import { readUpgradeBody, UPGRADE_BODY_MAX_BYTES } from './upgrade-body'
 
 /** What the listener needs from the proxy. */
 export interface ListenerDeps extends TunnelDeps {
@@ -25,6 +27,11 @@ export interface ListenerDeps extends TunnelDeps {
   /** The adaptor server that runs the app for requests and WebSocket upgrades. */
   appServer: AppServer
 }
+
+const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE_BODY_MAX_BYTES} bytes is not served; send it without Upgrade`
+
+/** Passthrough requests keep their path and Host; only the proxy's headers go. */
+const PASSTHROUGH = {}
 
 /** A WebSocket upgrade, as the `upgrade` event gives it. */
 interface Upgrade {
@@ -136,7 +143,23 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       // as the request it also is (`curl --http2` asks for h2c this way, bodies included).
       replayed.add(socket)
       whenIdle(socket, () => {
-        replayWithoutUpgrade(server, req, socket, head)
+        void readUpgradeBody(req).then((body) => {
+          if (body.kind === 'failed') {
+            if (body.tooLarge) {
+              replyOnSocket(socket, 413, UPGRADE_BODY_TOO_LARGE)
+            } else {
+              socket.destroy()
+            }
+            return
+          }
+          replayWithoutUpgrade(
+            server,
+            req,
+            socket,
+            head,
+            body.kind === 'read' ? body.body : undefined
+          )
+        })
       })
       return
     }
@@ -149,7 +172,11 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const onClientError = (error: Error, socket: Duplex) => {
-    answerParseError(error, socket)
+    const status = answerParseError(error, socket)
+    // A refusal is an answer too: it gets its access line.
+    if (log && status !== undefined) {
+      log(parseErrorRecord(error, socket, status, tunnelOf(socket)))
+    }
   }
 
   server.on('request', onRequest)
@@ -166,9 +193,6 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 }
 
-/** Passthrough requests keep their path and Host; only the proxy's headers go. */
-const PASSTHROUGH = {}
-
 /** The answers to what Node's HTTP parser refused, by its error code, as Node's own default. */
 const PARSE_ERRORS: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
@@ -181,20 +205,21 @@ const PARSE_ERRORS: Record<string, [number, string]> = {
 /**
  * Answer bytes Node's HTTP parser refused (a bad request line, a bad header, headers too large)
  * with the status Node would use and a line that says why, where no response is under way;
- * otherwise close the connection.
+ * otherwise close the connection. Returns the status answered, if any.
  */
-function answerParseError(error: Error, socket: Duplex): void {
+function answerParseError(error: Error, socket: Duplex): number | undefined {
   const { code = '', reason } = error as Error & { code?: string; reason?: string }
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
   if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
     socket.destroy()
-    return
+    return undefined
   }
   const [status, text] = PARSE_ERRORS[code] ?? [
     400,
     `Malformed request: ${reason ?? error.message}`,
   ]
   replyOnSocket(socket, status, text)
+  return status
 }
 
 /**
@@ -224,13 +249,15 @@ function whenIdle(socket: Duplex, next: () => void): void {
  * Give the connection back to `server` as if the request had come without its Upgrade. Node
  * detached its parser at the Upgrade, so the head is written again, without the Upgrade header
  * and its Connection token, in front of the bytes that followed it (the body, and any pipelined
- * requests): a fresh parser reads it all as usual, keep-alive included.
+ * requests): a fresh parser reads it all as usual, keep-alive included. A `body` already read out
+ * of the request (Node 26) goes between them, with a `Content-Length` in place of its framing.
  */
 function replayWithoutUpgrade(
   server: Server,
   req: IncomingMessage,
   socket: Duplex,
-  head: Buffer
+  head: Buffer,
+  body?: Buffer
 ): void {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`]
   const raw = req.rawHeaders
@@ -238,7 +265,7 @@ function replayWithoutUpgrade(
     const name = raw[i] ?? ''
     const lower = name.toLowerCase()
     let value = raw[i + 1] ?? ''
-    if (lower === 'upgrade') {
+    if (lower === 'upgrade' || (body && /^(content-length|transfer-encoding)$/.test(lower))) {
       continue
     }
     if (lower === 'connection') {
@@ -253,7 +280,11 @@ function replayWithoutUpgrade(
     }
     lines.push(`${name}: ${value}`)
   }
+  if (body) {
+    lines.push(`Content-Length: ${body.length}`)
+  }
   // llhttp hands header values over as latin1, so this writes back the bytes that came in.
-  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]))
+  const replay = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
+  socket.unshift(Buffer.concat(body ? [replay, body, head] : [replay, head]))
   server.emit('connection', socket)
 }

@@ -174,7 +174,11 @@ export function installGroups(ctx: StepsContext): InstallGroup[] {
           id: 'node',
           title: 'Node.js',
           body: [
-            'Node adds `NODE_EXTRA_CA_CERTS` to its bundled roots when it starts. Its `fetch` and `https` ignore `HTTPS_PROXY`: pass undici’s `ProxyAgent` (or `https-proxy-agent` as the `agent` of `https.request`).',
+            'Node adds `NODE_EXTRA_CA_CERTS` to its bundled roots when it starts. On Node 22.21 and later, 24 and 26, `NODE_USE_ENV_PROXY=1` makes the global `fetch` and the `http` and `https` modules use `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (Node 22 warns that this is experimental):',
+            sh(
+              `NODE_USE_ENV_PROXY=1 HTTPS_PROXY=${proxy} NODE_EXTRA_CA_CERTS=$PWD/${pem} \\\n  node -e "fetch('https://example.com/').then((r) => console.log(r.status))"`
+            ),
+            'Node 20 ignores these variables: pass undici’s `ProxyAgent` to `fetch` (or `https-proxy-agent` as the `agent` of `https.request`).',
             sh(`NODE_EXTRA_CA_CERTS=$PWD/${pem} node app.mjs`),
             {
               lang: 'js',

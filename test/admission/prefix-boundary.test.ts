@@ -8,6 +8,7 @@ import type { Echo } from '../helpers/apps'
 import { connectTunnel, rawExchange, requestOver, tlsOverTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { missing } from '../helpers/tools'
 
 const run = promisify(execFile)
 
@@ -57,17 +58,20 @@ describe('the prefix is a boundary', () => {
     }
   )
 
-  it('keeps curl --path-as-is under the user name of ProxyAuthResolver', async () => {
-    running = await startProxy(echoApp(), { resolver: new ProxyAuthResolver() })
-    const { stdout } = await run('curl', [
-      '-sS',
-      '--path-as-is',
-      '-x',
-      `http://alice:secret@127.0.0.1:${running.port}`,
-      'http://example.com/../../../../bob/x',
-    ])
-    expect(echoOf(stdout).path).toBe('/alice/http://example.com/bob/x')
-  })
+  it.skipIf(missing('curl'))(
+    'keeps curl --path-as-is under the user name of ProxyAuthResolver',
+    async () => {
+      running = await startProxy(echoApp(), { resolver: new ProxyAuthResolver() })
+      const { stdout } = await run('curl', [
+        '-sS',
+        '--path-as-is',
+        '-x',
+        `http://alice:secret@127.0.0.1:${running.port}`,
+        'http://example.com/../../../../bob/x',
+      ])
+      expect(echoOf(stdout).path).toBe('/alice/http://example.com/bob/x')
+    }
+  )
 
   it.each(['..', '.', 'a/../..', '%2e%2e', 'x/./y'])(
     'asks again for credentials when the ProxyAuthResolver user name is %j',
@@ -109,5 +113,17 @@ describe('the prefix is a boundary', () => {
 
   it('adds the leading slash a prefix lacks', () => {
     expect(new FixedResolver('prefix/').prefix).toBe('/prefix/')
+  })
+
+  it('adds the trailing slash a prefix lacks, as the prefix option', async () => {
+    expect(new FixedResolver('/prefix').prefix).toBe('/prefix/')
+    running = await startProxy(echoApp(), { prefix: 'noslash' })
+    const reply = await rawExchange(
+      running.port,
+      'GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'
+    )
+    expect(echoOf(reply.slice(reply.indexOf('\r\n\r\n') + 4)).path).toBe(
+      '/noslash/http://example.com/a'
+    )
   })
 })

@@ -16,6 +16,7 @@ import {
   useBrowserTestProxy,
 } from '../helpers/browsers'
 import { opensslFingerprint256, opensslOk } from '../helpers/openssl'
+import { missing } from '../helpers/tools'
 
 const setup = useBrowserTestProxy()
 const { running } = setup
@@ -44,62 +45,66 @@ const DOWNLOADS = [
   { kind: 'p12', type: 'application/x-pkcs12', toPem: ['pkcs12', '-passin', 'pass:', '-nokeys'] },
 ] as const
 
-describe('chromium', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
-  it('loads an https page whose wss socket, images and fetch from other hosts are served', async () => {
-    const { page } = await browser()
-    const response = await page.goto(`https://${PAGE_HOST}/`)
-    expect(response?.status()).toBe(200)
-    expect(await pageResults(page)).toEqual(expectedResults('https'))
-    expect(await page.title()).toBe('Loaded: https test page')
-    expect(await page.textContent('#heading')).toBe(`Served by the app at https://${PAGE_HOST}/`)
-    await screenshot(page, 'chromium-https-page.png')
-  })
+describe.skipIf(missing('chromium', 'certutil', 'openssl'))(
+  'chromium',
+  { timeout: BROWSER_TEST_TIMEOUT_MS },
+  () => {
+    it('loads an https page whose wss socket, images and fetch from other hosts are served', async () => {
+      const { page } = await browser()
+      const response = await page.goto(`https://${PAGE_HOST}/`)
+      expect(response?.status()).toBe(200)
+      expect(await pageResults(page)).toEqual(expectedResults('https'))
+      expect(await page.title()).toBe('Loaded: https test page')
+      expect(await page.textContent('#heading')).toBe(`Served by the app at https://${PAGE_HOST}/`)
+      await screenshot(page, 'chromium-https-page.png')
+    })
 
-  it('loads an http page and its ws socket through the proxy', async () => {
-    const { page } = await browser()
-    await page.goto(`http://${PAGE_HOST}/plain`)
-    expect(await pageResults(page)).toEqual(expectedResults('http'))
-  })
+    it('loads an http page and its ws socket through the proxy', async () => {
+      const { page } = await browser()
+      await page.goto(`http://${PAGE_HOST}/plain`)
+      expect(await pageResults(page)).toEqual(expectedResults('http'))
+    })
 
-  it('shows the fingerprint on the landing page and says the CA is trusted', async () => {
-    const { page } = await browser()
-    await page.goto('http://wsgiprox/download/')
-    expect(await page.textContent('#fingerprint')).toBe(running().ca.fingerprint256)
-    expect(await page.textContent('#ca-name')).toBe(running().ca.name)
-    expect(await trustCheck(page)).toEqual({ state: 'trusted', text: TRUST_MESSAGES.trusted })
-    await screenshot(page, 'chromium-landing.png')
+    it('shows the fingerprint on the landing page and says the CA is trusted', async () => {
+      const { page } = await browser()
+      await page.goto('http://wsgiprox/download/')
+      expect(await page.textContent('#fingerprint')).toBe(running().ca.fingerprint256)
+      expect(await page.textContent('#ca-name')).toBe(running().ca.name)
+      expect(await trustCheck(page)).toEqual({ state: 'trusted', text: TRUST_MESSAGES.trusted })
+      await screenshot(page, 'chromium-landing.png')
 
-    await page.goto('https://wsgiprox/download/')
-    expect(await trustCheck(page)).toEqual({ state: 'trusted', text: TRUST_MESSAGES.trusted })
-  })
+      await page.goto('https://wsgiprox/download/')
+      expect(await trustCheck(page)).toEqual({ state: 'trusted', text: TRUST_MESSAGES.trusted })
+    })
 
-  it('says the CA is not trusted in a profile without it, and refuses https pages', async () => {
-    const { page } = await browser({ trusted: false })
-    await page.goto('http://wsgiprox/download/')
-    expect(await trustCheck(page)).toEqual({ state: 'untrusted', text: TRUST_MESSAGES.untrusted })
-    await screenshot(page, 'chromium-landing-untrusted.png')
-    await expect(page.goto(`https://${PAGE_HOST}/`)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/)
-  })
+    it('says the CA is not trusted in a profile without it, and refuses https pages', async () => {
+      const { page } = await browser({ trusted: false })
+      await page.goto('http://wsgiprox/download/')
+      expect(await trustCheck(page)).toEqual({ state: 'untrusted', text: TRUST_MESSAGES.untrusted })
+      await screenshot(page, 'chromium-landing-untrusted.png')
+      await expect(page.goto(`https://${PAGE_HOST}/`)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/)
+    })
 
-  it('downloads PEM, PKCS#12 and DER with their content types, which openssl reads', async () => {
-    const { page } = await browser()
-    await page.goto('http://wsgiprox/download/')
-    for (const { kind, type, toPem } of DOWNLOADS) {
-      // Clicked as a user would; the content type is read with a fetch through the same browser.
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.click(`#download-${kind}`),
-      ])
-      expect(download.suggestedFilename()).toBe(CA_FILES[kind])
-      const served = await page.evaluate(
-        async (path) => (await fetch(path)).headers.get('content-type'),
-        `/download/${kind}`
-      )
-      expect(served).toBe(type)
-      const bytes = await readFile(await download.path())
-      const pem = await opensslOk([...toPem], { input: bytes })
-      expect(await opensslFingerprint256(pem.stdout)).toBe(running().ca.fingerprint256)
-      expect(pem.stdout).not.toMatch(/PRIVATE KEY/)
-    }
-  })
-})
+    it('downloads PEM, PKCS#12 and DER with their content types, which openssl reads', async () => {
+      const { page } = await browser()
+      await page.goto('http://wsgiprox/download/')
+      for (const { kind, type, toPem } of DOWNLOADS) {
+        // Clicked as a user would; the content type is read with a fetch through the same browser.
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.click(`#download-${kind}`),
+        ])
+        expect(download.suggestedFilename()).toBe(CA_FILES[kind])
+        const served = await page.evaluate(
+          async (path) => (await fetch(path)).headers.get('content-type'),
+          `/download/${kind}`
+        )
+        expect(served).toBe(type)
+        const bytes = await readFile(await download.path())
+        const pem = await opensslOk([...toPem], { input: bytes })
+        expect(await opensslFingerprint256(pem.stdout)).toBe(running().ca.fingerprint256)
+        expect(pem.stdout).not.toMatch(/PRIVATE KEY/)
+      }
+    })
+  }
+)

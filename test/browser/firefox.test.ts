@@ -15,6 +15,7 @@ import {
 } from '../helpers/browsers'
 import { launchFirefox } from '../helpers/firefox'
 import type { Firefox } from '../helpers/firefox'
+import { missing } from '../helpers/tools'
 
 const { running, defer } = useBrowserTestProxy()
 
@@ -36,37 +37,41 @@ const TRUST_CHECK = `new Promise((resolve) => {
   done()
 })`
 
-describe('firefox', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
-  it('loads an https page whose wss socket, images and fetch from other hosts are served', async () => {
-    const firefox = await browser()
-    await firefox.navigate(`https://${PAGE_HOST}/`)
-    expect(await firefox.evaluate('window.results')).toEqual(expectedResults('https'))
-    expect(await firefox.evaluate('document.title')).toBe('Loaded: https test page')
-    await expectScreenshot(await firefox.screenshot(), 'firefox-https-page.png')
-  })
-
-  it('shows the fingerprint on the landing page and says the CA is trusted', async () => {
-    const firefox = await browser()
-    await firefox.navigate('http://wsgiprox/download/')
-    expect(await firefox.evaluate("document.getElementById('fingerprint').textContent")).toBe(
-      running().ca.fingerprint256
-    )
-    expect(await firefox.evaluate(TRUST_CHECK)).toEqual({
-      state: 'trusted',
-      text: TRUST_MESSAGES.trusted,
+describe.skipIf(missing('firefox-esr', 'certutil'))(
+  'firefox',
+  { timeout: BROWSER_TEST_TIMEOUT_MS },
+  () => {
+    it('loads an https page whose wss socket, images and fetch from other hosts are served', async () => {
+      const firefox = await browser()
+      await firefox.navigate(`https://${PAGE_HOST}/`)
+      expect(await firefox.evaluate('window.results')).toEqual(expectedResults('https'))
+      expect(await firefox.evaluate('document.title')).toBe('Loaded: https test page')
+      await expectScreenshot(await firefox.screenshot(), 'firefox-https-page.png')
     })
-    await expectScreenshot(await firefox.screenshot(), 'firefox-landing.png')
-  })
 
-  it('refuses https pages and says the CA is not trusted in a profile without it', async () => {
-    const firefox = await browser({ trusted: false })
-    await expect(firefox.navigate(`https://${PAGE_HOST}/`)).rejects.toThrow(
-      /SEC_ERROR_UNKNOWN_ISSUER/
-    )
-    await firefox.navigate('http://wsgiprox/download/')
-    expect(await firefox.evaluate(TRUST_CHECK)).toEqual({
-      state: 'untrusted',
-      text: TRUST_MESSAGES.untrusted,
+    it('shows the fingerprint on the landing page and says the CA is trusted', async () => {
+      const firefox = await browser()
+      await firefox.navigate('http://wsgiprox/download/')
+      expect(await firefox.evaluate("document.getElementById('fingerprint').textContent")).toBe(
+        running().ca.fingerprint256
+      )
+      expect(await firefox.evaluate(TRUST_CHECK)).toEqual({
+        state: 'trusted',
+        text: TRUST_MESSAGES.trusted,
+      })
+      await expectScreenshot(await firefox.screenshot(), 'firefox-landing.png')
     })
-  })
-})
+
+    it('refuses https pages and says the CA is not trusted in a profile without it', async () => {
+      const firefox = await browser({ trusted: false })
+      await expect(firefox.navigate(`https://${PAGE_HOST}/`)).rejects.toThrow(
+        /SEC_ERROR_UNKNOWN_ISSUER/
+      )
+      await firefox.navigate('http://wsgiprox/download/')
+      expect(await firefox.evaluate(TRUST_CHECK)).toEqual({
+        state: 'untrusted',
+        text: TRUST_MESSAGES.untrusted,
+      })
+    })
+  }
+)

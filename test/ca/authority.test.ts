@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import * as tls from 'node:tls'
 import { CertificateAuthority } from '../../src/ca/authority'
 import { InvalidHostError, OptionsError } from '../../src/errors'
+import { missing, toolPath } from '../helpers/tools'
 
 const DAY_MS = 86_400_000
 
@@ -23,16 +24,6 @@ const hasIpv6 = await (async () => {
     return false
   } finally {
     server.close()
-  }
-})()
-
-const hasPython = await (async () => {
-  try {
-    const child = spawn('python3', ['-c', 'import ssl'], { stdio: 'ignore' })
-    const [code] = (await once(child, 'close')) as [number]
-    return code === 0
-  } catch {
-    return false
   }
 })()
 
@@ -104,7 +95,7 @@ describe('CertificateAuthority TLS', () => {
     ).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' })
   })
 
-  it.skipIf(!hasPython)('passes Python ssl with VERIFY_X509_STRICT', async () => {
+  it.skipIf(missing('python3'))('passes Python ssl with VERIFY_X509_STRICT', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-py-'))
     try {
       await writeFile(join(dir, 'ca.pem'), ca.certPem)
@@ -117,7 +108,7 @@ describe('CertificateAuthority TLS', () => {
         '    with ctx.wrap_socket(raw, server_hostname="a.example.net") as s:',
         '        print(s.recv(2).decode())',
       ].join('\n')
-      const child = spawn('python3', ['-c', script, join(dir, 'ca.pem'), String(port)])
+      const child = spawn(toolPath('python3'), ['-c', script, join(dir, 'ca.pem'), String(port)])
       let out = ''
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))

@@ -14,11 +14,10 @@ import { inflateSync } from 'node:zlib'
 import { browserApp } from './browser-app'
 import type { RunningProxy } from './proxy'
 import { startProxy } from './proxy'
+import { toolPath } from './tools'
 
 const run = promisify(execFile)
 
-export const CHROMIUM = '/usr/bin/chromium'
-export const FIREFOX = '/usr/bin/firefox-esr'
 /** Where screenshots go (gitignored); CI keeps them for a person to look at. */
 export const ARTIFACTS = resolve(import.meta.dirname, '../artifacts')
 /** Each browser test starts a browser, so it gets more than the default 10 s. */
@@ -87,11 +86,11 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
 export async function nssDatabase(dir: string, caPem?: string): Promise<void> {
   await mkdir(dir, { recursive: true })
   const db = `sql:${dir}`
-  await run('certutil', ['-N', '--empty-password', '-d', db])
+  await run(toolPath('certutil'), ['-N', '--empty-password', '-d', db])
   if (caPem !== undefined) {
     const file = join(dir, 'wsgiprox-ca-cert.pem')
     await writeFile(file, caPem)
-    await run('certutil', ['-A', '-t', 'C,,', '-n', 'wsgiprox', '-i', file, '-d', db])
+    await run(toolPath('certutil'), ['-A', '-t', 'C,,', '-n', 'wsgiprox', '-i', file, '-d', db])
   }
 }
 
@@ -119,7 +118,7 @@ export async function launchChromium(
   setting: ProxySetting = 'http'
 ): Promise<BrowserContext> {
   return chromium.launchPersistentContext(join(home, 'chromium-profile'), {
-    executablePath: CHROMIUM,
+    executablePath: toolPath('chromium'),
     env: { ...process.env, HOME: home },
     acceptDownloads: true,
     viewport: { width: 1000, height: 800 },

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FIREFOX } from './browsers'
+import { toolPath } from './tools'
 
 /** A running Firefox with one tab. */
 export interface Firefox {
@@ -78,7 +78,7 @@ export async function launchFirefox(
 ): Promise<Firefox> {
   await writeFile(join(profile, 'user.js'), userJs(proxyPort, setting))
   const child = spawn(
-    FIREFOX,
+    toolPath('firefox-esr'),
     ['--headless', '--no-remote', '--remote-debugging-port=0', '-profile', profile, 'about:blank'],
     { env: { ...process.env, HOME: profile, MOZ_CRASHREPORTER_DISABLE: '1' }, stdio: 'pipe' }
   )

@@ -1,21 +1,15 @@
 /**
  * The system `openssl` as a test oracle: an independent parser and verifier for what we build.
- * Tests that need it use `describe.skipIf(!hasOpenssl)`.
+ * Tests that need it use `describe.skipIf(!hasOpenssl)`, which skips or fails as `missing` says.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { missing } from './tools'
 
-/** Whether an `openssl` binary answers on PATH. */
-export const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
+/** Whether `openssl` is on PATH (see {@link missing}). */
+export const hasOpenssl = !missing('openssl')
 
 /** What one openssl run printed, and its exit code. */
 export interface OpensslResult {

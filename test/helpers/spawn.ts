@@ -57,3 +57,21 @@ export async function startListening(
     },
   }
 }
+
+/** Resolves once the process's output matches `pattern`, with the match. */
+export function outputMatching(running: Started, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const match = pattern.exec(running.output())
+      if (match) {
+        running.child.stdout?.off('data', check)
+        running.child.stderr?.off('data', check)
+        resolve(match)
+      }
+    }
+    // The test's own listeners come after startListening's, which collect the output.
+    running.child.stdout?.on('data', check)
+    running.child.stderr?.on('data', check)
+    check()
+  })
+}

@@ -12,10 +12,9 @@ import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { missing, toolPath } from '../helpers/tools'
 
 const run = promisify(execFile)
-/** Debian's python3, where .ci/run installs python3-requests. */
-const PYTHON = '/usr/bin/python3'
 
 let running: RunningProxy
 let caFile: string
@@ -31,7 +30,7 @@ afterAll(async () => {
 
 const parse = (text: string) => JSON.parse(text) as Echo
 
-describe('curl', () => {
+describe.skipIf(missing('curl'))('curl', () => {
   it('fetches http through -x', async () => {
     const { stdout } = await run('curl', ['-sS', '-x', running.url, 'http://example.com/a?b=c'])
     expect(parse(stdout)).toMatchObject({
@@ -107,7 +106,7 @@ describe('curl', () => {
   })
 })
 
-describe('openssl s_client', () => {
+describe.skipIf(missing('openssl'))('openssl s_client', () => {
   it('verifies the host certificate through the proxy', async () => {
     const child = spawn('openssl', [
       's_client',
@@ -137,9 +136,11 @@ describe('openssl s_client', () => {
   })
 })
 
-describe('python', () => {
+describe.skipIf(missing('python3-requests'))('python', () => {
   const python = (script: string) =>
-    run(PYTHON, ['-c', script], { env: { ...process.env, PROXY: running.url, CA: caFile } })
+    run(toolPath('python3-requests'), ['-c', script], {
+      env: { ...process.env, PROXY: running.url, CA: caFile },
+    })
 
   it('requests fetches http and https through the proxy, verifying the CA', async () => {
     const { stdout } = await python(`

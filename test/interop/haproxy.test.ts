@@ -3,7 +3,7 @@
  * checks in front of two wsgiprox instances on one CA file. The configuration is the one the
  * document shows, pointed at local ports and with faster checks.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,18 +17,12 @@ import { connectTunnel, rawSocket, requestOver, tlsOverTunnel } from '../helpers
 import type { Seen } from '../helpers/conninfo-app'
 import type { Started } from '../helpers/spawn'
 import { startListening, TSX_IMPORT } from '../helpers/spawn'
+import { missing } from '../helpers/tools'
 import { closeSocket, nextMessage, tunnelledSocket } from '../helpers/websockets'
 
 const root = resolve(import.meta.dirname, '../..')
 
-const hasHaproxy = (() => {
-  try {
-    execFileSync('haproxy', ['-v'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
+const hasHaproxy = !missing('haproxy')
 
 /** A port nothing listens on now (HAProxy's configuration needs a number). */
 async function freePort(): Promise<number> {

@@ -13,10 +13,9 @@ import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { missing, toolPath } from '../helpers/tools'
 
 const run = promisify(execFile)
-/** Debian's python3, where .ci/run installs python3-requests and python3-socks. */
-const PYTHON = '/usr/bin/python3'
 
 let running: RunningProxy
 let caFile: string
@@ -29,13 +28,15 @@ afterAll(async () => {
   await running.close()
 })
 
-describe('python requests with pysocks', () => {
-  it('fetches http and https through socks5h://, verifying the CA', async () => {
-    const { stdout } = await run(
-      PYTHON,
-      [
-        '-c',
-        `
+describe.skipIf(missing('python3-requests', 'python3-socks'))(
+  'python requests with pysocks',
+  () => {
+    it('fetches http and https through socks5h://, verifying the CA', async () => {
+      const { stdout } = await run(
+        toolPath('python3-socks'),
+        [
+          '-c',
+          `
 import json, os, requests
 proxy = 'socks5h://user:pw@127.0.0.1:' + os.environ['PORT']
 proxies = {'http': proxy, 'https': proxy}
@@ -43,15 +44,16 @@ a = requests.get('http://example.com/py?x=1', proxies=proxies).json()
 b = requests.get('https://example.com/py?x=2', proxies=proxies, verify=os.environ['CA']).json()
 print(json.dumps([a['path'], b['path']]))
 `,
-      ],
-      { env: { ...process.env, PORT: String(running.port), CA: caFile } }
-    )
-    expect(JSON.parse(stdout)).toEqual([
-      '/prefix/http://example.com/py?x=1',
-      '/prefix/https://example.com/py?x=2',
-    ])
-  })
-})
+        ],
+        { env: { ...process.env, PORT: String(running.port), CA: caFile } }
+      )
+      expect(JSON.parse(stdout)).toEqual([
+        '/prefix/http://example.com/py?x=1',
+        '/prefix/https://example.com/py?x=2',
+      ])
+    })
+  }
+)
 
 describe('node with socks-proxy-agent', () => {
   it('fetches https through socks5h://, verifying the CA', async () => {

@@ -1,0 +1,48 @@
+/**
+ * The access record of a request Node's HTTP parser refused (400, 413, 431): the proxy answered
+ * it, so it gets its line like any other, from what can be read of its request line.
+ * @module
+ */
+import type { Duplex } from 'node:stream'
+import type { TunnelIdentity } from '../admission/decision'
+import type { RequestRecord } from './records'
+import { clientOf, tunnelRecord } from './watch'
+
+/** At most this much of a refused request line is logged: it may be the attack itself. */
+const LOGGED_TARGET_MAX = 2048
+
+/** `rawPacket`'s first line read as `METHOD TARGET HTTP/x.y`, as far as it goes. */
+function requestLine(rawPacket: unknown): { method: string; url: string; httpVersion: string } {
+  const bytes = Buffer.isBuffer(rawPacket) ? rawPacket : Buffer.alloc(0)
+  const end = bytes.indexOf('\n')
+  const line = bytes
+    .subarray(0, Math.min(end === -1 ? bytes.length : end, LOGGED_TARGET_MAX))
+    .toString('latin1')
+    .replace(/\r$/, '')
+  const [method = '', url = '', version = ''] = line.split(' ')
+  const httpVersion = /^HTTP\/(\d\.\d)$/.exec(version)?.[1] ?? '1.1'
+  return { method: method === '' ? '-' : method, url: url === '' ? '-' : url, httpVersion }
+}
+
+/** The record of a request refused with `status` by the parser on `socket`. */
+export function parseErrorRecord(
+  error: Error,
+  socket: Duplex,
+  status: number,
+  tunnel: TunnelIdentity | undefined
+): RequestRecord {
+  return {
+    type: 'request',
+    time: new Date(),
+    client: clientOf(socket),
+    ...requestLine((error as { rawPacket?: unknown }).rawPacket),
+    path: undefined,
+    route: 'proxy',
+    status,
+    bytes: undefined,
+    durationMs: 0,
+    tunnel: tunnelRecord(tunnel, socket),
+    aborted: false,
+    websocket: false,
+  }
+}
