@@ -60,6 +60,15 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
     if (error instanceof WorkerStartError && error.exitCode !== null) {
       throw new ReportedError(error.exitCode)
     }
+    // The workers of the first batch fail at start for one cause (a bad --app, a port in use):
+    // the first of them says why, the others exit as it does, without the same line again.
+    if (
+      cluster.isWorker &&
+      (cluster.worker?.id ?? 1) > 1 &&
+      (cluster.worker?.id ?? 1) <= plan.workers
+    ) {
+      throw new ReportedError(error instanceof UsageError ? 2 : 1)
+    }
     throw error
   })
   if (ca) {

@@ -145,11 +145,21 @@ async function startReplacing(
   try {
     return await start(announced)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+    if (!isAddressInUse(error)) {
       throw error
     }
     return start(undefined)
   }
+}
+
+/** Whether `error`, or an error it was made from (a caller's clearer message), is EADDRINUSE. */
+function isAddressInUse(error: unknown): boolean {
+  for (let at: unknown = error; at instanceof Error; at = at.cause) {
+    if ((at as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      return true
+    }
+  }
+  return false
 }
 
 function workerCount(workers: number | 'auto'): number {
