@@ -7,13 +7,14 @@
 import cluster from 'node:cluster'
 import type { Server } from 'node:http'
 import { availableParallelism } from 'node:os'
+import { Writable } from 'node:stream'
 import { CertificateAuthority } from '../ca/authority'
 import type { CaOptions } from '../ca/authority'
 import { runCluster } from '../cluster/cluster'
 import type { ClusterEvent } from '../cluster/cluster'
 import { WorkerStartError } from '../errors'
 import type { Io } from './io'
-import { ReportedError, UsageError } from './io'
+import { reportError, ReportedError, UsageError } from './io'
 import { shutdownTimeoutMs } from './shutdown'
 
 /** What `serveWorkers` needs from the serve command. */
@@ -46,6 +47,18 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
   // create one each.
   const ca = cluster.isPrimary ? await CertificateAuthority.open(plan.ca) : undefined
   let announced = false
+  // Workers that fail to start tell the primary why, and the primary says it once: the workers
+  // of one batch fail for one cause (a bad --app, a port in use), and the primary stops the rest
+  // as soon as one dies, before each could say it.
+  let told = false
+  const onWorkerMessage = (_worker: unknown, message: unknown) => {
+    const failed = message as { wsgiprox?: unknown; text?: unknown } | null
+    if (!told && failed?.wsgiprox === 'start-failed' && typeof failed.text === 'string') {
+      told = true
+      io.stderr.write(failed.text)
+    }
+  }
+  cluster.on('message', onWorkerMessage)
   const running = await runCluster(plan.start, {
     workers: plan.workers,
     shutdownTimeoutMs: seconds * 1000,
@@ -54,23 +67,28 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
         io.stderr.write(`wsgiprox: ${describe(event, seconds)}\n`)
       }
     },
-  }).catch((error: unknown) => {
-    // A worker that exited with a code has printed why (a bad --app, a port in use): exit as it
-    // did, without a second line. One killed by a signal printed nothing: say so.
-    if (error instanceof WorkerStartError && error.exitCode !== null) {
-      throw new ReportedError(error.exitCode)
-    }
-    // The workers of the first batch fail at start for one cause (a bad --app, a port in use):
-    // the first of them says why, the others exit as it does, without the same line again.
-    if (
-      cluster.isWorker &&
-      (cluster.worker?.id ?? 1) > 1 &&
-      (cluster.worker?.id ?? 1) <= plan.workers
-    ) {
-      throw new ReportedError(error instanceof UsageError ? 2 : 1)
-    }
-    throw error
   })
+    .catch((error: unknown) => {
+      // A worker that exited with a code has told why (a bad --app, a port in use): exit as it
+      // did, without a second line. One killed by a signal told nothing: say so.
+      if (error instanceof WorkerStartError && error.exitCode !== null) {
+        throw new ReportedError(error.exitCode)
+      }
+      if (cluster.isWorker && process.send) {
+        let text = ''
+        const code = reportError(
+          error,
+          { stdout: io.stdout, stderr: collect((chunk) => (text += chunk)) },
+          'wsgiprox'
+        )
+        process.send({ wsgiprox: 'start-failed', text })
+        throw new ReportedError(code)
+      }
+      throw error
+    })
+    .finally(() => {
+      cluster.off('message', onWorkerMessage)
+    })
   if (ca) {
     io.stdout.write(plan.banner(running.address.port, ca))
     announced = true
@@ -89,4 +107,14 @@ function describe(event: ClusterEvent, seconds: number): string {
     case 'stopping':
       return `stopping ${event.workers} worker${event.workers === 1 ? '' : 's'}; requests in flight have ${seconds} s to finish`
   }
+}
+
+/** A stream whose writes go to `take`, for a line to send rather than print. */
+function collect(take: (chunk: string) => void): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      take(String(chunk))
+      done()
+    },
+  })
 }
