@@ -273,9 +273,10 @@ export class CertificateAuthority {
   }
 
   #context(keyPem: string, certPem: string, notAfter: number): CachedContext {
-    // The leaf alone: clients must already trust the root, so sending it would only add ~800 bytes
-    // to each handshake and a certificate parse to each context (RFC 8446 4.4.2 lets it go).
-    return { context: createSecureContext({ key: keyPem, cert: certPem }), notAfter }
+    // The root follows the leaf, as servers send their issuers (RFC 8446 4.4.2): Chromium's
+    // --ignore-certificate-errors-spki-list pin on the CA's key only matches a key it is sent.
+    // Clients that trust the root find it in their store all the same; it costs ~400 bytes.
+    return { context: createSecureContext({ key: keyPem, cert: certPem + this.certPem }), notAfter }
   }
 }
 
