@@ -137,7 +137,7 @@ async function exportCa(argv: string[], io: Io): Promise<number> {
 }
 
 /** issue and export never create a CA: a mistyped --ca-file must not yield a new, untrusted one. */
-async function openExisting(caFile: string | undefined): Promise<CertificateAuthority> {
+export async function openExisting(caFile: string | undefined): Promise<CertificateAuthority> {
   const file = resolve(caFile ?? CA_DEFAULTS.file)
   if (!(await exists(file))) {
     throw new CaFileError(file, 'does not exist; create it with `wsgiprox ca init`')

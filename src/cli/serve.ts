@@ -14,7 +14,7 @@ import type { CertificateAuthority } from '../ca/authority'
 import { CLUSTER_DEFAULTS } from '../cluster/cluster'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
-import type { App, Proxy } from '../types'
+import type { App, Proxy, ProxyApps } from '../types'
 import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
@@ -73,7 +73,7 @@ const FLAG_HELP: Record<
   },
   app: {
     arg: 'MODULE',
-    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app",
+    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app, and its proxyApps export (apps keyed by host) if any",
   },
   workers: {
     arg: 'N|auto',
@@ -99,13 +99,16 @@ const FLAG_HELP: Record<
 }
 
 /** The serve flags, parsed. */
-type ServeValues = ReturnType<typeof parseServeArgs>['values']
+export type ServeValues = ReturnType<typeof parseServeArgs>['values']
 
-function parseServeArgs(argv: string[]) {
+/** Parse the serve flags, refusing unknown ones. */
+export function parseServeArgs(argv: string[]) {
   return parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
 }
 
 export const SERVE_USAGE = `usage: wsgiprox [options]
+       wsgiprox [options] -- COMMAND [ARGS...]   (run COMMAND through the proxy)
+       wsgiprox env [--port PORT] [--ca-file FILE]   (export lines for a running proxy)
        wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
 
 Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
@@ -151,30 +154,34 @@ export async function runServe(
           values['shutdown-timeout'] ?? String(CLUSTER_DEFAULTS.shutdownTimeoutMs / 1000),
         ca: { file: values['ca-file'], name: values['ca-name'] },
         // A replacement worker listens where the cluster announced, not on a new free port.
-        start: async (announced) => (await startProxy(values, announced ?? port, io)).server,
+        start: async (announced) => (await listenProxy(values, announced ?? port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
       io
     )
   }
-  const { proxy, server } = await startProxy(values, port, io)
+  const { proxy, server } = await listenProxy(values, port, io)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
   return () => proxy.close()
 }
 
-/** Load the app and start one proxy listening as the flags say. */
-async function startProxy(
+/**
+ * Load the app and start one proxy listening as the flags say; `caFile` replaces `--ca-file`
+ * (`null`: a CA in memory).
+ */
+export async function listenProxy(
   values: ServeValues,
   port: number,
-  io: Io
+  io: Io,
+  caFile: string | null | undefined = values['ca-file']
 ): Promise<{ proxy: Proxy; server: Server }> {
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
-  const app =
+  const { app, proxyApps } =
     values.app === undefined
-      ? createDemoApp({ prefix, downloadHost: proxyHost })
+      ? { app: createDemoApp({ prefix, downloadHost: proxyHost }), proxyApps: undefined }
       : await loadApp(values.app)
   const { onLog, onError } = cliReporters(io, {
     quiet: values.quiet ?? false,
@@ -185,7 +192,8 @@ async function startProxy(
     onError,
     prefix: values.prefix,
     proxyHost: values['proxy-host'],
-    ca: { file: values['ca-file'], name: values['ca-name'] },
+    proxyApps,
+    ca: { file: caFile, name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
   })
   return { proxy, server: await proxy.listen(port, values.host ?? DEFAULT_HOST) }
@@ -214,26 +222,33 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
   ].join('\n')
 }
 
-/** The default export of the module at `specifier`; failures name the file (exit code 1). */
-async function loadApp(specifier: string): Promise<App> {
+/**
+ * The default export of the module at `specifier`, and its `proxyApps` export (apps keyed by
+ * host) when it has one; failures name the file (exit code 1).
+ */
+async function loadApp(specifier: string): Promise<{ app: App; proxyApps?: ProxyApps }> {
   const file = resolve(specifier)
   await access(file).catch((error: unknown) => {
     throw fileError('read', file, error)
   })
-  let module: { default?: unknown }
+  let module: { default?: unknown; proxyApps?: unknown }
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown; proxyApps?: unknown }
   } catch (error) {
     throw new Error(`cannot load --app ${file}: ${oneLine(messageOf(error))}`, { cause: error })
   }
   const app = module.default
+  const { proxyApps } = module
+  if (proxyApps !== undefined && (typeof proxyApps !== 'object' || proxyApps === null)) {
+    throw new Error(`--app ${file}: its proxyApps export must be an object of apps keyed by host`)
+  }
   if (
     typeof app === 'function' ||
     (typeof app === 'object' &&
       app !== null &&
       typeof (app as { fetch?: unknown }).fetch === 'function')
   ) {
-    return app as App
+    return { app: app as App, proxyApps: proxyApps as ProxyApps | undefined }
   }
   throw new Error(`--app ${file} must export default a Hono app, { fetch } or a function`)
 }
