@@ -3,7 +3,7 @@
  * `onError` reports, gathered in arrays, still passed on to the user's own callbacks.
  * @module
  */
-import type { LogRecord, RequestRecord } from '../log'
+import type { LogRecord, RequestRecord } from '../log/records'
 import type { ErrorContext } from '../types'
 
 /** A problem the proxy reported to `onError`. */

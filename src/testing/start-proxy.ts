@@ -7,7 +7,7 @@
 import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
 import { CertificateAuthority } from '../ca/authority'
-import type { RequestRecord } from '../log'
+import type { RequestRecord } from '../log/records'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
 import { spkiSha256, writeTempCertFile } from './ca-pin'

@@ -5,8 +5,8 @@
  * request, which Hono refuses ("matcher is already built").
  * @module
  */
-import type { Handler } from '../fetch-handler'
-import { toFallthroughHandler, toFetchHandler } from '../fetch-handler'
+import type { Handler } from '../app/fetch-handler'
+import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
 import type { App } from '../types'
 
 /** A stable handler and the way to change what it calls. */
