@@ -2,50 +2,22 @@
  * `wsgiprox [flags] -- COMMAND` and `wsgiprox env`, run as a user runs them: the command's
  * output, exit code and signals, and the environment it was given.
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
 import { CertificateAuthority } from '../src/ca/authority'
 import { main } from '../src/cli/index'
-import { TSX_IMPORT } from './helpers/spawn'
-import { describeWith, runs } from './helpers/tools'
-
-const root = resolve(import.meta.dirname, '..')
-const FAKES = join(root, 'examples/testing-fakes.ts')
-
-/** Start the CLI with `args` in a child process, its stdout and stderr piped. */
-function cli(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_IMPORT, join(root, 'src/cli/index.ts'), ...args],
-    {
-      cwd: mkdtempSync(join(tmpdir(), 'wsgiprox-run-')),
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  // 'close', not 'exit': the output may still be in the pipes when the process exits.
-  const exited = once(child, 'close').then(([code]) => ({
-    code: code as number | null,
-    stdout,
-    stderr,
-  }))
-  return { child, exited, stdout: () => stdout }
-}
+import { runCli } from './helpers/spawn'
 
 describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
   it('runs the command with its env, and exits with its code', async () => {
     const script =
       'test -n "$HTTPS_PROXY" && test "$NODE_USE_ENV_PROXY" = 1 && cat "$NODE_EXTRA_CA_CERTS"; exit 3'
-    const { code, stdout } = await cli(['--', 'sh', '-c', script]).exited
+    const { code, stdout } = await runCli(['--', 'sh', '-c', script]).exited
     expect(code).toBe(3)
     expect(stdout).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/)
   })
@@ -54,7 +26,7 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-run-ca-'))
     const caFile = join(dir, 'ca.pem')
     const ca = await CertificateAuthority.open({ file: caFile })
-    const { code, stdout } = await cli([
+    const { code, stdout } = await runCli([
       '--ca-file',
       caFile,
       '--',
@@ -69,18 +41,18 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
   })
 
   it('exits with 128 + the signal number when a signal ends the command', async () => {
-    expect((await cli(['--', 'sh', '-c', 'kill -TERM $$']).exited).code).toBe(143)
+    expect((await runCli(['--', 'sh', '-c', 'kill -TERM $$']).exited).code).toBe(143)
   })
 
   it('forwards SIGTERM to the command, which decides how to end', async () => {
-    const run = cli([
+    const run = runCli([
       '--',
       'sh',
       '-c',
       'trap "echo bye; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
     ])
     while (!run.stdout().includes('ready')) {
-      await once(run.child.stdout, 'data')
+      await once(run.child.stdout as NodeJS.ReadableStream, 'data')
     }
     run.child.kill('SIGTERM')
     const { code, stdout } = await run.exited
@@ -89,7 +61,7 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
   })
 
   it('exits 127 with one line for a command that does not exist', async () => {
-    const { code, stderr } = await cli(['--', 'no-such-command-here']).exited
+    const { code, stderr } = await runCli(['--', 'no-such-command-here']).exited
     expect(code).toBe(127)
     expect(stderr).toBe('wsgiprox: cannot run no-such-command-here: no such command\n')
   })
@@ -98,23 +70,6 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     const stderr = new PassThrough()
     expect(await main(['--'], { stdout: new PassThrough(), stderr })).toBe(2)
     expect(String(stderr.read())).toMatch(/^wsgiprox: nothing to run after --/)
-  })
-})
-
-describeWith('curl', runs('curl'))('wsgiprox --app FAKES -- curl', { timeout: 30_000 }, () => {
-  it('serves the module proxyApps to curl, TLS verified against the CA file it was given', async () => {
-    const { code, stdout, stderr } = await cli([
-      '--app',
-      FAKES,
-      '--',
-      'curl',
-      '-sS',
-      '--fail',
-      'https://api.example.com/v1/user',
-    ]).exited
-    expect(stderr).toBe('')
-    expect(code).toBe(0)
-    expect(JSON.parse(stdout)).toEqual({ name: 'ada' })
   })
 })
 
