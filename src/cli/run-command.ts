@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import { constants } from 'node:os'
-import { writeTempCertFile } from '../testing/ca-pin'
+import { tempCertFile } from '../testing/ca-pin'
 import { proxyEnv } from '../testing/env'
 import type { Io } from './io'
 import { UsageError } from './io'
@@ -57,7 +57,7 @@ export async function runCommand(flags: string[], command: string[], io: Io): Pr
     proxyIo,
     values['ca-file'] ?? null
   )
-  const certFile = await writeTempCertFile((await proxy.getCertificateAuthority()).certPem)
+  const certFile = tempCertFile((await proxy.getCertificateAuthority()).certPem)
   try {
     const url = `http://${values.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`
     return await runChild(file, args, { ...process.env, ...proxyEnv(url, certFile.file) }, io)

@@ -4,7 +4,8 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -17,19 +18,38 @@ export function spkiSha256(certPem: string): string {
   return createHash('sha256').update(spki).digest('base64')
 }
 
-/** A certificate written to a file of its own in a new temporary folder. */
+/** A certificate in a file of its own, in a temporary folder, written when first asked for. */
 export interface TempCertFile {
-  file: string
+  /** The file's path; the first read writes it. */
+  readonly file: string
   /** What the file holds. */
-  pem: string
-  /** Remove the file and its folder; safe to call more than once. */
+  readonly pem: string
+  /** Remove the file and its folder if they were written; safe to call more than once. */
   remove(): Promise<void>
 }
 
-/** Write `certPem` (never a key) to `wsgiprox-ca-cert.pem` in a new temporary folder. */
-export async function writeTempCertFile(certPem: string): Promise<TempCertFile> {
-  const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-ca-'))
-  const file = join(dir, 'wsgiprox-ca-cert.pem')
-  await writeFile(file, certPem, { mode: 0o644 })
-  return { file, pem: certPem, remove: () => rm(dir, { recursive: true, force: true }) }
+/**
+ * `certPem` (never a key) as `wsgiprox-ca-cert.pem` in a new temporary folder, written on first
+ * use: most tests of a suite use the dispatcher alone, and the three file system calls cost a
+ * few milliseconds per proxy on a busy machine.
+ */
+export function tempCertFile(certPem: string): TempCertFile {
+  let dir: string | undefined
+  let file: string | undefined
+  return {
+    pem: certPem,
+    get file() {
+      if (file === undefined) {
+        dir = mkdtempSync(join(tmpdir(), 'wsgiprox-ca-'))
+        file = join(dir, 'wsgiprox-ca-cert.pem')
+        writeFileSync(file, certPem, { mode: 0o644 })
+      }
+      return file
+    },
+    async remove() {
+      if (dir !== undefined) {
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+  }
 }

@@ -10,7 +10,7 @@ import { CertificateAuthority } from '../ca/authority'
 import type { RequestRecord } from '../log/records'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
-import { spkiSha256, writeTempCertFile } from './ca-pin'
+import { spkiSha256, tempCertFile } from './ca-pin'
 import { proxyEnv } from './env'
 import type { ReportedError } from './records'
 import { createRecords } from './records'
@@ -111,15 +111,30 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     throw error
   }
   const { url, certFile, dispatcher, spki } = started
+  let env: Record<string, string> | undefined
   let closing: Promise<void> | undefined
+  // The dispatcher is destroyed, not closed: its connections all lead to this proxy, which is
+  // going away. A test that already closed it does not make close() fail.
   const close = () =>
-    (closing ??= Promise.all([proxy.close(), dispatcher.close(), certFile.remove()]).then(() => {}))
+    (closing ??= Promise.all([
+      proxy.close(),
+      dispatcher.destroy().catch(() => undefined),
+      certFile.remove(),
+    ]).then(() => undefined))
 
   return {
     url,
     port: started.port,
-    ca: { pem: certFile.pem, file: certFile.file, spki },
-    env: proxyEnv(url, certFile.file),
+    ca: {
+      pem: certFile.pem,
+      get file() {
+        return certFile.file
+      },
+      spki,
+    },
+    get env() {
+      return (env ??= proxyEnv(url, certFile.file))
+    },
     chromiumArgs: [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`],
     dispatcher,
     requests: records.requests,
@@ -148,10 +163,8 @@ async function clientSide(proxy: Proxy, port: number) {
   const actualPort = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${actualPort}`
   const { certPem } = await proxy.getCertificateAuthority()
-  const [certFile, { ProxyAgent }] = await Promise.all([
-    writeTempCertFile(certPem),
-    import('undici'),
-  ])
+  const { ProxyAgent } = await import('undici')
+  const certFile = tempCertFile(certPem)
   const dispatcher = new ProxyAgent({ uri: url, requestTls: { ca: certPem } })
   return { url, port: actualPort, certFile, dispatcher, spki: spkiSha256(certPem) }
 }
