@@ -121,13 +121,14 @@ async function measure(n: number, fn: (i: number) => Promise<unknown>): Promise<
   return samples
 }
 
-function percentile(samples: number[], p: number): number {
+/** The value below which a share `p` of the samples fall (nearest rank). */
+export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 }
 
 /** Four significant digits: enough for microseconds and for hundreds of milliseconds. */
-function round(value: number): number {
+export function round(value: number): number {
   return Number(value.toPrecision(4))
 }
 

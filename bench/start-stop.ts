@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CertificateAuthority } from '../src/ca/authority'
 import { startProxy } from '../src/testing/start-proxy'
+import { percentile, round } from './ca'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const RESULTS = join(HERE, 'results', 'start-stop.json')
@@ -144,15 +145,6 @@ export async function runStartStopBench(quick: boolean): Promise<StartStopRow[]>
   }
   await writeFile(RESULTS, `${JSON.stringify({ ...result, quick, rows }, null, 2)}\n`)
   return rows
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
-}
-
-function round(value: number): number {
-  return Number(value.toPrecision(3))
 }
 
 function table(rows: StartStopRow[], quick: boolean): string {

@@ -7,6 +7,7 @@
 import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
 import { CertificateAuthority } from '../ca/authority'
+import { OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
@@ -71,7 +72,7 @@ export interface TestProxy extends AsyncDisposable {
    * From the next request on, `host`'s proxy app is `app`; `null` hands its requests to the main
    * app. The host must be one of the `proxyApps` given to `startProxy` (`null` there to start it
    * empty).
-   * @throws TypeError for a host that was not given.
+   * @throws OptionsError for a host that was not given.
    */
   setProxyApp(host: string, app: App | null): void
   /** The underlying proxy made by `createProxy`. */
@@ -145,7 +146,7 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
       const swap = hosts.get(host)
       if (!swap) {
         const known = [...hosts.keys()].join(', ') || 'none'
-        throw new TypeError(
+        throw new OptionsError(
           `${host} has no proxy app to replace (given: ${known}); name it in startProxy's proxyApps, null to start it empty`
         )
       }

@@ -7,6 +7,7 @@
  */
 import type { Handler } from '../app/fetch-handler'
 import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
+import { OptionsError } from '../errors'
 import type { App } from '../types'
 
 /** A stable handler and the way to change what it calls. */
@@ -24,7 +25,7 @@ export function swappableMainApp(app: App): SwappableApp {
     handler: (request, env) => current(request, env),
     set: (next) => {
       if (next === null) {
-        throw new TypeError('the main app cannot be null; pass an app')
+        throw new OptionsError('the main app cannot be null; pass an app')
       }
       current = toFetchHandler(next)
     },
