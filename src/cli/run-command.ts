@@ -5,6 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import { constants } from 'node:os'
 import { tempCertFile } from '../testing/ca-pin'
@@ -68,13 +69,17 @@ export async function runCommand(flags: string[], command: string[], io: Io): Pr
 
 /** Spawn the command with inherited stdio and resolve with its exit code, forwarding signals. */
 function runChild(file: string, args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const child = spawn(file, args, { stdio: 'inherit', env })
+  // The handlers go in before the command starts: a signal sent as soon as the command shows
+  // signs of life must not find this process without them (and end it, orphaning the command).
+  const running: { child?: ChildProcess } = {}
   const forward = (signal: NodeJS.Signals) => {
-    child.kill(signal)
+    running.child?.kill(signal)
   }
   for (const signal of FORWARDED) {
     process.on(signal, forward)
   }
+  const child = spawn(file, args, { stdio: 'inherit', env })
+  running.child = child
   return new Promise<number>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       const why = error.code === 'ENOENT' ? 'no such command' : error.message
