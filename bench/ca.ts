@@ -3,8 +3,9 @@
  * a new host's first handshake waits for its certificate. Measures, in one run on one machine,
  * a SecureContext for a new host (sign + context) and its two parts apart (the certificate alone,
  * and `tls.createSecureContext` with the shared key and a ready certificate), one from the cache,
- * and an RSA-2048 key pair generation (what a proxy that makes a key per host, like the Python
- * original, pays each time).
+ * an RSA-2048 key pair generation (what a proxy that makes a key per host, like the Python
+ * original, pays each time, and what a new RSA root cost), an ECDSA P-256 one (what a new root
+ * costs now) and a whole new in-memory CA.
  *
  * Run: `node --import tsx bench/ca.ts [--quick]`; writes bench/results/ca.json.
  */
@@ -48,7 +49,7 @@ export interface CaBenchResult {
 }
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'ca.json')
-const generateRsa = promisify(generateKeyPair)
+const generateKeys = promisify(generateKeyPair)
 
 /** Runs the CA benchmark and returns (and by default prints and writes) its figures. */
 export async function runCaBench(options: CaBenchOptions = {}): Promise<CaBenchResult> {
@@ -71,7 +72,9 @@ export async function runCaBench(options: CaBenchOptions = {}): Promise<CaBenchR
     const cert = issued[i]
     return Promise.resolve(cert && createSecureContext({ key: cert.keyPem, cert: cert.certPem }))
   })
-  const rsa = await measure(keygens, () => generateRsa('rsa', { modulusLength: 2048 }))
+  const rsa = await measure(keygens, () => generateKeys('rsa', { modulusLength: 2048 }))
+  const ec = await measure(keygens, () => generateKeys('ec', { namedCurve: 'P-256' }))
+  const newCa = await measure(keygens, () => CertificateAuthority.open({ file: null }))
 
   const base = percentile(rsa, 0.5)
   const row = (name: string, samples: number[]): CaBenchRow => ({
@@ -93,6 +96,8 @@ export async function runCaBench(options: CaBenchOptions = {}): Promise<CaBenchR
       row('  of which: tls.createSecureContext', context),
       row('secureContext, cached', fromCache),
       row('RSA-2048 key pair generation', rsa),
+      row('ECDSA P-256 key pair generation', ec),
+      row('new CA in memory (ECDSA P-256 root)', newCa),
     ],
   }
   if (print) {
@@ -116,13 +121,14 @@ async function measure(n: number, fn: (i: number) => Promise<unknown>): Promise<
   return samples
 }
 
-function percentile(samples: number[], p: number): number {
+/** The value below which a share `p` of the samples fall (nearest rank). */
+export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 }
 
 /** Four significant digits: enough for microseconds and for hundreds of milliseconds. */
-function round(value: number): number {
+export function round(value: number): number {
   return Number(value.toPrecision(4))
 }
 

@@ -45,3 +45,6 @@ export type {
   ResolveFunction,
   Resolver,
 } from './types'
+export { startProxy } from './testing/start-proxy'
+export type { TestProxy, TestProxyCa, TestProxyOptions } from './testing/start-proxy'
+export type { ReportedError } from './testing/records'

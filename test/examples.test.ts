@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { proxyGet } from './helpers/clients'
 import type { Started } from './helpers/spawn'
-import { startListening, TSX_IMPORT } from './helpers/spawn'
+import { runCli, startListening, TSX_IMPORT } from './helpers/spawn'
+import { describeWith, hasNode24, NODE24, runs } from './helpers/tools'
 import { closeSocket, nextMessage, tunnelledSocket } from './helpers/websockets'
 
 const root = resolve(import.meta.dirname, '..')
@@ -105,4 +108,56 @@ describe('examples', () => {
     expect((await nextMessage(ws)).data.toString()).toBe('hi')
     await closeSocket(ws)
   }, 30_000)
+})
+
+/**
+ * Run an example suite (examples/testing-*.test.ts) with vitest in a child process, as its
+ * header says to, and resolve with the count of tests that passed; a failing one rejects.
+ */
+async function suite(file: string, env: Record<string, string> = {}): Promise<number> {
+  const vitest = join(root, 'node_modules/vitest/vitest.mjs')
+  const args = [vitest, 'run', '--config', 'examples/vitest.config.ts', `examples/${file}`]
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  })
+  return Number(/Tests\s+(\d+) passed/.exec(stdout)?.[1] ?? 0)
+}
+
+const hasChromium = existsSync('/usr/bin/chromium')
+const hasClients = runs('curl') && runs('/usr/bin/python3', ['-c', 'import requests'])
+
+describe('testing examples', { timeout: 90_000 }, () => {
+  it('testing-vitest.test.ts fakes the API for fetch in process, a new fake per test', async () => {
+    expect(await suite('testing-vitest.test.ts')).toBe(2)
+  })
+
+  it('testing-fakes.ts fakes the API for curl run by wsgiprox -- COMMAND', async () => {
+    const fakes = join(root, 'examples/testing-fakes.ts')
+    const url = 'https://api.example.com/v1/user'
+    const { code, stdout } = await runCli(['--app', fakes, '--', 'curl', '-sS', '--fail', url])
+      .exited
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toEqual({ name: 'ada' })
+  })
+})
+
+describeWith('curl, python3 requests and node 24', hasClients && hasNode24)(
+  'testing examples with child processes',
+  { timeout: 90_000 },
+  () => {
+    it('testing-children.test.ts fakes the API for curl, python and node -e', async () => {
+      expect(await suite('testing-children.test.ts', { NODE24 })).toBe(3)
+    })
+  }
+)
+
+describeWith('chromium', hasChromium)('testing examples in chromium', { timeout: 120_000 }, () => {
+  it('testing-chromium.test.ts serves a page, a wss echo and a worker fetch', async () => {
+    expect(await suite('testing-chromium.test.ts')).toBe(1)
+  })
+
+  it('testing-app-server.test.ts fakes the API for the app server and the CDN for the browser', async () => {
+    expect(await suite('testing-app-server.test.ts')).toBe(1)
+  })
 })

@@ -105,7 +105,7 @@ export class CertificateAuthority {
   readonly #leaf: SharedLeaf
   readonly #contexts: LruCache<string, CachedContext>
   readonly #certsDir: CertsDir | undefined
-  readonly #p12: Uint8Array
+  #p12: Promise<Uint8Array> | undefined
   #issued = 0
   readonly #issueListeners = new Set<(event: IssueEvent) => void>()
 
@@ -117,7 +117,6 @@ export class CertificateAuthority {
     leaf: SharedLeaf
     cacheSize: number
     certsDir: CertsDir | undefined
-    p12: Uint8Array
     created: boolean
     warnings: string[]
   }) {
@@ -133,7 +132,6 @@ export class CertificateAuthority {
     this.#leaf = init.leaf
     this.#contexts = new LruCache(init.cacheSize)
     this.#certsDir = init.certsDir
-    this.#p12 = init.p12
     this.created = init.created
     this.warnings = Object.freeze([...init.warnings])
   }
@@ -155,9 +153,8 @@ export class CertificateAuthority {
       keyIdentifier: subjectKeyIdentifier(root),
       signingKey: material.signingKey,
     }
-    const [leaf, p12, dir] = await Promise.all([
+    const [leaf, dir] = await Promise.all([
       createLeaf(),
-      certificateToP12(material.certDer),
       certsDir === null ? undefined : CertsDir.open(certsDir, material.certificate.publicKey),
     ])
     return new CertificateAuthority({
@@ -168,7 +165,6 @@ export class CertificateAuthority {
       leaf: await withTemplate(issuer, leaf),
       cacheSize,
       certsDir: dir,
-      p12,
       created,
       warnings: [...warnings, ...(dir?.warnings ?? [])],
     })
@@ -240,9 +236,14 @@ export class CertificateAuthority {
     }
   }
 
-  /** PKCS#12 holding the CA certificate only: empty password, HMAC-SHA-256 integrity, no key. */
-  toP12(): Uint8Array {
-    return this.#p12.slice()
+  /**
+   * PKCS#12 holding the CA certificate only: empty password, HMAC-SHA-256 integrity, no key.
+   * Made on first use: its MAC key derivation (2,048 rounds in pkijs) took 20-80 ms, most of what
+   * opening a new CA cost, and a test that starts a proxy per test never downloads it.
+   */
+  async toP12(): Promise<Uint8Array> {
+    this.#p12 ??= certificateToP12(this.certDer.slice())
+    return (await this.#p12).slice()
   }
 
   #sign(template: HostTemplate, host: NormalizedHost, name: string) {
@@ -273,9 +274,10 @@ export class CertificateAuthority {
   }
 
   #context(keyPem: string, certPem: string, notAfter: number): CachedContext {
-    // The leaf alone: clients must already trust the root, so sending it would only add ~800 bytes
-    // to each handshake and a certificate parse to each context (RFC 8446 4.4.2 lets it go).
-    return { context: createSecureContext({ key: keyPem, cert: certPem }), notAfter }
+    // The root follows the leaf, as servers send their issuers (RFC 8446 4.4.2): Chromium's
+    // --ignore-certificate-errors-spki-list pin on the CA's key only matches a key it is sent.
+    // Clients that trust the root find it in their store all the same; it costs ~400 bytes.
+    return { context: createSecureContext({ key: keyPem, cert: certPem + this.certPem }), notAfter }
   }
 }
 

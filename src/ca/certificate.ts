@@ -66,7 +66,7 @@ export interface IssuedCertificate {
 export interface RootCertificateParams {
   /** The subject and issuer common name. */
   name: string
-  /** The root's own key pair (RSA-2048 from `generateRootKeys`). */
+  /** The root's own key pair (ECDSA P-256 from `generateRootKeys`, or RSA). */
   keys: CryptoKeyPair
   /** The issuance time. @default new Date() */
   now?: Date

@@ -123,7 +123,7 @@ async function exportCa(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--format must be pem, p12 or der, not ${JSON.stringify(format)}`)
   }
   const ca = await openExisting(values['ca-file'])
-  const data = format === 'pem' ? ca.certPem : format === 'p12' ? ca.toP12() : ca.certDer
+  const data = format === 'pem' ? ca.certPem : format === 'p12' ? await ca.toP12() : ca.certDer
   if (values.out === undefined) {
     io.stdout.write(data)
   } else {
@@ -137,7 +137,7 @@ async function exportCa(argv: string[], io: Io): Promise<number> {
 }
 
 /** issue and export never create a CA: a mistyped --ca-file must not yield a new, untrusted one. */
-async function openExisting(caFile: string | undefined): Promise<CertificateAuthority> {
+export async function openExisting(caFile: string | undefined): Promise<CertificateAuthority> {
   const file = resolve(caFile ?? CA_DEFAULTS.file)
   if (!(await exists(file))) {
     throw new CaFileError(file, 'does not exist; create it with `wsgiprox ca init`')

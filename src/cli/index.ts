@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
- * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox ca ...` manages the
- * certificate authority.
+ * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox [flags] -- COMMAND`
+ * runs a command through one, `wsgiprox env` prints the environment for one, `wsgiprox ca ...`
+ * manages the certificate authority.
  * @module
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import packageJson from '../../package.json' with { type: 'json' }
 import { runCa } from './ca'
+import { runEnv } from './env-command'
 import type { Io } from './io'
 import { reportError } from './io'
+import { runCommand } from './run-command'
 import { runServe } from './serve'
 import type { StopControl } from './shutdown'
 import { stopOnSignals } from './shutdown'
@@ -27,7 +30,14 @@ export async function main(
     if (argv[0] === 'ca') {
       return await runCa(argv.slice(1), io)
     }
+    if (argv[0] === 'env') {
+      return await runEnv(argv.slice(1), io)
+    }
     const args = argv[0] === 'serve' ? argv.slice(1) : argv
+    const dashes = args.indexOf('--')
+    if (dashes !== -1) {
+      return await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io)
+    }
     const stop = await runServe(args, io, packageJson.version)
     if (!stop) {
       return 0

@@ -17,7 +17,7 @@ import { CLUSTER_DEFAULTS } from '../cluster/cluster'
 import { toError } from '../errors'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
-import type { App, Proxy } from '../types'
+import type { App, Proxy, ProxyApps } from '../types'
 import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
@@ -91,7 +91,7 @@ const FLAG_HELP: Record<
   },
   app: {
     arg: 'MODULE',
-    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app",
+    text: "serve MODULE's default export (a Hono app, { fetch } or a function) instead of the built-in demo app, and its proxyApps export (apps keyed by host) if any",
   },
   workers: {
     arg: 'N|auto',
@@ -120,13 +120,16 @@ const FLAG_HELP: Record<
 }
 
 /** The serve flags, parsed. */
-type ServeValues = ReturnType<typeof parseServeArgs>['values']
+export type ServeValues = ReturnType<typeof parseServeArgs>['values']
 
-function parseServeArgs(argv: string[]) {
+/** Parse the serve flags, refusing unknown ones. */
+export function parseServeArgs(argv: string[]) {
   return parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
 }
 
 export const SERVE_USAGE = `usage: wsgiprox [options]
+       wsgiprox [options] -- COMMAND [ARGS...]   (run COMMAND through the proxy)
+       wsgiprox env [--port PORT] [--ca-file FILE]   (export lines for a running proxy)
        wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
 
 Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
@@ -180,7 +183,7 @@ export async function runServe(
         shutdownTimeout,
         ca: { file: values['ca-file'], name: values['ca-name'] },
         // A replacement worker listens where the cluster announced, not on a new free port.
-        start: async (announced) => (await startProxy(values, announced ?? port, io)).server,
+        start: async (announced) => (await listenProxy(values, announced ?? port, io)).server,
         banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
       },
       // The banner is written to stdout: with JSON records there it goes to stderr.
@@ -188,7 +191,7 @@ export async function runServe(
     )
   }
   const websockets = closableWebSockets()
-  const { proxy, server, flush } = await startProxy(values, port, io, websockets)
+  const { proxy, server, flush } = await listenProxy(values, port, io, { websockets })
   const drain = drainingStop(proxy, server, websockets, timeoutMs, io)
   const stop = () => drain().finally(flush)
   const address = server.address()
@@ -197,18 +200,23 @@ export async function runServe(
   return stop
 }
 
-/** Load the app and start one proxy listening as the flags say. */
-async function startProxy(
+/**
+ * Load the app and start one proxy listening as the flags say; `caFile` replaces `--ca-file`
+ * (`null`: a CA in memory).
+ */
+export async function listenProxy(
   values: ServeValues,
   port: number,
   io: Io,
-  websockets?: WebSocketServerLike
+  options: { websockets?: WebSocketServerLike; caFile?: string | null } = {}
 ): Promise<{ proxy: Proxy; server: Server; flush: () => void }> {
+  const { websockets } = options
+  const caFile = options.caFile === undefined ? values['ca-file'] : options.caFile
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
-  const app =
+  const { app, proxyApps } =
     values.app === undefined
-      ? createDemoApp({ prefix, downloadHost: proxyHost })
+      ? { app: createDemoApp({ prefix, downloadHost: proxyHost }), proxyApps: undefined }
       : await loadApp(values.app, values.quiet ?? false)
   const { onLog, onError, flush } = cliReporters(io, {
     quiet: values.quiet ?? false,
@@ -221,7 +229,8 @@ async function startProxy(
       ? { resolver: new ProxyAuthResolver(values['auth-realm']) }
       : { prefix: values.prefix }),
     proxyHost: values['proxy-host'],
-    ca: { file: values['ca-file'], name: values['ca-name'] },
+    proxyApps,
+    ca: { file: caFile, name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
     metrics: values.metrics ?? false,
     ...(websockets && { websocket: { server: websockets } }),
@@ -259,28 +268,36 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
 }
 
 /**
- * The default export of the module at `specifier`. Failures name the file and line (exit code 1),
- * with the stack below unless `quiet`.
+ * The default export of the module at `specifier`, and its `proxyApps` export (apps keyed by
+ * host) when it has one. Failures name the file and line (exit code 1), with the stack below
+ * unless `quiet`.
  */
-async function loadApp(specifier: string, quiet: boolean): Promise<App> {
+async function loadApp(
+  specifier: string,
+  quiet: boolean
+): Promise<{ app: App; proxyApps?: ProxyApps }> {
   const file = resolve(specifier)
   await access(file).catch((error: unknown) => {
     throw fileError('read', file, error)
   })
-  let module: { default?: unknown }
+  let module: { default?: unknown; proxyApps?: unknown }
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown; proxyApps?: unknown }
   } catch (error) {
     throw appLoadError(file, toError(error), quiet)
   }
   const app = module.default
+  const { proxyApps } = module
+  if (proxyApps !== undefined && (typeof proxyApps !== 'object' || proxyApps === null)) {
+    throw new Error(`--app ${file}: its proxyApps export must be an object of apps keyed by host`)
+  }
   if (
     typeof app === 'function' ||
     (typeof app === 'object' &&
       app !== null &&
       typeof (app as { fetch?: unknown }).fetch === 'function')
   ) {
-    return app as App
+    return { app: app as App, proxyApps: proxyApps as ProxyApps | undefined }
   }
   throw new Error(`--app ${file} must export default a Hono app, { fetch } or a function`)
 }

@@ -34,7 +34,7 @@ export function createDownloadApp(
   })
   app.get('/download/p12', async (c) => {
     const ca = await getCa()
-    return c.body(new Uint8Array(ca.toP12()), 200, {
+    return c.body(new Uint8Array(await ca.toP12()), 200, {
       'content-type': 'application/x-pkcs12',
       'content-disposition': attachment(CA_FILES.p12),
     })

@@ -16,7 +16,7 @@ export interface RunningProxy {
 
 let sharedCa: Promise<CertificateAuthority> | undefined
 
-/** One in-memory CA for the whole test file: creating an RSA root per test is slow. */
+/** One in-memory CA for the whole test file: its host certificates stay cached between tests. */
 export function testCa(): Promise<CertificateAuthority> {
   return (sharedCa ??= CertificateAuthority.open({ file: null }))
 }

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { resolve } from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 /** `--import` value that loads tsx from this checkout, whatever the child's working directory. */
@@ -74,4 +76,36 @@ export function outputMatching(running: Started, pattern: RegExp): Promise<RegEx
     running.child.stderr?.on('data', check)
     check()
   })
+}
+
+/** A CLI run: the child, its end (exit code and output), and its output so far. */
+export interface CliRun {
+  child: ChildProcess
+  exited: Promise<{ code: number | null; stdout: string; stderr: string }>
+  stdout: () => string
+}
+
+/** Run `wsgiprox args` from the sources in a child process, in a new temporary folder. */
+export function runCli(args: string[]): CliRun {
+  const root = resolve(import.meta.dirname, '../..')
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_IMPORT, join(root, 'src/cli/index.ts'), ...args],
+    {
+      cwd: mkdtempSync(join(tmpdir(), 'wsgiprox-run-')),
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  // 'close', not 'exit': the output may still be in the pipes when the process exits.
+  const exited = once(child, 'close').then(([code]) => ({
+    code: code as number | null,
+    stdout,
+    stderr,
+  }))
+  return { child, exited, stdout: () => stdout }
 }

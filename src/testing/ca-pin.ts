@@ -1,0 +1,55 @@
+/**
+ * The CA certificate as clients outside the process take it: a file holding the certificate
+ * alone, and the SHA-256 of its public key for Chromium's `--ignore-certificate-errors-spki-list`.
+ * @module
+ */
+import { createHash, X509Certificate } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * Base64 SHA-256 of the certificate's SubjectPublicKeyInfo: the form Chromium's
+ * `--ignore-certificate-errors-spki-list` takes (and HPKP's pin-sha256 was).
+ */
+export function spkiSha256(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' })
+  return createHash('sha256').update(spki).digest('base64')
+}
+
+/** A certificate in a file of its own, in a temporary folder, written when first asked for. */
+export interface TempCertFile {
+  /** The file's path; the first read writes it. */
+  readonly file: string
+  /** What the file holds. */
+  readonly pem: string
+  /** Remove the file and its folder if they were written; safe to call more than once. */
+  remove(): Promise<void>
+}
+
+/**
+ * `certPem` (never a key) as `wsgiprox-ca-cert.pem` in a new temporary folder, written on first
+ * use: most tests of a suite use the dispatcher alone, and the three file system calls cost a
+ * few milliseconds per proxy on a busy machine.
+ */
+export function tempCertFile(certPem: string): TempCertFile {
+  let dir: string | undefined
+  let file: string | undefined
+  return {
+    pem: certPem,
+    get file() {
+      if (file === undefined) {
+        dir = mkdtempSync(join(tmpdir(), 'wsgiprox-ca-'))
+        file = join(dir, 'wsgiprox-ca-cert.pem')
+        writeFileSync(file, certPem, { mode: 0o644 })
+      }
+      return file
+    },
+    async remove() {
+      if (dir !== undefined) {
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * `startProxy`: a running proxy and everything a test gives its clients to use it (the proxy
+ * URL, the CA as a file and as Chromium's pin, the environment of a child process, an undici
+ * dispatcher for this process), with apps that can be swapped between tests.
+ * @module
+ */
+import type { Dispatcher } from 'undici'
+import type { AddressInfo } from 'node:net'
+import { CertificateAuthority } from '../ca/authority'
+import { OptionsError } from '../errors'
+import type { RequestRecord } from '../log/records'
+import { createProxy } from '../proxy'
+import type { App, Proxy, ProxyOptions } from '../types'
+import { spkiSha256, tempCertFile } from './ca-pin'
+import { proxyEnv } from './env'
+import type { ReportedError } from './records'
+import { createRecords } from './records'
+import { swappableMainApp, swappableProxyApp } from './swappable-app'
+import type { SwappableApp } from './swappable-app'
+
+/** Options of {@link startProxy}: those of `createProxy`, and the port. */
+export interface TestProxyOptions extends ProxyOptions {
+  /** The port on 127.0.0.1 to listen on. @default 0 (a free port) */
+  port?: number
+}
+
+/** The proxy's CA as clients take it. */
+export interface TestProxyCa {
+  /** The CA certificate in PEM, without the key. */
+  readonly pem: string
+  /** A file holding that certificate only; `close()` removes it. */
+  readonly file: string
+  /** Base64 SHA-256 of the CA's SubjectPublicKeyInfo, as `--ignore-certificate-errors-spki-list` wants. */
+  readonly spki: string
+}
+
+/** A running proxy for tests, made by {@link startProxy}. */
+export interface TestProxy extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`: HTTP proxy, HTTPS through CONNECT and SOCKS5, on one port. */
+  readonly url: string
+  readonly port: number
+  readonly ca: TestProxyCa
+  /**
+   * The environment a child process needs to go through the proxy and trust the CA: the proxy
+   * variables in both cases, `NO_PROXY` (loopback only), `NODE_USE_ENV_PROXY=1`, and the CA file
+   * for Node, OpenSSL, Python requests, curl, git, AWS SDKs and Deno. Merge it into the child's.
+   * @example
+   * execFile('curl', ['https://api.example.com/'], { env: { ...process.env, ...proxy.env } })
+   */
+  readonly env: Readonly<Record<string, string>>
+  /**
+   * Launch arguments that send Chromium through the proxy and make it accept the certificates of
+   * the proxy's CA, and of no other unknown issuer: verification stays on.
+   * @example
+   * await chromium.launch({ args: proxy.chromiumArgs })
+   */
+  readonly chromiumArgs: readonly string[]
+  /**
+   * An undici `ProxyAgent` for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
+   * through the proxy and trusts its CA.
+   */
+  readonly dispatcher: Dispatcher
+  /** One record per request, when its response has ended (what `onLog` is given), oldest first. */
+  readonly requests: readonly RequestRecord[]
+  /** What the proxy reported to `onError`, oldest first. */
+  readonly errors: readonly ReportedError[]
+  /** Empty `requests` and `errors`, for example between tests. */
+  clear(): void
+  /** From the next request on, the main app is `app`. */
+  setApp(app: App): void
+  /**
+   * From the next request on, `host`'s proxy app is `app`; `null` hands its requests to the main
+   * app. The host must be one of the `proxyApps` given to `startProxy` (`null` there to start it
+   * empty).
+   * @throws OptionsError for a host that was not given.
+   */
+  setProxyApp(host: string, app: App | null): void
+  /** The underlying proxy made by `createProxy`. */
+  readonly proxy: Proxy
+  /** Stop the proxy, close the dispatcher, remove `ca.file`. Safe to call more than once. */
+  close(): Promise<void>
+}
+
+/**
+ * Start a proxy on 127.0.0.1 answering with `app` (and the `proxyApps`, keyed by host), with a
+ * new CA kept in memory unless `options.ca` says otherwise; pass one `CertificateAuthority` to
+ * many proxies to skip making a CA each time.
+ * @example
+ * await using proxy = await startProxy(app, { proxyApps: { 'api.example.com': apiFake } })
+ * const response = await fetch('https://api.example.com/v1/user', { dispatcher: proxy.dispatcher })
+ */
+export async function startProxy(app: App, options: TestProxyOptions = {}): Promise<TestProxy> {
+  const { port = 0, ca = { file: null }, proxyApps = {}, onLog, onError, ...rest } = options
+  const records = createRecords(onLog, onError)
+  const main = swappableMainApp(app)
+  const hosts = new Map<string, SwappableApp>()
+  for (const [host, hostApp] of Object.entries(proxyApps)) {
+    hosts.set(host, swappableProxyApp(hostApp))
+  }
+  const proxy = createProxy(main.handler, {
+    ...rest,
+    ca: ca instanceof CertificateAuthority ? ca : { file: null, ...ca },
+    proxyApps: Object.fromEntries([...hosts].map(([host, swap]) => [host, swap.handler])),
+    onLog: records.onLog,
+    onError: records.onError,
+  })
+  let started: Awaited<ReturnType<typeof clientSide>>
+  try {
+    started = await clientSide(proxy, port)
+  } catch (error) {
+    await proxy.close()
+    throw error
+  }
+  const { url, certFile, dispatcher, spki } = started
+  let env: Record<string, string> | undefined
+  let closing: Promise<void> | undefined
+  // The dispatcher is destroyed, not closed: its connections all lead to this proxy, which is
+  // going away. A test that already closed it does not make close() fail.
+  const close = () =>
+    (closing ??= Promise.all([
+      proxy.close(),
+      dispatcher.destroy().catch(() => undefined),
+      certFile.remove(),
+    ]).then(() => undefined))
+
+  return {
+    url,
+    port: started.port,
+    ca: {
+      pem: certFile.pem,
+      get file() {
+        return certFile.file
+      },
+      spki,
+    },
+    get env() {
+      return (env ??= proxyEnv(url, certFile.file))
+    },
+    chromiumArgs: [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`],
+    dispatcher,
+    requests: records.requests,
+    errors: records.errors,
+    clear: records.clear,
+    setApp: main.set,
+    setProxyApp(host, hostApp) {
+      const swap = hosts.get(host)
+      if (!swap) {
+        const known = [...hosts.keys()].join(', ') || 'none'
+        throw new OptionsError(
+          `${host} has no proxy app to replace (given: ${known}); name it in startProxy's proxyApps, null to start it empty`
+        )
+      }
+      swap.set(hostApp)
+    },
+    proxy,
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/** Listen, then make what clients use: the CA file, the pin, the dispatcher. */
+async function clientSide(proxy: Proxy, port: number) {
+  const server = await proxy.listen(port, '127.0.0.1')
+  const actualPort = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${actualPort}`
+  const { certPem } = await proxy.getCertificateAuthority()
+  const { ProxyAgent } = await import('undici')
+  const certFile = tempCertFile(certPem)
+  const dispatcher = new ProxyAgent({ uri: url, requestTls: { ca: certPem } })
+  return { url, port: actualPort, certFile, dispatcher, spki: spkiSha256(certPem) }
+}

@@ -1,0 +1,51 @@
+/**
+ * Apps that can be replaced while the proxy runs: the proxy is given a stable function once, and
+ * that function calls whichever app is current. Each new app gets its own handler (for a Hono
+ * proxy app, its own router), so a swap never adds routes to a router that has already served a
+ * request, which Hono refuses ("matcher is already built").
+ * @module
+ */
+import type { Handler } from '../app/fetch-handler'
+import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
+import { OptionsError } from '../errors'
+import type { App } from '../types'
+
+/** A stable handler and the way to change what it calls. */
+export interface SwappableApp {
+  /** What the proxy is given; it calls the current app. */
+  readonly handler: Handler
+  /** From the next request on, answer with `app`; `null` (proxy apps only): not handled here. */
+  readonly set: (app: App | null) => void
+}
+
+/** The main app: every request it gets is answered by the current app. */
+export function swappableMainApp(app: App): SwappableApp {
+  let current = toFetchHandler(app)
+  return {
+    handler: (request, env) => current(request, env),
+    set: (next) => {
+      if (next === null) {
+        throw new OptionsError('the main app cannot be null; pass an app')
+      }
+      current = toFetchHandler(next)
+    },
+  }
+}
+
+const notHandled: Handler = () => undefined
+
+/**
+ * A proxy app: what the current app does not handle (an unmatched Hono route, `undefined` from a
+ * function) falls through to the main app, as with the proxy apps given to `createProxy`; `null`
+ * hands every request of the host to the main app, as an alias does.
+ */
+export function swappableProxyApp(app: App | null): SwappableApp {
+  const toHandler = (next: App | null) => (next === null ? notHandled : toFallthroughHandler(next))
+  let current = toHandler(app)
+  return {
+    handler: (request, env) => current(request, env),
+    set: (next) => {
+      current = toHandler(next)
+    },
+  }
+}

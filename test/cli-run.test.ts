@@ -1,0 +1,108 @@
+/**
+ * `wsgiprox [flags] -- COMMAND` and `wsgiprox env`, run as a user runs them: the command's
+ * output, exit code and signals, and the environment it was given.
+ */
+import { execFile } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { promisify } from 'node:util'
+import { CertificateAuthority } from '../src/ca/authority'
+import { main } from '../src/cli/index'
+import { runCli } from './helpers/spawn'
+
+describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
+  it('runs the command with its env, and exits with its code', async () => {
+    const script =
+      'test -n "$HTTPS_PROXY" && test "$NODE_USE_ENV_PROXY" = 1 && cat "$NODE_EXTRA_CA_CERTS"; exit 3'
+    const { code, stdout } = await runCli(['--', 'sh', '-c', script]).exited
+    expect(code).toBe(3)
+    expect(stdout).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/)
+  })
+
+  it('hands the certificate of a --ca-file, never the file with its key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-run-ca-'))
+    const caFile = join(dir, 'ca.pem')
+    const ca = await CertificateAuthority.open({ file: caFile })
+    const { code, stdout } = await runCli([
+      '--ca-file',
+      caFile,
+      '--',
+      'sh',
+      '-c',
+      'echo "$SSL_CERT_FILE"; cat "$SSL_CERT_FILE"',
+    ]).exited
+    expect(code).toBe(0)
+    const [file, ...pem] = stdout.split('\n')
+    expect(file).not.toBe(caFile)
+    expect(pem.join('\n')).toBe(ca.certPem)
+  })
+
+  it('exits with 128 + the signal number when a signal ends the command', async () => {
+    expect((await runCli(['--', 'sh', '-c', 'kill -TERM $$']).exited).code).toBe(143)
+  })
+
+  it('forwards SIGTERM to the command, which decides how to end', async () => {
+    const run = runCli([
+      '--',
+      'sh',
+      '-c',
+      'trap "echo bye; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
+    ])
+    while (!run.stdout().includes('ready')) {
+      await once(run.child.stdout as NodeJS.ReadableStream, 'data')
+    }
+    run.child.kill('SIGTERM')
+    const { code, stdout } = await run.exited
+    expect({ code, stdout }).toEqual({ code: 7, stdout: 'ready\nbye\n' })
+    expect(code).toBe(7)
+  })
+
+  it('exits 127 with one line for a command that does not exist', async () => {
+    const { code, stderr } = await runCli(['--', 'no-such-command-here']).exited
+    expect(code).toBe(127)
+    expect(stderr).toBe('wsgiprox: cannot run no-such-command-here: no such command\n')
+  })
+
+  it('refuses -- with no command', async () => {
+    const stderr = new PassThrough()
+    expect(await main(['--'], { stdout: new PassThrough(), stderr })).toBe(2)
+    expect(String(stderr.read())).toMatch(/^wsgiprox: nothing to run after --/)
+  })
+})
+
+describe('wsgiprox env', () => {
+  it('prints export lines for the port and writes the CA certificate alone beside the CA file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-env-'))
+    const caFile = join(dir, 'my-ca.pem')
+    const ca = await CertificateAuthority.open({ file: caFile })
+    const stdout = new PassThrough()
+    expect(
+      await main(['env', '--port', '9123', '--ca-file', caFile], {
+        stdout,
+        stderr: new PassThrough(),
+      })
+    ).toBe(0)
+    const certFile = join(dir, 'my-ca-cert.pem')
+    const lines = String(stdout.read()).split('\n')
+    expect(lines).toContain('export HTTPS_PROXY=http://127.0.0.1:9123')
+    expect(lines).toContain('export NODE_USE_ENV_PROXY=1')
+    expect(lines).toContain(`export NODE_EXTRA_CA_CERTS=${certFile}`)
+    expect(readFileSync(certFile, 'utf8')).toBe(ca.certPem)
+    // The lines are what a shell evaluates.
+    const { stdout: shell } = await promisify(execFile)('sh', [
+      '-c',
+      `${lines.join('\n')}\necho "$NO_PROXY|$REQUESTS_CA_BUNDLE"`,
+    ])
+    expect(shell).toBe(`localhost,127.0.0.1,::1|${certFile}\n`)
+  })
+
+  it('refuses a CA file that does not exist rather than making a new one', async () => {
+    const stderr = new PassThrough()
+    const missing = join(tmpdir(), 'no-such-dir-wsgiprox', 'ca.pem')
+    expect(await main(['env', '--ca-file', missing], { stdout: new PassThrough(), stderr })).toBe(1)
+    expect(String(stderr.read())).toContain('does not exist')
+  })
+})

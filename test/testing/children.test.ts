@@ -1,0 +1,102 @@
+/**
+ * Child processes through the proxy with nothing but `proxy.env` merged into their environment:
+ * curl, Python requests, and Node 24's own fetch. Each verifies TLS against `ca.file`.
+ */
+import { Hono } from 'hono'
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { promisify } from 'node:util'
+import { startProxy } from '../../src/testing/start-proxy'
+import type { TestProxy } from '../../src/testing/start-proxy'
+import { openssl } from '../helpers/openssl'
+import { describeWith, hasNode24, NODE24, runs } from '../helpers/tools'
+
+const run = promisify(execFile)
+const PYTHON = '/usr/bin/python3'
+const API = 'https://api.example.com/v1/user'
+
+let proxy: TestProxy
+beforeAll(async () => {
+  const api = new Hono().get('/v1/user', (c) =>
+    c.json({ name: 'ada', agent: c.req.header('user-agent')?.split('/')[0] })
+  )
+  proxy = await startProxy(() => new Response('main app\n'), {
+    proxyApps: { 'api.example.com': api },
+  })
+})
+afterAll(async () => {
+  await proxy.close()
+})
+beforeEach(() => {
+  proxy.clear()
+})
+
+/** Run `command` with the proxy's env over a copy of this process's. */
+function child(command: string, args: string[]) {
+  return run(command, args, { env: { ...process.env, ...proxy.env }, timeout: 20_000 })
+}
+
+describeWith('curl', runs('curl'))('curl with proxy.env', () => {
+  it('fetches a faked https API, verified against ca.file', async () => {
+    const { stdout } = await child('curl', ['-sS', '--fail', API])
+    expect(JSON.parse(stdout)).toEqual({ name: 'ada', agent: 'curl' })
+    expect(proxy.requests.map((r) => r.url)).toEqual([API])
+  })
+
+  it('reaches a server on loopback directly: NO_PROXY names loopback only', async () => {
+    const server = createServer((_req, res) => res.end('local server\n'))
+    server.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const { stdout } = await child('curl', ['-sS', `http://127.0.0.1:${port}/`])
+      expect(stdout).toBe('local server\n')
+      expect(proxy.requests).toEqual([])
+    } finally {
+      server.close()
+    }
+  })
+})
+
+describeWith('python3 with requests', runs(PYTHON, ['-c', 'import requests']))(
+  'python requests with proxy.env',
+  () => {
+    it('fetches a faked https API, verified against REQUESTS_CA_BUNDLE', async () => {
+      const script = `import requests; r = requests.get(${JSON.stringify(API)}); r.raise_for_status(); print(r.text)`
+      const { stdout } = await child(PYTHON, ['-c', script])
+      expect(JSON.parse(stdout)).toEqual({ name: 'ada', agent: 'python-requests' })
+    })
+
+    it('fails verification without the CA bundle', async () => {
+      const script = `import requests; requests.get(${JSON.stringify(API)})`
+      const env = { ...process.env, ...proxy.env, REQUESTS_CA_BUNDLE: '', CURL_CA_BUNDLE: '' }
+      await expect(run(PYTHON, ['-c', script], { env })).rejects.toThrow(
+        /SSLError|CERTIFICATE_VERIFY_FAILED/
+      )
+    })
+  }
+)
+
+describeWith('node 24 (.cache/node24)', hasNode24)('node 24 fetch with proxy.env', () => {
+  it('fetches a faked https API through NODE_USE_ENV_PROXY and NODE_EXTRA_CA_CERTS', async () => {
+    const script = `fetch(${JSON.stringify(API)}).then((r) => r.text()).then((t) => console.log(t))`
+    const { stdout } = await child(NODE24, ['-e', script])
+    expect(JSON.parse(stdout)).toEqual({ name: 'ada', agent: 'node' })
+    expect(proxy.requests.map((r) => r.tunnel?.host)).toEqual(['api.example.com'])
+  })
+})
+
+describeWith('openssl', runs('openssl', ['version']))('the chain the proxy sends', () => {
+  it('holds the host certificate and the CA, which verifies against ca.file', async () => {
+    const args = ['s_client', '-proxy', proxy.url.slice('http://'.length)]
+    args.push('-connect', 'api.example.com:443', '-servername', 'api.example.com')
+    args.push('-CAfile', proxy.ca.file, '-verify_return_error', '-showcerts')
+    const { stdout } = await openssl(args, { input: '' })
+    const sent = stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g)
+    expect(sent).toHaveLength(2)
+    expect(sent?.[1]).toBe(readFileSync(proxy.ca.file, 'utf8'))
+    expect(stdout).toContain('Verify return code: 0 (ok)')
+  })
+})
