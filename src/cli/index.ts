@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox ca ...` manages the
- * certificate authority.
+ * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox replay ARCHIVE...`
+ * serves web archives through one, `wsgiprox ca ...` manages the certificate authority.
  * @module
  */
 import { realpathSync } from 'node:fs'
@@ -10,6 +10,7 @@ import packageJson from '../../package.json' with { type: 'json' }
 import { runCa } from './ca'
 import type { Io } from './io'
 import { reportError } from './io'
+import { runReplay } from './replay'
 import { runServe } from './serve'
 
 /**
@@ -22,7 +23,10 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
       return await runCa(argv.slice(1), io)
     }
     const args = argv[0] === 'serve' ? argv.slice(1) : argv
-    const stop = await runServe(args, io, packageJson.version)
+    const stop =
+      argv[0] === 'replay'
+        ? await runReplay(argv.slice(1), io)
+        : await runServe(args, io, packageJson.version)
     if (!stop) {
       return 0
     }

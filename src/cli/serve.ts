@@ -14,7 +14,7 @@ import { CLUSTER_DEFAULTS } from '../cluster'
 import { DEFAULTS } from '../options'
 import { createProxy, DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import { addressHost } from '../target'
-import type { App, Proxy } from '../types'
+import type { App, Proxy, Resolver } from '../types'
 import { cliReporters, LOG_FORMATS } from './access-log'
 import type { LogFormat } from './access-log'
 import { serveWorkers, workersOption } from './cluster'
@@ -41,7 +41,7 @@ export const SERVE_OPTIONS = {
 } as const
 
 /** What each flag does, and its default; the type makes a new flag come with its help. */
-const FLAG_HELP: Record<
+export const FLAG_HELP: Record<
   keyof typeof SERVE_OPTIONS,
   { arg?: string; text: string; default?: string }
 > = {
@@ -99,13 +99,27 @@ const FLAG_HELP: Record<
 }
 
 /** The serve flags, parsed. */
-type ServeValues = ReturnType<typeof parseServeArgs>['values']
+export type ServeValues = Partial<ReturnType<typeof parseServeArgs>['values']>
+
+/**
+ * What another command (replay) serves instead of the app the flags name: the app, its
+ * resolver, and the banner lines that describe them.
+ */
+export interface ServeTarget {
+  app: App
+  resolver?: Resolver
+  /** Lines for the banner in place of the app line and the `try:` lines. */
+  banner: (proxyUrl: string, caFile: string) => string[]
+  /** Release what the app holds, after the proxy closes. */
+  close?: () => Promise<void>
+}
 
 function parseServeArgs(argv: string[]) {
   return parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
 }
 
 export const SERVE_USAGE = `usage: wsgiprox [options]
+       wsgiprox replay ARCHIVE...          (see wsgiprox replay --help)
        wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
 
 Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
@@ -132,16 +146,7 @@ export async function runServe(
     io.stdout.write(`${version}\n`)
     return undefined
   }
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(
-      `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
-    )
-  }
-  const format = values['log-format'] ?? 'common'
-  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
-  }
+  const port = checkServeValues(values)
   const workers = workersOption(values.workers ?? '1')
   if (workers !== 1) {
     return serveWorkers(
@@ -156,25 +161,55 @@ export async function runServe(
       io
     )
   }
-  const { proxy, server } = await startProxy(values, port, io)
+  return serveOne(values, port, io)
+}
+
+/** The port the flags ask for; throws a UsageError for a bad --port or --log-format. */
+export function checkServeValues(values: ServeValues): number {
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(
+      `--port must be a number from 0 to 65535, got ${JSON.stringify(values.port)}`
+    )
+  }
+  const format = values['log-format'] ?? 'common'
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--log-format must be common or json, got ${JSON.stringify(format)}`)
+  }
+  return port
+}
+
+/** Start one proxy as the flags say (serving `target` when given), print the banner. */
+export async function serveOne(
+  values: ServeValues,
+  port: number,
+  io: Io,
+  target?: ServeTarget
+): Promise<() => Promise<void>> {
+  const { proxy, server } = await startProxy(values, port, io, target)
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
-  io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority()))
-  return () => proxy.close()
+  io.stdout.write(banner(values, actualPort, await proxy.getCertificateAuthority(), 1, target))
+  return async () => {
+    await proxy.close()
+    await target?.close?.()
+  }
 }
 
 /** Load the app and start one proxy listening as the flags say. */
 async function startProxy(
   values: ServeValues,
   port: number,
-  io: Io
+  io: Io,
+  target?: ServeTarget
 ): Promise<{ proxy: Proxy; server: Server }> {
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const prefix = values.prefix ?? DEFAULTS.prefix
   const app =
-    values.app === undefined
+    target?.app ??
+    (values.app === undefined
       ? createDemoApp({ prefix, downloadHost: proxyHost })
-      : await loadApp(values.app)
+      : await loadApp(values.app))
   const { onLog, onError } = cliReporters(io, {
     quiet: values.quiet ?? false,
     format: (values['log-format'] ?? 'common') as LogFormat,
@@ -182,7 +217,7 @@ async function startProxy(
   const proxy = createProxy(app, {
     onLog,
     onError,
-    prefix: values.prefix,
+    ...(target?.resolver ? { resolver: target.resolver } : { prefix: values.prefix }),
     proxyHost: values['proxy-host'],
     ca: { file: values['ca-file'], name: values['ca-name'] },
     proxyProtocol: values['proxy-protocol'] ?? false,
@@ -191,7 +226,13 @@ async function startProxy(
 }
 
 /** What the proxy prints once it listens: where, with what, and how to try it. */
-function banner(values: ServeValues, port: number, ca: CertificateAuthority, workers = 1): string {
+function banner(
+  values: ServeValues,
+  port: number,
+  ca: CertificateAuthority,
+  workers = 1,
+  target?: ServeTarget
+): string {
   const proxyUrl = `http://${values.host ?? DEFAULT_HOST}:${port}`
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
   const scale = [
@@ -202,12 +243,20 @@ function banner(values: ServeValues, port: number, ca: CertificateAuthority, wor
     `wsgiprox listening on ${proxyUrl}`,
     `  SOCKS5 (same port): socks5h://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`,
     `  PAC file: http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}/proxy.pac`,
-    `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
+    ...(target
+      ? [`  proxy host: ${proxyHost}`]
+      : [
+          `  app: ${values.app ?? 'built-in demo'}; prefix: ${values.prefix ?? DEFAULTS.prefix}; proxy host: ${proxyHost}`,
+        ]),
     ...(scale.length > 0 ? [`  ${scale.join('; ')}`] : []),
     `  CA: ${ca.file ?? '(in memory)'} (SHA-256 ${ca.fingerprint256})`,
     ...ca.warnings.map((warning) => `  warning: ${warning}`),
-    `  try: curl -x ${proxyUrl} http://example.com/`,
-    `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
+    ...(target
+      ? target.banner(proxyUrl, values['ca-file'] ?? CA_DEFAULTS.file).map((line) => `  ${line}`)
+      : [
+          `  try: curl -x ${proxyUrl} http://example.com/`,
+          `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
+        ]),
     `  trust the CA: http://${proxyHost}/download/ (through the proxy)`,
     '',
   ].join('\n')
