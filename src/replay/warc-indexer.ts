@@ -106,14 +106,27 @@ async function indexRun(
   }
   try {
     for await (const record of parser) {
-      const offset = start + parser.offset
+      let offset = start + parser.offset
+      if (run.end > start && offset > run.end) {
+        await reportGap(source, run.end, offset, target.warn)
+      }
+      // warcio reads bytes before a record into its first line ('xxxWARC/1.1'): skip them.
+      const junk = record.warcHeaders.statusline.indexOf('WARC/')
+      if (junk > 0 && format === 'plain') {
+        target.warn(
+          `${source.name}: offset ${offset}: ${junk} bytes that are no WARC record; skipped to the next record at offset ${offset + junk}`
+        )
+        offset += junk
+      }
       if (!(await consume(record))) {
         flush()
         run.end = offset
         run.error = `truncated record (${record.warcType} ${record.warcTargetURI ?? ''})`
         return run
       }
-      run.end = offset + parser.recordLength
+      // Known once the content is read; a plain record's ends before its closing CRLF CRLF.
+      const length = parser.recordLength - (offset - start - parser.offset)
+      run.end = offset + length + (format === 'plain' ? 4 : 0)
       const url = record.warcTargetURI ?? ''
       if (record.warcType === 'request') {
         const method = record.httpHeaders?.method ?? 'GET'
@@ -127,7 +140,7 @@ async function indexRun(
         continue
       }
       flush()
-      const entry = toEntry(record, target.sourceId, offset, parser.recordLength)
+      const entry = toEntry(record, target.sourceId, offset, length)
       if (!entry) {
         continue
       }
@@ -143,6 +156,25 @@ async function indexRun(
   }
   flush()
   return run
+}
+
+/**
+ * warcio steps over bytes between records by itself; say so when they are more than line ends.
+ */
+async function reportGap(
+  source: ByteSource,
+  from: number,
+  to: number,
+  warn: (line: string) => void
+): Promise<void> {
+  for await (const chunk of source.read(from, to)) {
+    if (chunk.some((byte) => byte !== 13 && byte !== 10)) {
+      warn(
+        `${source.name}: offset ${from}: ${to - from} bytes that are no WARC record; skipped to the next record at offset ${to}`
+      )
+      return
+    }
+  }
 }
 
 /** Read past a record's content; `false` when the data ends before its Content-Length. */
