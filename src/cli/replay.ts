@@ -83,9 +83,10 @@ export async function runReplay(
           ? proxyUrl.replace('://', `://${first?.name ?? 'name'}:any@`)
           : proxyUrl
       return [
-        `replaying ${collections.length} collection${collections.length === 1 ? '' : 's'}:`,
+        `replaying ${count(collections.length, 'collection')}:`,
         ...collections.map(
-          (c) => `  ${c.name}: ${c.pages.length} pages, ${c.index.size} captures (${c.path})`
+          (c) =>
+            `  ${c.name}: ${count(c.pages.length, 'page')}, ${count(c.index.size, 'capture')} (${c.path})`
         ),
         ...(collections.length > 1
           ? ['pick one with the proxy user name: http://<collection>:any@ (any password)']
@@ -96,3 +97,5 @@ export async function runReplay(
     },
   })
 }
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
