@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick]`: every workload against every system, systems alternating,
  * several rounds, each server in its own process. Prints medians with spreads and writes
  * bench/results/latest.json. Options: --rounds N, --seconds S (per cell), --churn N,
- * --systems a,b and --workloads W1,W3 to run a subset, --skip-ca to leave out bench/ca.ts.
+ * --systems a,b and --workloads W1,W3 to run a subset, --skip-ca to leave out bench/ca.ts,
+ * --skip-replay to leave out bench/replay.ts.
  * Environment: BENCH_NODE, the node binary of the servers; BENCH_SERVER_FLAGS, their node flags.
  */
 import { execFile, execFileSync } from 'node:child_process'
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     systems: { type: 'string' },
     workloads: { type: 'string' },
     'skip-ca': { type: 'boolean', default: false },
+    'skip-replay': { type: 'boolean', default: false },
   },
 })
 const profile = PROFILES[args.quick ? 'quick' : 'full']
@@ -208,21 +210,22 @@ async function runChurn({ system, target }: Running, results: Results): Promise<
 }
 
 /**
- * bench/ca.ts (certificate issuance), in a process of its own on the servers' node, since
- * issuance is server work; it prints its table and writes the figures read back here.
+ * A bench of its own (bench/ca.ts: certificate issuance; bench/replay.ts: archive replay), in a
+ * process of its own on the servers' node; it prints its table and writes the figures read
+ * back here.
  */
-async function runCaSection(): Promise<unknown> {
-  const file = new URL('./ca.ts', import.meta.url)
-  if (args['skip-ca'] || !existsSync(file)) {
+async function runSection(name: 'ca' | 'replay', title: string, skip: boolean): Promise<unknown> {
+  const file = new URL(`./${name}.ts`, import.meta.url)
+  if (skip || !existsSync(file)) {
     return undefined
   }
   try {
-    log('\nCA bench (bench/ca.ts)')
+    log(`\n${title} (bench/${name}.ts)`)
     const flags = ['--import', 'tsx', fileURLToPath(file), ...(args.quick ? ['--quick'] : [])]
     await promisify(execFile)(SERVER_NODE, flags).then(({ stdout }) => log(stdout))
-    return JSON.parse(await readFile(new URL('./results/ca.json', import.meta.url), 'utf8'))
+    return JSON.parse(await readFile(new URL(`./results/${name}.json`, import.meta.url), 'utf8'))
   } catch (error) {
-    log(`CA bench failed: ${message(error)}`)
+    log(`${title} failed: ${message(error)}`)
     return { error: message(error) }
   }
 }
@@ -272,9 +275,13 @@ async function main(): Promise<void> {
     await runRound(round, names, results)
     names = names.filter((name) => results.systems[name]?.status === 'ok')
   }
-  const ca = await runCaSection()
+  const ca = await runSection('ca', 'CA bench', args['skip-ca'])
   if (ca !== undefined) {
     results.ca = ca
+  }
+  const replay = await runSection('replay', 'Replay bench', args['skip-replay'])
+  if (replay !== undefined) {
+    results.replay = replay
   }
   results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10
   log(formatTables(results, systems))

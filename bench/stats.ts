@@ -62,6 +62,7 @@ export interface Results {
   cells: Cell[]
   memory: Record<string, MemoryRecord>
   ca?: unknown
+  replay?: unknown
 }
 
 export const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10
