@@ -31,9 +31,12 @@ export function createReplayApp(collections: readonly Collection[]): ReplayApp {
     const { pathname, search, origin } = new URL(request.url)
     const match = ARCHIVED.exec(request.url.slice(origin.length) || pathname + search)
     if (!match) {
-      return request.method === 'GET' || request.method === 'HEAD'
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return text('The proxy host answers GET only.', 405)
+      }
+      return pathname === '/'
         ? html(collectionsPage(collections))
-        : text('The proxy host answers GET only.', 405)
+        : text(`Not found: ${pathname}. The archived pages are listed at /.`, 404)
     }
     const [, rawName = '', url = ''] = match
     const name = safeDecode(rawName)

@@ -8,10 +8,12 @@
 import yauzl from 'yauzl'
 import type { Entry, ZipFile } from 'yauzl'
 import { posix } from 'node:path'
+import { pipeline } from 'node:stream'
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { ByteSource, OpenFile } from './byte-source'
 import { openFile, sliceSource } from './byte-source'
+import { CaptureIndexBuilder } from './capture-index'
 import { readCdxj, readPages } from './cdxj'
 import type { CollectionParts } from './collection-parts'
 import { slice } from './record-reader'
@@ -59,18 +61,25 @@ export async function openWacz(
   }
   const pages = pagesEntry ? undefined : parts.pages
   const indexes = entries.filter((e) => /^indexes\/.+\.cdxj?(\.gz)?$/i.test(e.fileName))
-  if (indexes.length > 0) {
-    for (const entry of indexes) {
-      await readCdxj(await entryStream(zip, entry), `${path}!${entry.fileName}`, {
-        builder: parts.builder,
-        sourceOf: (name) => sourceIds.get(posix.basename(name)),
-        pages,
-        warn,
-      })
+  if (indexes.length === 0) {
+    warn(`${path}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`)
+  } else {
+    try {
+      for (const entry of indexes) {
+        await readCdxj(await entryStream(zip, entry), `${path}!${entry.fileName}`, {
+          builder: parts.builder,
+          sourceOf: (name) => sourceIds.get(posix.basename(name)),
+          pages,
+          warn,
+        })
+      }
+      return
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      warn(`${path}: its CDXJ index cannot be read (${reason}); indexing its WARCs instead`)
+      parts.builder = new CaptureIndexBuilder()
     }
-    return
   }
-  warn(`${path}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`)
   for (const [index, source] of parts.sources.entries()) {
     await indexWarc(source.bytes, { sourceId: index, builder: parts.builder, pages, warn })
   }
@@ -117,8 +126,8 @@ async function entrySource(
   }
 }
 
-/** The content of an entry, gunzipped when its name ends in `.gz`. */
+/** The content of an entry, gunzipped when its name ends in `.gz`; a failure ends it with an error. */
 async function entryStream(zip: ZipFile, entry: Entry): Promise<Readable> {
   const stream = await zip.openReadStreamPromise(entry)
-  return entry.fileName.endsWith('.gz') ? stream.pipe(createGunzip()) : stream
+  return entry.fileName.endsWith('.gz') ? pipeline(stream, createGunzip(), () => undefined) : stream
 }

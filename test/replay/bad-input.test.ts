@@ -112,6 +112,18 @@ describe('damaged archives', () => {
     ])
   })
 
+  it('indexes a WACZ whose index is corrupt, saying so once', async () => {
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'badindex.wacz'), RECORDS, { index: 'corrupt' })
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${file}: its CDXJ index cannot be read \\(.+\\); indexing its WARCs instead$`)
+      ),
+    ])
+  })
+
   it('reads a WACZ whose WARC is deflated inside the zip', async () => {
     const dir = await folder()
     const file = await writeWacz(join(dir, 'deflated.wacz'), RECORDS, { compressWarc: true })

@@ -86,8 +86,8 @@ export async function writeWarc(path: string, specs: RecordSpec[], gzip = false)
 
 /** What goes in a WACZ besides its WARC. */
 export interface WaczOptions {
-  /** Write indexes/index.cdx (made with warcio's CDX indexer). @default true */
-  index?: boolean
+  /** Write indexes/index.cdx (made with warcio's CDX indexer), or a corrupt index.cdx.gz. @default true */
+  index?: boolean | 'corrupt'
   pages?: { url: string; ts: string; title?: string }[]
   /** Deflate the WARC inside the zip (the spec says store it). @default false */
   compressWarc?: boolean
@@ -102,7 +102,12 @@ export async function writeWacz(
   const warc = await warcBytes(specs, true)
   const zip = new ZipFile()
   zip.addBuffer(warc, 'archive/data.warc.gz', { compress: options.compressWarc ?? false })
-  if (options.index ?? true) {
+  if (options.index === 'corrupt') {
+    zip.addBuffer(
+      Buffer.from('\x1f\x8b\x08\x00 this is no gzip stream', 'latin1'),
+      'indexes/index.cdx.gz'
+    )
+  } else if (options.index ?? true) {
     zip.addBuffer(Buffer.from(await cdxj(warc, 'data.warc.gz')), 'indexes/index.cdx')
   }
   if (options.pages) {
