@@ -101,6 +101,8 @@ describe('replay through the proxy', () => {
     expect(pem.status).toBe(200)
     expect(await pem.text()).toContain('BEGIN CERTIFICATE')
     expect((await get('https://wsgiprox/')).status).toBe(200)
+    const pac = await get('http://wsgiprox/proxy.pac')
+    expect(pac.headers.get('content-type')).toMatch(/^application\/x-ns-proxy-autoconfig/)
   })
 
   it('answers an un-archived URL with the 404 page and opens no connection to it', async () => {
