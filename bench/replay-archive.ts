@@ -15,6 +15,8 @@ export interface BenchArchive {
   responses: number
   /** A sample of archived URLs for the throughput run: pages and images alike. */
   sample: string[]
+  /** Every archived URL, in the order written. */
+  urls: string[]
 }
 
 const IMAGES_PER_PAGE = 3
@@ -97,5 +99,5 @@ export async function writeBenchArchive(file: string, targetBytes: number): Prom
   await once(out, 'close')
   const step = Math.max(1, Math.floor(urls.length / SAMPLE_SIZE))
   const sample = urls.filter((_, i) => i % step === 0).slice(0, SAMPLE_SIZE)
-  return { file, bytes: written, responses, sample }
+  return { file, bytes: written, responses, sample, urls }
 }

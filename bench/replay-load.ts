@@ -69,7 +69,8 @@ export async function replayLoad(
     Array.from({ length: connections }, async (_, c) => {
       const socket = await connectTcp(port)
       try {
-        for (let i = c; performance.now() < deadline; i++) {
+        const first = Math.floor((c * heads.length) / connections)
+        for (let i = first; performance.now() < deadline; i++) {
           const head = heads[i % heads.length] as Buffer
           const answer = response(socket)
           socket.write(head)

@@ -69,13 +69,14 @@ export async function openCollection(
     throw error
   }
   const index = parts.builder.build()
-  const sources = parts.sources
+  const { sources, closers } = parts
+  const pages = parts.pages.list()
   const lookup = (url: string, method: MethodClass) => index.lookup(url, method)
   return {
     name,
     path,
     index,
-    pages: parts.pages.list(),
+    pages,
     lookup,
     async read(capture) {
       const read = await readCapture(sourceOf(sources, capture), capture)
@@ -85,7 +86,7 @@ export async function openCollection(
       return { read, payload: await original(read, capture, sources, lookup) }
     },
     async close() {
-      await Promise.allSettled(parts.closers.map((close) => close()))
+      await Promise.allSettled(closers.map((close) => close()))
     },
   }
 }

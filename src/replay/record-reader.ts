@@ -7,6 +7,7 @@ import { AsyncIterReader, WARCParser } from 'warcio'
 import type { WARCRecord } from 'warcio'
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
+import { LruCache } from '../ca/cache'
 import type { ByteSource } from './byte-source'
 import type { Capture } from './capture-index'
 
@@ -33,8 +34,7 @@ export interface ReadCapture {
 /** Read the record of `capture` from `source`; rejects when it is not a record any more. */
 export async function readCapture(source: WarcSource, capture: Capture): Promise<ReadCapture> {
   const end = capture.offset + capture.length
-  const raw = source.bytes.read(capture.offset, end, SERVE_CHUNK_BYTES)
-  const reader = new AsyncIterReader(source.gzip ? gunzip(raw, capture.length) : raw, null)
+  const reader = new AsyncIterReader(recordBytes(source, capture.offset, end), null)
   const parser = new WARCParser(reader)
   const record = await parser.parse()
   if (!record) {
@@ -53,26 +53,50 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
 }
 
 /**
- * The record in one gzip member, inflated by Node's zlib: several times faster than the
- * JavaScript inflater warcio uses, which indexing needs for finding member boundaries but
- * serving one known member does not.
+ * Inflated records kept for the next request of the same capture (a site's stylesheets,
+ * scripts and logos are asked for by every page): inflating a gzip member is most of what
+ * serving a small capture costs (bench/README.md). Up to 1,024 records of at most 64 KiB, so at
+ * most 64 MiB, shared by every collection.
  */
-async function* gunzip(
-  member: AsyncIterable<Uint8Array>,
-  length: number
+const inflated = new LruCache<string, Uint8Array>(1024)
+const CACHED_RECORD_BYTES = 64 * 1024
+
+/** The bytes of the record from `offset` to `end`, inflated when it is a gzip member. */
+async function* recordBytes(
+  source: WarcSource,
+  offset: number,
+  end: number
 ): AsyncGenerator<Uint8Array> {
-  if (length <= SERVE_CHUNK_BYTES) {
-    for await (const chunk of member) {
-      yield gunzipSync(chunk)
-    }
+  const raw = source.bytes.read(offset, end, SERVE_CHUNK_BYTES)
+  if (!source.gzip) {
+    yield* raw
     return
   }
-  yield* pipeline(
-    Readable.from(member),
-    createGunzip(),
-    () => undefined
-  ) as AsyncIterable<Uint8Array>
+  const key = `${source.bytes.name}@${offset}`
+  const cached = inflated.get(key)
+  if (cached) {
+    yield cached
+    return
+  }
+  if (end - offset > SERVE_CHUNK_BYTES) {
+    yield* pipeline(
+      Readable.from(raw),
+      createGunzip(),
+      () => undefined
+    ) as AsyncIterable<Uint8Array>
+    return
+  }
+  for await (const chunk of raw) {
+    const record = gunzipSync(chunk)
+    if (record.length <= CACHED_RECORD_BYTES) {
+      inflated.set(key, record)
+    }
+    yield record
+  }
 }
+
+// A known gzip member is inflated by Node's zlib, several times faster than the JavaScript
+// inflater warcio uses: indexing needs that one to find where members end, serving does not.
 
 /** The stored payload from byte `from` (inclusive) to `to` (exclusive) of it. */
 export function payloadBytes(
