@@ -44,7 +44,7 @@ export async function main(argv: string[], io: Io = process): Promise<number | u
     process.once('SIGTERM', shutdown)
     return undefined
   } catch (error) {
-    return reportError(error, io, 'wsgiprox')
+    return reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
   }
 }
 

@@ -70,7 +70,11 @@ describe('wsgiprox replay', () => {
   it.each([
     [[], 2, /^wsgiprox: replay needs at least one archive/],
     [['/nonexistent/a.warc'], 1, /no archive to replay in \/nonexistent\/a\.warc/],
-    [['x.warc', '--prefix', '/p/'], 2, /Unknown option '--prefix'/],
+    [
+      ['x.warc', '--prefix', '/p/'],
+      2,
+      /Unknown option '--prefix'.*\(see wsgiprox replay --help\)$/m,
+    ],
   ])('answers %j with exit code %i and a clear line', async (argv, code, message) => {
     const { io, err } = buffers()
     expect(await main(['replay', ...argv], io)).toBe(code)
