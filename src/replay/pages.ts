@@ -23,7 +23,10 @@ export class PageList {
   add(page: Page): void {
     const known = this.#pages.get(page.url)
     if (!known || known.time < page.time) {
-      this.#pages.set(page.url, { ...page, title: page.title ?? known?.title })
+      // A URL read from a record is a slice of its whole header block, which V8 keeps alive
+      // with it: a copy keeps only the URL.
+      const url = known?.url ?? Buffer.from(page.url).toString()
+      this.#pages.set(url, { ...page, url, title: page.title ?? known?.title })
     }
   }
 
