@@ -7,7 +7,6 @@ import { AsyncIterReader, WARCParser } from 'warcio'
 import type { WARCRecord } from 'warcio'
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
-import { LruCache } from '../ca/cache'
 import type { ByteSource } from './byte-source'
 import type { Capture } from './capture-index'
 
@@ -53,15 +52,10 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
 }
 
 /**
- * Inflated records kept for the next request of the same capture (a site's stylesheets,
- * scripts and logos are asked for by every page): inflating a gzip member is most of what
- * serving a small capture costs (bench/README.md). Up to 1,024 records of at most 64 KiB, so at
- * most 64 MiB, shared by every collection.
+ * The bytes of the record from `offset` to `end`, inflated when it is a gzip member, by Node's
+ * zlib: several times faster than the JavaScript inflater warcio uses, which indexing needs to
+ * find where members end, but serving one known member does not.
  */
-const inflated = new LruCache<string, Uint8Array>(1024)
-const CACHED_RECORD_BYTES = 64 * 1024
-
-/** The bytes of the record from `offset` to `end`, inflated when it is a gzip member. */
 async function* recordBytes(
   source: WarcSource,
   offset: number,
@@ -70,12 +64,6 @@ async function* recordBytes(
   const raw = source.bytes.read(offset, end, SERVE_CHUNK_BYTES)
   if (!source.gzip) {
     yield* raw
-    return
-  }
-  const key = `${source.bytes.name}@${offset}`
-  const cached = inflated.get(key)
-  if (cached) {
-    yield cached
     return
   }
   if (end - offset > SERVE_CHUNK_BYTES) {
@@ -87,16 +75,9 @@ async function* recordBytes(
     return
   }
   for await (const chunk of raw) {
-    const record = gunzipSync(chunk)
-    if (record.length <= CACHED_RECORD_BYTES) {
-      inflated.set(key, record)
-    }
-    yield record
+    yield gunzipSync(chunk)
   }
 }
-
-// A known gzip member is inflated by Node's zlib, several times faster than the JavaScript
-// inflater warcio uses: indexing needs that one to find where members end, serving does not.
 
 /** The stored payload from byte `from` (inclusive) to `to` (exclusive) of it. */
 export function payloadBytes(

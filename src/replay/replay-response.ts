@@ -13,6 +13,7 @@ import { bodyOf } from './payload'
 import { rangeOf } from './range'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes, slice } from './record-reader'
+import { answerKey, cachedAnswer, CACHED_BODY_BYTES, keepAnswer } from './response-cache'
 import { nullBodyStatus, replayHeaders, sendableStatus, validHeaders } from './response-headers'
 
 /** Bodies up to this size are read whole and sent with a length; larger ones stream. */
@@ -25,6 +26,11 @@ export async function replayResponse(
   collection: Collection,
   capture: Capture
 ): Promise<Response> {
+  const key = answerKey(collection.name, capture, request)
+  const cached = cachedAnswer(key)
+  if (cached) {
+    return cached
+  }
   const { read, payload } = await collection.read(capture)
   const own = read.record.httpHeaders
   // A revisit's own status and headers win, unless it has none or records a 304.
@@ -53,6 +59,11 @@ export async function replayResponse(
   if (sent.status !== 200 || rangeHeader === null || !/^(GET|HEAD)$/i.test(request.method)) {
     if (sent.status === 200) {
       headers.set('Accept-Ranges', 'bytes')
+    }
+    if (body.length !== undefined && body.length <= CACHED_BODY_BYTES) {
+      const bytes = await collect(body.chunks)
+      keepAnswer(key, sent.status, headers, bytes)
+      return new Response(bytes, { status: sent.status, headers })
     }
     return send(sent.status, headers, body.chunks, body.length)
   }
@@ -99,16 +110,20 @@ async function send(
   length: number | undefined
 ): Promise<Response> {
   if (length !== undefined && length <= BUFFERED_BODY_BYTES) {
-    const parts: Uint8Array[] = []
-    for await (const chunk of chunks) {
-      parts.push(chunk)
-    }
-    return new Response(Buffer.concat(parts), { status, headers })
+    return new Response(await collect(chunks), { status, headers })
   }
   if (length !== undefined) {
     headers.set('Content-Length', String(length))
   }
   return new Response(toStream(chunks), { status, headers })
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of chunks) {
+    parts.push(chunk)
+  }
+  return Buffer.concat(parts)
 }
 
 /** A ReadableStream over `chunks` that stops reading the archive when the client leaves. */
