@@ -7,7 +7,7 @@
  * - replay throughput through the proxy against the same bytes served from memory by a plain
  *   Hono app behind the same proxy (target: at least 0.8x), over a sample of 256 URLs asked for
  *   again and again (as a site's pages ask for its shared assets), and over every URL of the
- *   archive in turn, so that nearly every request misses the replay's record cache.
+ *   archive in turn, so that nearly every request misses the replay's answer cache.
  *
  * Run: `node --import tsx bench/replay.ts [--quick]` after `tsdown` (npm run bench does both);
  * writes bench/results/replay.json.
@@ -50,7 +50,7 @@ export interface ReplayBenchResult {
     memory: Rate
     ratio: number
     cpuRatio: number
-    /** Every URL in turn: the record cache nearly never helps. */
+    /** Every URL in turn: the answer cache nearly never helps. */
     archiveCold: Rate
     coldRatio: number
   }
@@ -242,7 +242,7 @@ function table(r: ReplayBenchResult): string {
     `  index: ${median(r.index.oursMs).toFixed(0)} ms against warcio's indexer ${median(r.index.warcioMs).toFixed(0)} ms: ${r.index.ratio}x (target <= 1.5x)`,
     `  index memory per capture: ${r.memory.heapBytesPerCapture} B heap, ${r.memory.rssBytesPerCapture} B RSS, ${r.memory.columnBytesPerCapture} B in columns (target < 200 B)`,
     `  replay through the proxy: ${r.throughput.archive.requestsPerSecond.toFixed(0)} req/s (${r.throughput.archive.mbPerSecond.toFixed(1)} MB/s) against the in-memory app ${r.throughput.memory.requestsPerSecond.toFixed(0)} req/s: ${r.throughput.ratio}x (target >= 0.8x)`,
-    `  every URL in turn (record cache missed): ${r.throughput.archiveCold.requestsPerSecond.toFixed(0)} req/s, ${r.throughput.archiveCold.serverCpuUsPerRequest.toFixed(0)} us CPU per request: ${r.throughput.coldRatio}x the in-memory app`,
+    `  every URL in turn (answer cache missed): ${r.throughput.archiveCold.requestsPerSecond.toFixed(0)} req/s, ${r.throughput.archiveCold.serverCpuUsPerRequest.toFixed(0)} us CPU per request: ${r.throughput.coldRatio}x the in-memory app`,
     `  server CPU per request: ${r.throughput.archive.serverCpuUsPerRequest.toFixed(0)} us replaying against ${r.throughput.memory.serverCpuUsPerRequest.toFixed(0)} us from memory: ${r.throughput.cpuRatio}x as fast`,
     '',
   ].join('\n')
