@@ -17,12 +17,26 @@ export default [
   },
   {
     // Structural types keep `ws` out of the published declarations; the wiring that needs it
-    // lives in src/app/app-server.ts alone.
+    // lives in src/app/app-server.ts (and the CLI keeps its own server to close WebSockets with
+    // 1001 when it stops). Archive support is the wsgiprox/replay entry: nothing else in src/
+    // imports it (the CLI loads it with import() when `wsgiprox replay` runs), so a proxy never
+    // loads warcio or yauzl.
     files: ['src/**/*.ts'],
-    // The CLI keeps its own server to close WebSockets with 1001 when it stops; not public API.
-    ignores: ['src/app/app-server.ts', 'src/cli/websockets.ts'],
+    ignores: ['src/replay/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['ws'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: ['ws', 'warcio', 'yauzl'], patterns: ['./replay/*', '../replay', '../replay/*'] },
+      ],
+    },
+  },
+  {
+    files: ['src/app/app-server.ts', 'src/cli/websockets.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['warcio', 'yauzl'], patterns: ['./replay/*', '../replay', '../replay/*'] },
+      ],
     },
   },
   {

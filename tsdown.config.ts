@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli/index.ts' },
+  entry: { index: 'src/index.ts', replay: 'src/replay/index.ts', cli: 'src/cli/index.ts' },
   format: 'esm',
   platform: 'node',
   target: 'node20.19',

@@ -3,7 +3,7 @@
  * several rounds, each server in its own process. Prints medians with spreads and writes
  * bench/results/latest.json. Options: --rounds N, --seconds S (per cell), --churn N,
  * --systems a,b and --workloads W1,W3 to run a subset, --skip-ca to leave out bench/ca.ts,
- * --skip-start-stop to leave out bench/start-stop.ts.
+ * --skip-start-stop to leave out bench/start-stop.ts; --skip-replay to leave out bench/replay.ts.
  * Environment: BENCH_NODE, the node binary of the servers; BENCH_SERVER_FLAGS, their node flags.
  */
 import { execFile, execFileSync } from 'node:child_process'
@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     workloads: { type: 'string' },
     'skip-ca': { type: 'boolean', default: false },
     'skip-start-stop': { type: 'boolean', default: false },
+    'skip-replay': { type: 'boolean', default: false },
   },
 })
 const profile = PROFILES[args.quick ? 'quick' : 'full']
@@ -210,9 +211,10 @@ async function runChurn({ system, target }: Running, results: Results): Promise<
 }
 
 /**
- * A bench file of its own (bench/ca.ts, bench/start-stop.ts), in a process of its own on the
- * servers' node, since what it measures is server work; it prints its table and writes the
- * figures it measured to bench/results/<name>.json, read back here.
+/**
+ * A bench file of its own (bench/ca.ts, bench/start-stop.ts, bench/replay.ts), in a process of
+ * its own on the servers' node, since what it measures is server work; it prints its table and
+ * writes the figures it measured to bench/results/<name>.json, read back here.
  */
 async function runSection(name: string, title: string, skip: boolean): Promise<unknown> {
   const file = new URL(`./${name}.ts`, import.meta.url)
@@ -284,6 +286,10 @@ async function main(): Promise<void> {
   const startStop = await runSection('start-stop', 'Start/stop bench', args['skip-start-stop'])
   if (startStop !== undefined) {
     results.startStop = startStop
+  }
+  const replay = await runSection('replay', 'Replay bench', args['skip-replay'])
+  if (replay !== undefined) {
+    results.replay = replay
   }
   results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10
   log(formatTables(results, systems))

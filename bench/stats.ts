@@ -63,6 +63,7 @@ export interface Results {
   memory: Record<string, MemoryRecord>
   ca?: unknown
   startStop?: unknown
+  replay?: unknown
 }
 
 export const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10

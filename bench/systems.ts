@@ -18,7 +18,14 @@ export const SYSTEMS = [
   'http-mitm-proxy',
 ] as const
 /** Every system `--systems` may name. */
-export const ALL_SYSTEMS = [...SYSTEMS, 'wsgiprox-2w-certsdir', 'wsgiprox-2w-kernel'] as const
+export const ALL_SYSTEMS = [
+  ...SYSTEMS,
+  'wsgiprox-2w-certsdir',
+  'wsgiprox-2w-kernel',
+  // bench/replay.ts's pair, over the archive it writes.
+  'replay-archive',
+  'replay-memory',
+] as const
 export type SystemName = (typeof ALL_SYSTEMS)[number]
 
 /**

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `wsgiprox` command: `wsgiprox [serve flags]` starts a proxy, `wsgiprox [flags] -- COMMAND`
- * runs a command through one, `wsgiprox env` prints the environment for one, `wsgiprox ca ...`
- * manages the certificate authority.
+ * runs a command through one, `wsgiprox env` prints the environment for one, `wsgiprox replay
+ * ARCHIVE...` serves web archives through one, `wsgiprox ca ...` manages the certificate authority.
  * @module
  */
 import { realpathSync } from 'node:fs'
@@ -12,6 +12,7 @@ import { runCa } from './ca'
 import { runEnv } from './env-command'
 import type { Io } from './io'
 import { reportError } from './io'
+import { runReplay } from './replay'
 import { runCommand } from './run-command'
 import { runServe } from './serve'
 import type { StopControl } from './shutdown'
@@ -38,14 +39,17 @@ export async function main(
     if (dashes !== -1) {
       return await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io)
     }
-    const stop = await runServe(args, io, packageJson.version)
+    const stop =
+      argv[0] === 'replay'
+        ? await runReplay(argv.slice(1), io)
+        : await runServe(args, io, packageJson.version)
     if (!stop) {
       return 0
     }
     stopOnSignals(stop, io, control)
     return undefined
   } catch (error) {
-    return reportError(error, io, 'wsgiprox')
+    return reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
   }
 }
 

@@ -1,0 +1,102 @@
+/**
+ * The replay app: a Fetch handler that answers `/<collection>/<archived URL>` (what
+ * {@link ReplayResolver} makes of a proxied request) from the archive, and anything else (the
+ * proxy host's own pages) with the list of collections. It never fetches anything live.
+ * @module
+ */
+import { MethodClass, methodClass } from './capture-index'
+import type { Collection } from './collection'
+import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
+import { acceptDatetime, closest } from './memento'
+import { replayResponse } from './replay-response'
+
+/** A Fetch handler over a set of collections. */
+export type ReplayApp = (request: Request) => Promise<Response>
+
+const ARCHIVED = /^\/([^/]+)\/(https?:\/\/.*)$/i
+
+const html = (body: string, status = 200) =>
+  new Response(body, {
+    status,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
+  })
+
+const text = (body: string, status: number) =>
+  new Response(`${body}\n`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+
+/** The app serving `collections`. */
+export function createReplayApp(collections: readonly Collection[]): ReplayApp {
+  const byName = new Map(collections.map((c) => [c.name, c]))
+  return async (request) => {
+    const { pathname, search, origin } = new URL(request.url)
+    const match = ARCHIVED.exec(request.url.slice(origin.length) || pathname + search)
+    if (!match) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return text('The proxy host answers GET only.', 405)
+      }
+      return pathname === '/'
+        ? html(collectionsPage(collections))
+        : text(`Not found: ${pathname}. The archived pages are listed at /.`, 404)
+    }
+    const [, rawName = '', url = ''] = match
+    const name = safeDecode(rawName)
+    const collection = byName.get(name)
+    if (!collection) {
+      return html(unknownCollectionPage(name, collections), 404)
+    }
+    return replay(request, url, collection)
+  }
+}
+
+async function replay(request: Request, url: string, collection: Collection): Promise<Response> {
+  const wanted = acceptDatetime(request.headers.get('accept-datetime'))
+  if (wanted === null) {
+    return text('Accept-Datetime must be an HTTP date, such as Wed, 01 Jan 2020 00:00:00 GMT.', 400)
+  }
+  const method = methodClass(request.method)
+  const captures = collection.lookup(url, method)
+  const capture = closest(captures, wanted)
+  if (!capture) {
+    if (method === MethodClass.options && request.headers.has('access-control-request-method')) {
+      return preflight(request)
+    }
+    return html(notArchivedPage(url, collection), 404)
+  }
+  try {
+    return await replayResponse(request, url, collection, capture)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)
+  }
+}
+
+/**
+ * A CORS preflight nobody captured (browsers send them, crawlers seldom record them): allow
+ * what was asked, as pywb does, so the archived page's own fetches go on to their captures.
+ */
+function preflight(request: Request): Response {
+  const origin = request.headers.get('origin')
+  const headers = new Headers({
+    'Access-Control-Allow-Origin': origin ?? '*',
+    'Access-Control-Allow-Methods':
+      request.headers.get('access-control-request-method') ?? 'GET, POST, PUT, DELETE, OPTIONS',
+    'Access-Control-Max-Age': '86400',
+    Vary: 'Origin',
+  })
+  const wantedHeaders = request.headers.get('access-control-request-headers')
+  if (wantedHeaders) {
+    headers.set('Access-Control-Allow-Headers', wantedHeaders)
+  }
+  if (origin) {
+    headers.set('Access-Control-Allow-Credentials', 'true')
+  }
+  return new Response(null, { status: 204, headers })
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Lookup keys for archived URLs, the way pywb finds a capture: a request matches a capture
+ * whatever its scheme, default port, empty query (`?`), query order or letter case, and a
+ * second, looser key also ignores cache-busting parameters.
+ * @module
+ */
+import { hash } from 'node:crypto'
+
+/**
+ * Query parameters that only defeat caches (jQuery's `_=<time>` and its cousins). The loose key
+ * drops them, and so does any parameter whose value is a Unix time in seconds (10 digits) or
+ * milliseconds (13 digits), which is what scripts append to make each request unique.
+ */
+export const CACHE_BUSTING_PARAMS: ReadonlySet<string> = new Set([
+  '_',
+  'cb',
+  'cachebust',
+  'cachebuster',
+  'cache_bust',
+  'cache_buster',
+  'nocache',
+  'rand',
+  'rnd',
+  'random',
+])
+
+const UNIX_TIME = /^\d{10}(\d{3})?$/
+
+/** The two keys of a URL: `exact` (canonical) and `loose` (also without cache-busting parameters). */
+export interface UrlKeys {
+  exact: string
+  loose: string
+}
+
+/**
+ * The canonical key of `url`: no scheme, a lower-case host without a leading `www.` and with
+ * its port only when not 80 or 443, the path, and the query parameters sorted, all lower-cased
+ * (as pywb's SURT keys are); no fragment and no empty `?`.
+ */
+export function urlKeys(url: string): UrlKeys {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    const raw = url.toLowerCase()
+    return { exact: raw, loose: raw }
+  }
+  const host = parsed.hostname.replace(/^www\d*\./, '')
+  const port =
+    parsed.port === '' || parsed.port === '80' || parsed.port === '443' ? '' : `:${parsed.port}`
+  const base = `${host}${port}${parsed.pathname}`.toLowerCase()
+  const params = parsed.search
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '')
+  if (params.length === 0) {
+    return { exact: base, loose: base }
+  }
+  const sorted = params.map((part) => part.toLowerCase()).sort()
+  const kept = sorted.filter((part) => !isCacheBusting(part))
+  return {
+    exact: `${base}?${sorted.join('&')}`,
+    loose: kept.length > 0 ? `${base}?${kept.join('&')}` : base,
+  }
+}
+
+function isCacheBusting(part: string): boolean {
+  const equals = part.indexOf('=')
+  const name = equals === -1 ? part : part.slice(0, equals)
+  return CACHE_BUSTING_PARAMS.has(name) || (equals !== -1 && UNIX_TIME.test(part.slice(equals + 1)))
+}
+
+/** A 64-bit digest of a key as two 32-bit halves: the index stores these, not the strings. */
+export function keyHash(key: string): [number, number] {
+  const digest = hash('sha1', key, 'buffer')
+  return [digest.readUInt32BE(0), digest.readUInt32BE(4)]
+}

@@ -1,0 +1,92 @@
+/**
+ * The replay's own pages: the list of collections and their pages (on the proxy host), the
+ * answer for a URL that is not archived, and the one for a collection that does not exist.
+ * @module
+ */
+import type { Collection } from './collection'
+import { httpDate } from './memento'
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+code{background:#f3f3f3;padding:0 .2em}li{margin:.2em 0}small{color:#666}</style></head>
+<body>
+<h1>${escape(title)}</h1>
+${body}
+</body>
+</html>
+`
+}
+
+/** How a user reaches a collection through the proxy. */
+function howToPick(collections: readonly Collection[]): string {
+  return collections.length > 1
+    ? '<p>Set the proxy user name to the collection name (any password), for example ' +
+        `<code>http://${escape(collections[0]?.name ?? 'name')}:any@127.0.0.1:8080</code>.</p>`
+    : ''
+}
+
+function pageList(collection: Collection): string {
+  const items = collection.pages
+    .map(
+      (p) =>
+        `<li><a href="${escape(p.url)}">${escape(p.title ?? p.url)}</a> <small>${escape(p.title ? p.url + ', ' : '')}${escape(httpDate(p.time))}</small></li>`
+    )
+    .join('\n')
+  return items ? `<ul>\n${items}\n</ul>` : '<p>No HTML pages in this collection.</p>'
+}
+
+/** The proxy host's home: every collection and its pages. */
+export function collectionsPage(collections: readonly Collection[]): string {
+  const sections = collections
+    .map(
+      (c) =>
+        `<h2>${escape(c.name)}</h2>\n<p><small>${escape(c.path)}: ${c.index.size} captures, ${c.pages.length} pages</small></p>\n${pageList(c)}`
+    )
+    .join('\n')
+  return page(
+    'Archived pages',
+    `<p>Open a page below through this proxy: it is served from the archive, never from the web.</p>
+${howToPick(collections)}
+${sections}`
+  )
+}
+
+/** The 404 for a URL the collection has no capture of. */
+export function notArchivedPage(url: string, collection: Collection): string {
+  return page(
+    'Not in the archive',
+    `<p><code>${escape(url)}</code> is not archived in the collection <b>${escape(collection.name)}</b>.
+Nothing was fetched from the live web.</p>
+<p>Archived pages in this collection:</p>
+${pageList(collection)}`
+  )
+}
+
+/** The 404 for a proxy user name that names no collection. */
+export function unknownCollectionPage(name: string, collections: readonly Collection[]): string {
+  const names = collections.map((c) => `<li><code>${escape(c.name)}</code></li>`).join('\n')
+  return page(
+    'No such collection',
+    `<p>There is no collection named <code>${escape(name)}</code>. The collections are:</p>
+<ul>
+${names}
+</ul>
+${howToPick(collections)}
+<p>A browser keeps the proxy login it was given until it restarts: restart it, or open a
+private window, to log in with another name.</p>`
+  )
+}

@@ -1,0 +1,61 @@
+/**
+ * Time in Memento terms (RFC 7089): capture times from WARC dates and CDXJ timestamps,
+ * `Accept-Datetime` in, `Memento-Datetime` out, and the capture closest to a wanted time.
+ * @see https://www.rfc-editor.org/rfc/rfc7089
+ * @module
+ */
+
+/** Seconds since the epoch of a WARC-Date (ISO 8601), or 0 when it has none or a bad one. */
+export function captureTime(warcDate: string | null | undefined): number {
+  const ms = warcDate ? Date.parse(warcDate) : NaN
+  return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000)
+}
+
+/** Seconds since the epoch of a CDX timestamp (`YYYYMMDDhhmmss`, shorter ones padded). */
+export function timestampTime(timestamp: string): number {
+  const digits = /^\d{4,14}$/.test(timestamp) ? timestamp.padEnd(14, '0') : ''
+  if (!digits) {
+    return 0
+  }
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) =>
+    Number(digits.slice(at, at + (i === 0 ? 4 : 2)))
+  ) as [number, number, number, number, number, number]
+  const ms = Date.UTC(y, Math.max(0, mo - 1), Math.max(1, d), h, mi, s)
+  return Math.floor(ms / 1000)
+}
+
+/** The IMF-fixdate of `seconds`, as `Memento-Datetime` and `Last-Modified` carry it. */
+export function httpDate(seconds: number): string {
+  return new Date(seconds * 1000).toUTCString()
+}
+
+/**
+ * The time an `Accept-Datetime` header asks for: `undefined` when absent, `null` when it is
+ * not an HTTP date (RFC 7089 section 4.1.1 answers that with 400).
+ */
+export function acceptDatetime(header: string | null): number | undefined | null {
+  if (header === null || header.trim() === '') {
+    return undefined
+  }
+  const ms = Date.parse(header)
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000)
+}
+
+/** The capture closest to `wanted` (the later one on a tie), or the latest without it. */
+export function closest<T extends { time: number }>(captures: T[], wanted?: number): T | undefined {
+  let best: T | undefined
+  for (const capture of captures) {
+    if (!best) {
+      best = capture
+      continue
+    }
+    if (wanted === undefined) {
+      best = capture.time >= best.time ? capture : best
+      continue
+    }
+    const d = Math.abs(capture.time - wanted)
+    const bestD = Math.abs(best.time - wanted)
+    best = d < bestD || (d === bestD && capture.time >= best.time) ? capture : best
+  }
+  return best
+}

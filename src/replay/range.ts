@@ -1,0 +1,33 @@
+/**
+ * `Range: bytes=...` (RFC 9110 section 14): one range is served as `206`; a range that starts
+ * past the end gets `416`; several ranges, or another unit, get the whole body (`200`), which
+ * the RFC allows.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-range-requests
+ * @module
+ */
+
+/** The answer to a Range header for a body of `length` bytes. */
+export type RangeAnswer =
+  { kind: 'whole' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' }
+
+/** What to send for `header` over a body of `length` bytes; `end` is inclusive. */
+export function rangeOf(header: string | null, length: number): RangeAnswer {
+  const match = header && /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header)
+  if (!match || (match[1] === '' && match[2] === '')) {
+    return { kind: 'whole' }
+  }
+  const [first, last] = [match[1] ?? '', match[2] ?? '']
+  if (first === '') {
+    // A suffix: the last N bytes.
+    const n = Number(last)
+    return n === 0 || length === 0
+      ? { kind: 'unsatisfiable' }
+      : { kind: 'partial', start: Math.max(0, length - n), end: length - 1 }
+  }
+  const start = Number(first)
+  const end = last === '' ? length - 1 : Math.min(Number(last), length - 1)
+  if (start >= length) {
+    return { kind: 'unsatisfiable' }
+  }
+  return end < start ? { kind: 'whole' } : { kind: 'partial', start, end }
+}

@@ -1,0 +1,145 @@
+/**
+ * The response for one capture: the captured status and headers, repaired (see
+ * response-headers.ts), the body consistent with them (see payload.ts), a range of it for a
+ * `Range` request, and the Memento headers.
+ * @module
+ */
+import type { Capture } from './capture-index'
+import { RecordKind } from './capture-index'
+import type { Collection } from './collection'
+import { httpDate } from './memento'
+import type { Body } from './payload'
+import { bodyOf } from './payload'
+import { rangeOf } from './range'
+import type { ReadCapture } from './record-reader'
+import { payloadBytes, slice } from './record-reader'
+import { answerKey, cachedAnswer, CACHED_BODY_BYTES, keepAnswer } from './response-cache'
+import { nullBodyStatus, replayHeaders, sendableStatus, validHeaders } from './response-headers'
+
+/** Bodies up to this size are read whole and sent with a length; larger ones stream. */
+const BUFFERED_BODY_BYTES = 256 * 1024
+
+/** Answer `request` with `capture` of `url` from `collection`. */
+export async function replayResponse(
+  request: Request,
+  url: string,
+  collection: Collection,
+  capture: Capture
+): Promise<Response> {
+  const key = answerKey(collection.name, capture, request)
+  const cached = cachedAnswer(key)
+  if (cached) {
+    return cached
+  }
+  const { read, payload } = await collection.read(capture)
+  const own = read.record.httpHeaders
+  // A revisit's own status and headers win, unless it has none or records a 304.
+  const shown =
+    own && !(capture.kind === RecordKind.revisit && own.statusCode === 304) ? read : payload
+  const http = shown.record.httpHeaders
+  const stored = validHeaders(payload.record.httpHeaders?.headers ?? [])
+  const sent = http ? sendableStatus(http.statusline, http.statusCode) : { status: 200 }
+  const headers = http
+    ? replayHeaders(http.headers)
+    : new Headers({ 'Content-Type': shown.record.warcContentType ?? 'application/octet-stream' })
+  headers.set('Memento-Datetime', httpDate(capture.time))
+  headers.append('Link', `<${read.record.warcTargetURI ?? url}>; rel="original"`)
+  if (sent.captured !== undefined) {
+    headers.set('X-Archive-Status', sent.captured)
+  }
+  const acceptEncoding = request.headers.get('accept-encoding')
+  let body = await bodyOf(payload, stored, acceptEncoding)
+  if (body.encoding) {
+    headers.set('Content-Encoding', body.encoding)
+  }
+  if (nullBodyStatus(sent.status)) {
+    return new Response(null, { status: sent.status, headers })
+  }
+  const rangeHeader = request.headers.get('range')
+  if (sent.status !== 200 || rangeHeader === null || !/^(GET|HEAD)$/i.test(request.method)) {
+    if (sent.status === 200) {
+      headers.set('Accept-Ranges', 'bytes')
+    }
+    if (body.length !== undefined && body.length <= CACHED_BODY_BYTES) {
+      const bytes = await collect(body.chunks)
+      keepAnswer(key, sent.status, headers, bytes)
+      return new Response(bytes, { status: sent.status, headers })
+    }
+    return send(sent.status, headers, body.chunks, body.length)
+  }
+  let length = body.length
+  if (length === undefined) {
+    // A transformed body (dechunked or decoded): measure it, then read it again.
+    length = await measure(body)
+    const again = await collection.read(capture)
+    body = await bodyOf(again.payload, stored, acceptEncoding)
+  }
+  headers.set('Accept-Ranges', 'bytes')
+  const range = rangeOf(rangeHeader, length)
+  if (range.kind === 'whole') {
+    return send(200, headers, body.chunks, length)
+  }
+  if (range.kind === 'unsatisfiable') {
+    headers.set('Content-Range', `bytes */${length}`)
+    return new Response(null, { status: 416, headers })
+  }
+  headers.set('Content-Range', `bytes ${range.start}-${range.end}/${length}`)
+  const size = range.end - range.start + 1
+  return send(206, headers, rangeChunks(payload, body, range.start, range.end + 1), size)
+}
+
+/** A stored payload in an uncompressed record is read from the file at the range's start. */
+function rangeChunks(payload: ReadCapture, body: Body, from: number, to: number) {
+  return body.length !== undefined && payload.payloadStart !== undefined && from > 0
+    ? payloadBytes(payload, from, to)
+    : slice(body.chunks, from, to)
+}
+
+async function measure(body: Body): Promise<number> {
+  let length = 0
+  for await (const chunk of body.chunks) {
+    length += chunk.length
+  }
+  return length
+}
+
+async function send(
+  status: number,
+  headers: Headers,
+  chunks: AsyncIterable<Uint8Array>,
+  length: number | undefined
+): Promise<Response> {
+  if (length !== undefined && length <= BUFFERED_BODY_BYTES) {
+    return new Response(await collect(chunks), { status, headers })
+  }
+  if (length !== undefined) {
+    headers.set('Content-Length', String(length))
+  }
+  return new Response(toStream(chunks), { status, headers })
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of chunks) {
+    parts.push(chunk)
+  }
+  return Buffer.concat(parts)
+}
+
+/** A ReadableStream over `chunks` that stops reading the archive when the client leaves. */
+function toStream(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]()
+  return new ReadableStream({
+    async pull(controller) {
+      const next = await iterator.next()
+      if (next.done) {
+        controller.close()
+      } else {
+        controller.enqueue(next.value)
+      }
+    },
+    async cancel() {
+      await iterator.return?.()
+    },
+  })
+}

@@ -1,0 +1,44 @@
+/**
+ * The replay's resolver: with several collections the proxy user name picks one, as pywb's
+ * proxy mode once did (`http://<collection>:any@127.0.0.1:8080`, the password unchecked); with
+ * one, no credentials are asked for. The proxy's own pages (the collection list, the CA page
+ * and downloads, the PAC file) never ask.
+ * @module
+ */
+import { ProxyAuthResolver } from '../admission/resolvers'
+
+/** Options of {@link ReplayResolver}. */
+export interface ReplayResolverOptions {
+  /** Hosts whose requests need no collection: the proxy host, the download host. @default ['wsgiprox'] */
+  proxyHosts?: Iterable<string>
+}
+
+/** Picks the collection of each proxied request. */
+export class ReplayResolver extends ProxyAuthResolver {
+  readonly collections: readonly string[]
+  readonly #proxyHosts: ReadonlySet<string>
+
+  constructor(collections: readonly string[], options: ReplayResolverOptions = {}) {
+    super(realm(collections))
+    this.collections = collections
+    this.#proxyHosts = new Set(options.proxyHosts ?? ['wsgiprox'])
+  }
+
+  override requireAuth(request: Request): string | undefined {
+    if (this.collections.length <= 1 || this.#proxyHosts.has(new URL(request.url).hostname)) {
+      return undefined
+    }
+    return super.requireAuth(request)
+  }
+
+  override resolve(url: string, request: Request): string {
+    const only = this.collections.length === 1 ? this.collections[0] : undefined
+    return only === undefined ? super.resolve(url, request) : `/${encodeURIComponent(only)}/${url}`
+  }
+}
+
+/** The login prompt's realm: which names to type. */
+function realm(collections: readonly string[]): string {
+  const names = collections.join(', ')
+  return `Collection name as user name: ${names.length > 120 ? names.slice(0, 117) + '...' : names}`
+}

@@ -1,0 +1,87 @@
+/**
+ * The status and headers of a replayed capture, repaired so that Node and Fetch can send them
+ * and they describe the body actually sent.
+ * @module
+ */
+
+/**
+ * Hop-by-hop headers (RFC 9110 section 7.6.1) and the framing headers this module sets itself
+ * from the body it sends (`Content-Length`, `Content-Encoding`, `Content-Range`).
+ */
+const DROPPED: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-encoding',
+  'content-range',
+])
+
+/** The status sent for a captured one. */
+export interface SentStatus {
+  status: number
+  /** The captured status line, when it could not be sent as is. */
+  captured?: string
+}
+
+/**
+ * Fetch can only send 200 to 599. Anything else in an archive (a final `1xx`, LinkedIn's `999`,
+ * a missing or garbled status) is sent as `502`, with the captured status line in
+ * `X-Archive-Status` and the captured headers and body unchanged.
+ */
+export function sendableStatus(statusline: string | undefined, code: unknown): SentStatus {
+  const status = Number(code)
+  if (Number.isInteger(status) && status >= 200 && status <= 599) {
+    return { status }
+  }
+  return { status: 502, captured: (statusline ?? String(code)).trim() || 'none' }
+}
+
+/** Statuses whose responses have no body (RFC 9110): Fetch refuses one. */
+export function nullBodyStatus(status: number): boolean {
+  return status === 204 || status === 205 || status === 304
+}
+
+/**
+ * The captured headers minus hop-by-hop and framing ones (and any named in `Connection`),
+ * skipping any header Fetch would refuse (a bad name or value).
+ */
+export function replayHeaders(captured: Iterable<[string, string]>): Headers {
+  const entries = [...captured]
+  const headers = new Headers()
+  const listed = new Set(
+    entries
+      .filter(([name]) => name.toLowerCase() === 'connection')
+      .flatMap(([, value]) => value.split(',').map((token) => token.trim().toLowerCase()))
+  )
+  for (const [name, value] of entries) {
+    const lower = name.toLowerCase()
+    if (!DROPPED.has(lower) && !listed.has(lower)) {
+      append(headers, name, value)
+    }
+  }
+  return headers
+}
+
+/** The captured headers as Fetch Headers, without those Fetch refuses. */
+export function validHeaders(captured: Iterable<[string, string]>): Headers {
+  const headers = new Headers()
+  for (const [name, value] of captured) {
+    append(headers, name, value)
+  }
+  return headers
+}
+
+function append(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, value)
+  } catch {
+    // An invalid name or value was captured as is; a client could not use it either.
+  }
+}

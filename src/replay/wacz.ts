@@ -1,0 +1,133 @@
+/**
+ * A WACZ (a zip of WARCs, a CDXJ index and a page list) read with yauzl: WARCs stored
+ * uncompressed, as the WACZ spec asks, are read in place by position; a deflated one is read
+ * through the zip stream. The archive's own index is used when it has one.
+ * @see https://specs.webrecorder.net/wacz/1.1.1/
+ * @module
+ */
+import yauzl from 'yauzl'
+import type { Entry, ZipFile } from 'yauzl'
+import { posix } from 'node:path'
+import { pipeline } from 'node:stream'
+import type { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import type { ByteSource, OpenFile } from './byte-source'
+import { openFile, sliceSource } from './byte-source'
+import { CaptureIndexBuilder } from './capture-index'
+import { readCdxj, readPages } from './cdxj'
+import type { CollectionParts } from './collection-parts'
+import { slice } from './record-reader'
+import { indexWarc, warcFormat } from './warc-indexer'
+
+/** Open the WACZ at `path` and index it. */
+export async function openWacz(
+  path: string,
+  parts: CollectionParts,
+  warn: (line: string) => void
+): Promise<void> {
+  let zip: ZipFile
+  try {
+    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false })
+  } catch (error) {
+    throw new Error(
+      `${path}: not a readable WACZ (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error }
+    )
+  }
+  const file = await openFile(path)
+  parts.closers.push(
+    () => file.close(),
+    () => {
+      zip.close()
+      return Promise.resolve()
+    }
+  )
+  const entries = await listEntries(zip)
+  const warcs = entries.filter((e) => /^archive\/.+\.warc(\.gz)?$/i.test(e.fileName))
+  const sourceIds = new Map<string, number>()
+  for (const entry of warcs) {
+    const bytes = await entrySource(zip, file, entry, `${path}!${entry.fileName}`)
+    const format = await warcFormat(bytes)
+    if (!format) {
+      warn(`${bytes.name}: not a WARC file; skipped`)
+      continue
+    }
+    sourceIds.set(posix.basename(entry.fileName), parts.sources.length)
+    parts.sources.push({ bytes, gzip: format === 'gzip' })
+  }
+  const pagesEntry = entries.find((e) => e.fileName === 'pages/pages.jsonl')
+  if (pagesEntry) {
+    await readPages(await entryStream(zip, pagesEntry), parts.pages)
+  }
+  const pages = pagesEntry ? undefined : parts.pages
+  const indexes = entries.filter((e) => /^indexes\/.+\.cdxj?(\.gz)?$/i.test(e.fileName))
+  if (indexes.length === 0) {
+    warn(`${path}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`)
+  } else {
+    try {
+      for (const entry of indexes) {
+        await readCdxj(await entryStream(zip, entry), `${path}!${entry.fileName}`, {
+          builder: parts.builder,
+          sourceOf: (name) => sourceIds.get(posix.basename(name)),
+          pages,
+          warn,
+        })
+      }
+      return
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      warn(`${path}: its CDXJ index cannot be read (${reason}); indexing its WARCs instead`)
+      parts.builder = new CaptureIndexBuilder()
+    }
+  }
+  for (const [index, source] of parts.sources.entries()) {
+    await indexWarc(source.bytes, { sourceId: index, builder: parts.builder, pages, warn })
+  }
+}
+
+function listEntries(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = []
+    zip.on('entry', (entry: Entry) => {
+      entries.push(entry)
+      zip.readEntry()
+    })
+    zip.once('end', () => {
+      resolve(entries)
+    })
+    zip.once('error', reject)
+    zip.readEntry()
+  })
+}
+
+/** A stored entry is a slice of the file; a deflated one is read through the zip stream. */
+async function entrySource(
+  zip: ZipFile,
+  file: OpenFile,
+  entry: Entry,
+  name: string
+): Promise<ByteSource> {
+  // Method 0: stored, the bytes are in the file as they are.
+  if (entry.compressionMethod === 0) {
+    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true })
+    return sliceSource(file, fileDataStart, entry.uncompressedSize, name)
+  }
+  return {
+    name,
+    size: entry.uncompressedSize,
+    async *read(start, end) {
+      const stream = await zip.openReadStreamPromise(entry)
+      try {
+        yield* slice(stream as AsyncIterable<Uint8Array>, start, end)
+      } finally {
+        stream.destroy()
+      }
+    },
+  }
+}
+
+/** The content of an entry, gunzipped when its name ends in `.gz`; a failure ends it with an error. */
+async function entryStream(zip: ZipFile, entry: Entry): Promise<Readable> {
+  const stream = await zip.openReadStreamPromise(entry)
+  return entry.fileName.endsWith('.gz') ? pipeline(stream, createGunzip(), () => undefined) : stream
+}

@@ -1,0 +1,231 @@
+/**
+ * Index a WARC (plain, or gzip per record) with warcio's parser: every readable response,
+ * revisit and resource record goes into the collection's index. What cannot be read (a
+ * truncated record, a corrupt gzip member, bytes that are no record) gets one warning naming the
+ * file and the offset, and indexing goes on from the next record found after it.
+ * @module
+ */
+import { AsyncIterReader, WARCParser } from 'warcio'
+import type { WARCRecord } from 'warcio'
+import type { ByteSource } from './byte-source'
+import { findNext } from './byte-source'
+import type { CaptureEntry, CaptureIndexBuilder } from './capture-index'
+import { MethodClass, methodClass, RecordKind } from './capture-index'
+import { captureTime } from './memento'
+import type { PageList } from './pages'
+import { isPage } from './pages'
+
+const GZIP_MAGIC = Uint8Array.of(0x1f, 0x8b, 0x08)
+const WARC_MAGIC = new TextEncoder().encode('WARC/1.')
+
+/** The kind of WARC a source holds, from its first bytes; `undefined` when it is none. */
+export async function warcFormat(source: ByteSource): Promise<'gzip' | 'plain' | undefined> {
+  for await (const head of source.read(0, 8)) {
+    const bytes = Buffer.from(head)
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      return 'gzip'
+    }
+    return bytes.subarray(0, 7).equals(WARC_MAGIC) ? 'plain' : undefined
+  }
+  return undefined
+}
+
+/** What indexing one source needs. */
+export interface IndexTarget {
+  sourceId: number
+  builder: CaptureIndexBuilder
+  /** Where HTML captures are listed, unless the collection lists its pages itself. */
+  pages: PageList | undefined
+  warn: (line: string) => void
+}
+
+/** Index every readable record of `source`; resolves with the number of captures added. */
+export async function indexWarc(source: ByteSource, target: IndexTarget): Promise<number> {
+  const format = await warcFormat(source)
+  if (!format) {
+    target.warn(`${source.name}: not a WARC file (it does not start with WARC/1. or a gzip header)`)
+    return 0
+  }
+  const magic = format === 'gzip' ? GZIP_MAGIC : WARC_MAGIC
+  let added = 0
+  let start = 0
+  while (start < source.size) {
+    const run = await indexRun(source, format, start, target)
+    added += run.added
+    // A plain WARC ends with the CRLF CRLF after its last record.
+    if (run.end >= source.size - (format === 'plain' ? 4 : 0)) {
+      break
+    }
+    const next = await findNext(source, magic, run.end + 1)
+    const reason = run.error ?? 'truncated or corrupt record'
+    target.warn(
+      next === undefined
+        ? `${source.name}: offset ${run.end}: ${reason}; skipped the last ${source.size - run.end} bytes`
+        : `${source.name}: offset ${run.end}: ${reason}; skipped to the next record at offset ${next}`
+    )
+    if (next === undefined) {
+      break
+    }
+    start = next
+  }
+  return added
+}
+
+interface Run {
+  added: number
+  /** Where the last readable record ended. */
+  end: number
+  error?: string
+}
+
+/** Parse records from `start` until the data ends or stops being a WARC. */
+async function indexRun(
+  source: ByteSource,
+  format: 'gzip' | 'plain',
+  start: number,
+  target: IndexTarget
+): Promise<Run> {
+  const reader = new AsyncIterReader(
+    source.read(start, source.size),
+    format === 'gzip' ? 'gzip' : null
+  )
+  const parser = new WARCParser(reader)
+  const run: Run = { added: 0, end: start }
+  let pending: CaptureEntry | undefined
+  let pendingPage = false
+  let lastRequest: { url: string; method: string } | undefined
+  const flush = () => {
+    if (pending) {
+      if (pendingPage && pending.method === MethodClass.get) {
+        target.pages?.add({ url: pending.url, time: pending.time })
+      }
+      target.builder.add(pending)
+      run.added++
+      pending = undefined
+    }
+  }
+  try {
+    for await (const record of parser) {
+      let offset = start + parser.offset
+      if (run.end > start && offset > run.end) {
+        await reportGap(source, run.end, offset, target.warn)
+      }
+      // warcio reads bytes before a record into its first line ('xxxWARC/1.1'): skip them.
+      const junk = record.warcHeaders.statusline.indexOf('WARC/')
+      if (junk > 0 && format === 'plain') {
+        target.warn(
+          `${source.name}: offset ${offset}: ${junk} bytes that are no WARC record; skipped to the next record at offset ${offset + junk}`
+        )
+        offset += junk
+      }
+      if (!(await consume(record))) {
+        flush()
+        run.end = offset
+        run.error = `truncated record (${record.warcType} ${record.warcTargetURI ?? ''})`
+        return run
+      }
+      // Known once the content is read; a plain record's ends before its closing CRLF CRLF.
+      const length = parser.recordLength - (offset - start - parser.offset)
+      run.end = offset + length + (format === 'plain' ? 4 : 0)
+      const url = record.warcTargetURI ?? ''
+      if (record.warcType === 'request') {
+        const method = record.httpHeaders?.method ?? 'GET'
+        // Crawlers write the request after its response (warcio, pywb, Browsertrix) or before.
+        if (pending?.url === url) {
+          pending.method = methodClass(method)
+          flush()
+        } else {
+          lastRequest = { url, method }
+        }
+        continue
+      }
+      flush()
+      const entry = toEntry(record, target.sourceId, offset, length)
+      if (!entry) {
+        continue
+      }
+      if (lastRequest?.url === url) {
+        entry.method = methodClass(lastRequest.method)
+        lastRequest = undefined
+      }
+      pendingPage = target.pages !== undefined && isPageRecord(record, entry)
+      pending = entry
+    }
+  } catch (error) {
+    run.error = `unreadable record (${error instanceof Error ? error.message : String(error)})`
+  }
+  flush()
+  return run
+}
+
+/**
+ * warcio steps over bytes between records by itself; say so when they are more than line ends.
+ */
+async function reportGap(
+  source: ByteSource,
+  from: number,
+  to: number,
+  warn: (line: string) => void
+): Promise<void> {
+  for await (const chunk of source.read(from, to)) {
+    if (chunk.some((byte) => byte !== 13 && byte !== 10)) {
+      warn(
+        `${source.name}: offset ${from}: ${to - from} bytes that are no WARC record; skipped to the next record at offset ${to}`
+      )
+      return
+    }
+  }
+}
+
+/** Read past a record's content; `false` when the data ends before its Content-Length. */
+async function consume(record: WARCRecord): Promise<boolean> {
+  const reader = record.reader as AsyncIterable<Uint8Array> & { limit?: number }
+  for await (const chunk of reader) {
+    chunk
+  }
+  // warcio's skipFully() would spin on a record cut short; marking it consumed skips that.
+  record.consumed = 'skipped'
+  return !(typeof reader.limit === 'number' && reader.limit > 0)
+}
+
+function toEntry(
+  record: WARCRecord,
+  sourceId: number,
+  offset: number,
+  length: number
+): CaptureEntry | undefined {
+  const kind =
+    record.warcType === 'response'
+      ? RecordKind.response
+      : record.warcType === 'revisit'
+        ? RecordKind.revisit
+        : record.warcType === 'resource'
+          ? RecordKind.resource
+          : undefined
+  const url = record.warcTargetURI
+  if (kind === undefined || !url) {
+    return undefined
+  }
+  return {
+    url,
+    source: sourceId,
+    offset,
+    length,
+    time: captureTime(record.warcDate),
+    kind,
+    method: methodClass('GET'),
+  }
+}
+
+function isPageRecord(record: WARCRecord, entry: CaptureEntry): boolean {
+  if (entry.kind === RecordKind.revisit) {
+    return false
+  }
+  const mime =
+    entry.kind === RecordKind.resource
+      ? record.warcContentType
+      : record.httpHeaders?.headers.get('content-type')
+  const status =
+    entry.kind === RecordKind.resource ? undefined : Number(record.httpHeaders?.statusCode)
+  return isPage(mime, status)
+}

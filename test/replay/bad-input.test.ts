@@ -1,0 +1,159 @@
+/**
+ * Archives that are damaged or are not archives: each problem is one line naming the file (and
+ * the offset where it applies), every readable record is still served, and nothing throws.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Replay } from '../../src/replay/index'
+import { openReplay } from '../../src/replay/index'
+import type { RecordSpec } from './helpers/archives'
+import { recordBytes, tempFolder, writeWacz } from './helpers/archives'
+
+const RECORDS: RecordSpec[] = ['a', 'b', 'c'].map((name) => ({
+  url: `https://example.com/${name}`,
+  headers: { 'Content-Type': 'text/plain' },
+  body: `record ${name} `.repeat(20),
+}))
+
+let cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup()
+  }
+  cleanups = []
+})
+
+async function folder() {
+  const { dir, cleanup } = await tempFolder()
+  cleanups.push(cleanup)
+  return dir
+}
+
+const EMPTY = new Uint8Array()
+
+/** The three records' bytes, each a separate gzip member or plain record. */
+const parts = (gzip: boolean) => Promise.all(RECORDS.map((spec) => recordBytes(spec, gzip)))
+
+async function open(paths: string[]): Promise<{ replay: Replay; warnings: string[] }> {
+  const warnings: string[] = []
+  const replay = await openReplay(paths, { onWarning: (line) => warnings.push(line) })
+  cleanups.push(() => replay.close())
+  return { replay, warnings }
+}
+
+/** Which of a, b and c the replay serves (status 200 with the record's body). */
+async function served(replay: Replay): Promise<string[]> {
+  const name = replay.collections[0]?.name ?? ''
+  const found: string[] = []
+  for (const spec of RECORDS) {
+    const response = await replay.app(new Request(`http://wsgiprox/${name}/${spec.url}`))
+    if (response.status === 200 && (await response.text()) === spec.body) {
+      found.push(spec.url.slice(-1))
+    }
+  }
+  return found
+}
+
+describe('damaged archives', () => {
+  it.each([false, true])(
+    'serves every whole record of a truncated WARC (gzip: %s)',
+    async (gzip) => {
+      const dir = await folder()
+      const records = await parts(gzip)
+      const bytes = Buffer.concat(records)
+      const file = join(dir, gzip ? 'cut.warc.gz' : 'cut.warc')
+      await writeFile(file, bytes.subarray(0, bytes.length - 40))
+      const { replay, warnings } = await open([file])
+      expect(await served(replay)).toEqual(['a', 'b'])
+      const [first = 0, second = 0] = records.map((p) => p.length)
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(
+        new RegExp(`^${file}: offset ${first + second}: .*(truncated|corrupt)`)
+      )
+    }
+  )
+
+  it('skips a corrupt gzip member and serves the records after it', async () => {
+    const dir = await folder()
+    const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(true)
+    const broken = Buffer.from(b)
+    broken.fill(0x55, 20, 60)
+    const file = join(dir, 'corrupt.warc.gz')
+    await writeFile(file, Buffer.concat([a, broken, c]))
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'c'])
+    const start = a.length
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file}: offset ${start}: .*skipped to the next record at offset ${start + broken.length}$`
+        )
+      ),
+    ])
+  })
+
+  it('skips garbage between plain records', async () => {
+    const dir = await folder()
+    const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+    const file = join(dir, 'garbage.warc')
+    await writeFile(file, Buffer.concat([a, Buffer.from('x'.repeat(100)), b, c]))
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([expect.stringContaining(`${file}: offset ${a.length}`)])
+  })
+
+  it('indexes a WACZ without an index, saying so once', async () => {
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'noindex.wacz'), RECORDS, { index: false })
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([
+      `${file}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`,
+    ])
+  })
+
+  it('indexes a WACZ whose index is corrupt, saying so once', async () => {
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'badindex.wacz'), RECORDS, { index: 'corrupt' })
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${file}: its CDXJ index cannot be read \\(.+\\); indexing its WARCs instead$`)
+      ),
+    ])
+  })
+
+  it('reads a WACZ whose WARC is deflated inside the zip', async () => {
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'deflated.wacz'), RECORDS, { compressWarc: true })
+    const { replay, warnings } = await open([file])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([])
+  })
+
+  it('names a missing file, a file that is not an archive and a broken zip, and opens the rest', async () => {
+    const dir = await folder()
+    const good = await writeWacz(join(dir, 'good.wacz'), RECORDS)
+    const text = join(dir, 'notes.warc')
+    await writeFile(text, 'these are notes, not an archive\n')
+    const zip = join(dir, 'broken.wacz')
+    await writeFile(zip, 'PK\x03\x04 and then nothing a zip reader can use')
+    const missing = join(dir, 'missing.warc.gz')
+    const { replay, warnings } = await open([missing, text, zip, good])
+    expect(replay.collections.map((c) => c.name)).toEqual(['good'])
+    expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([
+      `${missing}: no such file or folder`,
+      `${text}: not a WARC or WACZ file (it starts with neither WARC/1. nor a gzip or zip header)`,
+      expect.stringMatching(new RegExp(`^${zip}: not a readable WACZ \\(.+\\)$`)),
+    ])
+  })
+
+  it('rejects with one line when no archive can be opened', async () => {
+    const dir = await folder()
+    await expect(openReplay([join(dir, 'none.warc')])).rejects.toThrow(
+      `no archive to replay in ${join(dir, 'none.warc')}`
+    )
+  })
+})

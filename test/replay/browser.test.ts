@@ -1,0 +1,73 @@
+/**
+ * Headless Chromium through the replay proxy, trusting its CA with an NSS database as a user
+ * would (certificate errors are never ignored): the archived https page on one host, with its
+ * stylesheet, images and data from another, and a captured redirect.
+ */
+import type { BrowserContext } from 'playwright-core'
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  expectScreenshot,
+  launchChromium,
+  nssDatabase,
+  tempDir,
+} from '../helpers/browsers'
+import type { ReplayProxy } from './helpers/replay-proxy'
+import { startReplayProxy } from './helpers/replay-proxy'
+import { PAGE_HOST } from './helpers/site'
+
+let proxy: ReplayProxy | undefined
+let context: BrowserContext | undefined
+let home: { remove(): Promise<void> } | undefined
+afterEach(async () => {
+  await context?.close()
+  await proxy?.close()
+  await home?.remove()
+  context = proxy = home = undefined
+})
+
+async function browser() {
+  proxy = await startReplayProxy()
+  const dir = await tempDir('wsgiprox-replay-chromium-')
+  home = dir
+  await nssDatabase(`${dir.path}/.pki/nssdb`, proxy.running.caPem)
+  context = await launchChromium(dir.path, proxy.running.port)
+  return context.pages()[0] ?? (await context.newPage())
+}
+
+describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
+  it('renders the archived https page with its stylesheet, images and data from another host', async () => {
+    const page = await browser()
+    const response = await page.goto(`https://${PAGE_HOST}/`)
+    expect(response?.status()).toBe(200)
+    expect(await page.title()).toBe('Archived home')
+    expect(await page.textContent('#heading')).toBe('Archived in 2023')
+    await page.waitForFunction(() =>
+      [...document.images].every((img) => img.complete && img.naturalWidth > 0)
+    )
+    const sizes = await page.$$eval('img', (imgs) =>
+      imgs.map((img) => [img.id, img.naturalWidth, img.naturalHeight])
+    )
+    expect(sizes).toEqual([
+      ['logo', 16, 12],
+      ['photo', 40, 30],
+    ])
+    expect(await page.$eval('#heading', (h) => getComputedStyle(h).color)).toBe('rgb(0, 128, 0)')
+    await page.waitForFunction(() => document.getElementById('data')?.textContent !== 'pending')
+    expect(await page.textContent('#data')).toBe('data from the archive')
+    await expectScreenshot(await page.screenshot({ fullPage: true }), 'replay-chromium-page.png')
+  })
+
+  it('follows a captured redirect to its archived target', async () => {
+    const page = await browser()
+    await page.goto(`https://${PAGE_HOST}/old`)
+    expect(page.url()).toBe(`https://${PAGE_HOST}/new`)
+    expect(await page.title()).toBe('The new page')
+  })
+
+  it('shows the not-archived page for a URL the archive lacks', async () => {
+    const page = await browser()
+    const response = await page.goto(`https://${PAGE_HOST}/missing`)
+    expect(response?.status()).toBe(404)
+    expect(await page.title()).toBe('Not in the archive')
+  })
+})

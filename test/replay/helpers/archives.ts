@@ -1,0 +1,147 @@
+/**
+ * Archives for the replay tests, written with warcio's writer (WARC) and yazl (WACZ): nothing is
+ * downloaded.
+ */
+import { CDXIndexer, WARCRecord, WARCSerializer } from 'warcio'
+import type { WARCType } from 'warcio'
+import { ZipFile } from 'yazl'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+
+const encoder = new TextEncoder()
+
+/** One record to write. */
+export interface RecordSpec {
+  url: string
+  /** ISO date; default 2020-01-01. */
+  date?: string
+  type?: WARCType
+  /** `HTTP/1.1 200 OK` by default. */
+  statusline?: string
+  headers?: Record<string, string> | [string, string][]
+  body?: string | Uint8Array
+  /** WARC headers to add (a revisit's WARC-Refers-To-*, a payload digest). */
+  warcHeaders?: Record<string, string>
+  /** Also write the request record (with this method) after the response, as warcio does. */
+  method?: string
+}
+
+/** The bytes of one record. */
+export async function recordBytes(spec: RecordSpec, gzip: boolean): Promise<Uint8Array> {
+  const body =
+    typeof spec.body === 'string' ? encoder.encode(spec.body) : (spec.body ?? new Uint8Array())
+  const record = WARCRecord.create(
+    {
+      url: spec.url,
+      date: spec.date ?? '2020-01-01T00:00:00Z',
+      type: spec.type ?? 'response',
+      statusline: spec.statusline ?? 'HTTP/1.1 200 OK',
+      httpHeaders: spec.headers ?? { 'Content-Type': 'text/html' },
+      warcHeaders: spec.warcHeaders ?? {},
+      warcVersion: 'WARC/1.1',
+    },
+    [body]
+  )
+  return WARCSerializer.serialize(record, { gzip })
+}
+
+/** The bytes of a WARC of `specs` (and a request record for each spec with a method). */
+export async function warcBytes(specs: RecordSpec[], gzip = false): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for (const spec of specs) {
+    parts.push(await recordBytes(spec, gzip))
+    if (spec.method) {
+      parts.push(
+        await recordBytes(
+          {
+            url: spec.url,
+            date: spec.date,
+            type: 'request',
+            statusline: `${spec.method} ${new URL(spec.url).pathname} HTTP/1.1`,
+            headers: { Host: new URL(spec.url).host },
+          },
+          gzip
+        )
+      )
+    }
+  }
+  return Buffer.concat(parts)
+}
+
+/** A temporary folder, removed by `cleanup`. */
+export async function tempFolder(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-replay-'))
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Write a WARC file of `specs`. */
+export async function writeWarc(path: string, specs: RecordSpec[], gzip = false): Promise<string> {
+  await writeFile(path, await warcBytes(specs, gzip))
+  return path
+}
+
+/** What goes in a WACZ besides its WARC. */
+export interface WaczOptions {
+  /** Write indexes/index.cdx (made with warcio's CDX indexer), or a corrupt index.cdx.gz. @default true */
+  index?: boolean | 'corrupt'
+  pages?: { url: string; ts: string; title?: string }[]
+  /** Deflate the WARC inside the zip (the spec says store it). @default false */
+  compressWarc?: boolean
+}
+
+/** Write a WACZ holding one WARC (archive/data.warc.gz) of `specs`. */
+export async function writeWacz(
+  path: string,
+  specs: RecordSpec[],
+  options: WaczOptions = {}
+): Promise<string> {
+  const warc = await warcBytes(specs, true)
+  const zip = new ZipFile()
+  zip.addBuffer(warc, 'archive/data.warc.gz', { compress: options.compressWarc ?? false })
+  if (options.index === 'corrupt') {
+    zip.addBuffer(
+      Buffer.from('\x1f\x8b\x08\x00 this is no gzip stream', 'latin1'),
+      'indexes/index.cdx.gz'
+    )
+  } else if (options.index ?? true) {
+    zip.addBuffer(Buffer.from(await cdxj(warc, 'data.warc.gz')), 'indexes/index.cdx')
+  }
+  if (options.pages) {
+    const lines = [
+      JSON.stringify({ format: 'json-pages-1.0', id: 'pages', title: 'All Pages' }),
+      ...options.pages.map((page) => JSON.stringify(page)),
+    ]
+    zip.addBuffer(Buffer.from(lines.join('\n') + '\n'), 'pages/pages.jsonl')
+  }
+  zip.addBuffer(
+    Buffer.from(JSON.stringify({ profile: 'data-package', wacz_version: '1.1.1' })),
+    'datapackage.json'
+  )
+  zip.end()
+  const out = createWriteStream(path)
+  zip.outputStream.pipe(out)
+  await once(out, 'close')
+  return path
+}
+
+/** A CDXJ index of a WARC's bytes, by warcio's own indexer, sorted as CDXJ files are. */
+async function cdxj(warc: Uint8Array, filename: string): Promise<string> {
+  const indexer = new CDXIndexer({ format: 'cdxj' })
+  const lines: string[] = []
+  for await (const cdx of indexer.iterIndex([
+    {
+      filename,
+      reader: Readable.from([warc]),
+    },
+  ])) {
+    lines.push(indexer.serializeCDXJ(cdx))
+  }
+  return lines.sort().join('')
+}
+
+/** Read a file back (for checks on what was written). */
+export const bytesOf = (path: string) => readFile(path)

@@ -1,0 +1,170 @@
+/**
+ * What a client receives for the awkward things archives hold: stored chunked payloads,
+ * Content-Encoding headers that no longer match the stored body, hop-by-hop headers, statuses
+ * Fetch cannot send, revisit records, and captures of other methods. Read with Node's http
+ * client through the proxy, which decodes nothing, so the bytes on the wire are what is checked.
+ */
+import { gzipSync } from 'node:zlib'
+import { proxyGet } from '../helpers/clients'
+import type { RecordSpec } from './helpers/archives'
+import type { ReplayProxy } from './helpers/replay-proxy'
+import { startReplayProxy } from './helpers/replay-proxy'
+
+const TEXT = 'archived text '.repeat(50)
+
+const RECORDS: RecordSpec[] = [
+  {
+    url: 'http://example.com/chunked',
+    headers: { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' },
+    body: '7\r\narchive\r\n6\r\nd body\r\n0\r\n\r\n',
+  },
+  {
+    url: 'http://example.com/gzipped',
+    headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' },
+    body: gzipSync(TEXT),
+  },
+  {
+    // The crawler stored the decoded body and kept the header.
+    url: 'http://example.com/decoded',
+    headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip', 'Content-Length': '3' },
+    body: TEXT,
+  },
+  {
+    url: 'http://example.com/hop',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['Connection', 'keep-alive, X-Hop'],
+      ['X-Hop', 'gone'],
+      ['Keep-Alive', 'timeout=5'],
+      ['Upgrade', 'h2c'],
+      ['Trailer', 'X-Checksum'],
+      ['Proxy-Connection', 'keep-alive'],
+      ['X-Kept', 'here'],
+      ['Set-Cookie', 'a=1; Path=/'],
+      ['Set-Cookie', 'b=2; Path=/'],
+    ],
+    body: 'hop',
+  },
+  { url: 'http://example.com/denied', statusline: 'HTTP/1.1 999 Request denied', body: 'no bots' },
+  { url: 'http://example.com/empty', statusline: 'HTTP/1.1 204 No Content', body: 'stray' },
+  {
+    url: 'http://example.com/original',
+    date: '2020-01-01T00:00:00Z',
+    headers: { 'Content-Type': 'text/plain', ETag: '"v1"' },
+    body: 'the payload',
+    warcHeaders: { 'WARC-Payload-Digest': 'sha1:PAYLOAD' },
+  },
+  {
+    url: 'http://example.com/original',
+    date: '2021-01-01T00:00:00Z',
+    type: 'revisit',
+    headers: { 'Content-Type': 'text/plain', ETag: '"v1"', 'X-Revisit': 'yes' },
+    warcHeaders: {
+      'WARC-Payload-Digest': 'sha1:PAYLOAD',
+      'WARC-Refers-To-Target-URI': 'http://example.com/original',
+      'WARC-Refers-To-Date': '2020-01-01T00:00:00Z',
+    },
+  },
+  {
+    url: 'http://example.com/form',
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain' },
+    body: 'answer to a POST',
+  },
+  { url: 'http://example.com/page?b=2&a=1', headers: { 'Content-Type': 'text/plain' }, body: 'q' },
+  { url: 'https://www.example.com/www', headers: { 'Content-Type': 'text/plain' }, body: 'w' },
+  {
+    url: 'http://example.com/api?_=1733000000000&id=7',
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"id":7}',
+  },
+]
+
+let proxy: ReplayProxy
+beforeAll(async () => {
+  proxy = await startReplayProxy({ 'records.warc': RECORDS })
+})
+afterAll(async () => {
+  await proxy.close()
+})
+
+const get = (url: string, headers: Record<string, string> = {}) =>
+  proxyGet(proxy.running.port, url, { headers })
+
+describe('replayed records', () => {
+  it('dechunks a payload stored chunked and sends no archived Transfer-Encoding', async () => {
+    const reply = await get('http://example.com/chunked')
+    expect(reply.body).toBe('archived body')
+    expect(reply.status).toBe(200)
+  })
+
+  it('keeps Content-Encoding for a body still encoded when the client accepts it', async () => {
+    const reply = await proxyGet(proxy.running.port, 'http://example.com/gzipped', {
+      headers: { 'Accept-Encoding': 'gzip, br' },
+    })
+    expect(reply.headers['content-encoding']).toBe('gzip')
+    expect(Number(reply.headers['content-length'])).toBe(gzipSync(TEXT).length)
+  })
+
+  it('decodes a still-encoded body for a client that does not accept the coding', async () => {
+    const reply = await get('http://example.com/gzipped')
+    expect(reply.headers['content-encoding']).toBeUndefined()
+    expect(reply.body).toBe(TEXT)
+  })
+
+  it('drops a Content-Encoding the stored body no longer has, and its stale length', async () => {
+    const reply = await get('http://example.com/decoded', { 'Accept-Encoding': 'gzip' })
+    expect(reply.headers['content-encoding']).toBeUndefined()
+    expect(reply.headers['content-length']).toBe(String(TEXT.length))
+    expect(reply.body).toBe(TEXT)
+  })
+
+  it('drops hop-by-hop headers and those named in Connection, and keeps the rest', async () => {
+    const reply = await get('http://example.com/hop')
+    for (const name of ['x-hop', 'keep-alive', 'upgrade', 'trailer', 'proxy-connection']) {
+      expect(reply.headers[name]).toBeUndefined()
+    }
+    expect(reply.headers['x-kept']).toBe('here')
+    expect(reply.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
+  })
+
+  it('sends a status Fetch cannot send (999) as 502 and names the captured one', async () => {
+    const reply = await get('http://example.com/denied')
+    expect(reply.status).toBe(502)
+    expect(reply.headers['x-archive-status']).toBe('HTTP/1.1 999 Request denied')
+    expect(reply.body).toBe('no bots')
+  })
+
+  it('sends a captured 204 without a body', async () => {
+    const reply = await get('http://example.com/empty')
+    expect(reply.status).toBe(204)
+    expect(reply.body).toBe('')
+  })
+
+  it('resolves a revisit to the payload it refers to, with its own headers and time', async () => {
+    const reply = await get('http://example.com/original')
+    expect(reply.body).toBe('the payload')
+    expect(reply.headers['x-revisit']).toBe('yes')
+    expect(reply.headers['memento-datetime']).toBe('Fri, 01 Jan 2021 00:00:00 GMT')
+  })
+
+  it('keeps a capture of a POST for POST requests only', async () => {
+    expect((await get('http://example.com/form')).status).toBe(404)
+    const post = await proxyGet(proxy.running.port, 'http://example.com/form', {
+      method: 'POST',
+      body: 'x=1',
+    })
+    expect(post.body).toBe('answer to a POST')
+  })
+
+  it.each([
+    ['another scheme and the default port', 'https://example.com:443/page?a=1&b=2', 'q'],
+    ['query parameters in another order', 'http://example.com/page?a=1&b=2', 'q'],
+    ['an empty query and no www.', 'http://example.com/www?', 'w'],
+    ['another cache-busting value', 'http://example.com/api?id=7&_=1799999999999', '{"id":7}'],
+  ])('finds a capture under %s', async (_name, url, body) => {
+    const reply = await get(url.replace('https://', 'http://').replace(':443', ''))
+    expect(reply.body).toBe(body)
+    expect((await proxy.get(url)).status).toBe(200)
+  })
+})
