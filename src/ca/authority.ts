@@ -9,18 +9,18 @@ import { createSecureContext } from 'node:tls'
 import type { SecureContext } from 'node:tls'
 import { LruCache } from '../util/lru-cache'
 import {
-  createHostCertificate,
-  createHostTemplate,
-  createRootCertificate,
+  createCaPem,
   encodePublicKey,
   subjectCommonName,
   subjectKeyIdentifier,
 } from './certificate'
-import type { HostTemplate, Issuer, LeafPublicKey } from './certificate'
+import type { Issuer, LeafPublicKey } from './certificate'
 import { CertsDir } from './certs-dir'
+import { createHostCertificate, createHostTemplate } from './host-certificate'
+import type { HostTemplate } from './host-certificate'
 import { certificateName, normalizeHost } from './hostname'
 import type { NormalizedHost } from './hostname'
-import { exportPrivateKeyPem, generateLeafKeys, generateRootKeys, toPem } from './keys'
+import { exportPrivateKeyPem, generateLeafKeys, toPem } from './keys'
 import { resolveCaOptions } from './options'
 import type { CaOptions } from './options'
 import { certificateToP12 } from './pkcs12'
@@ -279,12 +279,6 @@ export class CertificateAuthority {
     // Clients that trust the root find it in their store all the same; it costs ~400 bytes.
     return { context: createSecureContext({ key: keyPem, cert: certPem + this.certPem }), notAfter }
   }
-}
-
-async function createCaPem(name: string): Promise<string> {
-  const keys = await generateRootKeys()
-  const der = await createRootCertificate({ name, keys })
-  return (await exportPrivateKeyPem(keys.privateKey)) + toPem(der, 'CERTIFICATE')
 }
 
 async function createLeaf(): Promise<Leaf> {
