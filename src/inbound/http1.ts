@@ -68,22 +68,26 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     },
   }
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  /** Admit `req` and answer it the way `way` says; inside a tunnel, keepaliveMax applies. */
+  const admitAndAnswer = (
+    way: Way<IncomingMessage, ServerResponse>,
+    req: IncomingMessage,
+    res: ServerResponse
+  ) => {
     const tunnel = tunnelOf(req.socket)
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
     }
-    answerWhenAdmitted(requests, req, res, gate.admitRequest(tunnel, req), options.onError)
+    answerWhenAdmitted(way, req, res, gate.admitRequest(tunnel, req), options.onError)
+  }
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    admitAndAnswer(requests, req, res)
   }
 
   // `Expect: 100-continue` is answered only once the request is admitted: a client is not told
   // to send a body the proxy is about to refuse (a 407 first, then the body it would not read).
   const continued: Way<IncomingMessage, ServerResponse> = {
-    decided: log
-      ? (req, res, admission) => {
-          watchRequest(log, req, res, admission, tunnelOf(req.socket))
-        }
-      : undefined,
+    decided: requests.decided,
     serve(req, res, admission) {
       res.writeContinue()
       requests.serve(req, res, admission)
@@ -94,11 +98,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const onCheckContinue = (req: IncomingMessage, res: ServerResponse) => {
-    const tunnel = tunnelOf(req.socket)
-    if (tunnel && connections.shouldClose()) {
-      res.shouldKeepAlive = false
-    }
-    answerWhenAdmitted(continued, req, res, gate.admitRequest(tunnel, req), options.onError)
+    admitAndAnswer(continued, req, res)
   }
 
   const upgrades: Way<IncomingMessage, Upgrade> = {
