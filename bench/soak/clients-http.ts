@@ -23,6 +23,39 @@ function expectOk(body: string, url: string): void {
   }
 }
 
+/**
+ * Until `res` has something to read or has ended; rejects on its error or an abort. Its
+ * listeners go when it settles, so a slow read adds none per chunk.
+ */
+function readableOrEnd(res: IncomingMessage, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      res.off('readable', done).off('end', done).off('error', fail)
+      signal.removeEventListener('abort', stop)
+      if (error) {
+        reject(error)
+      } else {
+        resolve()
+      }
+    }
+    const done = () => {
+      settle()
+    }
+    const fail = (error: Error) => {
+      settle(error)
+    }
+    const stop = () => {
+      settle(new Error('aborted'))
+    }
+    if (signal.aborted) {
+      stop()
+      return
+    }
+    res.once('readable', done).once('end', done).once('error', fail)
+    signal.addEventListener('abort', stop, { once: true })
+  })
+}
+
 /** One absolute-form GET through the proxy, until its response head arrives. */
 async function respond(
   target: Target,
@@ -98,18 +131,20 @@ export function httpOperations(target: Target, run: string) {
     const url = `http://slow.example/bytes/${1024 * 1024}?${i}`
     const res = await respond(target, url, { agent: false }, signal)
     let received = 0
-    // 32 KB every 100 ms: a 1 MiB body takes about 3 s to read.
+    // About 32 KB every 100 ms: a 1 MiB body takes about 3 s to read. read() takes what is
+    // buffered, whatever its size: read(n) returns null while less than n is buffered, and a
+    // 'readable' listener added then fires on the next tick, a loop that starves the socket.
     for (;;) {
-      const chunk = res.read(32 * 1024) as Buffer | null
+      const chunk = res.read() as Buffer | null
       if (chunk) {
         received += chunk.length
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await new Promise((resolve) => setTimeout(resolve, (100 * chunk.length) / (32 * 1024)))
         continue
       }
       if (res.readableEnded) {
         break
       }
-      await Promise.race([once(res, 'readable'), once(res, 'end'), aborted(signal)])
+      await readableOrEnd(res, signal)
     }
     if (received !== 1024 * 1024) {
       throw new Error(`slow reader got ${received} bytes`)
@@ -127,7 +162,7 @@ export function httpOperations(target: Target, run: string) {
     }
     const url = `http://reset.example/bytes/${1024 * 1024}`
     const res = await respond(target, url, { agent: false }, signal)
-    await Promise.race([once(res, 'readable'), aborted(signal)])
+    await readableOrEnd(res, signal)
     res.socket.resetAndDestroy()
     return 'expected'
   }

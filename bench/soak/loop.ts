@@ -54,9 +54,21 @@ export async function runLoop(
   let started = 0
   // Read through a function: the signal aborts while the loop awaits.
   const stopped = () => stop.aborted
+  // The operations are spread over the run: operation n starts no earlier than n spacings in, so
+  // a fast loop does not spend its whole count in the first minute and leave the rest of the run
+  // to the slow ones (which would move the p99 that the run compares across windows).
+  const begun = Date.now()
+  const spacing = (until - begun) / Math.max(options.iterations, 1)
   const worker = async () => {
     while (started < options.iterations && Date.now() < until && !stopped()) {
       const index = started++
+      const due = begun + index * spacing - Date.now()
+      if (due > 0) {
+        await new Promise((resolve) => setTimeout(resolve, due))
+        if (stopped() || Date.now() >= until) {
+          return
+        }
+      }
       const signal = AbortSignal.any([stop, AbortSignal.timeout(options.timeoutMs)])
       // An operation waits on many events, each with its own abort listener.
       setMaxListeners(0, signal)
