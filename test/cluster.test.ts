@@ -43,6 +43,41 @@ async function seenOver(port: number, host: string, caPem: string): Promise<Seen
   return JSON.parse(reply.body) as Seen
 }
 
+describe('runCluster in a program of its own', () => {
+  const PROGRAM = join(root, 'test/helpers/cluster-program.ts')
+
+  /** The program's primary, stopped by SIGTERM: its output once it exited, and its exit. */
+  async function stopped(env: Record<string, string>) {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cluster-'))
+    const running = await startListening(['--import', TSX_IMPORT, PROGRAM], {
+      cwd,
+      env: { WSGIPROX_TEST_CA: join(cwd, 'ca.pem'), ...env },
+    })
+    started = running
+    const exited = once(running.child, 'exit')
+    running.child.kill('SIGTERM')
+    const [code, signal] = (await exited) as [number | null, string | null]
+    return { output: running.output(), code, signal }
+  }
+
+  it('leaves signals and the exit to the program with handleSignals and exitWorkers false', async () => {
+    const { output, code, signal } = await stopped({})
+    // Only the program's own SIGTERM handler, which stopped the cluster and saw it stopped.
+    expect(output).toContain('SIGTERM listeners: 0')
+    expect(output).toContain('own handler: stopping')
+    expect(output).toContain('own handler: stopped')
+    // The workers ended as their program said (exit code 7), not by runCluster's exit(0).
+    expect(output.match(/worker exited with code 7/g)).toHaveLength(2)
+    expect([code, signal]).toEqual([0, null])
+  }, 60_000)
+
+  it('by default stops on SIGTERM itself and ends each worker with code 0', async () => {
+    const { output } = await stopped({ WSGIPROX_TEST_DEFAULTS: '1' })
+    expect(output).toContain('SIGTERM listeners: 1')
+    expect(output.match(/worker exited with code 0/g)).toHaveLength(2)
+  }, 60_000)
+})
+
 describe('wsgiprox --workers', () => {
   it('spreads hosts over the workers, which all sign with the one CA file; a killed worker is replaced', async () => {
     const { started: running, cwd, caFile, caPem } = await startWorkers()

@@ -3,12 +3,13 @@
  * certificate name, so a restarted proxy serves the hosts it knows without issuing again.
  * @module
  */
-import { randomBytes, X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { OptionsError, toError } from '../errors'
+import { writeAtomically } from '../util/atomic-write'
 import { pemBlocks } from './keys'
 import { readRegularFile } from './safe-read'
 
@@ -167,12 +168,6 @@ export function hostFileName(name: string): string {
 /** Writes PEM text for a name into dir (mode 0600, replaced atomically); resolves to the file. */
 export async function writeHostFile(dir: string, name: string, pem: string): Promise<string> {
   const file = join(dir, hostFileName(name))
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-  try {
-    await writeFile(temp, pem, { mode: 0o600, flag: 'wx' })
-    await rename(temp, file)
-  } finally {
-    await rm(temp, { force: true })
-  }
+  await writeAtomically(file, pem, { mode: 0o600, replace: true })
   return file
 }

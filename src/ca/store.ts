@@ -4,11 +4,11 @@
  * file is never overwritten.
  * @module
  */
-import { randomBytes, X509Certificate } from 'node:crypto'
-import { constants } from 'node:fs'
-import { copyFile, link, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { X509Certificate } from 'node:crypto'
+import { mkdir, readFile, readlink, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { CaFileError, toError } from '../errors'
+import { writeAtomically } from '../util/atomic-write'
 import { importSigningKey, pemBlocks, toPem } from './keys'
 import type { SigningKey } from './keys'
 
@@ -26,9 +26,9 @@ export interface CaMaterial {
 
 /**
  * The text of the CA file, creating it first with create() when it does not exist.
- * Creation is race-safe across processes: the PEM goes to a temporary file in the same folder,
- * which is then hard-linked to the final name. link() never replaces a file, so when another
- * process won the race (EEXIST) its CA is read and used, and every process ends with one CA.
+ * Creation is race-safe across processes: the file is written atomically without replacing one
+ * (`writeAtomically`), so when another process won the race (EEXIST) its CA is read and used,
+ * and every process ends with one CA.
  */
 export async function readOrCreateCaFile(
   file: string,
@@ -46,10 +46,8 @@ export async function readOrCreateCaFile(
     })
   })
   const pem = await create()
-  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    await writeFile(temp, pem, { mode: PRIVATE_FILE_MODE, flag: 'wx' })
-    await linkNoReplace(temp, file)
+    await writeAtomically(file, pem, { mode: PRIVATE_FILE_MODE, replace: false })
     return { text: pem, created: true, warnings: [] }
   } catch (error) {
     if (isCode(error, 'EEXIST')) {
@@ -61,23 +59,6 @@ export async function readOrCreateCaFile(
       return winner
     }
     throw new CaFileError(file, `cannot be written: ${reason(error)}`, { cause: error })
-  } finally {
-    await rm(temp, { force: true })
-  }
-}
-
-async function linkNoReplace(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to)
-  } catch (error) {
-    // Some file systems (FAT, some network and container mounts) have no hard links; an
-    // exclusive copy still never replaces a file, at the cost of a short window where a reader
-    // could see it half written.
-    if (isCode(error, 'EPERM') || isCode(error, 'ENOTSUP') || isCode(error, 'ENOSYS')) {
-      await copyFile(from, to, constants.COPYFILE_EXCL)
-      return
-    }
-    throw error
   }
 }
 

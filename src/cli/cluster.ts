@@ -6,7 +6,6 @@
  */
 import cluster from 'node:cluster'
 import type { Server } from 'node:http'
-import { availableParallelism } from 'node:os'
 import { Writable } from 'node:stream'
 import { CertificateAuthority } from '../ca/authority'
 import type { CaOptions } from '../ca/authority'
@@ -19,19 +18,23 @@ import { shutdownTimeoutMs } from './shutdown'
 
 /** What `serveWorkers` needs from the serve command. */
 export interface WorkersPlan {
-  workers: number
+  workers: number | 'auto'
   /** `--shutdown-timeout`, in seconds. */
   shutdownTimeout: string
   ca: CaOptions
   /** Starts one proxy; runs in each worker, on the port the cluster announced once it has. */
   start: (announcedPort: number | undefined) => Promise<Server>
-  banner: (port: number, ca: CertificateAuthority) => string
+  /** The banner, once the cluster's `workers` all listen on `port`. */
+  banner: (port: number, ca: CertificateAuthority, workers: number) => string
 }
 
-/** `--workers`: a whole number >= 1, or `auto` for one per core. */
-export function workersOption(value: string): number {
+/**
+ * `--workers`: a whole number >= 1, or `auto`, which `runCluster` counts (one per core), as it
+ * does for a program.
+ */
+export function workersOption(value: string): number | 'auto' {
   if (value === 'auto') {
-    return availableParallelism()
+    return value
   }
   const workers = Number(value)
   if (!/^\d+$/.test(value) || workers < 1) {
@@ -90,7 +93,7 @@ export async function serveWorkers(plan: WorkersPlan, io: Io): Promise<() => Pro
       cluster.off('message', onWorkerMessage)
     })
   if (ca) {
-    io.stdout.write(plan.banner(running.address.port, ca))
+    io.stdout.write(plan.banner(running.address.port, ca, running.workers))
     announced = true
   }
   return running.stop

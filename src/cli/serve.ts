@@ -77,7 +77,7 @@ export async function runServe(
         ca: { file: values['ca-file'], name: values['ca-name'] },
         // A replacement worker listens where the cluster announced, not on a new free port.
         start: async (announced) => (await listenProxy(values, announced ?? port, io)).server,
-        banner: (actualPort, ca) => banner(values, actualPort, ca, workers),
+        banner: (actualPort, ca, count) => banner(values, actualPort, ca, count),
       },
       // The banner is written to stdout: with JSON records there it goes to stderr.
       { stdout: bannerOut, stderr: io.stderr }

@@ -19,6 +19,8 @@ import { startReplacing } from './replacement'
 export const CLUSTER_DEFAULTS = {
   workers: 'auto',
   shutdownTimeoutMs: 10_000,
+  handleSignals: true,
+  exitWorkers: true,
 } as const
 
 /** The first replacement waits this long; each quick death in a row doubles it. */
@@ -43,6 +45,19 @@ export interface ClusterOptions {
   shutdownTimeoutMs?: number
   /** Told, in the primary, of workers listening and dying, and of stopping; nothing prints. */
   onEvent?: (event: ClusterEvent) => void
+  /**
+   * Whether SIGTERM and SIGINT call `stop()`, in the primary and in each worker. `false` leaves
+   * signals to the program, which calls `stop()` itself when it wants to.
+   * @default true
+   */
+  handleSignals?: boolean
+  /**
+   * Whether a worker ends its process with `process.exit(0)` once it has stopped. `false` leaves
+   * the process to the program: the worker closes its server, lets go of the primary's channel
+   * and `stop()` resolves; the process then ends when nothing else of the program keeps it.
+   * @default true
+   */
+  exitWorkers?: boolean
 }
 
 /** What happens to the workers, as `ClusterOptions.onEvent` hears it. */
@@ -68,7 +83,8 @@ export interface Cluster {
   /**
    * Stop gracefully. In the primary: every worker stops, and this resolves once all exited. In
    * a worker: the worker stops accepting, lets its requests finish (up to the shutdown timeout)
-   * and exits with code 0. SIGTERM and SIGINT call it too.
+   * and exits with code 0 (see `exitWorkers`). SIGTERM and SIGINT call it too, unless
+   * `handleSignals` is `false`.
    */
   stop: () => Promise<void>
 }
@@ -101,6 +117,8 @@ export async function runCluster(
   options: ClusterOptions = {}
 ): Promise<Cluster> {
   const workers = workerCount(options.workers ?? CLUSTER_DEFAULTS.workers)
+  const handleSignals = options.handleSignals ?? CLUSTER_DEFAULTS.handleSignals
+  const exitWorkers = options.exitWorkers ?? CLUSTER_DEFAULTS.exitWorkers
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? CLUSTER_DEFAULTS.shutdownTimeoutMs
   if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0) {
     throw new OptionsError(
@@ -117,7 +135,7 @@ export async function runCluster(
       cluster.worker?.disconnect()
       throw error
     }
-    return runWorker(server, workers, shutdownTimeoutMs)
+    return runWorker(server, workers, { shutdownTimeoutMs, handleSignals, exitWorkers })
   }
   if (options.ca) {
     if (options.ca.file === null) {
@@ -127,10 +145,14 @@ export async function runCluster(
     }
     await CertificateAuthority.open(options.ca)
   }
-  return runPrimary(workers, shutdownTimeoutMs, options.onEvent ?? (() => {}))
+  return runPrimary(workers, shutdownTimeoutMs, handleSignals, options.onEvent ?? (() => {}))
 }
 
-function workerCount(workers: number | 'auto'): number {
+/**
+ * How many workers `workers` means: `'auto'` is one per core (`os.availableParallelism()`).
+ * Throws an `OptionsError` for anything but a whole number >= 1 or `'auto'`.
+ */
+export function workerCount(workers: number | 'auto'): number {
   if (workers === 'auto') {
     return availableParallelism()
   }
@@ -140,24 +162,43 @@ function workerCount(workers: number | 'auto'): number {
   return workers
 }
 
-function runWorker(server: Server, workers: number, shutdownTimeoutMs: number): Cluster {
+/** How a worker stops. */
+interface WorkerStop {
+  shutdownTimeoutMs: number
+  handleSignals: boolean
+  exitWorkers: boolean
+}
+
+function runWorker(server: Server, workers: number, how: WorkerStop): Cluster {
   const { drain } = drainable(server)
   let stopping: Promise<void> | undefined
-  const stop = () =>
-    (stopping ??= drain(shutdownTimeoutMs).then(() => {
-      // The worker exists to serve: once it has stopped serving (or its time is up, cutting
-      // what is left, WebSockets included), it ends, as the primary expects.
-      // eslint-disable-next-line n/no-process-exit
-      process.exit(0)
-    }))
-  process.on('message', (message: unknown) => {
+  const onMessage = (message: unknown) => {
     if (isMessage(message) && message.wsgiprox === 'stop') {
       void stop()
     }
-  })
-  // A terminal's Ctrl-C and systemd's stop signal the workers too: they drain rather than die.
-  process.once('SIGTERM', () => void stop())
-  process.once('SIGINT', () => void stop())
+  }
+  const onSignal = () => void stop()
+  const stop = () =>
+    (stopping ??= drain(how.shutdownTimeoutMs).then(() => {
+      // The worker exists to serve: once it has stopped serving (or its time is up, cutting
+      // what is left, WebSockets included), it ends, as the primary expects.
+      if (how.exitWorkers) {
+        // eslint-disable-next-line n/no-process-exit
+        process.exit(0)
+      }
+      // The program keeps its process: let go of what runCluster holds, and of the primary,
+      // which then sees this worker exit when the program is done.
+      process.off('message', onMessage)
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
+      cluster.worker?.disconnect()
+    }))
+  process.on('message', onMessage)
+  if (how.handleSignals) {
+    // A terminal's Ctrl-C and systemd's stop signal the workers too: they drain rather than die.
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
+  }
   const address = server.address() as AddressInfo
   send(process, { wsgiprox: 'listening', address })
   return { role: 'worker', workers, address, stop }
@@ -166,6 +207,7 @@ function runWorker(server: Server, workers: number, shutdownTimeoutMs: number): 
 function runPrimary(
   workers: number,
   shutdownTimeoutMs: number,
+  handleSignals: boolean,
   onEvent: (event: ClusterEvent) => void
 ): Promise<Cluster> {
   return new Promise((resolve, reject) => {
@@ -248,8 +290,10 @@ function runPrimary(
       })
     }
 
-    process.once('SIGTERM', () => void stop())
-    process.once('SIGINT', () => void stop())
+    if (handleSignals) {
+      process.once('SIGTERM', () => void stop())
+      process.once('SIGINT', () => void stop())
+    }
     for (let i = 0; i < workers; i++) {
       fork()
     }
