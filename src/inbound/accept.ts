@@ -8,6 +8,7 @@
  */
 import type { Server } from 'node:http'
 import { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { TLSSocket } from 'node:tls'
 import type { ErrorContext } from '../types'
 import { setClientAddress } from './client-address'
@@ -29,7 +30,26 @@ export interface AcceptOptions {
   onError: (error: Error, context: ErrorContext) => void
 }
 
-type ConnectionListener = (this: Server, socket: Socket) => void
+type ConnectionListener = (this: Server, socket: Duplex) => void
+
+/** The HTTP server's own `connection` listeners, of each server with an accept path in front. */
+const httpEntries = new WeakMap<Server, ConnectionListener[]>()
+
+/**
+ * Hand a connection that is past the accept path (a tunnel's socket, the TLS socket inside it, a
+ * connection given back after an ignored Upgrade) straight to `server`'s HTTP parser.
+ */
+export function toHttpServer(server: Server, socket: Duplex): void {
+  const listeners = httpEntries.get(server)
+  if (!listeners) {
+    // No accept path in front: the server's listeners are Node's own.
+    server.emit('connection', socket)
+    return
+  }
+  for (const listener of listeners) {
+    listener.call(server, socket)
+  }
+}
 
 /**
  * Put the accept path in front of `server`'s `connection` listeners (Node's HTTP parser, and
@@ -43,14 +63,13 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
     return () => {}
   }
   const listeners = server.listeners('connection') as ConnectionListener[]
+  httpEntries.set(server, listeners)
   // Connections still in the accept path belong to no server yet, whose closing would close
   // them: detaching (as `proxy.close()` does) closes them here.
   const waiting = new Set<Socket>()
   const toHttp = (socket: Socket) => {
     waiting.delete(socket)
-    for (const listener of listeners) {
-      listener.call(server, socket)
-    }
+    toHttpServer(server, socket)
   }
   // The second stage: hand a connection to the protocol its first byte speaks.
   const dispatch =
@@ -59,15 +78,13 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
           sniffFirstByte(socket, options, toHttp)
         }
       : toHttp
-  const seen = new WeakSet<Socket>()
   const onConnection = (socket: Socket) => {
-    // The proxy feeds sockets back into its server (a tunnel's socket, the TLS socket inside it,
-    // a replayed request): those are past the accept path already.
-    if (seen.has(socket) || socket instanceof TLSSocket || !(socket instanceof Socket)) {
+    // The proxy hands its own sockets to HTTP past this path (toHttpServer); a stream someone
+    // else emits that is no TCP connection has no first bytes to look at here.
+    if (socket instanceof TLSSocket || !(socket instanceof Socket)) {
       toHttp(socket)
       return
     }
-    seen.add(socket)
     waiting.add(socket)
     socket.once('close', () => waiting.delete(socket))
     if (!options.proxyProtocol) {
@@ -81,6 +98,7 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
   server.removeAllListeners('connection')
   server.on('connection', onConnection)
   return () => {
+    httpEntries.delete(server)
     server.off('connection', onConnection)
     for (const listener of listeners) {
       server.on('connection', listener)

@@ -12,6 +12,7 @@ import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
+import { toHttpServer } from './accept'
 import type { Way } from './answer'
 import { answerWhenAdmitted } from './answer'
 import type { Connections } from './connections'
@@ -286,5 +287,5 @@ function replayWithoutUpgrade(
   // llhttp hands header values over as latin1, so this writes back the bytes that came in.
   const replay = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
   socket.unshift(Buffer.concat(body ? [replay, body, head] : [replay, head]))
-  server.emit('connection', socket)
+  toHttpServer(server, socket)
 }

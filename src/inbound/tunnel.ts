@@ -17,6 +17,7 @@ import type { LogRecord } from '../log/records'
 import { clientOf } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
+import { toHttpServer } from './accept'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
 import { startsHttp2Preface } from './http2-direct'
@@ -134,7 +135,7 @@ export function openTunnel(
         deps.http2.serve(socket, identity)
         return
       }
-      server.emit('connection', socket)
+      toHttpServer(server, socket)
       socket.resume()
       return
     }
@@ -241,7 +242,7 @@ async function startTls(
       deps.http2.serve(tlsSocket, secure, socket)
     } else {
       // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
-      server.emit('connection', tlsSocket)
+      toHttpServer(server, tlsSocket)
     }
   })
 }
