@@ -15,6 +15,11 @@ export interface ByteSource {
   readonly size: number
   /** The bytes from `start` up to `end` (exclusive), in chunks of at most `chunkSize`. */
   read(start: number, end: number, chunkSize?: number): AsyncGenerator<Uint8Array>
+  /**
+   * The bytes from `start` up to `end` (exclusive) read at once into `into`, which must hold
+   * them: the part of `into` that was read. Only where the bytes are in a file as they are.
+   */
+  readNow?: (start: number, end: number, into: Buffer) => Buffer
 }
 
 /**
@@ -38,6 +43,10 @@ export async function openFile(path: string, name: string = path): Promise<OpenF
     size,
     handle,
     read: (start, end, chunkSize) => readRange(handle, start, Math.min(end, size), chunkSize),
+    readNow: (start, end, into) => {
+      const length = Math.max(0, Math.min(end, size) - start)
+      return into.subarray(0, readSync(handle.fd, into, 0, length, start))
+    },
     close: () => handle.close(),
   }
 }
@@ -49,10 +58,13 @@ export function sliceSource(
   size: number,
   name: string
 ): ByteSource {
+  const { readNow } = file
   return {
     name,
     size,
     read: (start, end, chunkSize) => file.read(base + start, base + Math.min(end, size), chunkSize),
+    readNow:
+      readNow && ((start, end, into) => readNow(base + start, base + Math.min(end, size), into)),
   }
 }
 

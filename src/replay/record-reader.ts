@@ -13,6 +13,16 @@ import type { Capture } from './capture-index'
 /** Small captures are read with one positioned read; larger ones stream in chunks of this. */
 const SERVE_CHUNK_BYTES = 256 * 1024
 
+/**
+ * Where the gzip member of a small capture is read, to be inflated at once: serving allocates no
+ * buffer for compressed bytes. Used only synchronously (read, then inflate, with no await between),
+ * so requests served side by side never share it.
+ */
+const memberBuffer = Buffer.allocUnsafe(SERVE_CHUNK_BYTES)
+
+/** The most an inflated member's output buffer is sized up front, whatever its trailer says. */
+const INFLATE_BUFFER_MAX_BYTES = 4 * 1024 * 1024
+
 /** A WARC source of a collection, and whether its records are gzip members. */
 export interface WarcSource {
   bytes: ByteSource
@@ -61,6 +71,14 @@ async function* recordBytes(
   offset: number,
   end: number
 ): AsyncGenerator<Uint8Array> {
+  const { readNow } = source.bytes
+  if (source.gzip && readNow && end - offset <= SERVE_CHUNK_BYTES) {
+    const member = readNow(offset, end, memberBuffer)
+    if (member.length > 0) {
+      yield inflateMember(member)
+    }
+    return
+  }
   const raw = source.bytes.read(offset, end, SERVE_CHUNK_BYTES)
   if (!source.gzip) {
     yield* raw
@@ -77,6 +95,18 @@ async function* recordBytes(
   for await (const chunk of raw) {
     yield gunzipSync(chunk)
   }
+}
+
+/**
+ * Inflate one gzip member into one buffer sized by the member's trailer (ISIZE, the inflated
+ * length: RFC 1952 §2.3.1), so that zlib writes it whole rather than in 16 KiB chunks joined by
+ * a copy. A wrong trailer only costs a second chunk, or fails as any corrupt member does.
+ */
+function inflateMember(member: Buffer): Buffer {
+  const inflated = member.length >= 18 ? member.readUInt32LE(member.length - 4) : 0
+  // One byte more than the output: zlib stops with room left, not with a full buffer to retry.
+  const chunkSize = Math.min(Math.max(inflated + 1, 1024), INFLATE_BUFFER_MAX_BYTES)
+  return gunzipSync(member, { chunkSize })
 }
 
 /** The stored payload from byte `from` (inclusive) to `to` (exclusive) of it. */

@@ -123,6 +123,11 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array<Ar
   for await (const chunk of chunks) {
     parts.push(chunk)
   }
+  // A small capture's payload is one chunk, a view of its inflated record: sent as it is.
+  const [only] = parts
+  if (parts.length === 1 && only && only.buffer instanceof ArrayBuffer) {
+    return only as Uint8Array<ArrayBuffer>
+  }
   return Buffer.concat(parts)
 }
 

@@ -157,3 +157,21 @@ describe('damaged archives', () => {
     )
   })
 })
+
+describe('a gzip member changed after indexing', () => {
+  it('answers its capture with an error, whatever length its trailer claims, and serves the others', async () => {
+    const dir = await folder()
+    const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(true)
+    const file = join(dir, 'changed.warc.gz')
+    await writeFile(file, Buffer.concat([a, b, c]))
+    const { replay } = await open([file])
+    // The trailer's inflated length (ISIZE) of b now says 4 GiB; serving sizes its buffer by it.
+    const changed = Buffer.concat([a, b, c])
+    changed.writeUInt32LE(0xffffffff, a.length + b.length - 4)
+    await writeFile(file, changed)
+    const name = replay.collections[0]?.name ?? ''
+    const response = await replay.app(new Request(`http://wsgiprox/${name}/https://example.com/b`))
+    expect(response.status).toBeGreaterThanOrEqual(500)
+    expect(await served(replay)).toEqual(['a', 'c'])
+  })
+})
