@@ -1,6 +1,6 @@
 /**
  * `npm run docs`: writes the generated parts of docs/, the API reference (docs/api/, TypeDoc
- * with typedoc-plugin-markdown, from the TSDoc of src/index.ts; see typedoc.json) and the
+ * with typedoc-plugin-markdown, from the TSDoc of src/index.ts and src/replay/index.ts; see typedoc.json) and the
  * per-platform trust steps in docs/trust.md (from the landing page's step data).
  * `npm run docs -- --check` writes nothing and fails when a checked-in copy is stale; CI runs it.
  */

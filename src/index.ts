@@ -8,7 +8,7 @@
  * const app = new Hono().get('*', (c) => c.text(`you asked for ${c.req.path}`))
  * const proxy = createProxy(app, { prefix: '/prefix/' })
  * await proxy.listen(8080, '127.0.0.1')
- * @module
+ * @module wsgiprox
  */
 export { createProxy, DEFAULT_HOST, DEFAULT_PORT } from './proxy'
 export { FixedResolver, ProxyAuthResolver } from './admission/resolvers'

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { proxyGet } from './helpers/clients'
+import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
 import type { Started } from './helpers/spawn'
 import { runCli, startListening, TSX_IMPORT } from './helpers/spawn'
 import { describeWith, hasNode24, NODE24, runs } from './helpers/tools'
@@ -91,6 +91,22 @@ describe('examples', () => {
       workers.add(match?.[1] ?? '')
     }
     expect(workers.size).toBe(2)
+  }, 30_000)
+
+  it('replay.ts serves its archive through the proxy, http and https, and nothing live', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-example-'))
+    const port = await run('replay.ts', {}, cwd)
+    const home = await proxyGet(port, 'http://example.com/')
+    expect(home.status).toBe(200)
+    expect(home.body).toBe('<title>Home</title><a href="/about">About</a>\n')
+    expect(home.headers['memento-datetime']).toBe('Wed, 01 Jan 2020 00:00:00 GMT')
+    const caPem = readFileSync(join(cwd, 'ca/wsgiprox-ca.pem'), 'utf8')
+    const tls = await httpsTunnel(port, 'example.com:443', 'example.com', caPem)
+    const about = await requestOver(tls, '/about', { host: 'example.com' })
+    tls.destroy()
+    expect(about.status).toBe(200)
+    expect(about.body).toBe('<title>About</title>archived in 2020\n')
+    expect((await proxyGet(port, 'http://example.com/missing')).status).toBe(404)
   }, 30_000)
 
   it('websockets.ts echoes over wss through the proxy, verified against its CA', async () => {

@@ -28,7 +28,11 @@ export interface Collection {
   readonly pages: readonly Page[]
   /** The captures of `url` for `method`, oldest first. */
   lookup(url: string, method: MethodClass): Capture[]
-  /** Read a capture, following a revisit record to the record that holds its payload. */
+  /**
+   * Read a capture, following a revisit record to the record that holds its payload; what the
+   * replay app answers with (its shape may change between versions).
+   * @internal
+   */
   read(capture: Capture): Promise<{ read: ReadCapture; payload: ReadCapture }>
   close(): Promise<void>
 }

@@ -8,7 +8,7 @@
  * const replay = await openReplay(['site.wacz'], { onWarning: (line) => console.error(line) })
  * const proxy = createProxy(replay.app, { resolver: replay.resolver })
  * await proxy.listen(8080, '127.0.0.1')
- * @module
+ * @module wsgiprox/replay
  */
 export { openReplay } from './open'
 export type { Replay, ReplayOptions } from './open'
