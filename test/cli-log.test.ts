@@ -135,7 +135,10 @@ describe('wsgiprox access lines', () => {
     const answer = await rawExchange(port, Buffer.from(request, 'latin1'))
     expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /)
     const line = (await lines(bannerLines + 1)).at(-1) ?? ''
-    expect(line).toContain(expected)
+    // The status, then the bytes of the body the client got.
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4)
+    expect(body).toMatch(/\n$/)
+    expect(line).toContain(`${expected} ${Buffer.byteLength(body)} `)
     expect(line).toMatch(/ \(proxy\) /)
   })
 

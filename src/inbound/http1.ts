@@ -173,10 +173,10 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   }
 
   const onClientError = (error: Error, socket: Duplex) => {
-    const status = answerParseError(error, socket)
+    const answered = answerParseError(error, socket)
     // A refusal is an answer too: it gets its access line.
-    if (log && status !== undefined) {
-      log(parseErrorRecord(error, socket, status, tunnelOf(socket)))
+    if (log && answered !== undefined) {
+      log(parseErrorRecord(error, socket, answered, tunnelOf(socket)))
     }
   }
 
@@ -208,7 +208,10 @@ const PARSE_ERRORS: Record<string, [number, string]> = {
  * with the status Node would use and a line that says why, where no response is under way;
  * otherwise close the connection. Returns the status answered, if any.
  */
-function answerParseError(error: Error, socket: Duplex): number | undefined {
+function answerParseError(
+  error: Error,
+  socket: Duplex
+): { status: number; bytes: number | undefined } | undefined {
   const { code = '', reason } = error as Error & { code?: string; reason?: string }
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
   if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
@@ -219,8 +222,7 @@ function answerParseError(error: Error, socket: Duplex): number | undefined {
     400,
     `Malformed request: ${reason ?? error.message}`,
   ]
-  replyOnSocket(socket, status, text)
-  return status
+  return { status, bytes: replyOnSocket(socket, status, text) }
 }
 
 /**

@@ -76,10 +76,10 @@ export function replyOnSocket(
   reason: string,
   headers: ReplyHeaders = {},
   statusText = STATUS_CODES[status] ?? ''
-): void {
+): number | undefined {
   if (socket.destroyed || !socket.writable) {
     socket.destroy()
-    return
+    return undefined
   }
   const body = `${oneLine(reason)}\n`
   const head = [`HTTP/1.1 ${status} ${statusText}`]
@@ -92,10 +92,12 @@ export function replyOnSocket(
     'Connection: close'
   )
   // The head is Latin-1, as HTTP/1.1 field values are; the reason is UTF-8 text.
+  const bodyBytes = Buffer.from(body)
   endSocket(
     socket,
-    Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)])
+    Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), bodyBytes])
   )
+  return bodyBytes.length
 }
 
 /** Write `bytes` as the last thing on `socket`, and close it once the client has had them. */

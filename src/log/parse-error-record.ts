@@ -24,13 +24,14 @@ function requestLine(rawPacket: unknown): { method: string; url: string; httpVer
   return { method: method === '' ? '-' : method, url: url === '' ? '-' : url, httpVersion }
 }
 
-/** The record of a request refused with `status` by the parser on `socket`. */
+/** The record of a request the parser on `socket` refused, answered with `status` and a body of `bytes`. */
 export function parseErrorRecord(
   error: Error,
   socket: Duplex,
-  status: number,
+  answer: { status: number; bytes: number | undefined },
   tunnel: TunnelIdentity | undefined
 ): RequestRecord {
+  const { status, bytes } = answer
   return {
     type: 'request',
     time: new Date(),
@@ -39,7 +40,7 @@ export function parseErrorRecord(
     path: undefined,
     route: 'proxy',
     status,
-    bytes: undefined,
+    bytes,
     durationMs: 0,
     tunnel: tunnelRecord(tunnel, socket),
     aborted: false,
