@@ -44,6 +44,8 @@ const warmup = Number(args.warmup ?? Math.min(60, Math.max(20, seconds / 4)))
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url))
 const log = (line: string) => process.stdout.write(`${line}\n`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** The soak's own heap: a client that leaks would end the run, not the proxy. */
+const clientHeapMB = () => process.memoryUsage().heapUsed / 2 ** 20
 
 /** How long the proxy gets, after the clients close, to give its descriptors back. */
 const SETTLE_SECONDS = 20
@@ -130,7 +132,7 @@ const sampler = setInterval(() => void takeSample(), 1_000)
 const progress = setInterval(() => {
   const last = samples.at(-1)
   log(
-    `  ${elapsed().toFixed(0)} s: RSS ${last?.rssMB?.toFixed(1)} MB, fds ${last?.fds}, p99 ${last?.p99Ms?.toFixed(1)} ms, ${last?.requestsPerSecond} req/s`
+    `  ${elapsed().toFixed(0)} s: RSS ${last?.rssMB?.toFixed(1)} MB, fds ${last?.fds}, p99 ${last?.p99Ms?.toFixed(1)} ms, ${last?.requestsPerSecond} req/s (client heap ${clientHeapMB().toFixed(0)} MB)`
   )
 }, 30_000)
 
@@ -207,6 +209,7 @@ const report = {
   errorsByPhase,
   proxyErrors,
   proxyOutputLines,
+  clientHeapMBAtEnd: Math.round(clientHeapMB()),
   p99Windows,
   loops: Object.fromEntries(
     Object.entries(stats).map(([name, s]) => [
@@ -242,6 +245,7 @@ for (const [name, s] of Object.entries(report.loops)) {
 }
 log(`  onError by phase: ${JSON.stringify(errorsByPhase)}`)
 log(`  the proxy printed ${proxyOutputLines} lines (${base}.proxy.log)`)
+log(`  the soak's own heap at the end: ${clientHeapMB().toFixed(0)} MB`)
 for (const check of checks) {
   log(`${check.skipped ? 'SKIP' : check.pass ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`)
 }
