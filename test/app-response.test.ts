@@ -52,8 +52,29 @@ function unruly(request: Request): Response {
       return new Response(streamOf('only this'), { headers: { 'Content-Length': '100' } })
     case '/bad-header':
       return new Response('x', { headers: { 'X-Bad': 'a\r\nInjected: yes' } })
-    default:
+    case '/failing-stream':
+      // The body fails after its first part went out.
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('first part'))
+            setTimeout(() => {
+              controller.error(new Error('the archive went away'))
+            }, 50)
+          },
+        })
+      )
+    case '/no-content-with-length':
+      return new Response(null, { status: 204, headers: { 'Content-Length': '5' } })
+    case '/repeated-length':
+      return new Response('hello', { headers: { 'Content-Length': '5, 5' } })
+    default: {
+      const big = /^\/big-header\/(\d+)$/.exec(path)?.[1]
+      if (big !== undefined) {
+        return new Response('big', { headers: { 'X-Big': 'a'.repeat(Number(big)) } })
+      }
       return new Response(`ok:${host}`)
+    }
   }
 }
 
@@ -135,6 +156,22 @@ async function h2Session(): Promise<ClientHttp2Session> {
   const session = http2Connect('https://example.com', { createConnection: () => tls })
   sessions.push(session)
   return session
+}
+
+/** A GET on `session` that may be reset: the status, what arrived, and the reset's code. */
+async function h2Attempt(session: ClientHttp2Session, path: string) {
+  const stream = session.request({ ':path': path })
+  let status = 0
+  let body = ''
+  stream.on('response', (headers) => {
+    status = Number(headers[':status'])
+  })
+  stream.on('data', (chunk: Buffer) => {
+    body += chunk.toString()
+  })
+  // 'close' comes after 'error' for a reset stream; once() would reject on the error.
+  await new Promise((resolve) => stream.on('error', () => {}).once('close', resolve))
+  return { status, body, rstCode: stream.rstCode }
 }
 
 async function h2Get(session: ClientHttp2Session, path: string) {
@@ -247,5 +284,68 @@ describe("the app's response is input", () => {
     ])
     expect(bad?.status).toBe(502)
     expect(next?.body).toBe('ok:bank.example')
+  })
+
+  it('ends an HTTP/1.1 response whose body fails midway: the connection closes, nothing is printed', async () => {
+    const printed = [vi.spyOn(console, 'error'), vi.spyOn(console, 'info')]
+    try {
+      const reply = await rawExchange(
+        proxy().port,
+        'GET http://archived.example/failing-stream HTTP/1.1\r\nHost: archived.example\r\n\r\n'
+      )
+      expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+      expect(reply).toContain('first part')
+      // Chunked, and cut before its last chunk: the client can tell it is incomplete.
+      expect(reply.toLowerCase()).toContain('transfer-encoding: chunked')
+      expect(reply.endsWith('0\r\n\r\n')).toBe(false)
+      expect(appReports()[0]?.error.message).toContain('the archive went away')
+      for (const spy of printed) {
+        expect(spy).not.toHaveBeenCalled()
+      }
+    } finally {
+      for (const spy of printed) {
+        spy.mockRestore()
+      }
+    }
+    const [next] = await onOneConnection(['http://bank.example/'])
+    expect(next?.body).toBe('ok:bank.example')
+  })
+
+  it('resets an HTTP/2 stream whose body fails midway with INTERNAL_ERROR, and the session goes on', async () => {
+    const session = await h2Session()
+    const failed = await h2Attempt(session, '/failing-stream')
+    expect(failed.status).toBe(200)
+    expect(failed.rstCode).toBe(2) // NGHTTP2_INTERNAL_ERROR: not a clean end
+    expect(appReports()[0]?.error.message).toContain('the archive went away')
+    expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+  })
+
+  it('drops the Content-Length of a 204 and writes a repeated one once, over HTTP/2', async () => {
+    const session = await h2Session()
+    const empty = await h2Get(session, '/no-content-with-length')
+    expect(empty.status).toBe(204)
+    expect(empty.headers['content-length']).toBeUndefined()
+    const repeated = await h2Get(session, '/repeated-length')
+    expect(repeated).toMatchObject({ status: 200, body: 'hello' })
+    expect(repeated.headers['content-length']).toBe('5')
+    expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+  })
+
+  it('answers 502 to headers over HTTP/2 one header block cannot hold, and the session goes on', async () => {
+    const session = await h2Session()
+    // 60,000 bytes fit in nghttp2's 64 KiB block; 70,000 would make Node end the session.
+    expect((await h2Get(session, '/big-header/60000')).status).toBe(200)
+    const tooBig = await h2Get(session, '/big-header/70000')
+    expect(tooBig.status).toBe(502)
+    expect(tooBig.body).toContain('more than the 65536 HTTP/2 sends in one block')
+    expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+    // The same head goes out over HTTP/1.1, which has no such limit (read raw: Node's own
+    // client refuses heads over 16 KiB).
+    const overHttp1 = await rawExchange(
+      proxy().port,
+      'GET http://archived.example/big-header/70000 HTTP/1.1\r\nHost: archived.example\r\nConnection: close\r\n\r\n'
+    )
+    expect(overHttp1).toMatch(/^HTTP\/1\.1 200 /)
+    expect(overHttp1).toContain(`X-Big: ${'a'.repeat(70_000)}\r\n`)
   })
 })

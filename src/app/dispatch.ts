@@ -10,6 +10,7 @@ import { describe } from '../admission/target'
 import { toError } from '../errors'
 import { noteUpgradeStatus } from '../log/upgrade'
 import type { App, ErrorContext } from '../types'
+import { guardBody } from './body-guard'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
@@ -89,15 +90,22 @@ export function createDispatcher(
               return result
             })
           }
+          if (!outgoing) {
+            return response
+          }
           // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
           // short, and a body the connection's close ends where it is not.
           if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
             return Promise.resolve(response).then((result) =>
               // A status Fetch cannot hold is left to the response guard, which answers 502.
-              result.status < 200 || result.status > 599 ? result : forHttp10(result, outgoing)
+              result.status < 200 || result.status > 599
+                ? result
+                : forHttp10(guardBody(result, outgoing, onError), outgoing)
             )
           }
-          return response
+          return response instanceof Promise
+            ? response.then((result) => guardBody(result, outgoing, onError))
+            : guardBody(response, outgoing, onError)
         }
         callbacks.set(key, callback)
       }

@@ -11,8 +11,9 @@
  * refusal is told to `onError` with phase `app`.
  * @module
  */
+import { constants } from 'node:http2'
 import type { ErrorContext } from '../types'
-import { cleanHeaders } from './response-headers'
+import { cleanHeaders, HTTP2_HEADER_BLOCK_MAX } from './response-headers'
 import type { HeaderBag } from './response-headers'
 
 /** A Node response of either HTTP version, as far as the guard touches it. */
@@ -83,7 +84,14 @@ function writeGuarded(
   }
   const message = typeof second === 'string' ? second : undefined
   const given = (message === undefined ? second : third) as HeaderBag | string[] | undefined
-  const { headers, declared } = cleanHeaders(res, given, status, report)
+  const { headers, declared, blockBound } = cleanHeaders(res, given, status, report)
+  if (blockBound !== undefined) {
+    return badGateway(
+      res,
+      report,
+      `its headers take ${String(blockBound)} bytes, more than the ${String(HTTP2_HEADER_BLOCK_MAX)} HTTP/2 sends in one block`
+    )
+  }
   if (declared !== undefined || count) {
     installBodyGuard(res, declared, report)
   }
@@ -141,7 +149,7 @@ function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
     )
     if (this.shouldKeepAlive === undefined) {
       // HTTP/2: the stream is reset, the session goes on.
-      this.destroy()
+      cutShort(this)
       return this
     }
     // HTTP/1: what was sent reaches the client, then the connection closes; nothing follows it.
@@ -202,6 +210,20 @@ function badGateway(res: GuardedResponse, report: Report, reason: string) {
   })
   finish(res, state, body)
   return res
+}
+
+/**
+ * End a response whose body cannot be completed, so that the client knows it is incomplete: an
+ * HTTP/2 stream is reset with INTERNAL_ERROR (a reset with NO_ERROR, what destroying the
+ * response sends, reads to Node's client as a clean end), an HTTP/1 connection is closed.
+ */
+export function cutShort(res: { destroy(error?: Error): unknown }): void {
+  const { stream } = res as { stream?: { close(code: number): void; destroyed: boolean } }
+  if (stream && !stream.destroyed) {
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+    return
+  }
+  res.destroy()
 }
 
 function prototypeOf(res: GuardedResponse): GuardedResponse {

@@ -32,6 +32,16 @@ export interface HeadersOwner {
 type Report = (error: Error, context: ErrorContext) => void
 
 /**
+ * The largest header block HTTP/2 sends here: nghttp2's default send limit, 64 KiB, counted as
+ * its `nghttp2_hd_deflate_bound` does (12 bytes, 12 per field, and every name and value). A
+ * block over it would make Node reset the stream and end the whole session with GOAWAY.
+ */
+export const HTTP2_HEADER_BLOCK_MAX = 65_536
+
+/** What Node adds to every HTTP/2 response head: `:status` and `date`, with room to spare. */
+const HTTP2_OWN_FIELDS_BOUND = 12 + 2 * 12 + 64
+
+/**
  * The app's headers without hop-by-hop ones, and the Content-Length the body is held to
  * (`undefined` where none applies: no body by the rules of HTTP, or none declared).
  */
@@ -40,7 +50,7 @@ export function cleanHeaders(
   given: HeaderBag | string[] | undefined,
   status: number,
   report: Report
-): { headers: HeaderBag | undefined; declared: number | undefined } {
+): { headers: HeaderBag | undefined; declared: number | undefined; blockBound?: number } {
   if (given === undefined) {
     return { headers: undefined, declared: undefined }
   }
@@ -48,6 +58,7 @@ export function cleanHeaders(
   let headers = bag
   let declared: number | undefined
   let dropped: string[] | undefined
+  let single: [string, number] | undefined
   const named = connectionTokens(bag)
   for (const name in bag) {
     const lower = name.toLowerCase()
@@ -60,24 +71,59 @@ export function cleanHeaders(
       continue
     }
     if (lower === 'content-length') {
-      const length = parseLength(bag[name])
+      const value = bag[name]
+      const length = parseLength(value)
       if (length === undefined) {
         ;(dropped ??= []).push(name)
         report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
           phase: 'app',
         })
-      } else if (carriesBody(res, status)) {
-        declared = length
+      } else if (status === 204) {
+        // Never sent with a 204 (RFC 9110 §8.6); HTTP/2 resets the stream of one that has it.
+        ;(dropped ??= []).push(name)
+      } else {
+        if (typeof value !== 'number' && value !== String(length)) {
+          // `5, 5` or a repeated header: one value, which HTTP/2 and strict clients require.
+          single = [name, length]
+        }
+        if (carriesBody(res, status)) {
+          declared = length
+        }
       }
     }
   }
-  if (dropped) {
+  if (dropped || single) {
     headers = { ...bag }
-    for (const name of dropped) {
+    for (const name of dropped ?? []) {
       Reflect.deleteProperty(headers, name)
+    }
+    if (single) {
+      headers[single[0]] = String(single[1])
+    }
+  }
+  if (res.shouldKeepAlive === undefined) {
+    // HTTP/2: the head must fit in one header block.
+    const bound = blockBound(headers)
+    if (bound > HTTP2_HEADER_BLOCK_MAX) {
+      return { headers, declared, blockBound: bound }
     }
   }
   return { headers, declared }
+}
+
+/** An upper bound of the HPACK block of `headers` and what Node adds, as nghttp2 counts it. */
+function blockBound(headers: HeaderBag): number {
+  let bound = HTTP2_OWN_FIELDS_BOUND
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined) {
+      continue
+    }
+    for (const one of Array.isArray(value) ? value : [value]) {
+      bound += 12 + name.length + Buffer.byteLength(String(one))
+    }
+  }
+  return bound
 }
 
 function carriesBody(res: HeadersOwner, status: number): boolean {

@@ -1,0 +1,103 @@
+/**
+ * An app's streamed body is input too. A stream that fails after the response began cannot be
+ * answered with a status any more: that response alone ends (its HTTP/1 connection closes, its
+ * HTTP/2 stream is reset), `onError` is told with phase `app`, and nothing is printed.
+ * node-server, left to itself, would print the error with `console.error` and write it into the
+ * body; so the stream it reads is one that never fails.
+ * @module
+ */
+import type { ErrorContext } from '../types'
+import { cutShort } from './response-guard'
+
+/** What ends the response: node-server's `outgoing` of either HTTP version. */
+interface Ending {
+  destroy(error?: Error): unknown
+}
+
+type Report = (error: Error, context: ErrorContext) => void
+
+/**
+ * node-server's own `Response` (the global one once its listener is made) keeps
+ * `[status, body, headers]` under a symbol of its own, described `cache`: reading them there
+ * leaves a string or bytes body on node-server's fast path, where the `body` getter would turn
+ * the response into a full one.
+ */
+let cacheSymbol: symbol | undefined
+
+function cachedParts(response: Response): [number, unknown, unknown] | undefined {
+  if (cacheSymbol === undefined) {
+    cacheSymbol = Object.getOwnPropertySymbols(response).find((s) => s.description === 'cache')
+    if (cacheSymbol === undefined) {
+      return undefined
+    }
+  }
+  const parts = (response as unknown as Record<symbol, unknown>)[cacheSymbol]
+  return Array.isArray(parts) && parts.length === 3
+    ? (parts as [number, unknown, unknown])
+    : undefined
+}
+
+/** `response` with a body stream that ends `outgoing` and reports, rather than fails. */
+export function guardBody(response: Response, outgoing: Ending, report: Report): Response {
+  const parts = cachedParts(response)
+  if (parts) {
+    const [status, body, headers] = parts
+    if (!(body instanceof ReadableStream)) {
+      return response
+    }
+    // A new one of node-server's responses, on its fast path still (the status text, which
+    // node-server does not write, stays behind).
+    return new Response(unfailing(body as ReadableStream<Uint8Array>, outgoing, report), {
+      status,
+      headers: headers as HeadersInit | undefined,
+    })
+  }
+  // A Response of the platform's own (node-server not in front, or one the app got from fetch):
+  // its body getter costs nothing.
+  const { body } = response
+  if (body === null) {
+    return response
+  }
+  return new Response(unfailing(body, outgoing, report), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
+}
+
+function unfailing(
+  source: ReadableStream<Uint8Array>,
+  outgoing: Ending,
+  report: Report
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let next: ReadableStreamReadResult<Uint8Array>
+        try {
+          next = await reader.read()
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error)
+          report(new Error(`The app's body failed after its response began: ${reason}`), {
+            phase: 'app',
+          })
+          // What was sent stays sent; the client sees this response cut short, and nothing else.
+          cutShort(outgoing)
+          controller.close()
+          return
+        }
+        if (next.done) {
+          controller.close()
+        } else {
+          controller.enqueue(next.value)
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason)
+      },
+    },
+    // Read only as node-server asks: the app's own stream keeps its back-pressure.
+    { highWaterMark: 0 }
+  )
+}
