@@ -348,4 +348,18 @@ describe("the app's response is input", () => {
     expect(overHttp1).toMatch(/^HTTP\/1\.1 200 /)
     expect(overHttp1).toContain(`X-Big: ${'a'.repeat(70_000)}\r\n`)
   })
+
+  it.each([999, 101, 100])(
+    'answers 502 to status %i given to a WebSocket upgrade the app did not accept',
+    async (status) => {
+      const reply = await rawExchange(
+        proxy().port,
+        `GET http://archived.example/status/${status} HTTP/1.1\r\nHost: archived.example\r\n` +
+          'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
+      )
+      expect(reply).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
+      expect(appReports()[0]?.error.message).toContain(`upgrade with status ${status}`)
+    }
+  )
 })

@@ -86,8 +86,9 @@ export function createDispatcher(
           // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
           if (incoming && !outgoing) {
             return Promise.resolve(response).then((result) => {
-              noteUpgradeStatus(incoming, result.status)
-              return result
+              const answer = upgradeAnswer(result, env, onError)
+              noteUpgradeStatus(incoming, answer.status)
+              return answer
             })
           }
           if (!outgoing) {
@@ -120,4 +121,34 @@ function notFound(): Response {
     status: 404,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
   })
+}
+
+/**
+ * What node-server writes for an upgrade the app did not accept as a WebSocket: a status line
+ * and headers, no body. A status outside 200-599 (a `101` or `999` of the app's own) becomes
+ * `502`, as over every other way in. `upgradeWebSocket` marks the env when it accepts, and then
+ * the status is not written at all: the handshake answers `101` itself.
+ */
+function upgradeAnswer(
+  result: Response,
+  env: unknown,
+  onError: (error: Error, context: ErrorContext) => void
+): Response {
+  const { status } = result
+  if (status >= 200 && status <= 599) {
+    return result
+  }
+  const accepted = Object.getOwnPropertySymbols(env).some(
+    (symbol) => symbol.description === 'CONNECTION_SYMBOL_KEY'
+  )
+  if (accepted) {
+    return result
+  }
+  onError(
+    new Error(
+      `The app's response could not be sent: it answered the upgrade with status ${String(status)}`
+    ),
+    { phase: 'app' }
+  )
+  return new Response(null, { status: 502 })
 }
