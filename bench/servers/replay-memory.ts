@@ -20,11 +20,13 @@ start(async () => {
     await readFile(process.env.BENCH_REPLAY_SAMPLE ?? '', 'utf8')
   ) as string[]
   const name = replay.collections[0]?.name ?? ''
-  const held = new Map<string, { body: ArrayBuffer; type: string }>()
+  const held = new Map<string, { body: Uint8Array<ArrayBuffer>; type: string }>()
   for (const url of sample) {
     const response = await replay.app(new Request(`http://wsgiprox/${name}/${url}`))
     held.set(url, {
-      body: await response.arrayBuffer(),
+      // Bytes, not an ArrayBuffer: node-server writes a Uint8Array body at once, where an
+      // ArrayBuffer makes it build a full Response and read it as a stream.
+      body: new Uint8Array(await response.arrayBuffer()),
       type: response.headers.get('content-type') ?? '',
     })
   }
