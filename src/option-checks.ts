@@ -46,6 +46,14 @@ export function booleanOption(
  */
 const PAC_PATTERN = /^[a-z0-9.*?_\-[\]:]{1,253}$/i
 
+/**
+ * The most `*` a PAC pattern may hold (runs of `*` count once). Browsers match with a regular
+ * expression made from the pattern (Firefox's `shExpMatch` turns each `*` into `.*`), whose time
+ * on a host that does not match grows as the host's length to the power of the stars: a page
+ * can name such a host, so a pattern of many stars would stall the browser's proxy choice.
+ */
+const PAC_STARS_MAX = 3
+
 export function pacOption(pac: unknown): PacOptions | undefined {
   const chosen = pac ?? DEFAULTS.pac
   if (chosen === true) {
@@ -57,15 +65,24 @@ export function pacOption(pac: unknown): PacOptions | undefined {
   const given = typeof pac === 'object' && pac !== null ? (pac as Record<string, unknown>) : {}
   const hosts: unknown[] | undefined = Array.isArray(given.hosts) ? given.hosts : undefined
   const extra = Object.keys(given).filter((key) => key !== 'hosts')
+  const patterns = hosts?.map((host) =>
+    // `**` means what `*` means.
+    typeof host === 'string' ? host.replace(/\*+/g, '*') : host
+  )
   if (
     extra.length > 0 ||
-    !hosts?.every((host): host is string => typeof host === 'string' && PAC_PATTERN.test(host))
+    !patterns?.every(
+      (host): host is string =>
+        typeof host === 'string' &&
+        PAC_PATTERN.test(host) &&
+        host.split('*').length - 1 <= PAC_STARS_MAX
+    )
   ) {
     throw new OptionsError(
-      `pac must be true, false or { hosts: ['*.example.com', 'example.org'] } (shExpMatch patterns of host characters, * and ?), got ${describe(pac)}`
+      `pac must be true, false or { hosts: ['*.example.com', 'example.org'] } (shExpMatch patterns of host characters, * and ?, at most ${PAC_STARS_MAX} *), got ${describe(pac)}`
     )
   }
-  return { hosts: hosts.map((host) => host.toLowerCase()) }
+  return { hosts: patterns.map((host) => host.toLowerCase()) }
 }
 
 export function resolverOption(resolver: unknown, prefix: unknown): Resolver {

@@ -156,7 +156,15 @@ describe('pac file', () => {
     ['hosts that are not a list', { hosts: '*.example.com' }],
     ['a pattern with a quote', { hosts: ['a"b'] }],
     ['an unknown key', { hosts: [], direct: true }],
+    // A browser's shExpMatch is a regular expression: four stars are time to the fourth power.
+    ['a pattern of four stars', { hosts: ['*a*b*c*.example.com'] }],
   ])('refuses %s as the pac option', (_name, pac) => {
     expect(() => createProxy(echoApp(), { pac: pac as never })).toThrow(/pac must be/)
+  })
+
+  it('writes a run of stars as one, which means the same to shExpMatch', async () => {
+    running = await startProxy(echoApp(), { pac: { hosts: ['****.example.com', '*.*.*.org'] } })
+    const reply = await proxyGet(running.port, 'http://wsgiprox/proxy.pac')
+    expect(reply.body).toContain('["*.example.com","*.*.*.org"]')
   })
 })
