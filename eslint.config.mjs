@@ -60,7 +60,10 @@ export default [
         'error',
         {
           groups: ['external', 'builtin', 'internal', 'parent', 'sibling', 'index'],
-          pathGroups: [{ pattern: 'wsgiprox', group: 'external' }],
+          pathGroups: [
+            { pattern: 'wsgiprox', group: 'external' },
+            { pattern: 'wsgiprox/**', group: 'external' },
+          ],
           alphabetize: { order: 'asc', caseInsensitive: true },
         },
       ],

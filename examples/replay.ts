@@ -10,11 +10,11 @@
  */
 import { WARCRecord, WARCSerializer } from 'warcio'
 import { createProxy } from 'wsgiprox'
+import { openReplay } from 'wsgiprox/replay'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openReplay } from 'wsgiprox/replay'
 
 /** One archived HTML page, as a gzipped WARC response record. */
 async function capture(url: string, html: string): Promise<Uint8Array> {
