@@ -38,7 +38,7 @@ describe('README', () => {
   it('names every option and Proxy member of the API reference', async () => {
     const [readme, reference] = await Promise.all([
       readFile(join(root, 'README.md'), 'utf8'),
-      readFile(join(root, 'docs/api/README.md'), 'utf8'),
+      readFile(join(root, 'docs/api/wsgiprox.md'), 'utf8'),
     ])
     const names = [
       ...referenceNames(reference, 'ProxyOptions'),
