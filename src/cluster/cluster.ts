@@ -12,8 +12,9 @@ import { availableParallelism } from 'node:os'
 import { CertificateAuthority } from '../ca/authority'
 import type { CaOptions } from '../ca/authority'
 import { OptionsError, WorkerStartError } from '../errors'
-import { drainable } from './drain'
+import { isMessage, send } from './messages'
 import { startReplacing } from './replacement'
+import { runWorker } from './worker'
 
 /** Defaults of {@link ClusterOptions}. */
 export const CLUSTER_DEFAULTS = {
@@ -96,9 +97,6 @@ export interface Cluster {
  */
 const ANNOUNCED_PORT_ENV = 'WSGIPROX_CLUSTER_PORT'
 
-/** Messages between the primary and the workers, tagged so that they pass by the user's own. */
-type Message = { wsgiprox: 'listening'; address: AddressInfo } | { wsgiprox: 'stop' }
-
 /**
  * Run `start` in `workers` processes that share the port it listens on. Call it the same way
  * in every process, as `node:cluster` runs the same program in each: in the primary it opens
@@ -160,48 +158,6 @@ export function workerCount(workers: number | 'auto'): number {
     throw new OptionsError(`workers must be a whole number >= 1 or 'auto', got ${String(workers)}`)
   }
   return workers
-}
-
-/** How a worker stops. */
-interface WorkerStop {
-  shutdownTimeoutMs: number
-  handleSignals: boolean
-  exitWorkers: boolean
-}
-
-function runWorker(server: Server, workers: number, how: WorkerStop): Cluster {
-  const { drain } = drainable(server)
-  let stopping: Promise<void> | undefined
-  const onMessage = (message: unknown) => {
-    if (isMessage(message) && message.wsgiprox === 'stop') {
-      void stop()
-    }
-  }
-  const onSignal = () => void stop()
-  const stop = () =>
-    (stopping ??= drain(how.shutdownTimeoutMs).then(() => {
-      // The worker exists to serve: once it has stopped serving (or its time is up, cutting
-      // what is left, WebSockets included), it ends, as the primary expects.
-      if (how.exitWorkers) {
-        // eslint-disable-next-line n/no-process-exit
-        process.exit(0)
-      }
-      // The program keeps its process: let go of what runCluster holds, and of the primary,
-      // which then sees this worker exit when the program is done.
-      process.off('message', onMessage)
-      process.off('SIGTERM', onSignal)
-      process.off('SIGINT', onSignal)
-      cluster.worker?.disconnect()
-    }))
-  process.on('message', onMessage)
-  if (how.handleSignals) {
-    // A terminal's Ctrl-C and systemd's stop signal the workers too: they drain rather than die.
-    process.once('SIGTERM', onSignal)
-    process.once('SIGINT', onSignal)
-  }
-  const address = server.address() as AddressInfo
-  send(process, { wsgiprox: 'listening', address })
-  return { role: 'worker', workers, address, stop }
 }
 
 function runPrimary(
@@ -306,13 +262,4 @@ function exitOf(worker: Worker): Promise<void> {
       resolve()
     })
   })
-}
-
-function send(to: Worker | NodeJS.Process, message: Message): void {
-  // A worker that is exiting has closed its channel: it needs no message any more.
-  to.send?.(message, undefined, undefined, () => {})
-}
-
-function isMessage(message: unknown): message is Message {
-  return typeof message === 'object' && message !== null && 'wsgiprox' in message
 }
