@@ -2,9 +2,9 @@
  * `replay-archive`: `wsgiprox replay` as a library user runs it, over the archive in
  * BENCH_REPLAY_FILE, from the built package (`dist/`), with an in-memory CA.
  */
-import type { AddressInfo } from 'node:net'
 import type * as Wsgiprox from '../../src/index'
 import type * as Replay from '../../src/replay/index'
+import { listenProxy } from './listen-proxy'
 import { start } from './protocol'
 
 const BUILT = new URL('../../dist/', import.meta.url).href
@@ -14,12 +14,5 @@ start(async () => {
   const { openReplay } = (await import(`${BUILT}replay.mjs`)) as typeof Replay
   const replay = await openReplay([process.env.BENCH_REPLAY_FILE ?? ''])
   const proxy = createProxy(replay.app, { ca: { file: null }, resolver: replay.resolver })
-  const server = await proxy.listen(0, '127.0.0.1')
-  const ca = await proxy.getCertificateAuthority()
-  return {
-    proxy: true,
-    port: (server.address() as AddressInfo).port,
-    caPem: ca.certPem,
-    websocket: false,
-  }
+  return listenProxy(proxy, { websocket: false })
 })

@@ -5,9 +5,9 @@
  */
 import { Hono } from 'hono'
 import { readFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import type * as Wsgiprox from '../../src/index'
 import type * as Replay from '../../src/replay/index'
+import { listenProxy } from './listen-proxy'
 import { start } from './protocol'
 
 const BUILT = new URL('../../dist/', import.meta.url).href
@@ -37,12 +37,5 @@ start(async () => {
     return found ? c.body(found.body, 200, { 'Content-Type': found.type }) : c.notFound()
   })
   const proxy = createProxy(app, { ca: { file: null } })
-  const server = await proxy.listen(0, '127.0.0.1')
-  const ca = await proxy.getCertificateAuthority()
-  return {
-    proxy: true,
-    port: (server.address() as AddressInfo).port,
-    caPem: ca.certPem,
-    websocket: false,
-  }
+  return listenProxy(proxy, { websocket: false })
 })

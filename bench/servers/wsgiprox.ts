@@ -8,9 +8,9 @@
  * at each connection's first byte costs W1 and W3. `BENCH_WSGIPROX_METRICS=1` starts it with
  * `metrics: true`, to measure what counting every request costs.
  */
-import type { AddressInfo } from 'node:net'
 import type * as Wsgiprox from '../../src/index'
 import { createBenchApp } from './app'
+import { listenProxy } from './listen-proxy'
 import { start } from './protocol'
 
 const BUILT = new URL('../../dist/index.mjs', import.meta.url).href
@@ -22,14 +22,5 @@ start(async () => {
   const socks = process.env.BENCH_WSGIPROX_SOCKS !== '0'
   const metrics = process.env.BENCH_WSGIPROX_METRICS === '1'
   const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks, metrics })
-  const server = await proxy.listen(0, '127.0.0.1')
-  const ca = await proxy.getCertificateAuthority()
-  return {
-    proxy: true,
-    port: (server.address() as AddressInfo).port,
-    caPem: ca.certPem,
-    websocket: true,
-    h2: true,
-    socks,
-  }
+  return listenProxy(proxy, { websocket: true, h2: true, socks })
 })
