@@ -108,7 +108,14 @@ export function createGate(options: AdmissionOptions): Gate {
       return serve(scheme, target, url, undefined)
     }
     let built: Request | undefined
-    const asked = () => (built ??= requestOf(url, method, clientHeaders(request, authorization)))
+    const asked = () => {
+      if (!built) {
+        // A copy: the request's own headers are rewritten in place once it is admitted.
+        const raw = request.rawHeaders.slice()
+        built = requestOf(url, method, () => clientHeaders(raw, authorization))
+      }
+      return built
+    }
     // The CA downloads and the PAC file are public: a browser fetches them before it has a login.
     if (isPublicPage(publicPages, target.host, pathOf(url), method)) {
       return serve(scheme, target, url, asked)
@@ -198,7 +205,7 @@ export function createGate(options: AdmissionOptions): Gate {
       const url = `${originOf('https', authority.host, authority.port)}/`
       return andThen(
         callbacks.checkAuth(authority.host, () =>
-          requestOf(url, 'GET', authHeaders(authorization))
+          requestOf(url, 'GET', () => authHeaders(authorization))
         ),
         (denied) => denied ?? { kind: 'open', ...authority }
       )
@@ -206,7 +213,9 @@ export function createGate(options: AdmissionOptions): Gate {
 
     admitAnonymous() {
       const url = `${originOf('https', proxyHost, 443)}/`
-      return callbacks.checkAuth(proxyHost, () => requestOf(url, 'GET', authHeaders(undefined)))
+      return callbacks.checkAuth(proxyHost, () =>
+        requestOf(url, 'GET', () => authHeaders(undefined))
+      )
     },
 
     async admitName(tunnel, servername) {
@@ -219,7 +228,7 @@ export function createGate(options: AdmissionOptions): Gate {
       }
       const url = `${originOf('https', name, tunnel.port)}/`
       const denied = await callbacks.checkAuth(name, () =>
-        requestOf(url, 'GET', authHeaders(tunnel.authorization))
+        requestOf(url, 'GET', () => authHeaders(tunnel.authorization))
       )
       if (denied) {
         const why = denied.kind === 'challenge' ? 'it asks for other credentials' : denied.message
