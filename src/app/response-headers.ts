@@ -130,12 +130,17 @@ function carriesBody(res: HeadersOwner, status: number): boolean {
   return status !== 204 && status !== 304 && res.req?.method !== 'HEAD'
 }
 
+const DIGITS = /^\d{1,15}$/
+
 function parseLength(value: HeaderValue | undefined): number | undefined {
+  if (typeof value === 'string' && DIGITS.test(value)) {
+    return Number(value)
+  }
   const text = Array.isArray(value) ? value.join(',') : String(value)
   // Repeated equal values are one length (RFC 9110 §8.6); anything else is unreadable.
   const parts = text.split(',').map((part) => part.trim())
   const first = parts[0] ?? ''
-  if (!/^\d{1,15}$/.test(first) || parts.some((part) => part !== first)) {
+  if (!DIGITS.test(first) || parts.some((part) => part !== first)) {
     return undefined
   }
   return Number(first)
@@ -153,7 +158,8 @@ function connectionTokens(bag: HeaderBag): Set<string> | undefined {
 }
 
 function pairsToBag(pairs: string[]): HeaderBag {
-  const bag: Record<string, string[]> = {}
+  // No prototype: a header named `__proto__` is a header like any other.
+  const bag = Object.create(null) as Record<string, string[]>
   for (let i = 0; i + 1 < pairs.length; i += 2) {
     ;(bag[pairs[i] ?? ''] ??= []).push(pairs[i + 1] ?? '')
   }

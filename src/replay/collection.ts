@@ -4,6 +4,7 @@
  * @module
  */
 import { basename } from 'node:path'
+import { LruCache } from '../util/lru-cache'
 import { openFile } from './byte-source'
 import type { Capture, CaptureIndex, MethodClass } from './capture-index'
 import { RecordKind } from './capture-index'
@@ -14,6 +15,9 @@ import type { ReadCapture, WarcSource } from './record-reader'
 import { readCapture } from './record-reader'
 import { openWacz } from './wacz'
 import { indexWarc, warcFormat } from './warc-indexer'
+
+/** Lookups kept per collection: a URL and a list of captures each (a few hundred KB at most). */
+const LOOKUPS_KEPT = 4096
 
 /** Archive files a folder contributes, and the part of their name a collection drops. */
 export const ARCHIVE_NAME = /\.(warc|warc\.gz|wacz)$/i
@@ -27,7 +31,7 @@ export interface Collection {
   /** The pages to list, sorted by URL. */
   readonly pages: readonly Page[]
   /** The captures of `url` for `method`, oldest first. */
-  lookup(url: string, method: MethodClass): Capture[]
+  lookup(url: string, method: MethodClass): readonly Capture[]
   /**
    * Read a capture, following a revisit record to the record that holds its payload; what the
    * replay app answers with (its shape may change between versions).
@@ -75,7 +79,18 @@ export async function openCollection(
   const index = parts.builder.build()
   const { sources, closers } = parts
   const pages = parts.pages.list()
-  const lookup = (url: string, method: MethodClass) => index.lookup(url, method)
+  // A site's pages ask for the same stylesheets, scripts and images again and again: the
+  // answer for a URL (none included) is kept, since an archive never changes.
+  const looked = new LruCache<string, readonly Capture[]>(LOOKUPS_KEPT)
+  const lookup = (url: string, method: MethodClass): readonly Capture[] => {
+    const key = `${method} ${url}`
+    let found = looked.get(key)
+    if (found === undefined) {
+      found = Object.freeze(index.lookup(url, method))
+      looked.set(key, found)
+    }
+    return found
+  }
   return {
     name,
     path,
@@ -114,7 +129,7 @@ async function original(
   revisit: ReadCapture,
   capture: Capture,
   sources: WarcSource[],
-  lookup: (url: string, method: MethodClass) => Capture[]
+  lookup: (url: string, method: MethodClass) => readonly Capture[]
 ): Promise<ReadCapture> {
   const record = revisit.record
   const url = record.warcRefersToTargetURI ?? record.warcTargetURI ?? ''

@@ -42,7 +42,10 @@ export function acceptDatetime(header: string | null): number | undefined | null
 }
 
 /** The capture closest to `wanted` (the later one on a tie), or the latest without it. */
-export function closest<T extends { time: number }>(captures: T[], wanted?: number): T | undefined {
+export function closest<T extends { time: number }>(
+  captures: readonly T[],
+  wanted?: number
+): T | undefined {
   let best: T | undefined
   for (const capture of captures) {
     if (!best) {

@@ -16,7 +16,11 @@ export const CACHED_BODY_BYTES = 64 * 1024
 
 interface Prepared {
   status: number
-  headers: [string, string][]
+  /**
+   * A record when no name repeats: node-server hands it to Node's `writeHead` as it is, where a
+   * list is made into a `Headers` first, on every request. Only `Set-Cookie` can repeat.
+   */
+  headers: Record<string, string> | [string, string][]
   body: Uint8Array<ArrayBuffer>
 }
 
@@ -47,6 +51,17 @@ export function keepAnswer(
   body: Uint8Array<ArrayBuffer>
 ): void {
   if (key !== undefined && body.length <= CACHED_BODY_BYTES) {
-    answers.set(key, { status, headers: [...headers], body })
+    answers.set(key, { status, headers: recordOf(headers), body })
   }
+}
+
+function recordOf(headers: Headers): Record<string, string> | [string, string][] {
+  const record = Object.create(null) as Record<string, string>
+  for (const [name, value] of headers) {
+    if (Object.hasOwn(record, name)) {
+      return [...headers]
+    }
+    record[name] = value
+  }
+  return record
 }

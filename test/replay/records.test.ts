@@ -128,6 +128,21 @@ describe('replayed records', () => {
     expect(reply.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
   })
 
+  it('answers a capture asked for again (from the answer cache) as it did the first time', async () => {
+    for (const url of ['http://example.com/hop', 'http://example.com/gzipped']) {
+      const first = await get(url)
+      const again = await get(url)
+      const { date: _firstDate, ...firstHeaders } = first.headers
+      const { date: _againDate, ...againHeaders } = again.headers
+      expect(again.status, url).toBe(first.status)
+      expect(againHeaders, url).toEqual(firstHeaders)
+      expect(again.body, url).toBe(first.body)
+    }
+    const hop = await get('http://example.com/hop')
+    expect(hop.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
+    expect(hop.headers['memento-datetime']).toMatch(/GMT$/)
+  })
+
   it('sends a status Fetch cannot send (999) as 502 and names the captured one', async () => {
     const reply = await get('http://example.com/denied')
     expect(reply.status).toBe(502)
