@@ -51,13 +51,24 @@ export function createDispatcher(
     return failed(new TypeError(`the app returned ${describe(response)}, not a Response`))
   }
 
-  const callMain = (request: Request, env: unknown): Response | Promise<Response> => {
+  /** The main app's answer, passed through `then` in the same step (one promise, not two). */
+  const callMain = (
+    request: Request,
+    env: unknown,
+    then: (response: Response) => Response = same
+  ): Response | Promise<Response> => {
+    let response: ReturnType<Handler>
     try {
-      const response = mainHandler(request, env)
-      return response instanceof Promise ? response.then(orNotFound, failed) : orNotFound(response)
+      response = mainHandler(request, env)
     } catch (error) {
-      return failed(error)
+      return then(failed(error))
     }
+    return response instanceof Promise
+      ? response.then(
+          (value) => then(orNotFound(value)),
+          (error: unknown) => then(failed(error))
+        )
+      : then(orNotFound(response))
   }
 
   const callHostApp = async (handler: Handler, request: Request, env: unknown) => {
@@ -66,12 +77,17 @@ export function createDispatcher(
     return response === undefined || isFallthrough(response) ? callMain(request, env) : response
   }
 
-  const handle = (request: Request, env: unknown, route: string | undefined) => {
+  const handle = (
+    request: Request,
+    env: unknown,
+    route: string | undefined,
+    then: (response: Response) => Response = same
+  ) => {
     const handler = route === undefined ? undefined : hostApps.get(route)
     if (!handler) {
-      return callMain(request, env)
+      return callMain(request, env, then)
     }
-    return callHostApp(handler, request, env).catch(failed)
+    return callHostApp(handler, request, env).catch(failed).then(then)
   }
 
   const callbacks = new Map<string | undefined, FetchCallback>()
@@ -81,8 +97,11 @@ export function createDispatcher(
       let callback = callbacks.get(key)
       if (!callback) {
         callback = (request, env) => {
-          const response = handle(request, env, key)
           const { incoming, outgoing } = (env ?? {}) as Partial<HttpBindings>
+          if (outgoing && !isHttp10(incoming)) {
+            return handle(request, env, key, (result) => guardBody(result, outgoing, onError))
+          }
+          const response = handle(request, env, key)
           // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
           if (incoming && !outgoing) {
             return Promise.resolve(response).then((result) => {
@@ -96,17 +115,12 @@ export function createDispatcher(
           }
           // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
           // short, and a body the connection's close ends where it is not.
-          if (incoming?.httpVersionMinor === 0 && incoming.httpVersionMajor === 1) {
-            return Promise.resolve(response).then((result) =>
-              // A status Fetch cannot hold is left to the response guard, which answers 502.
-              result.status < 200 || result.status > 599
-                ? result
-                : forHttp10(guardBody(result, outgoing, onError), outgoing)
-            )
-          }
-          return response instanceof Promise
-            ? response.then((result) => guardBody(result, outgoing, onError))
-            : guardBody(response, outgoing, onError)
+          return Promise.resolve(response).then((result) =>
+            // A status Fetch cannot hold is left to the response guard, which answers 502.
+            result.status < 200 || result.status > 599
+              ? result
+              : forHttp10(guardBody(result, outgoing, onError), outgoing)
+          )
         }
         callbacks.set(key, callback)
       }
@@ -114,6 +128,12 @@ export function createDispatcher(
     },
     handle,
   }
+}
+
+const same = (response: Response) => response
+
+function isHttp10(incoming: Partial<HttpBindings>['incoming']): boolean {
+  return incoming?.httpVersionMajor === 1 && incoming.httpVersionMinor === 0
 }
 
 function notFound(): Response {

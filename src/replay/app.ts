@@ -28,9 +28,12 @@ const text = (body: string, status: number) =>
 export function createReplayApp(collections: readonly Collection[]): ReplayApp {
   const byName = new Map(collections.map((c) => [c.name, c]))
   return async (request) => {
-    const { pathname, search, origin } = new URL(request.url)
-    const match = ARCHIVED.exec(request.url.slice(origin.length) || pathname + search)
+    // The path and query as they came: what follows the origin (a host holds no '/').
+    const asked = request.url
+    const path = asked.indexOf('/', asked.indexOf('://') + 3)
+    const match = path === -1 ? null : ARCHIVED.exec(asked.slice(path))
     if (!match) {
+      const { pathname } = new URL(asked)
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         return text('The proxy host answers GET only.', 405)
       }
