@@ -93,7 +93,8 @@ export function parseAbsoluteTarget(target: string): AbsoluteTarget | Error | un
     return new Error(`Invalid absolute URL: ${JSON.stringify(target.slice(0, 200))}`)
   }
   const rest = match[3] ?? ''
-  return { scheme, ...authority, path: rest.startsWith('/') ? rest : `/${rest}` }
+  const { host, port } = authority
+  return { scheme, host, port, path: rest.startsWith('/') ? rest : `/${rest}` }
 }
 
 /** A host as URLs and authorities write it: an IPv6 address in brackets. */

@@ -56,10 +56,14 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   const kept: string[] = []
   let changed = false
   let sawHost = false
+  // The stripped headers that came: only those are deleted from `headers` (deleting one that is
+  // not there still costs the object its fast properties).
+  let stripped: string[] | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? ''
     const lower = name.toLowerCase()
     if (STRIPPED_HEADERS.has(lower)) {
+      ;(stripped ??= []).push(lower)
       changed = true
       continue
     }
@@ -80,10 +84,8 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
     kept.push(name, raw[i + 1] ?? '')
   }
   const headers = incoming.headers
-  if (changed) {
-    for (const name of STRIPPED_HEADERS) {
-      Reflect.deleteProperty(headers, name)
-    }
+  for (const name of stripped ?? []) {
+    Reflect.deleteProperty(headers, name)
   }
   if (host !== undefined) {
     headers[hostName] = host
@@ -96,7 +98,9 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
       kept.push('host', host)
       headers.host = host
     } else {
-      Reflect.deleteProperty(headers, ':authority')
+      if (':authority' in headers) {
+        Reflect.deleteProperty(headers, ':authority')
+      }
       if (!sawHost) {
         // HTTP/1.0 clients may send none.
         kept.push('Host', host)
