@@ -141,6 +141,23 @@ describe('HTTP/2 inside intercepted TLS', () => {
     expect(echo.headers['proxy-authorization']).toBeUndefined()
   })
 
+  it("shows a resolver that keeps the request the client's headers, even when read after the rewrite", async () => {
+    let kept: Request | undefined
+    await start({
+      resolver: (url, request) => {
+        kept = request
+        return `/seen/${url}`
+      },
+    })
+    const session = await h2Session()
+    const reply = await h2Request(session, { ':path': '/a', 'x-a': '1' })
+    expect(echoOf(reply.body).path).toBe('/seen/https://example.com/a')
+    // The stream's own headers were rewritten in place (Host added) before the app ran; the
+    // request the resolver kept, read only now, still holds what the client sent.
+    expect(echoOf(reply.body).headers.host).toBe('example.com')
+    expect([...(kept?.headers ?? [])]).toEqual([['x-a', '1']])
+  })
+
   it('serves a POST whose body ends with trailers, as HTTP/1.1 does', async () => {
     await start()
     const session = await h2Session()

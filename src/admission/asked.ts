@@ -105,13 +105,29 @@ export function requestOf(url: string, method: string, headers: () => Headers): 
   return view
 }
 
-/** Headers holding only `authorization` as `Proxy-Authorization`, if there is one. */
-export function authHeaders(authorization: string | undefined): Headers {
-  const headers = new Headers()
-  if (authorization !== undefined) {
-    headers.set('proxy-authorization', authorization)
-  }
-  return headers
+/** A GET for `url` whose only header is `authorization` as `Proxy-Authorization`, if there is one. */
+export function authRequest(url: string, authorization: string | undefined): Request {
+  return requestOf(url, 'GET', () => {
+    const headers = new Headers()
+    if (authorization !== undefined) {
+      headers.set('proxy-authorization', authorization)
+    }
+    return headers
+  })
+}
+
+/**
+ * The client's request as the resolver sees it. `raw` is copied now: the request's own headers
+ * are rewritten in place once it is admitted, and the resolver may read them later.
+ */
+export function clientRequest(
+  url: string,
+  method: string,
+  raw: readonly string[],
+  authorization: string | undefined
+): Request {
+  const copy = raw.slice()
+  return requestOf(url, method, () => clientHeaders(copy, authorization))
 }
 
 /**
@@ -119,7 +135,7 @@ export function authHeaders(authorization: string | undefined): Headers {
  * pseudo-headers or header values Fetch cannot hold, and with `authorization` as the only
  * `Proxy-Authorization`.
  */
-export function clientHeaders(raw: readonly string[], authorization: string | undefined): Headers {
+function clientHeaders(raw: readonly string[], authorization: string | undefined): Headers {
   const headers = new Headers()
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] ?? '').toLowerCase()

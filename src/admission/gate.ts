@@ -8,7 +8,7 @@
 import type { ErrorContext, Resolver } from '../types'
 import { andThen } from '../util/settled'
 import type { Settled } from '../util/settled'
-import { authHeaders, clientHeaders, firstValue, quote, requestOf } from './asked'
+import { authRequest, clientRequest, firstValue, quote } from './asked'
 import type {
   Admission,
   AskedRequest,
@@ -108,14 +108,7 @@ export function createGate(options: AdmissionOptions): Gate {
       return serve(scheme, target, url, undefined)
     }
     let built: Request | undefined
-    const asked = () => {
-      if (!built) {
-        // A copy: the request's own headers are rewritten in place once it is admitted.
-        const raw = request.rawHeaders.slice()
-        built = requestOf(url, method, () => clientHeaders(raw, authorization))
-      }
-      return built
-    }
+    const asked = () => (built ??= clientRequest(url, method, request.rawHeaders, authorization))
     // The CA downloads and the PAC file are public: a browser fetches them before it has a login.
     if (isPublicPage(publicPages, target.host, pathOf(url), method)) {
       return serve(scheme, target, url, asked)
@@ -204,18 +197,14 @@ export function createGate(options: AdmissionOptions): Gate {
       // Fetch cannot carry CONNECT: the resolver sees a GET of the tunnel's https origin.
       const url = `${originOf('https', authority.host, authority.port)}/`
       return andThen(
-        callbacks.checkAuth(authority.host, () =>
-          requestOf(url, 'GET', () => authHeaders(authorization))
-        ),
+        callbacks.checkAuth(authority.host, () => authRequest(url, authorization)),
         (denied) => denied ?? { kind: 'open', ...authority }
       )
     },
 
     admitAnonymous() {
       const url = `${originOf('https', proxyHost, 443)}/`
-      return callbacks.checkAuth(proxyHost, () =>
-        requestOf(url, 'GET', () => authHeaders(undefined))
-      )
+      return callbacks.checkAuth(proxyHost, () => authRequest(url, undefined))
     },
 
     async admitName(tunnel, servername) {
@@ -227,9 +216,7 @@ export function createGate(options: AdmissionOptions): Gate {
         return name
       }
       const url = `${originOf('https', name, tunnel.port)}/`
-      const denied = await callbacks.checkAuth(name, () =>
-        requestOf(url, 'GET', () => authHeaders(tunnel.authorization))
-      )
+      const denied = await callbacks.checkAuth(name, () => authRequest(url, tunnel.authorization))
       if (denied) {
         const why = denied.kind === 'challenge' ? 'it asks for other credentials' : denied.message
         throw new Error(`SNI name ${name} is not admitted for the tunnel to ${tunnel.host}: ${why}`)
