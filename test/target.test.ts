@@ -5,6 +5,7 @@ import {
   parseAbsoluteTarget,
   parseAuthority,
   pathOf,
+  hasDotSegment,
   unsafePathReason,
 } from '../src/admission/target'
 
@@ -109,6 +110,33 @@ describe('fullUrl', () => {
   it('gives back the path and query of a full URL', () => {
     expect(pathOf('https://example.com:8443/a?b')).toBe('/a?b')
     expect(pathOf('http://[::1]/')).toBe('/')
+  })
+})
+
+describe('hasDotSegment', () => {
+  it.each([
+    ['.', true],
+    ['..', true],
+    ['/.', true],
+    ['/..', true],
+    ['/a/..', true],
+    ['/a/./b', true],
+    ['/a/%2e/b', true],
+    ['/a/%2E%2e/b', true],
+    ['/a/.%2e', true],
+    ['./a', true],
+    ['/a//../b', true],
+    ['/', false],
+    ['', false],
+    ['/a/.b/..c/...', false],
+    ['/a/%2e%2e%2e', false],
+    ['/a/b.', false],
+    ['/a/..b', false],
+    ['/a%2e/b', false],
+    ['/%2ea', false],
+    ['/prefix/http://example.com/a.b/c..d', false],
+  ])('%j: %s', (path, expected) => {
+    expect(hasDotSegment(path)).toBe(expected)
   })
 })
 

@@ -18,7 +18,7 @@ import type {
   TunnelIdentity,
 } from './decision'
 import { refuse } from './decision'
-import { isOwnAddress, isPublicPage, PAC_PATH } from './own-pages'
+import { isOwnAddress, isPacRequest, isPublicPage } from './own-pages'
 import { FixedResolver } from './resolvers'
 import type { Authority } from './target'
 import {
@@ -113,10 +113,10 @@ export function createGate(options: AdmissionOptions): Gate {
     if (isPublicPage(publicPages, target.host, pathOf(url), method)) {
       return serve(scheme, target, url, asked)
     }
-    return andThen(
-      callbacks.checkAuth(target.host, asked),
-      (denied) => denied ?? serve(scheme, target, url, asked)
-    )
+    const denied = callbacks.checkAuth(target.host, asked)
+    return denied instanceof Promise
+      ? denied.then((later) => later ?? serve(scheme, target, url, asked))
+      : (denied ?? serve(scheme, target, url, asked))
   }
 
   /** Serve the normalised `url`, at the path of a proxy host or the one the resolver gives. */
@@ -137,14 +137,22 @@ export function createGate(options: AdmissionOptions): Gate {
       const path = (resolver as FixedResolver).resolve(url)
       return { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl: url }
     }
-    return andThen(
-      callbacks.resolve(url, request as () => Request, target.host),
-      (path): Admission =>
-        typeof path === 'string'
-          ? { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl: url }
-          : path
-    )
+    const path = callbacks.resolve(url, request as () => Request, target.host)
+    return path instanceof Promise
+      ? path.then((later) => resolvedTo(later, host, scheme, url))
+      : resolvedTo(path, host, scheme, url)
   }
+
+  /** The decision for the resolver's answer: serve at `path`, or its refusal. */
+  const resolvedTo = (
+    path: string | Refusal,
+    host: string,
+    scheme: string,
+    fullUrl: string
+  ): Admission =>
+    typeof path === 'string'
+      ? { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl }
+      : path
 
   const admitDirect = (
     request: AskedRequest,
@@ -270,13 +278,6 @@ export function createGate(options: AdmissionOptions): Gate {
       return admitTarget(tunnel.scheme, authority, path, request, method, tunnel.authorization)
     },
   }
-}
-
-function isPacRequest(target: string, method: string): boolean {
-  return (
-    (method === 'GET' || method === 'HEAD') &&
-    (target === PAC_PATH || target.startsWith(`${PAC_PATH}?`))
-  )
 }
 
 /** Whether `named` is the tunnel's host (or its admitted SNI name) at the tunnel's port. */

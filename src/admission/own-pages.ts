@@ -58,3 +58,11 @@ export function isOwnAddress(named: Authority, socket: AskedRequest['socket']): 
   }
   return named.host === 'localhost' || named.host === validHost(addressHost(address))
 }
+
+/** Whether a direct request (origin form) is a GET or HEAD of the PAC file. */
+export function isPacRequest(target: string, method: string): boolean {
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    (target === PAC_PATH || target.startsWith(`${PAC_PATH}?`))
+  )
+}

@@ -169,6 +169,8 @@ export function pathOf(url: string): string {
 // eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const CONTROL_OR_FRAGMENT = /[\x00-\x20\x7f#]/
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
+/** A segment (between slashes, or at either end) that is one or two dots, `%2e` counting as one. */
+const DOT_SEGMENT_IN_PATH = /(?:^|\/)(?:\.|%2e){1,2}(?=\/|$)/i
 
 /**
  * Why `path`, a resolver's answer, cannot be what the app sees, or `undefined` when it can.
@@ -199,7 +201,7 @@ export function unsafePathReason(path: unknown): string | undefined {
 
 /** Whether URL parsing would remove a segment of `path` (`.`, `..`, `%2e`, `.%2E`, ...). */
 export function hasDotSegment(path: string): boolean {
-  return path.split('/').some((segment) => DOT_SEGMENT.test(segment))
+  return DOT_SEGMENT_IN_PATH.test(path)
 }
 
 /** A short description of a value of the wrong type, for error messages. */

@@ -54,16 +54,21 @@ export function guardCallbacks(options: CallbackOptions): UserCallbacks {
     }
   }
 
-  /** Call a user callback; a throw, a rejection or a wrong answer refuses the request. */
-  const guard = <T>(
+  /**
+   * Call a user callback, `call(first, second)`; a throw, a rejection or a wrong answer refuses
+   * the request. The callers' functions are made once, not per request.
+   */
+  const guard = <A, B, T>(
     what: string,
     host: string | undefined,
-    call: () => unknown,
+    call: (first: A, second: B) => unknown,
+    first: A,
+    second: B,
     accept: (value: unknown) => T
   ): Settled<T | Refusal> => {
     let value: unknown
     try {
-      value = call()
+      value = call(first, second)
     } catch (error) {
       return failed(what, error, host)
     }
@@ -77,41 +82,36 @@ export function guardCallbacks(options: CallbackOptions): UserCallbacks {
   }
 
   const hasAuth = typeof resolver.requireAuth === 'function'
+  const askAuth = (request: () => Request) => resolver.requireAuth?.(request())
+  const askPath = (url: string, request: () => Request) => resolver.resolve(url, request())
 
   return {
     hasAuth,
     checkAuth(host, request) {
-      if (!hasAuth) {
-        return undefined
-      }
-      return guard(
-        'requireAuth',
-        host,
-        () => resolver.requireAuth?.(request()),
-        (realm): Challenge | undefined => {
-          if (realm === undefined) {
-            return undefined
-          }
-          if (typeof realm !== 'string') {
-            throw new TypeError(`it returned ${describe(realm)}, not a realm string or undefined`)
-          }
-          return { kind: 'challenge', realm }
-        }
-      )
+      return hasAuth
+        ? guard('requireAuth', host, askAuth, request, undefined, acceptRealm)
+        : undefined
     },
     resolve(url, request, host) {
-      return guard(
-        'resolve',
-        host,
-        () => resolver.resolve(url, request()),
-        (resolved): string => {
-          const problem = unsafePathReason(resolved)
-          if (problem !== undefined) {
-            throw new TypeError(problem)
-          }
-          return resolved as string
-        }
-      )
+      return guard('resolve', host, askPath, url, request, acceptPath)
     },
   }
+}
+
+function acceptRealm(realm: unknown): Challenge | undefined {
+  if (realm === undefined) {
+    return undefined
+  }
+  if (typeof realm !== 'string') {
+    throw new TypeError(`it returned ${describe(realm)}, not a realm string or undefined`)
+  }
+  return { kind: 'challenge', realm }
+}
+
+function acceptPath(resolved: unknown): string {
+  const problem = unsafePathReason(resolved)
+  if (problem !== undefined) {
+    throw new TypeError(problem)
+  }
+  return resolved as string
 }

@@ -8,7 +8,9 @@ import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
 import { acceptDatetime, closest } from './memento'
+import type { KeepIn } from './replay-response'
 import { replayResponse } from './replay-response'
+import { AnswerCache } from './response-cache'
 
 /** A Fetch handler over a set of collections. */
 export type ReplayApp = (request: Request) => Promise<Response>
@@ -27,6 +29,7 @@ const text = (body: string, status: number) =>
 /** The app serving `collections`. */
 export function createReplayApp(collections: readonly Collection[]): ReplayApp {
   const byName = new Map(collections.map((c) => [c.name, c]))
+  const answers = new AnswerCache()
   return async (request) => {
     // The path and query as they came: what follows the origin (a host holds no '/').
     const asked = request.url
@@ -47,16 +50,24 @@ export function createReplayApp(collections: readonly Collection[]): ReplayApp {
     if (!collection) {
       return html(unknownCollectionPage(name, collections), 404)
     }
-    return replay(request, url, collection)
+    // A request asked before is answered here, with no lookup and no await.
+    const method = methodClass(request.method)
+    const key = answers.key(collection.name, method, url, request)
+    return answers.get(key) ?? replay(request, url, collection, method, { answers, key })
   }
 }
 
-async function replay(request: Request, url: string, collection: Collection): Promise<Response> {
+async function replay(
+  request: Request,
+  url: string,
+  collection: Collection,
+  method: MethodClass,
+  keep: KeepIn
+): Promise<Response> {
   const wanted = acceptDatetime(request.headers.get('accept-datetime'))
   if (wanted === null) {
     return text('Accept-Datetime must be an HTTP date, such as Wed, 01 Jan 2020 00:00:00 GMT.', 400)
   }
-  const method = methodClass(request.method)
   const captures = collection.lookup(url, method)
   const capture = closest(captures, wanted)
   if (!capture) {
@@ -66,7 +77,7 @@ async function replay(request: Request, url: string, collection: Collection): Pr
     return html(notArchivedPage(url, collection), 404)
   }
   try {
-    return await replayResponse(request, url, collection, capture)
+    return await replayResponse(request, url, collection, capture, keep)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)
@@ -97,6 +108,9 @@ function preflight(request: Request): Response {
 }
 
 function safeDecode(text: string): string {
+  if (!text.includes('%')) {
+    return text
+  }
   try {
     return decodeURIComponent(text)
   } catch {

@@ -34,6 +34,9 @@ export interface CaptureEntry extends Capture {
 
 /** The method class of an HTTP method. */
 export function methodClass(method: string | undefined | null): MethodClass {
+  if (method === 'GET' || method === 'HEAD') {
+    return MethodClass.get
+  }
   const upper = (method ?? 'GET').toUpperCase()
   return upper === 'GET' || upper === 'HEAD'
     ? MethodClass.get

@@ -13,24 +13,27 @@ import { bodyOf } from './payload'
 import { rangeOf } from './range'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes, slice } from './record-reader'
-import { answerKey, cachedAnswer, CACHED_BODY_BYTES, keepAnswer } from './response-cache'
+import type { AnswerCache } from './response-cache'
+import { CACHED_BODY_BYTES } from './response-cache'
 import { nullBodyStatus, replayHeaders, sendableStatus, validHeaders } from './response-headers'
 
 /** Bodies up to this size are read whole and sent with a length; larger ones stream. */
 const BUFFERED_BODY_BYTES = 256 * 1024
 
-/** Answer `request` with `capture` of `url` from `collection`. */
+/** Where an answer is kept (see response-cache.ts), and under which key. */
+export interface KeepIn {
+  answers: AnswerCache
+  key: string | undefined
+}
+
+/** Answer `request` with `capture` of `url` from `collection`, kept in `keep` when small. */
 export async function replayResponse(
   request: Request,
   url: string,
   collection: Collection,
-  capture: Capture
+  capture: Capture,
+  keep: KeepIn
 ): Promise<Response> {
-  const key = answerKey(collection.name, capture, request)
-  const cached = cachedAnswer(key)
-  if (cached) {
-    return cached
-  }
   const { read, payload } = await collection.read(capture)
   const own = read.record.httpHeaders
   // A revisit's own status and headers win, unless it has none or records a 304.
@@ -62,7 +65,7 @@ export async function replayResponse(
     }
     if (body.length !== undefined && body.length <= CACHED_BODY_BYTES) {
       const bytes = await collect(body.chunks)
-      keepAnswer(key, sent.status, headers, bytes)
+      keep.answers.keep(keep.key, sent.status, headers, bytes)
       return new Response(bytes, { status: sent.status, headers })
     }
     return send(sent.status, headers, body.chunks, body.length)

@@ -17,11 +17,16 @@ export interface ReplayResolverOptions {
 export class ReplayResolver extends ProxyAuthResolver {
   readonly collections: readonly string[]
   readonly #proxyHosts: ReadonlySet<string>
+  /** The path prefix of the one collection, when there is only one. */
+  readonly #onlyPrefix: string | undefined
 
   constructor(collections: readonly string[], options: ReplayResolverOptions = {}) {
     super(realm(collections))
     this.collections = collections
     this.#proxyHosts = new Set(options.proxyHosts ?? ['wsgiprox'])
+    const [only] = collections
+    this.#onlyPrefix =
+      collections.length === 1 && only !== undefined ? `/${encodeURIComponent(only)}/` : undefined
   }
 
   override requireAuth(request: Request): string | undefined {
@@ -32,8 +37,8 @@ export class ReplayResolver extends ProxyAuthResolver {
   }
 
   override resolve(url: string, request: Request): string {
-    const only = this.collections.length === 1 ? this.collections[0] : undefined
-    return only === undefined ? super.resolve(url, request) : `/${encodeURIComponent(only)}/${url}`
+    const prefix = this.#onlyPrefix
+    return prefix === undefined ? super.resolve(url, request) : prefix + url
   }
 }
 

@@ -10,18 +10,24 @@
  * const context = await cache.getOrCreate(name, () => issue(name))
  */
 export class LruCache<K, V> {
-  /** How many entries are kept; the least recently used one goes first. */
+  /** How many entries are kept; the least recently used one goes first (see `get`). */
   readonly maxSize: number
-  // A Map iterates in insertion order, so re-inserting on every hit keeps the least recently
-  // used entry first: O(1) LRU without a linked list.
-  readonly #entries = new Map<K, V>()
+  // A Map iterates in insertion order, so re-inserting an entry when it is used keeps the least
+  // recently used one first: LRU without a linked list. An entry used while it is still among
+  // the newer half is left where it is (one lookup instead of three on a hit): it is then at
+  // least maxSize / 2 insertions away from being dropped, and is moved when used after that.
+  readonly #entries = new Map<K, Entry<V>>()
   readonly #pending = new Map<K, Promise<V>>()
+  /** Insertions so far: an entry's `stamp` is this count when it was last (re)inserted. */
+  #inserted = 0
+  readonly #refreshAge: number
 
   constructor(maxSize: number) {
     if (!Number.isInteger(maxSize) || maxSize < 0) {
       throw new RangeError(`cache size must be a whole number >= 0, got ${maxSize}`)
     }
     this.maxSize = maxSize
+    this.#refreshAge = Math.max(1, maxSize >> 1)
   }
 
   /** Number of entries held (pending creations not included). */
@@ -29,14 +35,22 @@ export class LruCache<K, V> {
     return this.#entries.size
   }
 
-  /** The entry for key, marked as most recently used; undefined on a miss. */
+  /**
+   * The entry for key, undefined on a miss. A hit is kept for at least `maxSize / 2` more
+   * insertions: an entry read at least that often is never dropped.
+   */
   get(key: K): V | undefined {
-    const value = this.#entries.get(key)
-    if (value !== undefined) {
-      this.#entries.delete(key)
-      this.#entries.set(key, value)
+    const entry = this.#entries.get(key)
+    if (entry === undefined) {
+      return undefined
     }
-    return value
+    // More entries than this were inserted after it: it may be in the older half, move it up.
+    if (this.#inserted - entry.stamp >= this.#refreshAge) {
+      this.#entries.delete(key)
+      entry.stamp = ++this.#inserted
+      this.#entries.set(key, entry)
+    }
+    return entry.value
   }
 
   /** Stores an entry as the most recently used, evicting the least recently used past maxSize. */
@@ -45,7 +59,7 @@ export class LruCache<K, V> {
     if (this.maxSize === 0) {
       return
     }
-    this.#entries.set(key, value)
+    this.#entries.set(key, { value, stamp: ++this.#inserted })
     if (this.#entries.size > this.maxSize) {
       const oldest = this.#entries.keys().next().value as K
       this.#entries.delete(oldest)
@@ -94,4 +108,9 @@ export class LruCache<K, V> {
     this.#pending.set(key, created)
     return created
   }
+}
+
+interface Entry<V> {
+  readonly value: V
+  stamp: number
 }

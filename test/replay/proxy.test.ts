@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { proxyGet } from '../helpers/clients'
 import type { ReplayProxy } from './helpers/replay-proxy'
 import { archivesOf, startReplayProxy } from './helpers/replay-proxy'
-import { PAGE_HOST, STATIC_HOST, VIDEO } from './helpers/site'
+import { OTHER, PAGE_HOST, STATIC_HOST, VIDEO } from './helpers/site'
 
 let proxy: ReplayProxy | undefined
 afterEach(async () => {
@@ -30,6 +30,30 @@ describe('replay through the proxy', () => {
     })
     expect(await early.text()).toContain('Archived in 2020')
     expect(early.headers.get('memento-datetime')).toBe('Wed, 01 Jan 2020 00:00:00 GMT')
+  })
+
+  it('answers a request asked again as the first time, apart by Accept-Datetime and by app', async () => {
+    const { get } = await started()
+    const early = { headers: { 'Accept-Datetime': 'Thu, 02 Jan 2020 00:00:00 GMT' } }
+    const page = async (init?: { headers: Record<string, string> }) => {
+      const response = await get(`https://${PAGE_HOST}/`, init)
+      return `${response.headers.get('memento-datetime')} ${await response.text()}`
+    }
+    for (let round = 0; round < 3; round++) {
+      expect(await page()).toMatch(/^Mon, 01 May 2023 .*Archived in 2023/s)
+      expect(await page(early)).toMatch(/^Wed, 01 Jan 2020 .*Archived in 2020/s)
+    }
+    // Another proxy in this process, whose one collection has the same name and other captures.
+    const second = await startReplayProxy({ 'site.warc.gz': OTHER })
+    try {
+      for (let round = 0; round < 2; round++) {
+        const response = await second.get(`https://${PAGE_HOST}/`)
+        expect(await response.text()).toContain('from the other archive')
+        expect(await page()).toContain('Archived in 2023')
+      }
+    } finally {
+      await second.close()
+    }
   })
 
   it('answers 400 to an Accept-Datetime that is not a date', async () => {

@@ -45,6 +45,17 @@ const RECORDS: RecordSpec[] = [
     ],
     body: 'hop',
   },
+  {
+    // Header names that are also names on every JavaScript object.
+    url: 'http://example.com/names',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['__proto__', 'odd'],
+      ['Constructor', 'kept'],
+      ['toString', 'kept too'],
+    ],
+    body: 'names',
+  },
   { url: 'http://example.com/denied', statusline: 'HTTP/1.1 999 Request denied', body: 'no bots' },
   { url: 'http://example.com/empty', statusline: 'HTTP/1.1 204 No Content', body: 'stray' },
   {
@@ -129,7 +140,11 @@ describe('replayed records', () => {
   })
 
   it('answers a capture asked for again (from the answer cache) as it did the first time', async () => {
-    for (const url of ['http://example.com/hop', 'http://example.com/gzipped']) {
+    for (const url of [
+      'http://example.com/hop',
+      'http://example.com/gzipped',
+      'http://example.com/names',
+    ]) {
       const first = await get(url)
       const again = await get(url)
       const { date: _firstDate, ...firstHeaders } = first.headers
@@ -137,6 +152,13 @@ describe('replayed records', () => {
       expect(again.status, url).toBe(first.status)
       expect(againHeaders, url).toEqual(firstHeaders)
       expect(again.body, url).toBe(first.body)
+    }
+    for (let round = 0; round < 2; round++) {
+      const names = await get('http://example.com/names')
+      expect(names.status).toBe(200)
+      expect(names.body).toBe('names')
+      expect(names.headers.constructor).toBe('kept')
+      expect(names.headers.tostring).toBe('kept too')
     }
     const hop = await get('http://example.com/hop')
     expect(hop.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])

@@ -13,6 +13,32 @@ describe('LruCache', () => {
     expect(cache.get('c')).toBe(3)
   })
 
+  it('never drops an entry read at least every maxSize / 2 insertions, and drops the rest oldest first', () => {
+    const cache = new LruCache<string, number>(8)
+    cache.set('hot', 0)
+    for (let n = 1; n <= 100; n++) {
+      cache.set(`cold${n}`, n)
+      if (n % 4 === 0) {
+        expect(cache.get('hot'), `after ${n} insertions`).toBe(0)
+      }
+      expect(cache.size).toBeLessThanOrEqual(8)
+    }
+    // The seven newest cold entries and the hot one.
+    expect(cache.get('cold94')).toBe(94)
+    expect(cache.get('cold93')).toBeUndefined()
+    expect(cache.get('cold1')).toBeUndefined()
+  })
+
+  it('drops an entry that is not read again after maxSize newer ones', () => {
+    const cache = new LruCache<string, number>(8)
+    cache.set('once', 0)
+    expect(cache.get('once')).toBe(0)
+    for (let n = 1; n <= 8; n++) {
+      cache.set(`k${n}`, n)
+    }
+    expect(cache.get('once')).toBeUndefined()
+  })
+
   it('keeps nothing with maxSize 0', async () => {
     const cache = new LruCache<string, number>(0)
     let calls = 0
