@@ -3,7 +3,7 @@
  * the issue's shape (for the README's Performance section), and writes them as JSON.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { median, reason, summarize, summaryOf } from './stats'
+import { median, ratioToDirect, reason, summarize, summaryOf } from './stats'
 import type { MemoryRecord, Results } from './stats'
 
 /** Negative widths pad on the right (left-aligned text). */
@@ -30,7 +30,6 @@ export function formatTables(results: Results, systems: string[]): string {
     if (!first) {
       continue
     }
-    const base = summaryOf(results, workload, 'direct')
     out.push(`\n${workload} ${first.title} (${first.unit})`)
     const head = ['system', 'median', 'min–max', 'vs direct', 'p50 ms', 'p99 ms']
     const last = workload === 'W4' ? 'p50/W3' : 'errors'
@@ -41,7 +40,8 @@ export function formatTables(results: Results, systems: string[]): string {
         out.push(row([cell.system, reason(cell)], [NAME_WIDTH, -1]))
         continue
       }
-      const ratio = base && workload !== 'W4' ? `${(s.median / base.median).toFixed(2)}x` : '–'
+      const toDirect = workload === 'W4' ? undefined : ratioToDirect(results, workload, cell.system)
+      const ratio = toDirect === undefined ? '–' : `${toDirect.toFixed(2)}x`
       // W4's target compares a new host's time to first byte with a known host's (W3).
       const w3 = summaryOf(results, 'W3', cell.system)?.p50
       const lastValue =
@@ -53,7 +53,8 @@ export function formatTables(results: Results, systems: string[]): string {
     }
   }
   out.push(
-    '\n  server/client µs: CPU per operation. Where client µs reaches server µs, the one-threaded',
+    "\n  vs direct: the median of the rounds' ratios (the systems of a round run back to back).",
+    '  server/client µs: CPU per operation. Where client µs reaches server µs, the one-threaded',
     '  client set the pace and ratios understate the difference: compare server µs there.',
     '  other: the most cores other processes used during any round; above ~0.1 the spread is',
     "  theirs, not the system's. RSS: server MB after a GC, including ~30 MB of the tsx loader."
@@ -112,7 +113,6 @@ export function formatMarkdown(results: Results, systems: string[]): string {
     if (!first) {
       continue
     }
-    const base = summaryOf(results, workload, 'direct')
     const values = systems.map((system) => {
       const s = summaryOf(results, workload, system)
       if (!s) {
@@ -124,7 +124,8 @@ export function formatMarkdown(results: Results, systems: string[]): string {
       if (system === 'direct') {
         return `${rate(s.median)} ${first.unit}`
       }
-      return base ? `${rate(s.median)} (${(s.median / base.median).toFixed(2)}x)` : rate(s.median)
+      const toDirect = ratioToDirect(results, workload, system)
+      return toDirect === undefined ? rate(s.median) : `${rate(s.median)} (${toDirect.toFixed(2)}x)`
     })
     out.push(`| ${workload} ${first.title} | ${values.join(' | ')} |`)
   }

@@ -143,6 +143,25 @@ export function summaryOf(results: Results, workload: string, system: string) {
   return cell && summarize(cell)
 }
 
+/**
+ * `system`'s rate over direct's: the median of the rounds' ratios. Each round runs the systems
+ * back to back, so both sides of a ratio see the same speed of the machine, which on a shared or
+ * virtual one drifts by a third within minutes; a ratio of the two medians would carry that drift.
+ * Undefined when no round has both rates.
+ */
+export function ratioToDirect(results: Results, workload: string, system: string) {
+  const ratesOf = (name: string) =>
+    results.cells
+      .find((c) => c.workload === workload && c.system === name)
+      ?.rounds.map((r) => ('rate' in r ? r.rate : undefined)) ?? []
+  const direct = ratesOf('direct')
+  const ratios = ratesOf(system).flatMap((rate, round) => {
+    const base = direct[round]
+    return rate !== undefined && base ? [rate / base] : []
+  })
+  return ratios.length > 0 ? median(ratios) : undefined
+}
+
 /** Why a cell has no numbers: its skip reason or the first round's error. */
 export function reason(cell: Cell): string {
   if (cell.skipped) {
