@@ -22,6 +22,8 @@ export const ALL_SYSTEMS = [
   ...SYSTEMS,
   'wsgiprox-2w-certsdir',
   'wsgiprox-2w-kernel',
+  // direct with the path a proxy's app sees: the floor under a proxy that follows SPEC.md.
+  'direct-fullpath',
   // bench/replay.ts's pair, over the archive it writes.
   'replay-archive',
   'replay-memory',
