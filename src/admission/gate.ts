@@ -113,6 +113,7 @@ export function createGate(options: AdmissionOptions): Gate {
     if (isPublicPage(publicPages, target.host, pathOf(url), method)) {
       return serve(scheme, target, url, asked)
     }
+    // andThen's shape, written out: its callback would be a new closure on every request.
     const denied = callbacks.checkAuth(target.host, asked)
     return denied instanceof Promise
       ? denied.then((later) => later ?? serve(scheme, target, url, asked))

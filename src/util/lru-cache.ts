@@ -44,7 +44,7 @@ export class LruCache<K, V> {
     if (entry === undefined) {
       return undefined
     }
-    // More entries than this were inserted after it: it may be in the older half, move it up.
+    // Enough insertions since its own that it may be in the older half: move it to the end.
     if (this.#inserted - entry.stamp >= this.#refreshAge) {
       this.#entries.delete(key)
       entry.stamp = ++this.#inserted
