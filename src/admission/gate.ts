@@ -6,6 +6,7 @@
  * @module
  */
 import type { ErrorContext, Resolver } from '../types'
+import { LruCache } from '../util/lru-cache'
 import { andThen } from '../util/settled'
 import type { Settled } from '../util/settled'
 import { authRequest, clientRequest, firstValue, quote } from './asked'
@@ -18,11 +19,12 @@ import type {
   TunnelIdentity,
 } from './decision'
 import { refuse } from './decision'
-import { isOwnAddress, isPacRequest, isPublicPage } from './own-pages'
+import { isRepeat, memoOf, NESTED_CONNECT, pathInTunnel } from './in-tunnel'
+import type { TunnelMemo } from './in-tunnel'
+import { admitOriginForm, isPublicPage } from './own-pages'
 import { FixedResolver } from './resolvers'
 import type { Authority } from './target'
 import {
-  DEFAULT_PORTS,
   fullUrl,
   hostPort,
   originOf,
@@ -76,9 +78,9 @@ export interface Gate {
   admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
 }
 
-const HOST_HEADERS = [':authority', 'host'] as const
-
-const NESTED_CONNECT = refuse(405, 'CONNECT inside a tunnel is not supported')
+/** How many absolute-form targets' decisions are kept, and the longest target kept. */
+const DECIDED_TARGETS = 1024
+const DECIDED_TARGET_MAX = 512
 
 /** Build the gate. */
 export function createGate(options: AdmissionOptions): Gate {
@@ -155,43 +157,36 @@ export function createGate(options: AdmissionOptions): Gate {
       ? { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl }
       : path
 
+  // With neither requireAuth nor a resolver of the user's, the decision on an absolute-form
+  // request depends on its target alone: the last ones are kept, so that a client asking again
+  // (most ask for the same few URLs) pays for one lookup instead of parsing and normalising.
+  const byTarget = needsRequest ? undefined : new LruCache<string, Admission>(DECIDED_TARGETS)
+  // Likewise in a tunnel, from its host headers and target: a client on a kept-alive connection
+  // mostly repeats itself, so each tunnel keeps its last decision.
+  const lastInTunnel = needsRequest ? undefined : new WeakMap<TunnelIdentity, TunnelMemo>()
+
   const admitDirect = (
     request: AskedRequest,
     target: string,
     method: string
   ): Settled<Admission> => {
     if (target.startsWith('/')) {
-      const host = request.headers.host
-      const named = host === undefined ? undefined : parseAuthority(host, 80)
-      if (host !== undefined && !named) {
-        return refuse(400, `Invalid Host header: ${quote(host)}`)
-      }
-      // Browsers fetch a PAC URL directly, not through the proxy: a GET for the proxy's own
-      // address is a request for the proxy host, which serves the file.
-      if (pac && named && isPacRequest(target, method) && isOwnAddress(named, request.socket)) {
-        const fullUrl = `http://${proxyHost}${target}`
-        const route = proxyHost
-        return {
-          kind: 'serve',
-          path: target,
-          host: proxyHost,
-          scheme: 'http',
-          proxyHost,
-          route,
-          fullUrl,
-        }
-      }
-      return { kind: 'passthrough' }
+      return admitOriginForm(request, target, method, publicPages)
+    }
+    const known = byTarget?.get(target)
+    if (known !== undefined) {
+      return known
     }
     const absolute = parseAbsoluteTarget(target)
-    if (!absolute) {
-      return refuse(400, `Invalid request target: ${quote(target)}`)
+    const decided = !absolute
+      ? refuse(400, `Invalid request target: ${quote(target)}`)
+      : absolute instanceof Error
+        ? refuse(400, absolute.message)
+        : admitTarget(absolute.scheme, absolute, absolute.path, request, method, proxyAuth(request))
+    if (byTarget && target.length <= DECIDED_TARGET_MAX && !(decided instanceof Promise)) {
+      byTarget.set(target, decided)
     }
-    if (absolute instanceof Error) {
-      return refuse(400, absolute.message)
-    }
-    const authorization = firstValue(request.headers['proxy-authorization'])
-    return admitTarget(absolute.scheme, absolute, absolute.path, request, method, authorization)
+    return decided
   }
 
   return {
@@ -239,59 +234,33 @@ export function createGate(options: AdmissionOptions): Gate {
       if (!tunnel) {
         return admitDirect(request, target, method)
       }
-      if (method === 'CONNECT') {
-        return NESTED_CONNECT
+      const memo = lastInTunnel?.get(tunnel)
+      if (memo && isRepeat(memo, tunnel, request, target, method)) {
+        return memo.decision
       }
-      // HTTP/2 names the host in :authority, HTTP/1.1 in Host; each one sent must be the tunnel's.
-      for (const name of HOST_HEADERS) {
-        const value = request.headers[name]
-        if (typeof value !== 'string') {
-          continue
-        }
-        const named = parseAuthority(value, tunnel.port)
-        if (!named) {
-          const what = name === 'host' ? 'Host header' : ':authority'
-          return refuse(400, `Invalid ${what}: ${quote(value)}`)
-        }
-        if (!isTunnelHost(tunnel, named)) {
-          return misdirected(tunnel, named)
-        }
-      }
-      let path = target
-      if (!target.startsWith('/')) {
-        const absolute = parseAbsoluteTarget(target)
-        if (absolute instanceof Error) {
-          return refuse(400, absolute.message)
-        }
-        if (!absolute) {
-          return refuse(400, `Invalid request target in a tunnel: ${quote(target)}`)
-        }
-        // A port left to the scheme's default names no port: the tunnel's is meant.
-        const port = absolute.port === DEFAULT_PORTS[absolute.scheme] ? tunnel.port : absolute.port
-        const named = { host: absolute.host, port }
-        if (!isTunnelHost(tunnel, named)) {
-          return misdirected(tunnel, named)
-        }
-        path = absolute.path
+      const path = pathInTunnel(tunnel, request, target, method)
+      if (typeof path !== 'string') {
+        return path
       }
       const authority = { host: tunnel.sni ?? tunnel.host, port: tunnel.port }
       // Credentials belong to the tunnel: one sent inside it is never used.
-      return admitTarget(tunnel.scheme, authority, path, request, method, tunnel.authorization)
+      const decision = admitTarget(
+        tunnel.scheme,
+        authority,
+        path,
+        request,
+        method,
+        tunnel.authorization
+      )
+      if (lastInTunnel && !(decision instanceof Promise)) {
+        lastInTunnel.set(tunnel, memoOf(tunnel, request, target, method, decision))
+      }
+      return decision
     },
   }
 }
 
-/** Whether `named` is the tunnel's host (or its admitted SNI name) at the tunnel's port. */
-function isTunnelHost(tunnel: TunnelIdentity, named: Authority): boolean {
-  return (named.host === tunnel.host || named.host === tunnel.sni) && named.port === tunnel.port
-}
-
-function misdirected(tunnel: TunnelIdentity, named: Authority): Refusal {
-  const expected = tunnel.sni ?? tunnel.host
-  // The port is named only where it is what differs.
-  const [want, got] =
-    named.port === tunnel.port
-      ? [expected, named.host]
-      : [hostPort('', expected, tunnel.port), hostPort('', named.host, named.port)]
-  return refuse(421, `Misdirected request: this tunnel is for ${want}, not ${got}`)
+/** The credentials a direct request sends the proxy. */
+function proxyAuth(request: AskedRequest): string | undefined {
+  return firstValue(request.headers['proxy-authorization'])
 }

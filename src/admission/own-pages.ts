@@ -4,9 +4,11 @@
  * browser fetches them before it has one.
  * @module
  */
-import type { AskedRequest } from './decision'
+import { quote } from './asked'
+import type { Admission, AskedRequest } from './decision'
+import { refuse } from './decision'
 import type { Authority } from './target'
-import { addressHost, validHost } from './target'
+import { addressHost, parseAuthority, validHost } from './target'
 
 /** The path of the PAC file, on the proxy host and on the proxy's own address. */
 export const PAC_PATH = '/proxy.pac'
@@ -49,6 +51,41 @@ export function isPublicPage(
   }
   return pages.pac && host === pages.proxyHost && pathname === PAC_PATH
 }
+
+/**
+ * The decision on a direct request (origin form): the main app serves it as it is, but for a
+ * GET of the PAC file on the proxy's own address, which browsers fetch directly rather than
+ * through the proxy, and which is a request for the proxy host. A Host header that is not a
+ * host is refused.
+ */
+export function admitOriginForm(
+  request: AskedRequest,
+  target: string,
+  method: string,
+  pages: PublicPages
+): Admission {
+  const host = request.headers.host
+  const named = host === undefined ? undefined : parseAuthority(host, 80)
+  if (host !== undefined && !named) {
+    return refuse(400, `Invalid Host header: ${quote(host)}`)
+  }
+  if (pages.pac && named && isPacRequest(target, method) && isOwnAddress(named, request.socket)) {
+    const { proxyHost } = pages
+    const fullUrl = `http://${proxyHost}${target}`
+    return {
+      kind: 'serve',
+      path: target,
+      host: proxyHost,
+      scheme: 'http',
+      proxyHost,
+      route: proxyHost,
+      fullUrl,
+    }
+  }
+  return PASSTHROUGH
+}
+
+const PASSTHROUGH: Admission = { kind: 'passthrough' }
 
 /** Whether `named` is the address the connection reached: its local address, or localhost. */
 export function isOwnAddress(named: Authority, socket: AskedRequest['socket']): boolean {
