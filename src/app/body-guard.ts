@@ -10,7 +10,7 @@ import type { ErrorContext } from '../types'
 import { cutShort } from './response-guard'
 
 /** What ends the response: node-server's `outgoing` of either HTTP version. */
-interface Ending {
+export interface Ending {
   destroy(error?: Error): unknown
 }
 

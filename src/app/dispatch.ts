@@ -11,6 +11,7 @@ import { toError } from '../errors'
 import { noteUpgradeStatus } from '../log/upgrade'
 import type { App, ErrorContext } from '../types'
 import { guardBody } from './body-guard'
+import type { Ending } from './body-guard'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
@@ -51,24 +52,32 @@ export function createDispatcher(
     return failed(new TypeError(`the app returned ${describe(response)}, not a Response`))
   }
 
-  /** The main app's answer, passed through `then` in the same step (one promise, not two). */
+  /**
+   * The answer `response` becomes: with `outgoing` (a response of HTTP/1.1 or 2), one whose body
+   * stream cannot fail (body-guard.ts). Passed as arguments, not as a callback: the request path
+   * makes no closure per request.
+   */
+  const settle = (response: Response, outgoing: Ending | undefined): Response =>
+    outgoing ? guardBody(response, outgoing, onError) : response
+
+  /** The main app's answer, settled in the same step (one promise, not two). */
   const callMain = (
     request: Request,
     env: unknown,
-    then: (response: Response) => Response = same
+    outgoing?: Ending
   ): Response | Promise<Response> => {
     let response: ReturnType<Handler>
     try {
       response = mainHandler(request, env)
     } catch (error) {
-      return then(failed(error))
+      return settle(failed(error), outgoing)
     }
     return response instanceof Promise
       ? response.then(
-          (value) => then(orNotFound(value)),
-          (error: unknown) => then(failed(error))
+          (value) => settle(orNotFound(value), outgoing),
+          (error: unknown) => settle(failed(error), outgoing)
         )
-      : then(orNotFound(response))
+      : settle(orNotFound(response), outgoing)
   }
 
   const callHostApp = async (handler: Handler, request: Request, env: unknown) => {
@@ -77,17 +86,14 @@ export function createDispatcher(
     return response === undefined || isFallthrough(response) ? callMain(request, env) : response
   }
 
-  const handle = (
-    request: Request,
-    env: unknown,
-    route: string | undefined,
-    then: (response: Response) => Response = same
-  ) => {
+  const handle = (request: Request, env: unknown, route: string | undefined, outgoing?: Ending) => {
     const handler = route === undefined ? undefined : hostApps.get(route)
     if (!handler) {
-      return callMain(request, env, then)
+      return callMain(request, env, outgoing)
     }
-    return callHostApp(handler, request, env).catch(failed).then(then)
+    return callHostApp(handler, request, env)
+      .catch(failed)
+      .then((response) => settle(response, outgoing))
   }
 
   const callbacks = new Map<string | undefined, FetchCallback>()
@@ -97,9 +103,9 @@ export function createDispatcher(
       let callback = callbacks.get(key)
       if (!callback) {
         callback = (request, env) => {
-          const { incoming, outgoing } = (env ?? {}) as Partial<HttpBindings>
+          const { incoming, outgoing } = (env ?? NO_BINDINGS) as Partial<HttpBindings>
           if (outgoing && !isHttp10(incoming)) {
-            return handle(request, env, key, (result) => guardBody(result, outgoing, onError))
+            return handle(request, env, key, outgoing)
           }
           const response = handle(request, env, key)
           // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
@@ -130,7 +136,8 @@ export function createDispatcher(
   }
 }
 
-const same = (response: Response) => response
+/** The env of a request node-server did not make (the Fetch-only entry). */
+const NO_BINDINGS: Partial<HttpBindings> = {}
 
 function isHttp10(incoming: Partial<HttpBindings>['incoming']): boolean {
   return incoming?.httpVersionMajor === 1 && incoming.httpVersionMinor === 0

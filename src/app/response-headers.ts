@@ -20,6 +20,18 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'http2-settings',
 ])
 
+/**
+ * The lengths of the names the check acts on (hop-by-hop ones, Content-Length): a name of
+ * another length is passed over without being lower-cased, unless Connection names it.
+ */
+const WATCHED_LENGTHS: readonly boolean[] = (() => {
+  const watched: boolean[] = []
+  for (const name of [...HOP_BY_HOP, 'content-length']) {
+    watched[name.length] = true
+  }
+  return watched
+})()
+
 export type HeaderValue = string | number | readonly string[]
 export type HeaderBag = Record<string, HeaderValue | undefined>
 
@@ -61,6 +73,9 @@ export function cleanHeaders(
   let single: [string, number] | undefined
   const named = connectionTokens(bag)
   for (const name in bag) {
+    if (named === undefined && WATCHED_LENGTHS[name.length] !== true) {
+      continue
+    }
     const lower = name.toLowerCase()
     if (HOP_BY_HOP.has(lower) || named?.has(lower)) {
       if (lower === 'connection' && named?.has('close') && res.shouldKeepAlive !== undefined) {

@@ -42,10 +42,11 @@ export interface RewritableRequest {
 /**
  * Rewrite `incoming` in place. `url`, `rawHeaders` and `headers` change together: node-server
  * reads `rawHeaders` for requests but `headers` for WebSocket upgrades, so a header left on one
- * would leak.
+ * would leak. `rawHeaders` is copied only from the first header that goes or changes: most
+ * requests keep every header and only gain the proxy-host one.
  */
 export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): void {
-  const { path, host, proxyHost } = rewrite
+  const { path, host, proxyHost, scheme } = rewrite
   const http2 = incoming.httpVersionMajor === 2
   if (path !== undefined) {
     incoming.url = path
@@ -53,49 +54,62 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   // HTTP/2 names the host in :authority; node-server reads it before Host.
   const hostName = http2 ? ':authority' : 'host'
   const raw = incoming.rawHeaders
-  const kept: string[] = []
-  let changed = false
+  let kept: string[] | undefined
   let sawHost = false
+  let hostKept = false
   // The stripped headers that came: only those are deleted from `headers` (deleting one that is
   // not there still costs the object its fast properties).
   let stripped: string[] | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? ''
-    const lower = name.toLowerCase()
-    if (STRIPPED_HEADERS.has(lower)) {
-      ;(stripped ??= []).push(lower)
+    const value = raw[i + 1] ?? ''
+    const role = roleOf(name)
+    let outName = name
+    let outValue: string | undefined = value
+    let changed = false
+    if (role === STRIPPED) {
+      ;(stripped ??= []).push(name.toLowerCase())
+      outValue = undefined
       changed = true
-      continue
-    }
-    if (host !== undefined && (lower === 'host' || lower === ':authority')) {
+    } else if (role === HOST && host !== undefined) {
       // One host, the admitted one (RFC 9112 §3.2.2: an absolute-form target overrides Host).
-      if (!sawHost) {
-        kept.push(hostName, host)
-      }
+      outValue = sawHost ? undefined : host
+      outName = hostName
+      // A host kept as it came keeps its name's case; HTTP/2's Host becomes :authority.
+      changed = outValue !== value || (http2 && name !== hostName)
+      hostKept ||= !sawHost && !changed
       sawHost = true
+    } else if (role === SCHEME && http2 && scheme !== undefined) {
+      outValue = scheme
       changed = true
-      continue
     }
-    if (http2 && lower === ':scheme' && rewrite.scheme !== undefined) {
-      kept.push(name, rewrite.scheme)
-      changed = true
-      continue
+    if (kept === undefined) {
+      if (!changed) {
+        continue
+      }
+      kept = raw.slice(0, i)
     }
-    kept.push(name, raw[i + 1] ?? '')
+    if (outValue !== undefined) {
+      kept.push(outName, outValue)
+    }
   }
   const headers = incoming.headers
   for (const name of stripped ?? []) {
     Reflect.deleteProperty(headers, name)
   }
+  // What is added goes at the end: of the copy, or of the headers as they came.
+  const out = kept ?? raw
   if (host !== undefined) {
-    headers[hostName] = host
+    if (!hostKept) {
+      headers[hostName] = host
+    }
     if (http2) {
       if (!sawHost) {
-        kept.push(':authority', host)
+        out.push(':authority', host)
       }
       // The app sees the same request on every protocol: a Host header over HTTP/2 too, as
       // HTTP/1.1 carries it (RFC 9113 §8.3.1 lets :authority stand in for it on the wire only).
-      kept.push('host', host)
+      out.push('host', host)
       headers.host = host
     } else {
       if (':authority' in headers) {
@@ -103,24 +117,58 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
       }
       if (!sawHost) {
         // HTTP/1.0 clients may send none.
-        kept.push('Host', host)
+        out.push('Host', host)
       }
     }
-    changed = true
   }
-  if (http2 && rewrite.scheme !== undefined) {
-    headers[':scheme'] = rewrite.scheme
+  if (http2 && scheme !== undefined) {
+    headers[':scheme'] = scheme
   }
   if (proxyHost !== undefined) {
-    kept.push(http2 ? PROXY_HOST_HEADER : 'X-Wsgiprox-Proxy-Host', proxyHost)
+    out.push(http2 ? PROXY_HOST_HEADER : 'X-Wsgiprox-Proxy-Host', proxyHost)
     headers[PROXY_HOST_HEADER] = proxyHost
-    changed = true
   }
-  if (changed && http2) {
+  if (kept === undefined) {
+    return
+  }
+  if (http2) {
     // In place: an HTTP/2 request's rawHeaders has no setter.
     raw.splice(0, raw.length, ...kept)
-  } else if (changed) {
+  } else {
     incoming.rawHeaders = kept
+  }
+}
+
+const STRIPPED = 1
+const HOST = 2
+const SCHEME = 3
+
+/**
+ * What the rewrite does with a header of this name: strip it, make it the admitted host, or
+ * set the scheme. Names are told apart by length and first letter before any is lower-cased:
+ * the common ones (`User-Agent`, `Accept`, ...) are passed over without allocating.
+ */
+function roleOf(name: string): number {
+  switch (name.length) {
+    case 4:
+      return name === 'Host' || name === 'host' || name.toLowerCase() === 'host' ? HOST : 0
+    case 10:
+      // A pseudo-header is lower case (RFC 9113 §8.3); HTTP/1 has none.
+      return name === ':authority' ? HOST : 0
+    case 7:
+      return name === ':scheme' ? SCHEME : 0
+    case 16:
+    case 19:
+    case 21: {
+      // proxy-connection, proxy-authorization, x-wsgiprox-proxy-host
+      const first = name.charCodeAt(0) | 0x20
+      if (first !== 0x70 && first !== 0x78) {
+        return 0
+      }
+      return STRIPPED_HEADERS.has(name.toLowerCase()) ? STRIPPED : 0
+    }
+    default:
+      return 0
   }
 }
 
