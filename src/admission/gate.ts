@@ -69,11 +69,11 @@ export interface Gate {
    */
   admitAnonymous(): Settled<Challenge | Refusal | undefined>
   /**
-   * Admit the SNI name of a TLS handshake inside `tunnel`: resolves with the name the tunnel's
-   * requests are for, and rejects (refusing the handshake) when the name is invalid or the
-   * tunnel's credentials do not admit it.
+   * Admit the SNI name of a TLS handshake inside `tunnel`: the name the tunnel's requests are
+   * for (at once when it is the tunnel's own host, as in most handshakes), or a rejection
+   * (refusing the handshake) when the name is invalid or the tunnel's credentials do not admit it.
    */
-  admitName(tunnel: TunnelIdentity, servername: string): Promise<string>
+  admitName(tunnel: TunnelIdentity, servername: string): Settled<string>
   /** Admit one request, inside `tunnel` or on a direct connection. */
   admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
 }
@@ -157,6 +157,17 @@ export function createGate(options: AdmissionOptions): Gate {
       ? { kind: 'serve', path, host, scheme, proxyHost, route: undefined, fullUrl }
       : path
 
+  /** An SNI name other than the tunnel's host: admitted only if the tunnel's credentials are. */
+  const admitOtherName = async (tunnel: TunnelIdentity, name: string): Promise<string> => {
+    const url = `${originOf('https', name, tunnel.port)}/`
+    const denied = await callbacks.checkAuth(name, () => authRequest(url, tunnel.authorization))
+    if (denied) {
+      const why = denied.kind === 'challenge' ? 'it asks for other credentials' : denied.message
+      throw new Error(`SNI name ${name} is not admitted for the tunnel to ${tunnel.host}: ${why}`)
+    }
+    return name
+  }
+
   // With neither requireAuth nor a resolver of the user's, the decision on an absolute-form
   // request depends on its target alone: the last ones are kept, so that a client asking again
   // (most ask for the same few URLs) pays for one lookup instead of parsing and normalising.
@@ -211,21 +222,13 @@ export function createGate(options: AdmissionOptions): Gate {
       return callbacks.checkAuth(proxyHost, () => authRequest(url, undefined))
     },
 
-    async admitName(tunnel, servername) {
+    admitName(tunnel, servername) {
       const name = validHost(servername)
       if (name === undefined) {
-        throw new Error(`Invalid SNI name ${quote(servername)}`)
+        return Promise.reject(new Error(`Invalid SNI name ${quote(servername)}`))
       }
-      if (name === tunnel.host) {
-        return name
-      }
-      const url = `${originOf('https', name, tunnel.port)}/`
-      const denied = await callbacks.checkAuth(name, () => authRequest(url, tunnel.authorization))
-      if (denied) {
-        const why = denied.kind === 'challenge' ? 'it asks for other credentials' : denied.message
-        throw new Error(`SNI name ${name} is not admitted for the tunnel to ${tunnel.host}: ${why}`)
-      }
-      return name
+      // The tunnel's own host was admitted with the tunnel.
+      return name === tunnel.host ? name : admitOtherName(tunnel, name)
     },
 
     admitRequest(tunnel, request) {

@@ -9,6 +9,7 @@ import { TLSSocket } from 'node:tls'
 import { hostFromWire } from '../admission/wire-host'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
+import type { Settled } from '../util/settled'
 import { inheritClientAddress } from './client-address'
 
 /** The HTTP versions served inside intercepted TLS, by their ALPN ids (RFC 7301). */
@@ -25,9 +26,10 @@ export interface TlsOptions {
   /** Whether `h2` may be chosen. */
   http2: boolean
   /**
-   * Admit an SNI name: resolves with the normalised name, or rejects to refuse the handshake.
+   * Admit an SNI name: the normalised name (now or later), or a rejection that refuses the
+   * handshake.
    */
-  admitName(servername: string): Promise<string>
+  admitName(servername: string): Settled<string>
 }
 
 /**
@@ -54,22 +56,28 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
         callback(new Error('The SNI name is not UTF-8'), undefined)
         return
       }
-      options
-        .admitName(name)
-        .then((name) => {
-          if (name === options.host) {
-            // The socket already holds this context: passing it again would make OpenSSL copy
-            // its certificate and key into the connection once more.
-            callback(null, undefined)
-            return
-          }
-          return ca.secureContext(name, { wildcard }).then((context) => {
-            callback(null, context)
-          })
+      const fail = (error: unknown) => {
+        callback(toError(error), undefined)
+      }
+      const useName = (admitted: string): Promise<void> | undefined => {
+        if (admitted === options.host) {
+          // The socket already holds this context: passing it again would make OpenSSL copy
+          // its certificate and key into the connection once more.
+          callback(null, undefined)
+          return undefined
+        }
+        return ca.secureContext(admitted, { wildcard }).then((context) => {
+          callback(null, context)
         })
-        .catch((error: unknown) => {
-          callback(toError(error), undefined)
-        })
+      }
+      // Most handshakes name the tunnel's own host, admitted at once: the handshake goes on
+      // without waiting for the next turn of the event loop.
+      const admitted = options.admitName(name)
+      if (admitted instanceof Promise) {
+        admitted.then(useName).catch(fail)
+      } else {
+        useName(admitted)?.catch(fail)
+      }
     },
   })
   // The client's address from a PROXY protocol header, where there was one.

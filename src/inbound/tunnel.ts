@@ -216,13 +216,13 @@ async function startTls(
     ca,
     wildcard,
     http2: deps.http2 !== undefined,
-    admitName: async (servername) => {
-      const name = await deps.gate.admitName(secure, servername)
-      if (name !== secure.host) {
-        secure.sni = name
-      }
-      return name
-    },
+    admitName: (servername) =>
+      andThen(deps.gate.admitName(secure, servername), (name) => {
+        if (name !== secure.host) {
+          secure.sni = name
+        }
+        return name
+      }),
   })
   deadline.socket = tlsSocket
   tlsSocket.on('error', (error: Error) => {
