@@ -57,21 +57,31 @@ export const SERVER_NODE = process.env.BENCH_NODE ?? process.execPath
 /** A running server process. */
 export interface SystemHandle extends ReadyInfo {
   name: SystemName
+  /** The server process (under `wrapper`, the wrapper's, which runs node in place). */
+  pid: number | undefined
   stats(gc?: boolean): Promise<Stats>
   stop(): Promise<void>
 }
 
-/** Starts `bench/servers/<name>.ts`; rejects with the reason when it cannot run. */
-export async function startSystem(name: SystemName): Promise<SystemHandle> {
+/**
+ * Starts `bench/servers/<name>.ts`; rejects with the reason when it cannot run. `wrapper` is a
+ * command the node process runs under (bench/instructions.ts runs it under callgrind).
+ */
+export async function startSystem(
+  name: SystemName,
+  wrapper: readonly string[] = []
+): Promise<SystemHandle> {
   const folder = PEERS.has(name) ? 'peers' : 'servers'
   const file = new URL(`./${folder}/${name}.ts`, import.meta.url).pathname
   const flags = [...SERVER_FLAGS, '--import', 'tsx', '--expose-gc', file]
-  const child = spawn(SERVER_NODE, flags, {
+  const [command = SERVER_NODE, ...args] = [...wrapper, SERVER_NODE, ...flags]
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {
-    const ready = await readReadyLine(child)
-    return { ...ready, name, stats: statsClient(child), stop: () => stopChild(child) }
+    const ready = await readReadyLine(child, wrapper.length > 0 ? 20 : 1)
+    const { pid } = child
+    return { ...ready, name, pid, stats: statsClient(child), stop: () => stopChild(child) }
   } catch (error) {
     await stopChild(child)
     throw error
@@ -79,19 +89,19 @@ export async function startSystem(name: SystemName): Promise<SystemHandle> {
 }
 
 /** Resolves with the first JSON line; other output (peers log to stdout) is drained. */
-async function readReadyLine(child: ChildProcess): Promise<ReadyInfo> {
+async function readReadyLine(child: ChildProcess, slower: number): Promise<ReadyInfo> {
   const stdout = child.stdout
   if (!stdout) {
     throw new Error('no stdout pipe')
   }
   const lines = createInterface({ input: stdout })
-  const timeout = AbortSignal.timeout(START_TIMEOUT_MS)
+  const timeout = AbortSignal.timeout(START_TIMEOUT_MS * slower)
   const exited = once(child, 'exit', { signal: timeout }).then(
     ([code]) => {
       throw new Error(`exited with code ${String(code)} before it was ready`)
     },
     () => {
-      throw new Error(`not ready within ${START_TIMEOUT_MS / 1000} s`)
+      throw new Error(`not ready within ${(START_TIMEOUT_MS * slower) / 1000} s`)
     }
   )
   const ready = (async () => {
