@@ -6,7 +6,6 @@
  * @module
  */
 import type { ErrorContext, Resolver } from '../types'
-import { LruCache } from '../util/lru-cache'
 import { andThen } from '../util/settled'
 import type { Settled } from '../util/settled'
 import { authRequest, clientRequest, firstValue, quote } from './asked'
@@ -19,8 +18,8 @@ import type {
   TunnelIdentity,
 } from './decision'
 import { refuse } from './decision'
-import { isRepeat, memoOf, NESTED_CONNECT, pathInTunnel } from './in-tunnel'
-import type { TunnelMemo } from './in-tunnel'
+import { NESTED_CONNECT, pathInTunnel } from './in-tunnel'
+import { LastDecisions } from './last-decision'
 import { admitOriginForm, isPublicPage } from './own-pages'
 import { FixedResolver } from './resolvers'
 import type { Authority } from './target'
@@ -77,10 +76,6 @@ export interface Gate {
   /** Admit one request, inside `tunnel` or on a direct connection. */
   admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
 }
-
-/** How many absolute-form targets' decisions are kept, and the longest target kept. */
-const DECIDED_TARGETS = 1024
-const DECIDED_TARGET_MAX = 512
 
 /** Build the gate. */
 export function createGate(options: AdmissionOptions): Gate {
@@ -168,13 +163,8 @@ export function createGate(options: AdmissionOptions): Gate {
     return name
   }
 
-  // With neither requireAuth nor a resolver of the user's, the decision on an absolute-form
-  // request depends on its target alone: the last ones are kept, so that a client asking again
-  // (most ask for the same few URLs) pays for one lookup instead of parsing and normalising.
-  const byTarget = needsRequest ? undefined : new LruCache<string, Admission>(DECIDED_TARGETS)
-  // Likewise in a tunnel, from its host headers and target: a client on a kept-alive connection
-  // mostly repeats itself, so each tunnel keeps its last decision.
-  const lastInTunnel = needsRequest ? undefined : new WeakMap<TunnelIdentity, TunnelMemo>()
+  // Neither check looks at the request: a connection asking again gets its last decision.
+  const last = needsRequest ? undefined : new LastDecisions()
 
   const admitDirect = (
     request: AskedRequest,
@@ -184,8 +174,10 @@ export function createGate(options: AdmissionOptions): Gate {
     if (target.startsWith('/')) {
       return admitOriginForm(request, target, method, publicPages)
     }
-    const known = byTarget?.get(target)
-    if (known !== undefined) {
+    // A direct connection is its socket.
+    const connection = request.socket ?? undefined
+    const known = connection && last?.get(connection, request, target, method, undefined)
+    if (known) {
       return known
     }
     const absolute = parseAbsoluteTarget(target)
@@ -194,8 +186,8 @@ export function createGate(options: AdmissionOptions): Gate {
       : absolute instanceof Error
         ? refuse(400, absolute.message)
         : admitTarget(absolute.scheme, absolute, absolute.path, request, method, proxyAuth(request))
-    if (byTarget && target.length <= DECIDED_TARGET_MAX && !(decided instanceof Promise)) {
-      byTarget.set(target, decided)
+    if (connection && last && !(decided instanceof Promise)) {
+      last.set(connection, request, target, method, undefined, decided)
     }
     return decided
   }
@@ -237,9 +229,9 @@ export function createGate(options: AdmissionOptions): Gate {
       if (!tunnel) {
         return admitDirect(request, target, method)
       }
-      const memo = lastInTunnel?.get(tunnel)
-      if (memo && isRepeat(memo, tunnel, request, target, method)) {
-        return memo.decision
+      const known = last?.get(tunnel, request, target, method, tunnel.sni)
+      if (known) {
+        return known
       }
       const path = pathInTunnel(tunnel, request, target, method)
       if (typeof path !== 'string') {
@@ -255,8 +247,8 @@ export function createGate(options: AdmissionOptions): Gate {
         method,
         tunnel.authorization
       )
-      if (lastInTunnel && !(decision instanceof Promise)) {
-        lastInTunnel.set(tunnel, memoOf(tunnel, request, target, method, decision))
+      if (last && !(decision instanceof Promise)) {
+        last.set(tunnel, request, target, method, tunnel.sni, decision)
       }
       return decision
     },

@@ -5,7 +5,7 @@
  * @module
  */
 import { quote } from './asked'
-import type { Admission, AskedRequest, Refusal, TunnelIdentity } from './decision'
+import type { AskedRequest, Refusal, TunnelIdentity } from './decision'
 import { refuse } from './decision'
 import type { Authority } from './target'
 import { DEFAULT_PORTS, hostPort, parseAbsoluteTarget, parseAuthority } from './target'
@@ -76,48 +76,4 @@ function misdirected(tunnel: TunnelIdentity, named: Authority): Refusal {
       ? [expected, named.host]
       : [hostPort('', expected, tunnel.port), hostPort('', named.host, named.port)]
   return refuse(421, `Misdirected request: this tunnel is for ${want}, not ${got}`)
-}
-
-/** What an admitted request in a tunnel was decided from, and the decision. */
-export interface TunnelMemo {
-  target: string
-  method: string
-  host: unknown
-  authority: unknown
-  sni: string | undefined
-  decision: Admission
-}
-
-/**
- * `decision` on a request in `tunnel`, with what it depends on when no callback looks at the
- * request: the target, the method, the host headers and the tunnel's SNI name.
- */
-export function memoOf(
-  tunnel: TunnelIdentity,
-  request: AskedRequest,
-  target: string,
-  method: string,
-  decision: Admission
-): TunnelMemo {
-  const { headers } = request
-  const { host, ':authority': authority } = headers
-  return { target, method, host, authority, sni: tunnel.sni, decision }
-}
-
-/** Whether the request asks what `memo`'s did, in a tunnel whose SNI name has not changed. */
-export function isRepeat(
-  memo: TunnelMemo,
-  tunnel: TunnelIdentity,
-  request: AskedRequest,
-  target: string,
-  method: string
-): boolean {
-  const { headers } = request
-  return (
-    memo.target === target &&
-    memo.method === method &&
-    memo.host === headers.host &&
-    memo.authority === headers[':authority'] &&
-    memo.sni === tunnel.sni
-  )
 }

@@ -1,6 +1,7 @@
 /**
- * The gate keeps decisions that depend on the request alone (the last absolute-form targets, each
- * tunnel's last request), so that a client asking again is not parsed again. Kept decisions must
+ * The gate keeps each connection's last decision where it depends on the request alone (a
+ * tunnel's last request, a direct connection's last absolute-form one), so that a client asking
+ * again is not parsed again. Kept decisions must
  * never show: every request in a long mixed sequence is decided as a gate that has seen nothing
  * decides it, whatever came before it (other hosts in the same tunnel, a changed SNI name, a
  * CONNECT, credentials, another tunnel, the same target refused or served).
@@ -10,7 +11,7 @@ import type { Admission, AskedRequest, TunnelIdentity } from '../../src/admissio
 import type { Gate } from '../../src/admission/gate'
 import { FixedResolver, ProxyAuthResolver } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
-import { asked, ME, PROXY_HOST, REALM, testGate, tunnel } from '../helpers/gate'
+import { asked, ME, OWN_ADDRESS, PROXY_HOST, REALM, testGate, tunnel } from '../helpers/gate'
 
 /** A small deterministic generator (mulberry32), so that a failing sequence can be replayed. */
 function random(seed: number): (n: number) => number {
@@ -47,6 +48,8 @@ const TARGETS_TUNNEL = [
 const HOSTS = [undefined, 'example.com', 'EXAMPLE.com', 'example.com:443', 'other.example', 'a b']
 const METHODS = ['GET', 'GET', 'POST', 'HEAD', 'CONNECT']
 const SNI = [undefined, 'www.example.com']
+/** Two direct connections: each keeps its own last decision. */
+const SOCKETS = [{ ...OWN_ADDRESS }, { ...OWN_ADDRESS }]
 
 /** One request of a sequence: where it comes (a tunnel's index, or direct) and what it asks. */
 interface Step {
@@ -93,6 +96,7 @@ function sequence(seed: number, length: number): Step[] {
       const inTunnel = pick(3) > 0
       parts = {
         tunnel: inTunnel ? pick(2) : undefined,
+        socket: pick(SOCKETS.length),
         host: one(HOSTS),
         authority: pick(3) === 0 ? one(HOSTS) : undefined,
         target: one(inTunnel ? TARGETS_TUNNEL : TARGETS_DIRECT),
@@ -115,7 +119,7 @@ function sequence(seed: number, length: number): Step[] {
     }
     steps.push({
       tunnel: parts.tunnel,
-      request: asked(parts.method, parts.target, headers),
+      request: asked(parts.method, parts.target, headers, SOCKETS[parts.socket]),
       sni: parts.sni,
     })
   }
@@ -125,6 +129,8 @@ function sequence(seed: number, length: number): Step[] {
 /** What a step is made of. */
 interface Parts {
   tunnel: number | undefined
+  /** The direct connection it comes on. */
+  socket: number
   host: string | undefined
   authority: string | undefined
   target: string
