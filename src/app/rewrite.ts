@@ -56,7 +56,6 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   const raw = incoming.rawHeaders
   let kept: string[] | undefined
   let sawHost = false
-  let hostKept = false
   // The stripped headers that came: only those are deleted from `headers` (deleting one that is
   // not there still costs the object its fast properties).
   let stripped: string[] | undefined
@@ -77,7 +76,6 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
       outName = hostName
       // A host kept as it came keeps its name's case; HTTP/2's Host becomes :authority.
       changed = outValue !== value || (http2 && name !== hostName)
-      hostKept ||= !sawHost && !changed
       sawHost = true
     } else if (role === SCHEME && http2 && scheme !== undefined) {
       outValue = scheme
@@ -100,7 +98,8 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   // What is added goes at the end: of the copy, or of the headers as they came.
   const out = kept ?? raw
   if (host !== undefined) {
-    if (!hostKept) {
+    // Checked, not assumed from rawHeaders: a repeated host header may have been joined there.
+    if (headers[hostName] !== host) {
       headers[hostName] = host
     }
     if (http2) {
