@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { connect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { ProxyAuthResolver, proxyUser } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
@@ -208,4 +209,51 @@ describe('SNI names', () => {
       expect(good.status).toBe(200)
     }
   )
+})
+
+// With the default resolver the gate keeps each connection's last decision (last-decision.ts):
+// on one kept-alive connection, a request that changes only its host must still be refused, and
+// the one after it served again.
+describe('decisions kept on a connection', () => {
+  it('refuses a switched Host, or a CONNECT, right after a served request in a TLS tunnel', async () => {
+    const proxy = await startProxy(echoApp())
+    running = proxy
+    const open = async () => {
+      const { socket } = await connectTunnel(proxy.port, 'example.com:443')
+      return tlsOverTunnel(socket, 'example.com', proxy.caPem)
+    }
+    const tls = await open()
+    const first = await requestOver(tls, '/a')
+    const switched = await requestOver(tls, '/a', { host: 'other.example' })
+    expect(echoOf(first.body).path).toBe('/https://example.com/a')
+    expect(switched.status).toBe(421)
+    // A refusal closes its connection; the next check gets a tunnel of its own.
+    const second = await open()
+    const served = await requestOver(second, '/a')
+    second.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    const chunks: Buffer[] = []
+    second.on('data', (chunk: Buffer) => chunks.push(chunk))
+    await once(second, 'close')
+    expect(echoOf(served.body).path).toBe('/https://example.com/a')
+    expect(Buffer.concat(chunks).toString('latin1')).toMatch(/^HTTP\/1\.1 405 /)
+  })
+
+  it('decides each absolute-form request on a kept-alive direct connection afresh', async () => {
+    running = await startProxy(echoApp())
+    const socket = connect(running.port, '127.0.0.1')
+    await once(socket, 'connect')
+    const first = await requestOver(socket, 'http://example.com/x')
+    // Only the target changes: the Host header stays example.com.
+    const bad = await requestOver(socket, 'http://exa%20mple.com/x')
+    expect(echoOf(first.body).path).toBe('/http://example.com/x')
+    expect(bad.status).toBe(400)
+    // The refusal closed that connection; a new one asks the first again.
+    const fresh = connect(running.port, '127.0.0.1')
+    await once(fresh, 'connect')
+    const again = await requestOver(fresh, 'http://example.com/x')
+    const other = await requestOver(fresh, 'http://other.example/x', { host: 'other.example' })
+    expect(echoOf(again.body).path).toBe('/http://example.com/x')
+    expect(echoOf(other.body).path).toBe('/http://other.example/x')
+    fresh.destroy()
+  })
 })
