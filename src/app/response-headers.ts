@@ -4,6 +4,7 @@
  * @module
  */
 import type { ErrorContext } from '../types'
+import { lengthsOf } from '../util/name-lengths'
 
 /**
  * Headers that describe one connection, not the response (RFC 9110 §7.6.1), or that HTTP/2
@@ -24,13 +25,7 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
  * The lengths of the names the check acts on (hop-by-hop ones, Content-Length): a name of
  * another length is passed over without being lower-cased, unless Connection names it.
  */
-const WATCHED_LENGTHS: readonly boolean[] = (() => {
-  const watched: boolean[] = []
-  for (const name of [...HOP_BY_HOP, 'content-length']) {
-    watched[name.length] = true
-  }
-  return watched
-})()
+const WATCHED_LENGTHS = lengthsOf([...HOP_BY_HOP, 'content-length'])
 
 export type HeaderValue = string | number | readonly string[]
 export type HeaderBag = Record<string, HeaderValue | undefined>

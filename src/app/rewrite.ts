@@ -4,6 +4,7 @@
  * none of the headers meant for the proxy.
  * @module
  */
+import { lengthsOf } from '../util/name-lengths'
 
 /** The header that tells the app which proxy host a request came through. */
 export const PROXY_HOST_HEADER = 'x-wsgiprox-proxy-host'
@@ -138,16 +139,22 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   }
 }
 
+/** The lengths of the stripped names: the others are passed over without being lower-cased. */
+const STRIPPED_LENGTHS = lengthsOf(STRIPPED_HEADERS)
+
 const STRIPPED = 1
 const HOST = 2
 const SCHEME = 3
 
 /**
  * What the rewrite does with a header of this name: strip it, make it the admitted host, or
- * set the scheme. Names are told apart by length and first letter before any is lower-cased:
- * the common ones (`User-Agent`, `Accept`, ...) are passed over without allocating.
+ * set the scheme. Names are told apart by length before any is lower-cased: the common ones
+ * (`User-Agent`, `Accept`, ...) are passed over without allocating.
  */
 function roleOf(name: string): number {
+  if (STRIPPED_LENGTHS[name.length] === true && STRIPPED_HEADERS.has(name.toLowerCase())) {
+    return STRIPPED
+  }
   switch (name.length) {
     case 4:
       return name === 'Host' || name === 'host' || name.toLowerCase() === 'host' ? HOST : 0
@@ -156,16 +163,6 @@ function roleOf(name: string): number {
       return name === ':authority' ? HOST : 0
     case 7:
       return name === ':scheme' ? SCHEME : 0
-    case 16:
-    case 19:
-    case 21: {
-      // proxy-connection, proxy-authorization, x-wsgiprox-proxy-host
-      const first = name.charCodeAt(0) | 0x20
-      if (first !== 0x70 && first !== 0x78) {
-        return 0
-      }
-      return STRIPPED_HEADERS.has(name.toLowerCase()) ? STRIPPED : 0
-    }
     default:
       return 0
   }
