@@ -20,6 +20,7 @@ import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { handleConnect, tunnelOf } from './tunnel'
 import { readUpgradeBody, UPGRADE_BODY_MAX_BYTES } from './upgrade-body'
+import { whenIdle } from './when-idle'
 
 /** What the listener needs from the proxy. */
 export interface ListenerDeps extends TunnelDeps {
@@ -164,8 +165,11 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       })
       return
     }
-    const admission = gate.admitRequest(tunnel, req)
-    answerWhenAdmitted(upgrades, req, { req, socket, head }, admission, options.onError)
+    // The handshake's answer (101, or a refusal) goes after the responses pipelined before it.
+    whenIdle(socket, () => {
+      const admission = gate.admitRequest(tunnel, req)
+      answerWhenAdmitted(upgrades, req, { req, socket, head }, admission, options.onError)
+    })
   }
 
   const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -223,29 +227,6 @@ function answerParseError(
     `Malformed request: ${reason ?? error.message}`,
   ]
   return { status, bytes: replyOnSocket(socket, status, text) }
-}
-
-/**
- * Run `next` once `socket` has no response in progress. Node queues the responses of pipelined
- * requests on the parser state of the connection, and a replayed connection gets a new state:
- * a response queued there behind one still owned by the old state would never be written. So the
- * replay waits until the old state has written all it had (`_httpMessage` is the response that
- * owns the socket, cleared when the last one finishes).
- */
-function whenIdle(socket: Duplex, next: () => void): void {
-  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (!pending) {
-    next()
-    return
-  }
-  // Node's own 'finish' listener, added first, hands the socket to the next queued response.
-  const again = () => {
-    pending.off('finish', again)
-    pending.off('close', again)
-    whenIdle(socket, next)
-  }
-  pending.once('finish', again)
-  pending.once('close', again)
 }
 
 /**

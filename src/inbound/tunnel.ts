@@ -23,6 +23,7 @@ import type { Http2Front } from './http2'
 import { startsHttp2Preface } from './http2-direct'
 import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
+import { whenIdle } from './when-idle'
 
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
 const TLS_HANDSHAKE_RECORD = 0x16
@@ -65,19 +66,10 @@ export function handleConnect(
   const authorization = req.headers['proxy-authorization']
   const decided = (admission: TunnelAdmission) => {
     clearTimeout(timer)
-    if (socket.destroyed) {
-      return
-    }
-    if (admission.kind === 'refuse') {
-      replyOnSocket(socket, admission.status, admission.message)
-      return
-    }
-    if (admission.kind === 'challenge') {
-      replyOnSocket(socket, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
-      return
-    }
-    socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
-    openTunnel(server, socket, head, admission, authorization, deps)
+    // The answer, and the tunnel, come after the responses pipelined before the CONNECT.
+    whenIdle(socket, () => {
+      answerConnect(server, req, socket, head, admission, authorization, deps)
+    })
   }
   const inside = tunnelOf(socket)
   const settled = andThen(deps.gate.admitTunnel(inside, target, authorization), decided)
@@ -87,6 +79,31 @@ export function handleConnect(
       socket.destroy()
     })
   }
+}
+
+/** Answer an admitted or refused CONNECT on its socket, once nothing is queued before it. */
+function answerConnect(
+  server: Server,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  admission: TunnelAdmission,
+  authorization: string | undefined,
+  deps: TunnelDeps
+): void {
+  if (socket.destroyed) {
+    return
+  }
+  if (admission.kind === 'refuse') {
+    replyOnSocket(socket, admission.status, admission.message)
+    return
+  }
+  if (admission.kind === 'challenge') {
+    replyOnSocket(socket, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
+    return
+  }
+  socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
+  openTunnel(server, socket, head, admission, authorization, deps)
 }
 
 /**
