@@ -44,7 +44,16 @@ export class CaFileError extends WsgiproxError {
 
 /** `error` as an Error: thrown values that are not Errors are wrapped, with their text. */
 export function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
+  try {
+    if (error instanceof Error) {
+      return error
+    }
+    return new Error(String(error))
+  } catch {
+    // What an app may throw or reject with: an object with no prototype, a throwing
+    // `toString`, a Proxy whose traps throw. The report must not fail in turn.
+    return new Error('a value that cannot be shown as text')
+  }
 }
 
 /** A cluster worker exited before it listened; its own error went to its stderr. */

@@ -5,9 +5,16 @@ import { connect as http2Connect } from 'node:http2'
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
 import type { ErrorContext } from '../src/types'
-import { connectTunnel, rawExchange, requestOver, tlsOverTunnel } from './helpers/clients'
+import {
+  connectTunnel,
+  rawExchange,
+  rawSocket,
+  requestOver,
+  tlsOverTunnel,
+} from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { closeOf, within } from './helpers/within'
 
 /**
  * An app whose responses Node cannot send as given, the way replay apps pass archived responses
@@ -52,6 +59,30 @@ function unruly(request: Request): Response {
       return new Response(streamOf('only this'), { headers: { 'Content-Length': '100' } })
     case '/bad-header':
       return new Response('x', { headers: { 'X-Bad': 'a\r\nInjected: yes' } })
+    case '/bad-header-pairs':
+      // As pairs, the shape a replay app passes archived headers in: Fetch's Headers refuses it.
+      return new Response('x', { headers: [['X-Bad', 'a\r\nInjected: yes']] })
+    case '/unprintable-header':
+      // A value that cannot be made text at all.
+      return new Response('x', { headers: { 'Content-Length': Object.create(null) as string } })
+    case '/unprintable-failure':
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            controller.error(Object.create(null))
+          },
+        })
+      )
+    case '/number-chunk':
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('first part'))
+            controller.enqueue(42)
+            controller.close()
+          },
+        })
+      )
     case '/failing-stream':
       // The body fails after its first part went out.
       return new Response(
@@ -264,11 +295,16 @@ describe("the app's response is input", () => {
     }
   )
 
-  it('closes the connection after a body shorter than its Content-Length', async () => {
-    const reply = await rawExchange(
-      proxy().port,
-      'GET http://archived.example/long-length HTTP/1.1\r\nHost: archived.example\r\n\r\n'
+  it('closes the connection after a body shorter than its Content-Length, before any next response', async () => {
+    const socket = await rawSocket(proxy().port)
+    // Closed well before Node's keep-alive timeout (5 s) would close it.
+    const received = closeOf(socket, 'the connection stayed open after the short body')
+    socket.write(
+      'GET http://archived.example/long-length HTTP/1.1\r\nHost: archived.example\r\n\r\n' +
+        'GET http://bank.example/ HTTP/1.1\r\nHost: bank.example\r\n\r\n'
     )
+    const reply = (await received).toString('latin1')
+    // The pipelined request's answer never follows the short body.
     expect(reply).toMatch(/^HTTP\/1\.1 200 /)
     expect(reply.toLowerCase()).toContain('content-length: 100')
     expect(reply.endsWith('only this')).toBe(true)
@@ -277,14 +313,70 @@ describe("the app's response is input", () => {
     expect(next?.body).toBe('ok:bank.example')
   })
 
-  it('answers 502 to a header Node refuses to write', async () => {
-    const [bad, next] = await onOneConnection([
-      'http://archived.example/bad-header',
-      'http://bank.example/',
-    ])
-    expect(bad?.status).toBe(502)
-    expect(next?.body).toBe('ok:bank.example')
+  it.each(['/bad-header', '/bad-header-pairs', '/unprintable-header'])(
+    'answers 502 Bad Gateway with the reason to headers that cannot be written (%s), over HTTP/1.1',
+    async (path) => {
+      const printed = vi.spyOn(console, 'error')
+      try {
+        const [bad, next] = await onOneConnection([
+          `http://archived.example${path}`,
+          'http://bank.example/',
+        ])
+        expect(bad?.status).toBe(502)
+        expect(bad?.body).toMatch(/^Bad Gateway: the app's response could not be sent \(.+\)\n$/)
+        expect(next?.body).toBe('ok:bank.example')
+        expect(appReports()).toHaveLength(1)
+        expect(printed).not.toHaveBeenCalled()
+      } finally {
+        printed.mockRestore()
+      }
+    }
+  )
+
+  it('writes the 502 with its own reason phrase, not the one of the status the app gave', async () => {
+    const reply = await rawExchange(
+      proxy().port,
+      'GET http://archived.example/bad-header HTTP/1.1\r\nHost: archived.example\r\nConnection: close\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
   })
+
+  it.each(['/bad-header', '/bad-header-pairs', '/unprintable-header'])(
+    'answers 502 to headers that cannot be written (%s), over HTTP/2, and the session goes on',
+    async (path) => {
+      const session = await h2Session()
+      const bad = await within(h2Get(session, path), `no response head on the stream of ${path}`)
+      expect(bad.status).toBe(502)
+      expect(bad.body).toMatch(/^Bad Gateway: /)
+      expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+    }
+  )
+
+  it.each([
+    ['/unprintable-failure', 'a value that cannot be shown as text'],
+    ['/number-chunk', 'a chunk that is not bytes (a number)'],
+  ])(
+    'cuts a body that fails oddly (%s) short, tells onError, and prints nothing',
+    async (path, told) => {
+      const printed = [vi.spyOn(console, 'error'), vi.spyOn(console, 'info')]
+      try {
+        const reply = await rawExchange(
+          proxy().port,
+          `GET http://archived.example${path} HTTP/1.1\r\nHost: archived.example\r\n\r\n`
+        )
+        expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+        expect(reply.endsWith('0\r\n\r\n')).toBe(false)
+        expect(appReports()[0]?.error.message).toContain(told)
+        for (const spy of printed) {
+          expect(spy).not.toHaveBeenCalled()
+        }
+      } finally {
+        for (const spy of printed) {
+          spy.mockRestore()
+        }
+      }
+    }
+  )
 
   it('ends an HTTP/1.1 response whose body fails midway: the connection closes, nothing is printed', async () => {
     const printed = [vi.spyOn(console, 'error'), vi.spyOn(console, 'info')]

@@ -14,7 +14,7 @@ import { toError } from '../errors'
 import { noteUpgradeStatus } from '../log/upgrade'
 import type { ErrorContext } from '../types'
 import type { Dispatcher } from './dispatch'
-import { createResponseGuard } from './response-guard'
+import { badGateway, createResponseGuard } from './response-guard'
 
 /** A request of either HTTP version, and its response. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
@@ -87,7 +87,13 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
       routeOf(route)
         .listener(request, response)
         .catch((error: unknown) => {
-          // node-server answers what it can; whatever still escapes ends this response only.
+          // node-server answers what it can. What still escapes (a header Fetch's Headers
+          // refuses, a value that cannot be made text) gets a 502 with the reason while nothing
+          // has been sent, and otherwise ends this response only.
+          if (!response.headersSent) {
+            badGateway(response, onError, toError(error).message)
+            return
+          }
           onError(toError(error), { phase: 'app' })
           response.destroy()
         })

@@ -6,6 +6,8 @@
  * body; so the stream it reads is one that never fails.
  * @module
  */
+import { describe } from '../admission/target'
+import { toError } from '../errors'
 import type { ErrorContext } from '../types'
 import { cutShort } from './response-guard'
 
@@ -78,7 +80,7 @@ function unfailing(
         try {
           next = await reader.read()
         } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error)
+          const reason = toError(error).message
           report(new Error(`The app's body failed after its response began: ${reason}`), {
             phase: 'app',
           })
@@ -89,9 +91,23 @@ function unfailing(
         }
         if (next.done) {
           controller.close()
-        } else {
-          controller.enqueue(next.value)
+          return
         }
+        const chunk: unknown = next.value
+        if (!(chunk instanceof Uint8Array) && typeof chunk !== 'string') {
+          // Node would throw on it: the response is cut short here instead, and said why.
+          report(
+            new Error(
+              `The app's body sent a chunk that is not bytes (${describe(chunk)}); the response was cut short`
+            ),
+            { phase: 'app' }
+          )
+          await reader.cancel().catch(() => {})
+          cutShort(outgoing)
+          controller.close()
+          return
+        }
+        controller.enqueue(next.value)
       },
       cancel(reason) {
         return reader.cancel(reason)

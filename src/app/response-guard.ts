@@ -20,6 +20,10 @@ import type { HeaderBag } from './response-headers'
 export interface GuardedResponse {
   req?: { method?: string | undefined } | undefined
   shouldKeepAlive?: boolean
+  /** HTTP/1: whether the connection closes once this response has finished. */
+  _last?: boolean
+  /** HTTP/1: the reason phrase of the status line. */
+  statusMessage?: string
   statusCode: number
   writeHead(status: number, second?: unknown, third?: unknown): unknown
   write(chunk: unknown, ...rest: unknown[]): boolean
@@ -84,7 +88,11 @@ function writeGuarded(
   }
   const message = typeof second === 'string' ? second : undefined
   const given = (message === undefined ? second : third) as HeaderBag | string[] | undefined
-  const { headers, declared, blockBound } = cleanHeaders(res, given, status, report)
+  const { headers, declared, blockBound, refused } = cleanHeaders(res, given, status, report)
+  if (refused !== undefined) {
+    // The words Node's HTTP/1.1 uses for the same value.
+    return badGateway(res, report, `Invalid character in header content ["${refused}"]`)
+  }
   if (blockBound !== undefined) {
     return badGateway(
       res,
@@ -153,7 +161,10 @@ function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
       return this
     }
     // HTTP/1: what was sent reaches the client, then the connection closes; nothing follows it.
+    // Node chose keep-alive when it made the head; `_last` is what it reads once the response
+    // has finished, to close the connection instead of writing the next response on it.
     this.shouldKeepAlive = false
+    this._last = true
   }
   return finish(this, state, ...args)
 }
@@ -196,9 +207,14 @@ function admit(res: GuardedResponse, state: BodyState, chunk: unknown): unknown 
 }
 
 /** Answer `502` in place of an app response that cannot be sent, and drop what the app writes. */
-function badGateway(res: GuardedResponse, report: Report, reason: string) {
-  report(new Error(`The app's response could not be sent: ${reason}`), { phase: 'app' })
+export function badGateway(res: GuardedResponse, report: Report, reason: string) {
+  report(new Error(`The app's response could not be sent: ${oneLine(reason)}`), { phase: 'app' })
   const body = `Bad Gateway: the app's response could not be sent (${oneLine(reason)})\n`
+  if (res.shouldKeepAlive !== undefined) {
+    // HTTP/1: the reason phrase of a status the app's writeHead got as far as setting would
+    // otherwise go out with the 502 ("502 OK"). HTTP/2 has no reason phrase.
+    res.statusMessage = 'Bad Gateway'
+  }
   const sent = res.req?.method === 'HEAD' ? 0 : Buffer.byteLength(body)
   const state: BodyState = { declared: undefined, sent, done: false, ending: false, report }
   bodies.set(res, state)

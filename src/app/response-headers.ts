@@ -57,7 +57,13 @@ export function cleanHeaders(
   given: HeaderBag | string[] | undefined,
   status: number,
   report: Report
-): { headers: HeaderBag | undefined; declared: number | undefined; blockBound?: number } {
+): {
+  headers: HeaderBag | undefined
+  declared: number | undefined
+  blockBound?: number
+  /** HTTP/2: the name of a header whose value has a character HTTP/1.1 refuses. */
+  refused?: string
+} {
   if (given === undefined) {
     return { headers: undefined, declared: undefined }
   }
@@ -112,13 +118,40 @@ export function cleanHeaders(
     }
   }
   if (res.shouldKeepAlive === undefined) {
-    // HTTP/2: the head must fit in one header block.
+    // HTTP/2: Node checks no value's characters there (HTTP/1.1 refuses them in writeHead), and
+    // the head must fit in one header block.
+    const refused = refusedValue(headers)
+    if (refused !== undefined) {
+      return { headers, declared, refused }
+    }
     const bound = blockBound(headers)
     if (bound > HTTP2_HEADER_BLOCK_MAX) {
       return { headers, declared, blockBound: bound }
     }
   }
   return { headers, declared }
+}
+
+/**
+ * A character Node's HTTP/1.1 refuses in a field value (a control character but tab, or one
+ * beyond Latin-1): checked over HTTP/2 too, where it would be dropped, garbled or reset the stream.
+ */
+const REFUSED_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/** The name of the first header with a value Node's HTTP/1.1 refuses, if any. */
+function refusedValue(headers: HeaderBag): string | undefined {
+  for (const name in headers) {
+    const value = headers[name]
+    if (typeof value === 'number' || value === undefined) {
+      continue
+    }
+    for (const one of typeof value === 'string' ? [value] : value) {
+      if (REFUSED_IN_VALUE.test(one)) {
+        return name
+      }
+    }
+  }
+  return undefined
 }
 
 /** An upper bound of the HPACK block of `headers` and what Node adds, as nghttp2 counts it. */
