@@ -27,6 +27,9 @@ export interface AskedRequest {
   url?: string | undefined
   headers: IncomingHttpHeaders
   rawHeaders: string[]
+  /** The HTTP version it came in, where it came over HTTP/1 or HTTP/2. */
+  httpVersionMajor?: number
+  httpVersionMinor?: number
   /** The connection it came on: a direct request for the PAC file names its local address. */
   socket?: { localAddress?: string | undefined; localPort?: number | undefined } | null
 }

@@ -18,6 +18,7 @@ import type {
   TunnelIdentity,
 } from './decision'
 import { refuse } from './decision'
+import { hostHeaderRefusal } from './host-header'
 import { NESTED_CONNECT, pathInTunnel } from './in-tunnel'
 import { LastDecisions } from './last-decision'
 import { admitOriginForm, isPublicPage } from './own-pages'
@@ -224,6 +225,11 @@ export function createGate(options: AdmissionOptions): Gate {
     },
 
     admitRequest(tunnel, request) {
+      // Before any kept decision: one was made on the first of the Host lines only.
+      const badHost = hostHeaderRefusal(request)
+      if (badHost) {
+        return badHost
+      }
       const target = request.url ?? ''
       const method = request.method ?? 'GET'
       if (!tunnel) {

@@ -6,8 +6,10 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { addressHost, hostPort } from '../admission/target'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
+import type { Rewrite } from '../app/rewrite'
 import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
@@ -34,6 +36,19 @@ const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE
 
 /** Passthrough requests keep their path and Host; only the proxy's headers go. */
 const PASSTHROUGH = {}
+
+/**
+ * The rewrite of a passthrough request: none, but for an HTTP/1.0 request that names no host,
+ * which gets the address it reached as its Host (as a CGI server names itself), so that the app
+ * can be given a URL at all.
+ */
+function passthrough(req: IncomingMessage): Rewrite {
+  const { localAddress, localPort } = req.socket
+  if (req.headers.host !== undefined || localAddress === undefined || localPort === undefined) {
+    return PASSTHROUGH
+  }
+  return { host: hostPort('http', addressHost(localAddress), localPort) }
+}
 
 /** A WebSocket upgrade, as the `upgrade` event gives it. */
 interface Upgrade {
@@ -62,7 +77,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
         appServer.serve(req, res, admission.route)
         return
       }
-      rewriteRequest(req, PASSTHROUGH)
+      rewriteRequest(req, passthrough(req))
       appServer.serve(req, res, undefined)
     },
     reply(res, status, reason, headers, close) {
@@ -184,12 +199,17 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     }
   }
 
+  // Admission answers a request without Host, with a reason (Node's own 400 has none).
+  const hostRule = server as Server & { requireHostHeader?: boolean }
+  const requireHostHeader = hostRule.requireHostHeader
+  hostRule.requireHostHeader = false
   server.on('request', onRequest)
   server.on('checkContinue', onCheckContinue)
   server.on('connect', onConnect)
   server.on('upgrade', onUpgrade)
   server.on('clientError', onClientError)
   return () => {
+    hostRule.requireHostHeader = requireHostHeader
     server.off('request', onRequest)
     server.off('checkContinue', onCheckContinue)
     server.off('connect', onConnect)

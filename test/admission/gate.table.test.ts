@@ -32,6 +32,15 @@ const BY_ADDRESS = tunnel('93.184.215.14', 443, { sni: 'example.com' })
 /** Rows for the FixedResolver('/prefix/'): translation, proxy hosts, the tunnel's host. */
 const FIXED_ROWS: Row[] = [
   {
+    rule: SPEC.guarantees,
+    name: 'two Host lines are refused, whatever the first says (RFC 9112 §3.2)',
+    request: get('http://example.com/a', [
+      ['Host', 'example.com'],
+      ['host', 'other.example'],
+    ]),
+    expected: refused(400, 'More than one Host header: a request names one host (RFC 9112 §3.2)'),
+  },
+  {
     rule: SPEC.translation,
     name: 'the app sees prefix + full URL of an absolute-form request',
     request: get('http://example.com/a?b'),
