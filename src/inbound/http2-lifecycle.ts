@@ -1,8 +1,9 @@
 /**
- * How an HTTP/2 session inside a tunnel ends. Node ends a session only on the client's GOAWAY
- * or a socket error, so without this a client that closes its socket (a FIN without GOAWAY,
- * as httpx always and curl often do), one that stays silent, or one kept past `keepaliveMax`
- * would hold its file descriptor and session for the life of the process.
+ * How an HTTP/2 session inside a tunnel ends. Node ends a session only on a socket error, or on
+ * the client's GOAWAY once its open streams are done, so without this a client that closes its
+ * socket (a FIN without GOAWAY, as httpx always and curl often do; or GOAWAY then FIN in the
+ * middle of a response it no longer reads), one that stays silent, or one kept past
+ * `keepaliveMax` would hold its file descriptor and session for the life of the process.
  * @module
  */
 import type { Http2Session } from 'node:http2'
@@ -41,12 +42,17 @@ export function manageSession(
   let open = 0
   let grace: NodeJS.Timeout | undefined
   const close = () => {
-    if (session.closed || session.destroyed) {
+    if (session.destroyed) {
       return
     }
     // close() sends GOAWAY naming the last stream taken, and destroys the session once the
-    // streams already open are done.
-    session.close()
+    // streams already open are done. A session may be closing already: Node closes it this way
+    // on the client's GOAWAY (NO_ERROR), which node:http2 clients send before they go, so a
+    // stream stuck on a client that left (a write waiting for a window that never opens) would
+    // hold the session, its socket and the app's body stream for ever without the grace below.
+    if (!session.closed) {
+      session.close()
+    }
     // A destroyed session still waits for its client to close the socket: the grace bounds that
     // wait too.
     grace ??= setTimeout(() => {
