@@ -10,6 +10,7 @@ import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
 import { cutShort } from './response-guard'
+import { cachedParts } from './response-parts'
 
 /** What ends the response: node-server's `outgoing` of either HTTP version. */
 export interface Ending {
@@ -18,29 +19,10 @@ export interface Ending {
 
 type Report = (error: Error, context: ErrorContext) => void
 
-/**
- * node-server's own `Response` (the global one once its listener is made) keeps
- * `[status, body, headers]` under a symbol of its own, described `cache`: reading them there
- * leaves a string or bytes body on node-server's fast path, where the `body` getter would turn
- * the response into a full one.
- */
-let cacheSymbol: symbol | undefined
-
-function cachedParts(response: Response): [number, unknown, unknown] | undefined {
-  if (cacheSymbol === undefined) {
-    cacheSymbol = Object.getOwnPropertySymbols(response).find((s) => s.description === 'cache')
-    if (cacheSymbol === undefined) {
-      return undefined
-    }
-  }
-  const parts = (response as unknown as Record<symbol, unknown>)[cacheSymbol]
-  return Array.isArray(parts) && parts.length === 3
-    ? (parts as [number, unknown, unknown])
-    : undefined
-}
-
 /** `response` with a body stream that ends `outgoing` and reports, rather than fails. */
 export function guardBody(response: Response, outgoing: Ending, report: Report): Response {
+  // node-server's own Response: read where it keeps its parts, which leaves a string or bytes
+  // body on node-server's fast path (the `body` getter would turn it into a full one).
   const parts = cachedParts(response)
   if (parts) {
     const [status, body, headers] = parts

@@ -15,6 +15,7 @@ import type { Ending } from './body-guard'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
+import { unsendable } from './response-guard'
 
 /** The Fetch callback @hono/node-server calls, with the env it passes along. */
 export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
@@ -53,12 +54,26 @@ export function createDispatcher(
   }
 
   /**
-   * The answer `response` becomes: with `outgoing` (a response of HTTP/1.1 or 2), one whose body
-   * stream cannot fail (body-guard.ts). Passed as arguments, not as a callback: the request path
-   * makes no closure per request.
+   * The answer `response` becomes: with `outgoing` (a response of HTTP/1.x or 2), one whose body
+   * stream cannot fail (body-guard.ts), or a 502 where its body cannot be read. Passed as
+   * arguments, not as a callback: the request path makes no closure per request.
    */
-  const settle = (response: Response, outgoing: Ending | undefined): Response =>
-    outgoing ? guardBody(response, outgoing, onError) : response
+  const settle = (response: Response, outgoing: Ending | undefined): Response => {
+    if (!outgoing) {
+      return response
+    }
+    try {
+      return guardBody(response, outgoing, onError)
+    } catch (error) {
+      // A body node-server does not keep as it is (an ArrayBuffer, FormData) is read through a
+      // Response of the platform's, which throws on a status or header it refuses: node-server
+      // would answer an empty 500 and tell no one.
+      return new Response(unsendable(toError(error).message, onError), {
+        status: 502,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      })
+    }
+  }
 
   /** The main app's answer, settled in the same step (one promise, not two). */
   const callMain = (
@@ -104,29 +119,25 @@ export function createDispatcher(
       if (!callback) {
         callback = (request, env) => {
           const { incoming, outgoing } = (env ?? NO_BINDINGS) as Partial<HttpBindings>
-          if (outgoing && !isHttp10(incoming)) {
-            return handle(request, env, key, outgoing)
+          if (outgoing) {
+            const response = handle(request, env, key, outgoing)
+            // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body
+            // is short, and a body the connection's close ends where it is not. Only the framing
+            // differs: the status and headers reach the response guard as for HTTP/1.1.
+            return isHttp10(incoming)
+              ? Promise.resolve(response).then((result) => forHttp10(result, outgoing))
+              : response
           }
           const response = handle(request, env, key)
           // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
-          if (incoming && !outgoing) {
+          if (incoming) {
             return Promise.resolve(response).then((result) => {
               const answer = upgradeAnswer(result, env, onError)
               noteUpgradeStatus(incoming, answer.status)
               return answer
             })
           }
-          if (!outgoing) {
-            return response
-          }
-          // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body is
-          // short, and a body the connection's close ends where it is not.
-          return Promise.resolve(response).then((result) =>
-            // A status Fetch cannot hold is left to the response guard, which answers 502.
-            result.status < 200 || result.status > 599
-              ? result
-              : forHttp10(guardBody(result, outgoing, onError), outgoing)
-          )
+          return response
         }
         callbacks.set(key, callback)
       }

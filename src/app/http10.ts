@@ -2,9 +2,14 @@
  * Responses for HTTP/1.0 clients, which have no chunked encoding: a body that ends soon is sent
  * with a Content-Length, anything longer streams and the closing of the connection ends it
  * (RFC 9112 §6.3). Memory stays bounded either way.
+ *
+ * Only the framing is done here. The status and headers stay as the app gave them, unread and
+ * unconverted (response-parts.ts), so that the response guard checks them at `writeHead` as it
+ * does for HTTP/1.1 and 2: the same app Response gets the same answer over every version.
  * @module
  */
 import type { ServerResponse } from 'node:http'
+import { cachedParts } from './response-parts'
 
 /**
  * How much of a body without a length is held to give it a Content-Length. Past this, the rest
@@ -13,33 +18,45 @@ import type { ServerResponse } from 'node:http'
 export const HTTP10_BUFFER_BYTES = 64 * 1024
 
 /**
- * `response` as an HTTP/1.0 client should get it. While the head of the body is read, a client
- * that leaves (`outgoing` closes) cancels the app's stream; later, node-server does.
+ * `response` as an HTTP/1.0 client should get it. A streamed body without a Content-Length that
+ * ends within {@link HTTP10_BUFFER_BYTES} becomes bytes, which node-server sends with their
+ * length. While the head of the body is read, a client that leaves (`outgoing` closes) cancels
+ * the app's stream; later, node-server does.
  */
 export async function forHttp10(
   response: Response,
   outgoing: ServerResponse | undefined
 ): Promise<Response> {
-  if (response.body === null || response.headers.has('content-length')) {
+  // A Response of the platform's own has checked its parts already; reading them costs nothing.
+  const [status, body, headers] = cachedParts(response) ?? [
+    response.status,
+    response.body,
+    response.headers,
+  ]
+  if (!(body instanceof ReadableStream) || hasLength(headers)) {
     return response
   }
-  const reader = response.body.getReader()
+  const reader = (body as ReadableStream<unknown>).getReader()
   const cancel = () => {
     reader.cancel().catch(() => {})
   }
   outgoing?.once('close', cancel)
-  const chunks: Uint8Array[] = []
+  const held: unknown[] = []
   let size = 0
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) {
-        const headers = new Headers(response.headers)
-        headers.set('content-length', String(size))
-        return new Response(Buffer.concat(chunks, size), init(response, headers))
+        return new Response(Buffer.concat(held as Uint8Array[], size), part(status, headers))
       }
-      chunks.push(value)
-      size += value.byteLength
+      // node-server writes a string chunk as Node's `write` does, in UTF-8.
+      const bytes = typeof value === 'string' ? Buffer.from(value) : value
+      held.push(bytes)
+      // Anything else is not measured: it streams, and node-server writes it as for HTTP/1.1.
+      if (!(bytes instanceof Uint8Array)) {
+        break
+      }
+      size += bytes.byteLength
       if (size > HTTP10_BUFFER_BYTES) {
         break
       }
@@ -47,12 +64,12 @@ export async function forHttp10(
   } finally {
     outgoing?.off('close', cancel)
   }
-  const body = new ReadableStream<Uint8Array>({
+  const rest = new ReadableStream<unknown>({
     start(controller) {
-      for (const chunk of chunks) {
+      for (const chunk of held) {
         controller.enqueue(chunk)
       }
-      chunks.length = 0
+      held.length = 0
     },
     async pull(controller) {
       const { done, value } = await reader.read()
@@ -66,9 +83,31 @@ export async function forHttp10(
       return reader.cancel(reason)
     },
   })
-  return new Response(body, init(response, response.headers))
+  return new Response(rest as ReadableStream<Uint8Array>, part(status, headers))
 }
 
-function init(response: Response, headers: Headers): ResponseInit {
-  return { status: response.status, statusText: response.statusText, headers }
+/**
+ * The init of a new node-server Response with the app's own status and headers: it checks
+ * neither, and keeps them as given for the response guard.
+ */
+function part(status: number, headers: unknown): ResponseInit {
+  return { status, headers: headers as HeadersInit | undefined }
+}
+
+/** Whether the app declared a length, in any of the forms node-server takes headers in. */
+function hasLength(headers: unknown): boolean {
+  if (headers instanceof Headers) {
+    return headers.has('content-length')
+  }
+  if (Array.isArray(headers)) {
+    return headers.some((pair) => isLength((pair as unknown[])[0]))
+  }
+  if (typeof headers === 'object' && headers !== null) {
+    return Object.keys(headers).some(isLength)
+  }
+  return false
+}
+
+function isLength(name: unknown): boolean {
+  return typeof name === 'string' && name.length === 14 && name.toLowerCase() === 'content-length'
 }

@@ -22,8 +22,6 @@ export interface GuardedResponse {
   shouldKeepAlive?: boolean
   /** HTTP/1: whether the connection closes once this response has finished. */
   _last?: boolean
-  /** HTTP/1: the reason phrase of the status line. */
-  statusMessage?: string
   statusCode: number
   writeHead(status: number, second?: unknown, third?: unknown): unknown
   write(chunk: unknown, ...rest: unknown[]): boolean
@@ -208,24 +206,31 @@ function admit(res: GuardedResponse, state: BodyState, chunk: unknown): unknown 
 
 /** Answer `502` in place of an app response that cannot be sent, and drop what the app writes. */
 export function badGateway(res: GuardedResponse, report: Report, reason: string) {
-  report(new Error(`The app's response could not be sent: ${oneLine(reason)}`), { phase: 'app' })
-  const body = `Bad Gateway: the app's response could not be sent (${oneLine(reason)})\n`
-  if (res.shouldKeepAlive !== undefined) {
-    // HTTP/1: the reason phrase of a status the app's writeHead got as far as setting would
-    // otherwise go out with the 502 ("502 OK"). HTTP/2 has no reason phrase.
-    res.statusMessage = 'Bad Gateway'
-  }
+  const body = unsendable(reason, report)
   const sent = res.req?.method === 'HEAD' ? 0 : Buffer.byteLength(body)
   const state: BodyState = { declared: undefined, sent, done: false, ending: false, report }
   bodies.set(res, state)
   res.write = guardedWrite
   res.end = guardedEnd
-  prototypeOf(res).writeHead.call(res, 502, {
+  const head = {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
-  })
+  }
+  if (res.shouldKeepAlive === undefined) {
+    // HTTP/2 has no reason phrase, and Node warns when given one.
+    prototypeOf(res).writeHead.call(res, 502, head)
+  } else {
+    // Named: a writeHead Node refused has set the reason phrase of the app's status already.
+    prototypeOf(res).writeHead.call(res, 502, 'Bad Gateway', head)
+  }
   finish(res, state, body)
   return res
+}
+
+/** Tell `report` that the app's response cannot be sent, and return the body of its 502. */
+export function unsendable(reason: string, report: Report): string {
+  report(new Error(`The app's response could not be sent: ${oneLine(reason)}`), { phase: 'app' })
+  return `Bad Gateway: the app's response could not be sent (${oneLine(reason)})\n`
 }
 
 /**
