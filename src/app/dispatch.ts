@@ -16,6 +16,7 @@ import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
 import { unsendable } from './response-guard'
+import { upgradeAnswer } from './upgrade-answer'
 
 /** The Fetch callback @hono/node-server calls, with the env it passes along. */
 export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
@@ -159,34 +160,4 @@ function notFound(): Response {
     status: 404,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
   })
-}
-
-/**
- * What node-server writes for an upgrade the app did not accept as a WebSocket: a status line
- * and headers, no body. A status outside 200-599 (a `101` or `999` of the app's own) becomes
- * `502`, as over every other way in. `upgradeWebSocket` marks the env when it accepts, and then
- * the status is not written at all: the handshake answers `101` itself.
- */
-function upgradeAnswer(
-  result: Response,
-  env: unknown,
-  onError: (error: Error, context: ErrorContext) => void
-): Response {
-  const { status } = result
-  if (status >= 200 && status <= 599) {
-    return result
-  }
-  const accepted = Object.getOwnPropertySymbols(env).some(
-    (symbol) => symbol.description === 'CONNECTION_SYMBOL_KEY'
-  )
-  if (accepted) {
-    return result
-  }
-  onError(
-    new Error(
-      `The app's response could not be sent: it answered the upgrade with status ${String(status)}`
-    ),
-    { phase: 'app' }
-  )
-  return new Response(null, { status: 502 })
 }

@@ -13,7 +13,12 @@
  */
 import { constants } from 'node:http2'
 import type { ErrorContext } from '../types'
-import { cleanHeaders, HTTP2_HEADER_BLOCK_MAX } from './response-headers'
+import {
+  cleanHeaders,
+  describeStatus,
+  HTTP2_HEADER_BLOCK_MAX,
+  isSendableStatus,
+} from './response-headers'
 import type { HeaderBag } from './response-headers'
 
 /** A Node response of either HTTP version, as far as the guard touches it. */
@@ -81,8 +86,8 @@ function writeGuarded(
   third: unknown
 ) {
   const original = prototypeOf(res)
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    return badGateway(res, report, `it answered with status ${String(status)}`)
+  if (!isSendableStatus(status)) {
+    return badGateway(res, report, `it answered with status ${describeStatus(status)}`)
   }
   const message = typeof second === 'string' ? second : undefined
   const given = (message === undefined ? second : third) as HeaderBag | string[] | undefined

@@ -3,6 +3,8 @@
  * Content-Length the body is held to.
  * @module
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http'
+import { describe } from '../admission/target'
 import type { ErrorContext } from '../types'
 import { lengthsOf } from '../util/name-lengths'
 
@@ -47,6 +49,43 @@ export const HTTP2_HEADER_BLOCK_MAX = 65_536
 
 /** What Node adds to every HTTP/2 response head: `:status` and `date`, with room to spare. */
 const HTTP2_OWN_FIELDS_BOUND = 12 + 2 * 12 + 64
+
+/**
+ * Whether `status` can be sent as a final status: an integer from 200 to 599, what a Fetch
+ * Response holds (a 1xx is never final). Anything else, a `200.5`, a `'200'` or an object whose
+ * `valueOf` passes a range check, would reach a status line as its `toString()`.
+ */
+export function isSendableStatus(status: unknown): status is number {
+  return Number.isInteger(status) && (status as number) >= 200 && (status as number) <= 599
+}
+
+/** `status` for a one-line reason: a number as it is, anything else by its kind. */
+export function describeStatus(status: unknown): string {
+  return typeof status === 'number' ? String(status) : describe(status)
+}
+
+/**
+ * Why Node's HTTP/1 writer would refuse `headers` (a bad name, a control character in a value),
+ * or `undefined`: Node's own check, for a head written by other hands than Node's `writeHead`.
+ */
+export function headerFault(headers: HeaderBag | undefined): string | undefined {
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined) {
+      continue
+    }
+    try {
+      validateHeaderName(name)
+      const values: readonly (string | number)[] = Array.isArray(value) ? value : [value]
+      for (const one of values) {
+        validateHeaderValue(name, String(one))
+      }
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+  return undefined
+}
 
 /**
  * The app's headers without hop-by-hop ones, and the Content-Length the body is held to
