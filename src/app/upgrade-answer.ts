@@ -8,9 +8,9 @@
  * @module
  */
 import type { ErrorContext } from '../types'
-import { cachedParts } from './response-parts'
 import { cleanHeaders, describeStatus, headerFault, isSendableStatus } from './response-headers'
 import type { HeaderBag } from './response-headers'
+import { cachedParts } from './response-parts'
 
 type Report = (error: Error, context: ErrorContext) => void
 
