@@ -16,7 +16,10 @@ export function hostHeaderRefusal(request: AskedRequest): Refusal | undefined {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? ''
     // Told apart by length first: no other name is lower-cased.
-    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) {
+    if (
+      name.length === 4 &&
+      (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')
+    ) {
       if (seen) {
         return REPEATED
       }
