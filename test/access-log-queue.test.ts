@@ -103,3 +103,69 @@ describe('the access log on a stdout nobody reads', () => {
     expect(dropped).toBeGreaterThan(30_000)
   }, 60_000)
 })
+
+/** A CONNECT to a long host, then bytes that are not TLS: the proxy reports one error line. */
+function badTunnel(port: number, host: string): Promise<void> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`)
+      socket.once('data', () => socket.write('\x16\x03\x01\x00\x05garbage-not-tls'.repeat(3)))
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      done()
+    })
+  })
+}
+
+describe('the error lines on a stderr nobody reads', () => {
+  it('hold at most the bounded queue, and the dropped ones are counted', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-err-queue-'))
+    child = spawn(process.execPath, ['--import', TSX_IMPORT, CLI, '--port', '0'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // stderr is not read until the tunnels are done: the pipe fills, then the proxy's queue.
+    let stdout = ''
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    while (!/listening on http:\/\/127\.0\.0\.1:(\d+)/.test(stdout)) {
+      await once(child.stdout ?? child, 'data')
+    }
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1])
+    // About 420 bytes an error line: 6,000 of them are 2.5 MB, twice the queue and the pipe.
+    const host = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.example.com`
+    const count = 6000
+    let next = 0
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < count) {
+          next++
+          await badTunnel(port, host)
+        }
+      })
+    )
+
+    // Read stderr now: what comes out is what was held, then the count of what was not.
+    let stderr = ''
+    const tally = () => {
+      const shown = stderr.split('\n').filter((line) => line.startsWith('wsgiprox: error (tls '))
+      const dropped = [
+        ...stderr.matchAll(/wsgiprox: (\d+) error lines dropped: stderr was not read/g),
+      ]
+        .map((match) => Number(match[1]))
+        .reduce((a, b) => a + b, 0)
+      return { shown: shown.length, dropped }
+    }
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    for (let told = tally(); told.shown + told.dropped < count; told = tally()) {
+      await once(child.stderr ?? child, 'data')
+    }
+    // The queue (1 MiB), the pipe (64 KiB) and the count; unbounded, all 2.5 MB would come.
+    expect(stderr.length).toBeLessThan(1.5 * 1024 * 1024)
+    expect(tally().dropped).toBeGreaterThan(2000)
+
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    expect(await exited).toEqual([0, null])
+  }, 60_000)
+})

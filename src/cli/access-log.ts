@@ -74,10 +74,25 @@ export function formatRecord(record: LogRecord, format: LogFormat): string | und
 
 /**
  * The proxy's `onLog` and `onError` for the CLI, and `flush`, which tells how many access lines
- * a stalled stdout made it drop.
+ * a stalled stdout, and how many error lines a stalled stderr, made it drop.
  */
 export function cliReporters(io: Io, options: { quiet: boolean; format: LogFormat }) {
-  const lines = lineWriter(io.stdout, io.stderr)
+  // stderr is bounded as stdout is: a stream nobody reads must not make the proxy grow.
+  const errors = lineWriter(io.stderr, (text) => io.stderr.write(text), {
+    what: 'error line',
+    stream: 'stderr',
+  })
+  // The access lines' drop count is an error line like any other, bounded with them.
+  const lines = lineWriter(
+    io.stdout,
+    (text) => {
+      errors.write(text)
+    },
+    {
+      what: 'access line',
+      stream: 'stdout',
+    }
+  )
   const onLog = options.quiet
     ? undefined
     : (record: LogRecord) => {
@@ -94,13 +109,13 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
     const at = users ? errorLocation(error) : undefined
     if (options.format === 'json') {
       const stack = users ? error.stack : undefined
-      io.stderr.write(
+      errors.write(
         `${JSON.stringify({ type: 'error', time: new Date(), ...context, message, at, stack })}\n`
       )
       return
     }
     const stack = users && !options.quiet ? stackLines(error) : []
-    io.stderr.write(
+    errors.write(
       [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
     )
   }
@@ -109,6 +124,7 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
     onError,
     flush: () => {
       lines.report()
+      errors.report()
     },
   }
 }
