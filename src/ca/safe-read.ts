@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 
 /**
  * `O_NOFOLLOW`: a symbolic link (to `/dev/zero`, to another user's file) fails the open. And
@@ -12,7 +13,9 @@ import { open } from 'node:fs/promises'
  * threads for ever. Both are 0 where the platform lacks them.
  */
 const { O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants as Partial<typeof constants>
-const FLAGS = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK
+/** Read-only, and never waiting on a FIFO put in a regular file's place. */
+export const READ_NONBLOCK = constants.O_RDONLY | O_NONBLOCK
+const FLAGS = READ_NONBLOCK | O_NOFOLLOW
 
 /** What reading gave: the text, nothing (no such file), or why the file was not read. */
 export type SafeRead =
@@ -42,15 +45,35 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<S
     if (stats.size > maxBytes) {
       return { kind: 'refused', reason: `it is larger than ${maxBytes} bytes` }
     }
-    const buffer = Buffer.alloc(maxBytes + 1)
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    if (bytesRead > maxBytes) {
+    const text = await readAtMost(handle, maxBytes)
+    if (text === undefined) {
       return { kind: 'refused', reason: `it is larger than ${maxBytes} bytes` }
     }
-    return { kind: 'text', text: buffer.toString('utf8', 0, bytesRead) }
+    return { kind: 'text', text }
   } catch (error) {
     return { kind: 'refused', reason: `it cannot be read (${(error as Error).message})` }
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * The UTF-8 text of the open file `handle`, or `undefined` when it holds more than `maxBytes`:
+ * at most `maxBytes + 1` bytes are read, whatever size the file claimed (it may grow meanwhile).
+ */
+export async function readAtMost(
+  handle: FileHandle,
+  maxBytes: number
+): Promise<string | undefined> {
+  const buffer = Buffer.alloc(maxBytes + 1)
+  let length = 0
+  // One read may return less than asked (a network file system): read until full or at the end.
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length)
+    length += bytesRead
+    if (bytesRead === 0 || length === buffer.length) {
+      break
+    }
+  }
+  return length > maxBytes ? undefined : buffer.toString('utf8', 0, length)
 }

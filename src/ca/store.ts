@@ -5,16 +5,23 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto'
-import { mkdir, readFile, readlink, stat } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { mkdir, open, readlink, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CaFileError, toError } from '../errors'
 import { writeAtomically } from '../util/atomic-write'
 import { importSigningKey, pemBlocks, toPem } from './keys'
 import type { SigningKey } from './keys'
+import { READ_NONBLOCK, readAtMost } from './safe-read'
 
 /** Owner read/write only: the file holds the key that can impersonate every site. */
 const PRIVATE_FILE_MODE = 0o600
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'])
+/**
+ * The largest CA file read: a PEM key and certificate take a few KiB (an RSA 4096 one under
+ * 6 KiB), so anything near this is not a CA file, and reading it whole could exhaust memory.
+ */
+export const MAX_CA_FILE_BYTES = 1024 * 1024
 
 /** A usable CA: its signing key and certificate. */
 export interface CaMaterial {
@@ -80,12 +87,12 @@ async function readCaFile(file: string): Promise<CaFileText | undefined> {
     if (!info.isFile()) {
       throw new CaFileError(file, 'is not a regular file (a FIFO, socket or device)')
     }
-    const text = await readFile(file, 'utf8')
+    const { text, opened } = await readBounded(file)
     const warnings =
-      (info.mode & 0o077) === 0
+      (opened.mode & 0o077) === 0
         ? []
         : [
-            `CA file ${file}: its private key may be read by group or others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+            `CA file ${file}: its private key may be read by group or others (mode ${(opened.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
           ]
     return { text, created: false, warnings }
   } catch (error) {
@@ -97,6 +104,36 @@ async function readCaFile(file: string): Promise<CaFileText | undefined> {
       return undefined
     }
     throw new CaFileError(file, `cannot be read: ${reason(error)}`, { cause: error })
+  }
+}
+
+/**
+ * The text of the regular file `file`, of at most {@link MAX_CA_FILE_BYTES}, and its stats. Its
+ * size is checked on the open file, so a file swapped in after the stat() cannot be read whole;
+ * O_NONBLOCK keeps a FIFO swapped in from holding the open.
+ */
+async function readBounded(file: string): Promise<{ text: string; opened: Stats }> {
+  const handle = await open(file, READ_NONBLOCK)
+  try {
+    const info = await handle.stat()
+    if (!info.isFile()) {
+      throw new CaFileError(file, 'is not a regular file (a FIFO, socket or device)')
+    }
+    const tooLarge = (size: string) =>
+      new CaFileError(
+        file,
+        `is too large (${size}): a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (1 MiB), and its key and certificate take a few KiB; is it the right file?`
+      )
+    if (info.size > MAX_CA_FILE_BYTES) {
+      throw tooLarge(`${info.size} bytes`)
+    }
+    const text = await readAtMost(handle, MAX_CA_FILE_BYTES)
+    if (text === undefined) {
+      throw tooLarge('it grew while being read')
+    }
+    return { text, opened: info }
+  } finally {
+    await handle.close()
   }
 }
 

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { chmod, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CertificateAuthority } from '../../src/ca/authority'
+import { MAX_CA_FILE_BYTES } from '../../src/ca/store'
 import { CaFileError } from '../../src/errors'
 import { createProxy } from '../../src/proxy'
 import { echoApp } from '../helpers/apps'
@@ -41,6 +42,32 @@ describe('the CA file', () => {
     const file = join(dir, 'ca.pem')
     execFileSync('mkfifo', [file])
     await expect(CertificateAuthority.open({ file })).rejects.toThrow(/is not a regular file/)
+  })
+
+  it('refuses a file over the size limit without reading it', async () => {
+    // Sparse: 1.5 GB on paper, no blocks on disk. Read whole, it took 640 MB and 10 s.
+    const file = join(dir, 'ca.pem')
+    await writeFile(file, '')
+    await truncate(file, 1500 * 1024 * 1024)
+    const before = process.memoryUsage().rss
+    const opening = CertificateAuthority.open({ file })
+    await expect(opening).rejects.toThrow(CaFileError)
+    await expect(opening).rejects.toThrow(
+      `CA file ${file}: is too large (1572864000 bytes): a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (1 MiB)`
+    )
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024)
+    expect((await stat(file)).size).toBe(1500 * 1024 * 1024)
+  })
+
+  it('reads a file just under the size limit, and refuses one just over it', async () => {
+    const file = join(dir, 'ca.pem')
+    await CertificateAuthority.open({ file })
+    const pem = await readFile(file, 'utf8')
+    // PEM readers skip text outside the blocks: padding keeps the CA usable.
+    await writeFile(file, pem.padEnd(MAX_CA_FILE_BYTES, '\n'))
+    expect((await CertificateAuthority.open({ file })).created).toBe(false)
+    await writeFile(file, pem.padEnd(MAX_CA_FILE_BYTES + 1, '\n'))
+    await expect(CertificateAuthority.open({ file })).rejects.toThrow(/is too large/)
   })
 
   it('warns, through onError, about a key that group or others may read', async () => {
