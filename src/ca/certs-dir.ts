@@ -3,7 +3,7 @@
  * certificate name, so a restarted proxy serves the hosts it knows without issuing again.
  * @module
  */
-import { X509Certificate } from 'node:crypto'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
@@ -84,8 +84,9 @@ export class CertsDir {
 
   /**
    * The stored certificate for `name`, when a regular file of a bounded size holds it with its
-   * key, this CA signed it and it names `name`; otherwise `undefined`, with a warning (once per
-   * file) when a file was there. The caller then issues a new one, which replaces the file.
+   * key, this CA signed it, it names `name` and the key is its own; otherwise `undefined`, with a
+   * warning (once per file) when a file was there. The caller then issues a new one, which
+   * replaces the file (a folder stays: the warning says so).
    */
   async load(name: string): Promise<StoredCertificate | undefined> {
     const file = join(this.dir, hostFileName(name))
@@ -95,7 +96,13 @@ export class CertsDir {
     }
     const stored = read.kind === 'refused' ? read.reason : this.#parse(read.text, name)
     if (typeof stored === 'string') {
-      this.#warn(file, `${file} was not used: ${stored}; a new certificate replaces it`)
+      // A file, link, FIFO or device is replaced by the rename of save(); a folder is not
+      // (rename(2) gives EISDIR), so the certificate is issued without being stored.
+      const then =
+        read.kind === 'refused' && read.folder
+          ? `it is left in place, and certificates for ${name} are not stored until it is removed`
+          : 'a new certificate replaces it'
+      this.#warn(file, `${file} was not used: ${stored}; ${then}`)
       return undefined
     }
     return stored
@@ -122,6 +129,14 @@ export class CertsDir {
     // This CA's certificate for another host, put under this host's name, must not be either.
     if (!names(x509, name)) {
       return `its certificate does not name ${name}`
+    }
+    // Two certificates this CA issued for the host, each with its own key, can be mixed up.
+    try {
+      if (!x509.checkPrivateKey(createPrivateKey(key.text))) {
+        return 'its private key does not match its certificate'
+      }
+    } catch {
+      return 'its private key cannot be read'
     }
     return { keyPem: key.text, certPem: cert.text, notAfter: Date.parse(x509.validTo) }
   }

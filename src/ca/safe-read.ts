@@ -19,7 +19,10 @@ const FLAGS = READ_NONBLOCK | O_NOFOLLOW
 
 /** What reading gave: the text, nothing (no such file), or why the file was not read. */
 export type SafeRead =
-  { kind: 'text'; text: string } | { kind: 'missing' } | { kind: 'refused'; reason: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'missing' }
+  /** `folder`: a folder is there, which a file cannot replace. */
+  | { kind: 'refused'; reason: string; folder?: boolean }
 
 /** Read `file` as UTF-8 if it is a regular file of at most `maxBytes`. Never throws. */
 export async function readRegularFile(file: string, maxBytes: number): Promise<SafeRead> {
@@ -39,6 +42,9 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<S
   try {
     // Checked on the open file itself, so it cannot be swapped between the check and the read.
     const stats = await handle.stat()
+    if (stats.isDirectory()) {
+      return { kind: 'refused', reason: 'it is a folder', folder: true }
+    }
     if (!stats.isFile()) {
       return { kind: 'refused', reason: 'it is not a regular file' }
     }

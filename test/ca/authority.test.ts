@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -200,17 +200,43 @@ describe('CertificateAuthority certsDir', () => {
     expect(await fetchOverTls(options2)).toBe('ok')
   })
 
-  it('issues again when a stored key does not match its certificate', async () => {
+  it('reports once and replaces a stored key that does not match its certificate', async () => {
     const certsDir = join(dir, 'certs')
+    const file = join(certsDir, 'example.com.pem')
     const first = await CertificateAuthority.open({ file: join(dir, 'ca.pem'), certsDir })
-    await first.secureContext('example.com')
-    const stray = await first.issue('other.example', { freshKey: true })
-    const stored = await readFile(join(certsDir, 'example.com.pem'), 'utf8')
-    const cert = stored.slice(stored.indexOf('-----BEGIN CERTIFICATE-----'))
-    await writeFile(join(certsDir, 'example.com.pem'), stray.keyPem + cert)
+    // Two certificates this CA issued for the host, each with its own key, mixed up.
+    const one = await first.issue('example.com', { freshKey: true, wildcard: false })
+    const two = await first.issue('example.com', { freshKey: true, wildcard: false })
+    await writeFile(file, one.keyPem + two.certPem, { mode: 0o600 })
     const second = await CertificateAuthority.open({ file: join(dir, 'ca.pem'), certsDir })
+    const warnings: string[] = []
+    second.onWarning((message) => warnings.push(message))
     await second.secureContext('example.com')
     expect(second.issued).toBe(1)
+    expect(warnings).toEqual([
+      `${file} was not used: its private key does not match its certificate; a new certificate replaces it`,
+    ])
+    const stored = await readFile(file, 'utf8')
+    const key = stored.slice(0, stored.indexOf('-----BEGIN CERTIFICATE-----'))
+    const cert = new X509Certificate(stored.slice(key.length))
+    expect(cert.checkPrivateKey(createPrivateKey(key))).toBe(true)
+  })
+
+  it('says a folder under a host name stays, and serves the host without storing it', async () => {
+    const certsDir = join(dir, 'certs')
+    const file = join(certsDir, 'example.com.pem')
+    await mkdir(file, { recursive: true, mode: 0o700 })
+    await chmod(certsDir, 0o700)
+    const authority = await CertificateAuthority.open({ file: join(dir, 'ca.pem'), certsDir })
+    const warnings: string[] = []
+    authority.onWarning((message) => warnings.push(message))
+    const port = await serve(await authority.secureContext('example.com'))
+    const options = { host: '127.0.0.1', port, servername: 'example.com', ca: authority.certPem }
+    expect(await fetchOverTls(options)).toBe('ok')
+    expect(warnings).toEqual([
+      `${file} was not used: it is a folder; it is left in place, and certificates for example.com are not stored until it is removed`,
+    ])
+    expect((await stat(file)).isDirectory()).toBe(true)
   })
 
   it('issues again when a stored certificate was signed by another CA', async () => {
