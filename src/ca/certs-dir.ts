@@ -12,6 +12,7 @@ import { OptionsError, toError } from '../errors'
 import { writeAtomically } from '../util/atomic-write'
 import { pemBlocks } from './keys'
 import { readRegularFile } from './safe-read'
+import { writeAccess } from './write-access'
 
 /** A stored key and certificate take about 1.5 KB; anything much larger is not ours. */
 const MAX_STORED_BYTES = 64 * 1024
@@ -56,21 +57,12 @@ export class CertsDir {
     if (!stats.isDirectory()) {
       throw fail('is not a folder')
     }
-    const mode = (stats.mode & 0o777).toString(8)
     // Sticky or not, a folder anyone may write lets anyone plant a file under a host's name.
-    if (stats.mode & 0o002) {
-      throw fail(`may be written by every user (mode ${mode}): chmod 700 ${dir}`)
+    const access = writeAccess(stats, `chmod 700 ${dir}`)
+    if (access.refuse !== undefined) {
+      throw fail(access.refuse)
     }
-    const warnings: string[] = []
-    if (stats.mode & 0o020) {
-      warnings.push(
-        `ca.certsDir ${dir} may be written by its group (mode ${mode}): chmod 700 ${dir}`
-      )
-    }
-    const uid = process.getuid?.()
-    if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
-      warnings.push(`ca.certsDir ${dir} belongs to another user (uid ${stats.uid})`)
-    }
+    const warnings = access.warnings.map((warning) => `ca.certsDir ${dir} ${warning}`)
     return new CertsDir(dir, caPublicKey, warnings)
   }
 

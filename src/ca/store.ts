@@ -6,13 +6,14 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { mkdir, open, readlink, stat } from 'node:fs/promises'
+import { mkdir, open, readlink, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CaFileError, toError } from '../errors'
 import { writeAtomically } from '../util/atomic-write'
 import { importSigningKey, pemBlocks, toPem } from './keys'
 import type { SigningKey } from './keys'
 import { READ_NONBLOCK, readAtMost } from './safe-read'
+import { writeAccess } from './write-access'
 
 /** Owner read/write only: the file holds the key that can impersonate every site. */
 const PRIVATE_FILE_MODE = 0o600
@@ -47,15 +48,17 @@ export async function readOrCreateCaFile(
   }
   await refuseDanglingLink(file)
   const dir = dirname(file)
-  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+  // 0700, as certsDir: a folder made here is never one its group or others may write.
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw new CaFileError(file, `cannot create its folder ${dir}: ${reason(error)}`, {
       cause: error,
     })
   })
+  const warnings = await folderAccess(file)
   const pem = await create()
   try {
     await writeAtomically(file, pem, { mode: PRIVATE_FILE_MODE, replace: false })
-    return { text: pem, created: true, warnings: [] }
+    return { text: pem, created: true, warnings }
   } catch (error) {
     if (isCode(error, 'EEXIST')) {
       // Another process won the race: its CA is the one.
@@ -88,12 +91,7 @@ async function readCaFile(file: string): Promise<CaFileText | undefined> {
       throw new CaFileError(file, 'is not a regular file (a FIFO, socket or device)')
     }
     const { text, opened } = await readBounded(file)
-    const warnings =
-      (opened.mode & 0o077) === 0
-        ? []
-        : [
-            `CA file ${file}: its private key may be read by group or others (mode ${(opened.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
-          ]
+    const warnings = [...fileAccess(file, opened), ...(await folderAccess(file))]
     return { text, created: false, warnings }
   } catch (error) {
     if (error instanceof CaFileError) {
@@ -105,6 +103,52 @@ async function readCaFile(file: string): Promise<CaFileText | undefined> {
     }
     throw new CaFileError(file, `cannot be read: ${reason(error)}`, { cause: error })
   }
+}
+
+/**
+ * What is wrong with who may read or change the CA file, judged as certsDir is: a file every
+ * user may write is refused (anyone could put their own CA in it, which the user would then
+ * trust), one its group may write or another user owns is used with a warning, and so is one
+ * others may read.
+ */
+function fileAccess(file: string, opened: Stats): string[] {
+  const access = writeAccess(opened, `chmod 600 ${file}`)
+  if (access.refuse !== undefined) {
+    throw new CaFileError(file, access.refuse)
+  }
+  const warnings = access.warnings.map((warning) => `CA file ${file}: ${warning}`)
+  if (opened.mode & 0o044) {
+    const mode = (opened.mode & 0o777).toString(8)
+    warnings.unshift(
+      `CA file ${file}: its private key may be read by group or others (mode ${mode}); run chmod 600 ${file}`
+    )
+  }
+  return warnings
+}
+
+/**
+ * What is wrong with who may change the CA file's folder (and its target's, for a link): one
+ * every user may write without the sticky bit is refused, as whoever may write it may put
+ * another file in the CA file's place; one its group may write or another user owns gives a
+ * warning. A folder that does not exist yet is created with mode 0700.
+ */
+async function folderAccess(file: string): Promise<string[]> {
+  const target = await realpath(file).catch(() => file)
+  const warnings: string[] = []
+  for (const dir of new Set([dirname(file), dirname(target)])) {
+    const stats = await stat(dir).catch(() => undefined)
+    if (stats === undefined) {
+      continue
+    }
+    const access = writeAccess(stats, `chmod go-w ${dir}`, { sticky: true })
+    if (access.refuse !== undefined) {
+      throw new CaFileError(file, `its folder ${dir} ${access.refuse}`)
+    }
+    warnings.push(
+      ...access.warnings.map((warning) => `CA file ${file}: its folder ${dir} ${warning}`)
+    )
+  }
+  return warnings
 }
 
 /**

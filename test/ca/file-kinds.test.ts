@@ -1,5 +1,17 @@
 import { execFileSync } from 'node:child_process'
-import { chmod, mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CertificateAuthority } from '../../src/ca/authority'
@@ -86,5 +98,59 @@ describe('the CA file', () => {
     await proxy.getCertificateAuthority()
     expect(reports).toEqual([`ca: ${ca.warnings[0] ?? ''}`])
     expect(await readFile(file, 'utf8')).toContain('PRIVATE KEY')
+  })
+
+  it.each([
+    ['666', 0o666],
+    ['602', 0o602],
+  ])('refuses a file every user may write (mode %s), naming the fix', async (shown, mode) => {
+    const file = join(dir, 'ca.pem')
+    await CertificateAuthority.open({ file })
+    const text = await readFile(file, 'utf8')
+    await chmod(file, mode)
+    await expect(CertificateAuthority.open({ file })).rejects.toThrow(
+      `CA file ${file}: may be written by every user (mode ${shown}): chmod 600 ${file}`
+    )
+    expect(await readFile(file, 'utf8')).toBe(text)
+  })
+
+  it('warns of a file its group may write, without calling it readable', async () => {
+    const file = join(dir, 'ca.pem')
+    await CertificateAuthority.open({ file })
+    await chmod(file, 0o620)
+    expect((await CertificateAuthority.open({ file })).warnings).toEqual([
+      `CA file ${file}: may be written by its group (mode 620): chmod 600 ${file}`,
+    ])
+  })
+
+  it.skipIf(process.getuid?.() !== 0)('warns of a file another user owns', async () => {
+    const file = join(dir, 'ca.pem')
+    await CertificateAuthority.open({ file })
+    await chown(file, 4321, 4321)
+    expect((await CertificateAuthority.open({ file })).warnings).toEqual([
+      `CA file ${file}: belongs to another user (uid 4321)`,
+    ])
+  })
+
+  it('refuses a file in a folder every user may write, and creates none there', async () => {
+    const folder = join(dir, 'shared')
+    await mkdir(folder)
+    const file = join(folder, 'ca.pem')
+    await CertificateAuthority.open({ file })
+    await chmod(folder, 0o777)
+    const refusal = `CA file ${file}: its folder ${folder} may be written by every user (mode 777, no sticky bit): chmod go-w ${folder}`
+    await expect(CertificateAuthority.open({ file })).rejects.toThrow(refusal)
+    await rm(file)
+    await expect(CertificateAuthority.open({ file })).rejects.toThrow(refusal)
+    expect(await readdir(folder)).toEqual([])
+  })
+
+  it('uses a file in a folder every user may write with the sticky bit, as /tmp', async () => {
+    const folder = join(dir, 'sticky')
+    await mkdir(folder)
+    await chmod(folder, 0o1777)
+    const file = join(folder, 'ca.pem')
+    expect((await CertificateAuthority.open({ file })).warnings).toEqual([])
+    expect((await CertificateAuthority.open({ file })).warnings).toEqual([])
   })
 })
