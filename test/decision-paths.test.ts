@@ -20,6 +20,7 @@ import {
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 import { socksConnect } from './helpers/socks'
+import { within } from './helpers/within'
 
 let running: RunningProxy | undefined
 afterEach(async () => {
@@ -73,6 +74,45 @@ describe('a tunnel is never re-tunnelled', () => {
     })
     expect(reply).toBe(0)
     expect(await innerConnect(socket)).toMatch(/^HTTP\/1\.1 405 /)
+  })
+})
+
+describe('a CONNECT stream inside an HTTP/2 tunnel', () => {
+  it('gets 405 with its reason, that stream is closed, and the session goes on', async () => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const tls = tlsConnect({
+      socket,
+      servername: 'example.com',
+      ca: running.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    await once(tls, 'secureConnect')
+    const session = http2Connect('https://example.com', { createConnection: () => tls })
+    try {
+      const stream = session.request({ ':method': 'CONNECT', ':authority': 'other.com:443' })
+      let body = ''
+      stream.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      const [headers] = (await within(
+        once(stream, 'response'),
+        'no answer to the CONNECT stream'
+      )) as [IncomingHttpHeaders]
+      // The client never ends a CONNECT stream's own side: the proxy closes it.
+      await within(once(stream, 'close'), 'the CONNECT stream was left open')
+      expect(headers[':status']).toBe(405)
+      expect(body).toBe('CONNECT inside a tunnel is not supported\n')
+      const next = session.request({ ':path': '/after' })
+      let text = ''
+      next.on('data', (chunk: Buffer) => {
+        text += chunk.toString()
+      })
+      await within(once(next, 'end'), 'no answer on the session after the CONNECT stream')
+      expect(echoOf(text).path).toBe('/https://example.com/after')
+    } finally {
+      session.destroy()
+    }
   })
 })
 

@@ -120,8 +120,17 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       }
       appServer.serve(req, res, admission.kind === 'serve' ? admission.route : undefined)
     },
-    reply(res, status, reason, headers) {
+    reply(res, status, reason, headers, close) {
       reply(res, status, reason, headers)
+      if (close) {
+        // The request may still be sending (a body the proxy will not read, a CONNECT's own
+        // stream): once the answer is out, the stream is closed with NO_ERROR, which tells the
+        // client to stop (RFC 9113 §8.1). The session goes on.
+        const { stream } = res
+        stream.once('finish', () => {
+          stream.close(constants.NGHTTP2_NO_ERROR)
+        })
+      }
     },
   }
 
@@ -152,6 +161,11 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
   })
   server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
     onStream(continued, req, res)
+  })
+  // Node emits CONNECT streams here, and answers 405 itself (without a body, the stream left
+  // open) when no one listens: the gate refuses them as any CONNECT inside a tunnel.
+  server.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    onStream(way, req, res)
   })
 
   return {
