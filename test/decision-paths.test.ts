@@ -10,6 +10,7 @@ import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import {
   connectTunnel,
+  h2OverTunnel,
   proxyGet,
   rawExchange,
   rawSocket,
@@ -80,15 +81,7 @@ describe('a tunnel is never re-tunnelled', () => {
 describe('a CONNECT stream inside an HTTP/2 tunnel', () => {
   it('gets 405 with its reason, that stream is closed, and the session goes on', async () => {
     running = await startProxy(echoApp(), { prefix: '/' })
-    const { socket } = await connectTunnel(running.port, 'example.com:443')
-    const tls = tlsConnect({
-      socket,
-      servername: 'example.com',
-      ca: running.caPem,
-      ALPNProtocols: ['h2'],
-    })
-    await once(tls, 'secureConnect')
-    const session = http2Connect('https://example.com', { createConnection: () => tls })
+    const { session } = await h2OverTunnel(running.port, running.caPem)
     try {
       const stream = session.request({ ':method': 'CONNECT', ':authority': 'other.com:443' })
       let body = ''
@@ -205,15 +198,7 @@ describe('the decision comes before the body over HTTP/2', () => {
           new URL(request.url).pathname === '/secret' ? 'secret things' : undefined,
       },
     })
-    const { socket } = await connectTunnel(running.port, 'example.com:443')
-    const tls = tlsConnect({
-      socket,
-      servername: 'example.com',
-      ca: running.caPem,
-      ALPNProtocols: ['h2'],
-    })
-    await once(tls, 'secureConnect')
-    const session = http2Connect('https://example.com', { createConnection: () => tls })
+    const { session } = await h2OverTunnel(running.port, running.caPem)
     try {
       const ask = async (path: string) => {
         const stream = session.request({ ':path': path, ':method': 'POST', expect: '100-continue' })

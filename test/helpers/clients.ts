@@ -1,6 +1,8 @@
 import { once } from 'node:events'
 import { request as httpRequest } from 'node:http'
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { connect as http2Connect } from 'node:http2'
+import type { ClientHttp2Session } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls'
@@ -167,4 +169,20 @@ async function collect(req: ClientRequest): Promise<Reply> {
     body: Buffer.concat(chunks).toString('utf8'),
     httpVersion: res.httpVersion,
   }
+}
+
+/**
+ * An HTTP/2 session to `host` over TLS (ALPN h2, verified against `caPem`) in a CONNECT tunnel
+ * through the proxy on `port`.
+ */
+export async function h2OverTunnel(
+  port: number,
+  caPem: string,
+  host = 'example.com'
+): Promise<{ tls: TLSSocket; session: ClientHttp2Session }> {
+  const { socket } = await connectTunnel(port, `${host}:443`)
+  const tls = tlsConnect({ socket, servername: host, ca: caPem, ALPNProtocols: ['h2'] })
+  await once(tls, 'secureConnect')
+  const session = http2Connect(`https://${host}`, { createConnection: () => tls })
+  return { tls, session }
 }

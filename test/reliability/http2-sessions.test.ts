@@ -5,13 +5,12 @@ import { readdirSync } from 'node:fs'
 import { connect as http2Connect, constants } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
 import type { Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../../src/log/records'
 import { createProxy } from '../../src/proxy'
 import type { App, ProxyOptions } from '../../src/types'
 import { echoApp } from '../helpers/apps'
-import { connectTunnel } from '../helpers/clients'
+import { connectTunnel, h2OverTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 
@@ -75,16 +74,8 @@ async function h2Session(proxy: RunningProxy, plain = false) {
     await once(session, 'remoteSettings')
     return { tls: socket, session }
   }
-  const { socket } = await connectTunnel(proxy.port, 'example.com:443')
-  const tls = tlsConnect({
-    socket,
-    servername: 'example.com',
-    ca: proxy.caPem,
-    ALPNProtocols: ['h2'],
-  })
-  await once(tls, 'secureConnect')
+  const { tls, session } = await h2OverTunnel(proxy.port, proxy.caPem)
   expect(tls.alpnProtocol).toBe('h2')
-  const session = http2Connect('https://example.com', { createConnection: () => tls })
   session.on('error', () => {})
   clients.push({ tls, session })
   await once(session, 'remoteSettings')
