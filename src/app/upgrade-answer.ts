@@ -7,7 +7,9 @@
  * ones, and none Node's writer would refuse; else `502`, told to `onError` with phase `app`.
  * @module
  */
+import { toError } from '../errors'
 import type { ErrorContext } from '../types'
+import { unsendable } from './response-guard'
 import { cleanHeaders, describeStatus, headerFault, isSendableStatus } from './response-headers'
 import type { HeaderBag } from './response-headers'
 import { cachedParts } from './response-parts'
@@ -36,7 +38,7 @@ export function upgradeAnswer(result: Response, env: unknown, report: Report): R
     parts = partsOf(result)
   } catch (error) {
     // The platform's Response refused what the app gave node-server's (a status, a header).
-    return badGateway(report, (error as Error).message)
+    return badGateway(report, toError(error).message)
   }
   cancelBody(parts.body)
   const { status } = parts
@@ -57,7 +59,7 @@ export function upgradeAnswer(result: Response, env: unknown, report: Report): R
     }
     headers = toHeaders(cleaned)
   } catch (error) {
-    return badGateway(report, (error as Error).message)
+    return badGateway(report, toError(error).message)
   }
   return new Response(null, { status, headers })
 }
@@ -126,6 +128,7 @@ function toHeaders(bag: HeaderBag | undefined): Headers {
 }
 
 function badGateway(report: Report, reason: string): Response {
-  report(new Error(`The app's response could not be sent: ${reason}`), { phase: 'app' })
+  // The report every 502 of the app's makes; node-server writes a refused upgrade no body.
+  unsendable(reason, report)
   return new Response(null, { status: 502 })
 }
