@@ -112,6 +112,29 @@ export function resolverOption(resolver: unknown, prefix: unknown): Resolver {
   return candidate as unknown as Resolver
 }
 
+/** Whether `value` can answer requests: a Hono app, any `{ fetch }` object or a function. */
+export function isApp(value: unknown): value is App {
+  return (
+    typeof value === 'function' ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { fetch?: unknown }).fetch === 'function')
+  )
+}
+
+/**
+ * `value` as the app `name` must be. Checked where it is given: an app that cannot answer would
+ * otherwise turn every request into a 500 far from the mistake.
+ */
+export function appOption(name: string, value: unknown): App {
+  if (!isApp(value)) {
+    throw new OptionsError(
+      `${name} must be a Hono app, { fetch } or a function (request) => Response, got ${describe(value)}`
+    )
+  }
+  return value
+}
+
 export function proxyAppsOption(apps: unknown): Map<string, App | null> {
   const map = new Map<string, App | null>()
   if (apps === undefined) {
@@ -123,17 +146,12 @@ export function proxyAppsOption(apps: unknown): Map<string, App | null> {
     )
   }
   for (const [host, app] of Object.entries(apps as Record<string, unknown>)) {
-    const isApp =
-      typeof app === 'function' ||
-      (typeof app === 'object' &&
-        app !== null &&
-        typeof (app as { fetch?: unknown }).fetch === 'function')
-    if (app !== null && !isApp) {
+    if (app !== null && !isApp(app)) {
       throw new OptionsError(
         `proxyApps[${JSON.stringify(host)}] must be null (an alias), a Hono app, { fetch } or a function`
       )
     }
-    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app as App | null)
+    map.set(hostOption(`proxyApps key ${JSON.stringify(host)}`, host), app)
   }
   return map
 }

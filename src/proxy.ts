@@ -22,6 +22,7 @@ import type { Http2Front } from './inbound/http2'
 import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
 import { createMetrics } from './metrics'
+import { appOption } from './option-checks'
 import { normalizeOptions, openCa } from './options'
 import type { NormalizedOptions } from './options'
 import { createDownloadApp } from './pages/downloads'
@@ -42,6 +43,7 @@ export const DEFAULT_HOST = '127.0.0.1'
  * // curl -x 127.0.0.1:8080 http://example.com/ → app sees /prefix/http://example.com/
  */
 export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
+  appOption('the app given to createProxy', app)
   const normalized = normalizeOptions(options)
   const connections = new Connections(normalized.keepaliveMax)
   const metrics = normalized.metrics

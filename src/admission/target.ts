@@ -206,8 +206,8 @@ export function hasDotSegment(path: string): boolean {
 
 /** A short description of a value of the wrong type, for error messages. */
 export function describe(value: unknown): string {
-  if (value === null) {
-    return 'null'
+  if (value === null || value === undefined) {
+    return String(value)
   }
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)

@@ -6,9 +6,11 @@
  */
 import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
+import { validHost } from '../admission/target'
 import { CertificateAuthority } from '../ca/authority'
 import { OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
+import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
 import { spkiSha256, tempCertFile } from './ca-pin'
@@ -94,8 +96,9 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
   const records = createRecords(onLog, onError)
   const main = swappableMainApp(app)
   const hosts = new Map<string, SwappableApp>()
-  for (const [host, hostApp] of Object.entries(proxyApps)) {
-    hosts.set(host, swappableProxyApp(hostApp))
+  // Checked here: createProxy sees only the stable handlers, which are always valid apps.
+  for (const [host, hostApp] of proxyAppsOption(proxyApps)) {
+    hosts.set(host, swappableProxyApp(host, hostApp))
   }
   const proxy = createProxy(main.handler, {
     ...rest,
@@ -143,7 +146,9 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     clear: records.clear,
     setApp: main.set,
     setProxyApp(host, hostApp) {
-      const swap = hosts.get(host)
+      // A JavaScript caller may pass anything: what is not a host name is looked up as given.
+      const name = typeof (host as unknown) === 'string' ? validHost(host) : undefined
+      const swap = hosts.get(name ?? host)
       if (!swap) {
         const known = [...hosts.keys()].join(', ') || 'none'
         throw new OptionsError(

@@ -7,7 +7,7 @@
  */
 import type { Handler } from '../app/fetch-handler'
 import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
-import { OptionsError } from '../errors'
+import { appOption } from '../option-checks'
 import type { App } from '../types'
 
 /** A stable handler and the way to change what it calls. */
@@ -20,14 +20,11 @@ export interface SwappableApp {
 
 /** The main app: every request it gets is answered by the current app. */
 export function swappableMainApp(app: App): SwappableApp {
-  let current = toFetchHandler(app)
+  let current = toFetchHandler(appOption('the app given to startProxy', app))
   return {
     handler: (request, env) => current(request, env),
     set: (next) => {
-      if (next === null) {
-        throw new OptionsError('the main app cannot be null; pass an app')
-      }
-      current = toFetchHandler(next)
+      current = toFetchHandler(appOption('the app given to setApp', next))
     },
   }
 }
@@ -39,8 +36,11 @@ const notHandled: Handler = () => undefined
  * function) falls through to the main app, as with the proxy apps given to `createProxy`; `null`
  * hands every request of the host to the main app, as an alias does.
  */
-export function swappableProxyApp(app: App | null): SwappableApp {
-  const toHandler = (next: App | null) => (next === null ? notHandled : toFallthroughHandler(next))
+export function swappableProxyApp(host: string, app: App | null): SwappableApp {
+  const toHandler = (next: App | null) =>
+    next === null
+      ? notHandled
+      : toFallthroughHandler(appOption(`the app given to setProxyApp for ${host}`, next))
   let current = toHandler(app)
   return {
     handler: (request, env) => current(request, env),

@@ -1,0 +1,72 @@
+/**
+ * What a test author sees for a wrong argument: an OptionsError at the call that names the fix,
+ * never a proxy that starts and then answers every request with a 500.
+ */
+import { Hono } from 'hono'
+import { OptionsError } from '../../src/errors'
+import { createProxy } from '../../src/proxy'
+import { startProxy } from '../../src/testing/start-proxy'
+import type { TestProxy } from '../../src/testing/start-proxy'
+import type { App } from '../../src/types'
+
+let proxy: TestProxy | undefined
+afterEach(async () => {
+  await proxy?.close()
+  proxy = undefined
+})
+
+/** What a JavaScript caller may pass where an app belongs. */
+const NOT_APPS: [string, unknown][] = [
+  ['undefined', undefined],
+  ['a string', 'hello'],
+  ['an object without fetch', { get: () => 'x' }],
+]
+
+async function text(url: string): Promise<string> {
+  const response = await fetch(url, { dispatcher: proxy?.dispatcher } as RequestInit)
+  return `${response.status} ${await response.text()}`
+}
+
+describe('startProxy given something that is not an app', () => {
+  it.each(NOT_APPS)('refuses %s as the app, naming what it takes', async (_, app) => {
+    await expect(startProxy(app as App)).rejects.toThrow(
+      /^the app given to startProxy must be a Hono app, \{ fetch \} or a function/
+    )
+    await expect(startProxy(app as App)).rejects.toBeInstanceOf(OptionsError)
+  })
+
+  it('refuses a proxy app that is not an app, naming its host', async () => {
+    const proxyApps = { 'api.example.com': 'hello' as unknown as App }
+    await expect(startProxy(() => new Response('main'), { proxyApps })).rejects.toThrow(
+      'proxyApps["api.example.com"] must be null (an alias), a Hono app, { fetch } or a function'
+    )
+  })
+
+  it('refuses it in setApp and setProxyApp, and keeps answering with the app it had', async () => {
+    proxy = await startProxy(() => new Response('main'), {
+      proxyApps: { 'api.example.com': new Hono().get('/', (c) => c.text('api')) },
+    })
+    for (const [, app] of NOT_APPS) {
+      expect(() => proxy?.setApp(app as App)).toThrow(/^the app given to setApp must be/)
+      expect(() => proxy?.setProxyApp('api.example.com', app as App)).toThrow(
+        /^the app given to setProxyApp for api\.example\.com must be/
+      )
+    }
+    expect(await text('https://www.example.com/')).toBe('200 main')
+    expect(await text('https://api.example.com/')).toBe('200 api')
+  })
+
+  it('finds the proxy app of a host written in another case', async () => {
+    proxy = await startProxy(() => new Response('main'), { proxyApps: { 'API.example.com': null } })
+    proxy.setProxyApp('Api.Example.com', () => new Response('api'))
+    expect(await text('https://api.example.com/')).toBe('200 api')
+  })
+})
+
+describe('createProxy given something that is not an app', () => {
+  it.each(NOT_APPS)('refuses %s at once', (_, app) => {
+    expect(() => createProxy(app as App)).toThrow(
+      /^the app given to createProxy must be a Hono app, \{ fetch \} or a function \(request\) => Response, got /
+    )
+  })
+})
