@@ -70,3 +70,20 @@ describe('createProxy given something that is not an app', () => {
     )
   })
 })
+
+describe('startProxy given a port it cannot listen on', () => {
+  it.each([['abc'], [-1], [70_000], [1.5], [null]])(
+    'refuses %j, naming the range',
+    async (port) => {
+      await expect(
+        startProxy(() => new Response('main'), { port: port as number })
+      ).rejects.toThrow(/^port must be an integer from 0 to 65535 \(0 for a free one\), got /)
+    }
+  )
+
+  it('takes the digits of a port as PORT in the environment has them', async () => {
+    proxy = await startProxy(() => new Response('main'), { port: '0' as unknown as number })
+    expect(proxy.port).toBeGreaterThan(0)
+    expect(await text('http://www.example.com/')).toBe('200 main')
+  })
+})
