@@ -48,7 +48,7 @@ afterAll(async () => {
 test('the page shows what the API fake told the server, and the CDN fake gave the browser', async () => {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [...proxy.chromiumArgs],
+    args: proxy.chromiumArgs,
   })
   try {
     const page = await browser.newPage()

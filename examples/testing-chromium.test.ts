@@ -53,7 +53,7 @@ beforeAll(async () => {
   })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [...proxy.chromiumArgs],
+    args: proxy.chromiumArgs,
   })
 })
 afterAll(async () => {

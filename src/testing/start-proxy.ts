@@ -52,11 +52,12 @@ export interface TestProxy extends AsyncDisposable {
   readonly env: Readonly<Record<string, string>>
   /**
    * Launch arguments that send Chromium through the proxy and make it accept the certificates of
-   * the proxy's CA, and of no other unknown issuer: verification stays on.
+   * the proxy's CA, and of no other unknown issuer: verification stays on. A new array on each
+   * read, typed as Playwright's and Puppeteer's `args` are, so adding to it changes nothing here.
    * @example
    * await chromium.launch({ args: proxy.chromiumArgs })
    */
-  readonly chromiumArgs: readonly string[]
+  readonly chromiumArgs: string[]
   /**
    * An undici `ProxyAgent` for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
    * through the proxy and trusts its CA.
@@ -140,7 +141,9 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     get env() {
       return (env ??= proxyEnv(url, certFile.file))
     },
-    chromiumArgs: [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`],
+    get chromiumArgs() {
+      return [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`]
+    },
     dispatcher,
     requests: records.requests,
     errors: records.errors,

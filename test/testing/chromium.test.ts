@@ -41,7 +41,13 @@ describe.skipIf(missing('chromium'))('chromiumArgs', { timeout: 60_000 }, () => 
   })
 
   it('let chromium load an https page the proxy signs', async () => {
-    expect(await titleWith([...proxy.chromiumArgs])).toBe('faked')
+    expect(await titleWith(proxy.chromiumArgs)).toBe('faked')
+  })
+
+  it('are a new array on each read, which a test may add its own flags to', () => {
+    const args = proxy.chromiumArgs
+    args.push('--lang=fr')
+    expect(proxy.chromiumArgs).toHaveLength(2)
   })
 
   it('leave chromium refusing the certificate without the pin', async () => {
