@@ -14,6 +14,7 @@ import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
 import { spkiSha256, tempCertFile } from './ca-pin'
+import { createTestDispatcher } from './dispatcher'
 import { proxyEnv } from './env'
 import type { ReportedError } from './records'
 import { createRecords } from './records'
@@ -59,8 +60,8 @@ export interface TestProxy extends AsyncDisposable {
    */
   readonly chromiumArgs: string[]
   /**
-   * An undici `ProxyAgent` for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
-   * through the proxy and trusts its CA.
+   * An undici dispatcher for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
+   * through the proxy and trusts its CA; loopback goes direct, as `NO_PROXY` in `env` says.
    */
   readonly dispatcher: Dispatcher
   /** One record per request, when its response has ended (what `onLog` is given), oldest first. */
@@ -80,7 +81,7 @@ export interface TestProxy extends AsyncDisposable {
   setProxyApp(host: string, app: App | null): void
   /** The underlying proxy made by `createProxy`. */
   readonly proxy: Proxy
-  /** Stop the proxy, close the dispatcher, remove `ca.file`. Safe to call more than once. */
+  /** Stop the proxy, destroy the dispatcher, remove `ca.file`. Safe to call more than once. */
   close(): Promise<void>
 }
 
@@ -119,14 +120,10 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
   const { url, certFile, dispatcher, spki } = started
   let env: Record<string, string> | undefined
   let closing: Promise<void> | undefined
-  // The dispatcher is destroyed, not closed: its connections all lead to this proxy, which is
-  // going away. A test that already closed it does not make close() fail.
   const close = () =>
-    (closing ??= Promise.all([
-      proxy.close(),
-      dispatcher.destroy().catch(() => undefined),
-      certFile.remove(),
-    ]).then(() => undefined))
+    (closing ??= Promise.all([proxy.close(), dispatcher.close(), certFile.remove()]).then(
+      () => undefined
+    ))
 
   return {
     url,
@@ -144,7 +141,7 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     get chromiumArgs() {
       return [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`]
     },
-    dispatcher,
+    dispatcher: dispatcher.dispatcher,
     requests: records.requests,
     errors: records.errors,
     clear: records.clear,
@@ -186,8 +183,7 @@ async function clientSide(proxy: Proxy, port: number) {
   const actualPort = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${actualPort}`
   const { certPem } = await proxy.getCertificateAuthority()
-  const { ProxyAgent } = await import('undici')
   const certFile = tempCertFile(certPem)
-  const dispatcher = new ProxyAgent({ uri: url, requestTls: { ca: certPem } })
+  const dispatcher = await createTestDispatcher(url, certPem)
   return { url, port: actualPort, certFile, dispatcher, spki: spkiSha256(certPem) }
 }

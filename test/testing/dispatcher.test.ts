@@ -1,0 +1,42 @@
+/**
+ * `proxy.dispatcher` as a test uses it in its own process: per fetch, or made the global
+ * dispatcher for code that takes no options, next to the test's own servers on loopback.
+ */
+import { getGlobalDispatcher, setGlobalDispatcher } from 'undici'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { startProxy } from '../../src/testing/start-proxy'
+import type { TestProxy } from '../../src/testing/start-proxy'
+
+let proxy: TestProxy
+let local: Server
+let localUrl: string
+const original = getGlobalDispatcher()
+
+beforeEach(async () => {
+  proxy = await startProxy(() => new Response('faked\n'))
+  local = createServer((_req, res) => res.end('local server\n')).listen(0, '127.0.0.1')
+  await once(local, 'listening')
+  localUrl = `http://127.0.0.1:${(local.address() as AddressInfo).port}/`
+})
+afterEach(async () => {
+  setGlobalDispatcher(original)
+  local.close()
+  await proxy.close()
+})
+
+async function text(url: string, init: RequestInit = {}): Promise<string> {
+  return (await fetch(url, init)).text()
+}
+
+describe('proxy.dispatcher', () => {
+  it('sends loopback direct, as NO_PROXY does, and every other host to the fakes', async () => {
+    const init = { dispatcher: proxy.dispatcher } as RequestInit
+    expect(await text(localUrl, init)).toBe('local server\n')
+    expect(await text(localUrl.replace('127.0.0.1', 'localhost'), init)).toBe('local server\n')
+    expect(await text('https://api.example.com/', init)).toBe('faked\n')
+    expect(proxy.requests.map((r) => r.url)).toEqual(['https://api.example.com/'])
+  })
+})
