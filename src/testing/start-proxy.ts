@@ -61,7 +61,8 @@ export interface TestProxy extends AsyncDisposable {
   readonly chromiumArgs: string[]
   /**
    * An undici dispatcher for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
-   * through the proxy and trusts its CA; loopback goes direct, as `NO_PROXY` in `env` says.
+   * through the proxy and trusts its CA; loopback goes direct, as `NO_PROXY` in `env` says. Made
+   * the global dispatcher, it is replaced by the one that was global before when `close()` ends it.
    */
   readonly dispatcher: Dispatcher
   /** One record per request, when its response has ended (what `onLog` is given), oldest first. */
@@ -81,7 +82,10 @@ export interface TestProxy extends AsyncDisposable {
   setProxyApp(host: string, app: App | null): void
   /** The underlying proxy made by `createProxy`. */
   readonly proxy: Proxy
-  /** Stop the proxy, destroy the dispatcher, remove `ca.file`. Safe to call more than once. */
+  /**
+   * Stop the proxy, destroy the dispatcher (restoring the global dispatcher it had replaced),
+   * remove `ca.file`. Safe to call more than once.
+   */
   close(): Promise<void>
 }
 

@@ -39,4 +39,25 @@ describe('proxy.dispatcher', () => {
     expect(await text('https://api.example.com/', init)).toBe('faked\n')
     expect(proxy.requests.map((r) => r.url)).toEqual(['https://api.example.com/'])
   })
+
+  it('made global, gives way to the dispatcher it replaced when the proxy closes', async () => {
+    setGlobalDispatcher(proxy.dispatcher)
+    expect(await text('https://api.example.com/')).toBe('faked\n')
+    expect(await text(localUrl)).toBe('local server\n')
+    await proxy.close()
+    expect(getGlobalDispatcher()).toBe(original)
+    expect(await text(localUrl)).toBe('local server\n')
+  })
+
+  it('made global after another closed proxy, gives way to a working one', async () => {
+    const first = await startProxy(() => new Response('first\n'))
+    setGlobalDispatcher(first.dispatcher)
+    const second = await startProxy(() => new Response('second\n'))
+    setGlobalDispatcher(second.dispatcher)
+    expect(await text('https://api.example.com/')).toBe('second\n')
+    await first.close()
+    expect(await text('https://api.example.com/')).toBe('second\n')
+    await second.close()
+    expect(await text(localUrl)).toBe('local server\n')
+  })
 })
