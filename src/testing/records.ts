@@ -27,13 +27,14 @@ export function createRecords(
   onError?: (error: Error, context: ErrorContext) => void
 ): Records {
   const requests: RequestRecord[] = []
+  const arrivals: number[] = []
   const errors: ReportedError[] = []
   return {
     requests,
     errors,
     onLog: (record) => {
       if (record.type === 'request') {
-        requests.push(record)
+        insertByArrival(requests, arrivals, record)
       }
       onLog?.(record)
     },
@@ -43,7 +44,27 @@ export function createRecords(
     },
     clear: () => {
       requests.length = 0
+      arrivals.length = 0
       errors.length = 0
     },
   }
+}
+
+/**
+ * Records come when responses end, but a test asserts on the order things were asked in: a slow
+ * request that arrived first stays first. A record is made as its response ends, so its arrival
+ * is now less its duration, finer than its `time` (milliseconds). `arrivals` runs beside `records`.
+ */
+function insertByArrival(
+  records: RequestRecord[],
+  arrivals: number[],
+  record: RequestRecord
+): void {
+  const arrival = performance.now() - record.durationMs
+  let at = records.length
+  while (at > 0 && (arrivals[at - 1] ?? 0) > arrival) {
+    at -= 1
+  }
+  records.splice(at, 0, record)
+  arrivals.splice(at, 0, arrival)
 }

@@ -65,7 +65,10 @@ export interface TestProxy extends AsyncDisposable {
    * the global dispatcher, it is replaced by the one that was global before when `close()` ends it.
    */
   readonly dispatcher: Dispatcher
-  /** One record per request, when its response has ended (what `onLog` is given), oldest first. */
+  /**
+   * One record per request, added when its response has ended (what `onLog` is given), in the
+   * order the requests arrived.
+   */
   readonly requests: readonly RequestRecord[]
   /** What the proxy reported to `onError`, oldest first. */
   readonly errors: readonly ReportedError[]
