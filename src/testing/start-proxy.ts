@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
-import { describe, validHost } from '../admission/target'
+import { validHost } from '../admission/target'
 import { CertificateAuthority } from '../ca/authority'
 import { OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
@@ -14,6 +14,7 @@ import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
 import { spkiSha256, tempCertFile } from './ca-pin'
+import { checkTestOptions } from './check-options'
 import { createTestDispatcher } from './dispatcher'
 import { proxyEnv } from './env'
 import type { ReportedError } from './records'
@@ -101,8 +102,8 @@ export interface TestProxy extends AsyncDisposable {
  * const response = await fetch('https://api.example.com/v1/user', { dispatcher: proxy.dispatcher })
  */
 export async function startProxy(app: App, options: TestProxyOptions = {}): Promise<TestProxy> {
+  checkTestOptions(options)
   const { port = 0, ca = { file: null }, proxyApps = {}, onLog, onError, ...rest } = options
-  checkPort(port)
   const records = createRecords(onLog, onError)
   const main = swappableMainApp(app)
   const hosts = new Map<string, SwappableApp>()
@@ -168,19 +169,6 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     proxy,
     close,
     [Symbol.asyncDispose]: close,
-  }
-}
-
-/**
- * A port `listen` takes: an integer from 0 to 65535, or its digits (a `PORT` from the
- * environment). Anything else would fail later, in Node's words or as an "Invalid URL".
- */
-function checkPort(port: unknown): void {
-  const number = typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : port
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 65535) {
-    throw new OptionsError(
-      `port must be an integer from 0 to 65535 (0 for a free one), got ${typeof port === 'number' ? port : describe(port)}`
-    )
   }
 }
 

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { OptionsError } from '../../src/errors'
 import { createProxy } from '../../src/proxy'
 import { startProxy } from '../../src/testing/start-proxy'
-import type { TestProxy } from '../../src/testing/start-proxy'
+import type { TestProxy, TestProxyOptions } from '../../src/testing/start-proxy'
 import type { App } from '../../src/types'
 
 let proxy: TestProxy | undefined
@@ -85,5 +85,19 @@ describe('startProxy given a port it cannot listen on', () => {
     proxy = await startProxy(() => new Response('main'), { port: '0' as unknown as number })
     expect(proxy.port).toBeGreaterThan(0)
     expect(await text('http://www.example.com/')).toBe('200 main')
+  })
+})
+
+describe('startProxy given options createProxy would refuse', () => {
+  it.each([
+    [{ ca: null }, /^ca must be CA options or a CertificateAuthority, got null/],
+    [{ ca: 'x' }, /^ca must be CA options or a CertificateAuthority, got "x"/],
+    [{ onLog: 'x' }, /^onLog must be a function \(record\) => void, got "x"/],
+    [{ onError: 1 }, /^onError must be a function \(error, context\) => void, got a number/],
+    [null, /^options must be an object, got null/],
+  ])('refuses %j as createProxy does', async (options, message) => {
+    const started = startProxy(() => new Response('main'), options as TestProxyOptions)
+    await expect(started).rejects.toThrow(message)
+    await expect(started).rejects.toBeInstanceOf(OptionsError)
   })
 })

@@ -1,0 +1,34 @@
+/**
+ * What `startProxy` refuses. createProxy checks its options, but startProxy hands it its own
+ * callbacks, apps and CA default in place of the test's, so the test's are checked here, as given.
+ * @module
+ */
+import { describe } from '../admission/target'
+import { OptionsError } from '../errors'
+import { normalizeOptions } from '../options'
+import type { ProxyOptions } from '../types'
+
+/** Throw the OptionsError createProxy would for `options`, or one for a port listen cannot take. */
+export function checkTestOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    // Throws "options must be an object".
+    normalizeOptions(options as ProxyOptions)
+    return
+  }
+  const { port, ...proxyOptions } = options as ProxyOptions & { port?: unknown }
+  normalizeOptions(proxyOptions)
+  checkPort(port === undefined ? 0 : port)
+}
+
+/**
+ * A port `listen` takes: an integer from 0 to 65535, or its digits (a `PORT` from the
+ * environment). Anything else would fail later, in Node's words or as an "Invalid URL".
+ */
+function checkPort(port: unknown): void {
+  const number = typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : port
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 65535) {
+    throw new OptionsError(
+      `port must be an integer from 0 to 65535 (0 for a free one), got ${typeof port === 'number' ? port : describe(port)}`
+    )
+  }
+}
