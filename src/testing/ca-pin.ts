@@ -20,7 +20,7 @@ export function spkiSha256(certPem: string): string {
 
 /** A certificate in a file of its own, in a temporary folder, written when first asked for. */
 export interface TempCertFile {
-  /** The file's path; the first read writes it. */
+  /** The file's path; the first read writes it, unless the file was removed before. */
   readonly file: string
   /** What the file holds. */
   readonly pem: string
@@ -36,9 +36,15 @@ export interface TempCertFile {
 export function tempCertFile(certPem: string): TempCertFile {
   let dir: string | undefined
   let file: string | undefined
+  let removed = false
   return {
     pem: certPem,
     get file() {
+      if (removed && file === undefined) {
+        // Asked for the first time after close(): name a file that is not there rather than
+        // write one that nothing would remove.
+        return join(tmpdir(), 'wsgiprox-ca-removed', 'wsgiprox-ca-cert.pem')
+      }
       if (file === undefined) {
         dir = mkdtempSync(join(tmpdir(), 'wsgiprox-ca-'))
         file = join(dir, 'wsgiprox-ca-cert.pem')
@@ -47,6 +53,7 @@ export function tempCertFile(certPem: string): TempCertFile {
       return file
     },
     async remove() {
+      removed = true
       if (dir !== undefined) {
         await rm(dir, { recursive: true, force: true })
       }

@@ -162,3 +162,14 @@ describe('startProxy', () => {
     }
   })
 })
+
+describe('startProxy after close()', () => {
+  it('leaves no CA file behind when ca.file is first read after close', async () => {
+    const closed = await startProxy(main)
+    await closed.close()
+    const { file } = closed.ca
+    expect(existsSync(file)).toBe(false)
+    expect(closed.env.NODE_EXTRA_CA_CERTS).toBe(file)
+    expect(existsSync(file)).toBe(false)
+  })
+})
