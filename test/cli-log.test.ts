@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -10,21 +9,12 @@ import { commonLine } from '../src/cli/access-log'
 import { main } from '../src/cli/index'
 import type { StopControl } from '../src/cli/shutdown'
 import { proxyGet, rawExchange } from './helpers/clients'
+import { canListenOnIpv6 } from './helpers/ipv6'
 import { missing, toolPath } from './helpers/tools'
 
 const run = promisify(execFile)
 
-/** Whether this machine can listen on ::1 (containers often have no IPv6 loopback). */
-const hasIpv6 = await new Promise<boolean>((resolve) => {
-  const server = createServer()
-  server.once('error', () => {
-    resolve(false)
-  })
-  server.listen(0, '::1', () => {
-    server.close()
-    resolve(true)
-  })
-})
+const hasIpv6 = await canListenOnIpv6()
 
 let dir: string
 const stops: (() => Promise<void>)[] = []

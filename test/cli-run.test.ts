@@ -96,7 +96,7 @@ describe('wsgiprox env', () => {
       '-c',
       `${lines.join('\n')}\necho "$NO_PROXY|$REQUESTS_CA_BUNDLE"`,
     ])
-    expect(shell).toBe(`localhost,127.0.0.1,::1|${certFile}\n`)
+    expect(shell).toBe(`localhost,127.0.0.1,::1,[::1]|${certFile}\n`)
   })
 
   it('refuses a CA file that does not exist rather than making a new one', async () => {

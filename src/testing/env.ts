@@ -9,8 +9,10 @@
  * 127.0.0.1, the test runner's helpers) must be reached directly, since the proxy answers every
  * request itself; every other host, the faked sites included, goes through the proxy. Setting it
  * also replaces a NO_PROXY inherited from the user's shell, which could exclude a faked site.
+ * The IPv6 loopback is there twice: curl and Python match `::1`, while undici (Node's own
+ * NODE_USE_ENV_PROXY, `EnvHttpProxyAgent`) reads `::1` as host `:` port 1 and matches `[::1]`.
  */
-export const NO_PROXY = 'localhost,127.0.0.1,::1'
+export const NO_PROXY = 'localhost,127.0.0.1,::1,[::1]'
 
 /**
  * The variables that send clients through `proxyUrl` and make them trust the CA certificate in

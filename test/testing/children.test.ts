@@ -4,18 +4,21 @@
  */
 import { Hono } from 'hono'
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import { canListenOnIpv6 } from '../helpers/ipv6'
 import { openssl } from '../helpers/openssl'
 import { describeWith, hasNode24, NODE24, runs } from '../helpers/tools'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
 const API = 'https://api.example.com/v1/user'
+const hasIpv6 = await canListenOnIpv6()
 
 let proxy: TestProxy
 beforeAll(async () => {
@@ -85,6 +88,19 @@ describeWith('node 24 (.cache/node24)', hasNode24)('node 24 fetch with proxy.env
     const { stdout } = await child(NODE24, ['-e', script])
     expect(JSON.parse(stdout)).toEqual({ name: 'ada', agent: 'node' })
     expect(proxy.requests.map((r) => r.tunnel?.host)).toEqual(['api.example.com'])
+  })
+
+  it.skipIf(!hasIpv6)('reaches a server on the IPv6 loopback directly', async () => {
+    const server = createServer((_req, res) => res.end('local server\n')).listen(0, '::1')
+    await once(server, 'listening')
+    try {
+      const url = `http://[::1]:${(server.address() as AddressInfo).port}/`
+      const script = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => console.log(t))`
+      expect((await child(NODE24, ['-e', script])).stdout).toBe('local server\n\n')
+      expect(proxy.requests).toEqual([])
+    } finally {
+      server.close()
+    }
   })
 })
 

@@ -9,11 +9,13 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import { canListenOnIpv6 } from '../helpers/ipv6'
 
 let proxy: TestProxy
 let local: Server
 let localUrl: string
 const original = getGlobalDispatcher()
+const hasIpv6 = await canListenOnIpv6()
 
 beforeEach(async () => {
   proxy = await startProxy(() => new Response('faked\n'))
@@ -38,6 +40,18 @@ describe('proxy.dispatcher', () => {
     expect(await text(localUrl.replace('127.0.0.1', 'localhost'), init)).toBe('local server\n')
     expect(await text('https://api.example.com/', init)).toBe('faked\n')
     expect(proxy.requests.map((r) => r.url)).toEqual(['https://api.example.com/'])
+  })
+
+  it.skipIf(!hasIpv6)('sends the IPv6 loopback direct too', async () => {
+    const server = createServer((_req, res) => res.end('ipv6 server\n')).listen(0, '::1')
+    await once(server, 'listening')
+    try {
+      const url = `http://[::1]:${(server.address() as AddressInfo).port}/`
+      expect(await text(url, { dispatcher: proxy.dispatcher } as RequestInit)).toBe('ipv6 server\n')
+      expect(proxy.requests).toEqual([])
+    } finally {
+      server.close()
+    }
   })
 
   it('made global, gives way to the dispatcher it replaced when the proxy closes', async () => {
