@@ -62,10 +62,15 @@ export function manageSession(
     }, SESSION_CLOSE_GRACE_MS)
     grace.unref()
   }
+  const answering = watchAnswers(session, lifecycle.idleTimeoutMs, close)
   session.on('stream', (stream: Duplex) => {
     open++
+    answering.start()
     stream.once('close', () => {
       open--
+      if (open === 0) {
+        answering.stop()
+      }
     })
     if (lifecycle.shouldClose()) {
       close()
@@ -79,8 +84,52 @@ export function manageSession(
   // A TLS socket reports the client's FIN (with or without close_notify) as its end.
   socket.once('end', close)
   session.once('close', () => {
+    answering.stop()
     clearTimeout(grace)
     socket.destroy()
     raw.destroy()
   })
+}
+
+/**
+ * While streams are open, PING the client every `everyMs` and call `gone` when a PING is still
+ * unanswered at the next. A session with streams open never idles out, and may be told of
+ * nothing when its client leaves: on Node 20 a TLS socket can lose the failure of a write to a
+ * client that went away (nodejs/node#55804), and the session, which stops reading while its
+ * write is under way, then never sees the reset or the FIN. Its socket, its memory and the
+ * app's streams would be held for ever. A client that stops reading its socket altogether
+ * cannot answer either, and is closed the same way; one that only lets a stream's flow-control
+ * window run out still answers, and keeps its session.
+ */
+function watchAnswers(session: Http2Session, everyMs: number, gone: () => void) {
+  let timer: NodeJS.Timeout | undefined
+  let waiting = false
+  const probe = () => {
+    if (waiting) {
+      gone()
+      return
+    }
+    if (session.closed || session.destroyed) {
+      return
+    }
+    waiting = session.ping((error) => {
+      waiting = false
+      if (error) {
+        gone()
+      }
+    })
+  }
+  return {
+    start() {
+      if (timer === undefined) {
+        timer = setInterval(probe, everyMs)
+        timer.unref()
+      }
+    },
+    stop() {
+      clearInterval(timer)
+      timer = undefined
+      waiting = false
+    },
+  }
 }

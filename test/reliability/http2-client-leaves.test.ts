@@ -1,12 +1,13 @@
 import { once } from 'node:events'
 import { readdirSync } from 'node:fs'
 import { connect as http2Connect } from 'node:http2'
-import type { ClientHttp2Session } from 'node:http2'
+import type { ClientHttp2Session, Settings } from 'node:http2'
 import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import { SESSION_CLOSE_GRACE_MS } from '../../src/inbound/http2-lifecycle'
 import type { LogRecord } from '../../src/log/records'
+import type { ProxyOptions } from '../../src/types'
 import { connectTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
@@ -51,7 +52,7 @@ function endlessApp() {
 }
 
 /** A proxy serving `app`, and a promise of its first tunnel's closing. */
-async function proxyWithTunnelClose(app: () => Response) {
+async function proxyWithTunnelClose(app: () => Response, options: ProxyOptions = {}) {
   let closed = () => {}
   const tunnelClosed = new Promise<void>((resolve) => {
     closed = resolve
@@ -61,7 +62,7 @@ async function proxyWithTunnelClose(app: () => Response) {
       closed()
     }
   }
-  running = await startProxy(app, { onLog })
+  running = await startProxy(app, { onLog, ...options })
   return { proxy: running, tunnelClosed }
 }
 
@@ -70,7 +71,7 @@ async function proxyWithTunnelClose(app: () => Response) {
  * plain tunnel. `socket` is the TCP connection to the proxy, `transport` what the session runs
  * on (the TLS socket, or `socket` itself).
  */
-async function h2Session(proxy: RunningProxy, plain: boolean) {
+async function h2Session(proxy: RunningProxy, plain: boolean, settings: Settings = {}) {
   const { socket } = await connectTunnel(proxy.port, `example.com:${plain ? 80 : 443}`)
   sockets.push(socket)
   let stream: Socket | TLSSocket = socket
@@ -88,6 +89,7 @@ async function h2Session(proxy: RunningProxy, plain: boolean) {
   }
   const session = http2Connect(`${plain ? 'http' : 'https'}://example.com`, {
     createConnection: () => stream,
+    settings,
   })
   session.on('error', () => {})
   await once(session, 'remoteSettings')
@@ -168,4 +170,40 @@ describe('http2 client that leaves in the middle of a streamed response', () => 
       expect(openFds(), 'descriptors open once the client left and its tunnel closed').toBe(before)
     }
   )
+})
+
+describe('http2 client that resets its connection while the proxy writes to it', () => {
+  it("cancels the app's body and gives back the descriptor when its windows were wide open", async () => {
+    const { app, cancelled } = endlessApp()
+    const { proxy, tunnelClosed } = await proxyWithTunnelClose(app, { http2IdleTimeoutMs: 200 })
+    const before = openFds()
+    const widest = 2 ** 31 - 1
+    const { socket, transport, session } = await h2Session(proxy, false, {
+      initialWindowSize: widest,
+    })
+    // Windows as wide as HTTP/2 allows (browsers and curl open theirs to megabytes): flow
+    // control never stops the proxy, whose writes wait on the socket instead.
+    session.setLocalWindowSize(widest)
+    const download = () => {
+      const req = session.request({ ':path': '/download' })
+      // Past the session's memory bound, the proxy refuses streams: ENHANCE_YOUR_CALM.
+      req.on('error', () => {})
+      return req
+    }
+    // Several streams at once, as a page's downloads: one alone does not stall the session.
+    const first = download()
+    for (let i = 1; i < 20; i++) {
+      download()
+    }
+    await within(once(first, 'data'), 'the proxy sent no body bytes over HTTP/2')
+    const clientClosed = once(transport, 'close')
+    // The client goes away as an aborted download does: a reset, its data left unread.
+    socket.resetAndDestroy()
+    await within(clientClosed, "the client's socket was not closed")
+
+    const bound = SESSION_CLOSE_GRACE_MS + WAIT_MS
+    await within(cancelled, "the app's body stream was not cancelled after the reset", bound)
+    await within(tunnelClosed, "the proxy kept the tunnel's socket open after the reset", bound)
+    expect(openFds(), 'descriptors open once the client reset its connection').toBe(before)
+  })
 })
