@@ -143,7 +143,15 @@ export function openTunnel(
   if (log) {
     logTunnel(log, socket, identity, deadline)
   }
+  // A client that ends the tunnel before its first byte (a browser's unused preconnect) will
+  // send nothing more: the tunnel is over, not waiting for its deadline.
+  const endedEarly = () => {
+    clearTimeout(deadline.timer)
+    socket.destroy()
+  }
+  socket.once('end', endedEarly)
   const start = (first: Buffer) => {
+    socket.off('end', endedEarly)
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
       tunnels.set(socket, identity)

@@ -6,11 +6,11 @@ import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import { SESSION_CLOSE_GRACE_MS } from '../../src/inbound/http2-lifecycle'
-import type { LogRecord } from '../../src/log/records'
 import type { ProxyOptions } from '../../src/types'
 import { connectTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { firstTunnelClose } from '../helpers/tunnel-close'
 import { WAIT_MS, within } from '../helpers/within'
 
 let running: RunningProxy | undefined
@@ -53,15 +53,7 @@ function endlessApp() {
 
 /** A proxy serving `app`, and a promise of its first tunnel's closing. */
 async function proxyWithTunnelClose(app: () => Response, options: ProxyOptions = {}) {
-  let closed = () => {}
-  const tunnelClosed = new Promise<void>((resolve) => {
-    closed = resolve
-  })
-  const onLog = (record: LogRecord) => {
-    if (record.type === 'tunnel-close') {
-      closed()
-    }
-  }
+  const { onLog, tunnelClosed } = firstTunnelClose()
   running = await startProxy(app, { onLog, ...options })
   return { proxy: running, tunnelClosed }
 }
