@@ -156,8 +156,8 @@ export interface ProxyOptions {
    * the proxy sends GOAWAY and closes it: the same 5 s after which Node's HTTP/1.1 server closes
    * an idle keep-alive connection, tunnels included. A session also ends when its client closes
    * the socket (with or without GOAWAY), at `close()`, and after its open streams when more
-   * tunnels than `keepaliveMax` are open. While streams are open, the proxy sends a PING this
-   * often, and closes a session whose client has not answered the last one by the next.
+   * tunnels than `keepaliveMax` are open, and when bytes wait for a client that has taken none
+   * of them for this long while streams are open.
    * @default 5_000
    */
   http2IdleTimeoutMs?: number

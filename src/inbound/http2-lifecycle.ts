@@ -62,14 +62,14 @@ export function manageSession(
     }, SESSION_CLOSE_GRACE_MS)
     grace.unref()
   }
-  const answering = watchAnswers(session, lifecycle.idleTimeoutMs, close)
+  const progress = watchProgress(socket, lifecycle.idleTimeoutMs, close)
   session.on('stream', (stream: Duplex) => {
     open++
-    answering.start()
+    progress.start()
     stream.once('close', () => {
       open--
       if (open === 0) {
-        answering.stop()
+        progress.stop()
       }
     })
     if (lifecycle.shouldClose()) {
@@ -84,7 +84,7 @@ export function manageSession(
   // A TLS socket reports the client's FIN (with or without close_notify) as its end.
   socket.once('end', close)
   session.once('close', () => {
-    answering.stop()
+    progress.stop()
     clearTimeout(grace)
     socket.destroy()
     raw.destroy()
@@ -92,44 +92,50 @@ export function manageSession(
 }
 
 /**
- * While streams are open, PING the client every `everyMs` and call `gone` when a PING is still
- * unanswered at the next. A session with streams open never idles out, and may be told of
- * nothing when its client leaves: on Node 20 a TLS socket can lose the failure of a write to a
- * client that went away (nodejs/node#55804), and the session, which stops reading while its
- * write is under way, then never sees the reset or the FIN. Its socket, its memory and the
- * app's streams would be held for ever. A client that stops reading its socket altogether
- * cannot answer either, and is closed the same way; one that only lets a stream's flow-control
- * window run out still answers, and keeps its session.
+ * While streams are open, look every `everyMs` at the bytes the session has handed to `socket`
+ * and the socket has not sent yet, and call `stalled` when some wait and none has gone since the
+ * last look: the client has taken nothing for a whole period. A session with streams open never
+ * idles out, and may be told of nothing when its client leaves: on Node 20 a TLS socket can lose
+ * the failure of a write to a client that went away (nodejs/node#55804), and the session, which
+ * stops reading while its write is under way, never sees the reset or the FIN. Its socket, its
+ * memory and the app's streams would be held for ever. A client that reads slowly still takes
+ * bytes, and one that lets a stream's flow-control window run out leaves none waiting: both keep
+ * their session. (A PING cannot tell these apart: its answer waits behind every byte queued
+ * before it.)
  */
-function watchAnswers(session: Http2Session, everyMs: number, gone: () => void) {
+function watchProgress(socket: Duplex, everyMs: number, stalled: () => void) {
   let timer: NodeJS.Timeout | undefined
-  let waiting = false
-  const probe = () => {
-    if (waiting) {
-      gone()
+  let last = 0
+  const look = () => {
+    const waiting = unsentBytes(socket)
+    if (waiting > 0 && waiting === last) {
+      stalled()
       return
     }
-    if (session.closed || session.destroyed) {
-      return
-    }
-    waiting = session.ping((error) => {
-      waiting = false
-      if (error) {
-        gone()
-      }
-    })
+    last = waiting
   }
   return {
     start() {
       if (timer === undefined) {
-        timer = setInterval(probe, everyMs)
+        last = 0
+        timer = setInterval(look, everyMs)
         timer.unref()
       }
     },
     stop() {
       clearInterval(timer)
       timer = undefined
-      waiting = false
     },
   }
+}
+
+/**
+ * The bytes written to `socket` that it has not sent: its handle's write queue, which an HTTP/2
+ * session writes to directly (the figure `net.Socket#bufferSize` once reported). 0 where Node
+ * does not say.
+ */
+function unsentBytes(socket: Duplex): number {
+  const handle = (socket as { _handle?: { writeQueueSize?: unknown } })._handle
+  const size = handle?.writeQueueSize
+  return typeof size === 'number' ? size : 0
 }
