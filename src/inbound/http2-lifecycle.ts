@@ -62,15 +62,12 @@ export function manageSession(
     }, SESSION_CLOSE_GRACE_MS)
     grace.unref()
   }
-  const progress = watchProgress(socket, lifecycle.idleTimeoutMs, close)
+  const progress = watchProgress(session, socket, lifecycle.idleTimeoutMs, () => open > 0, close)
   session.on('stream', (stream: Duplex) => {
     open++
     progress.start()
     stream.once('close', () => {
       open--
-      if (open === 0) {
-        progress.stop()
-      }
     })
     if (lifecycle.shouldClose()) {
       close()
@@ -103,29 +100,46 @@ export function manageSession(
  * their session. (A PING cannot tell these apart: its answer waits behind every byte queued
  * before it.)
  */
-function watchProgress(socket: Duplex, everyMs: number, stalled: () => void) {
+function watchProgress(
+  session: Http2Session,
+  socket: Duplex,
+  everyMs: number,
+  busy: () => boolean,
+  stalled: () => void
+) {
   let timer: NodeJS.Timeout | undefined
-  let last = 0
+  let last = ''
+  const stop = () => {
+    clearInterval(timer)
+    timer = undefined
+    last = ''
+  }
   const look = () => {
+    if (!busy()) {
+      // No stream is open: the idle timeout watches the session now. Stopped here rather than
+      // as each stream ends, so that a session serving one stream after another sets no timer
+      // per stream.
+      stop()
+      return
+    }
     const waiting = unsentBytes(socket)
-    if (waiting > 0 && waiting === last) {
+    // With the session's send window: a client reading slowly may leave as many bytes waiting
+    // at two looks, but not without a byte of DATA sent or a WINDOW_UPDATE taken in between.
+    const mark = waiting > 0 ? `${String(waiting)} ${String(session.state.remoteWindowSize)}` : ''
+    if (mark !== '' && mark === last) {
       stalled()
       return
     }
-    last = waiting
+    last = mark
   }
   return {
     start() {
       if (timer === undefined) {
-        last = 0
         timer = setInterval(look, everyMs)
         timer.unref()
       }
     },
-    stop() {
-      clearInterval(timer)
-      timer = undefined
-    },
+    stop,
   }
 }
 
