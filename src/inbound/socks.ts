@@ -9,6 +9,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Challenge, Refusal, TunnelAdmission } from '../admission/decision'
 import { toError } from '../errors'
+import { rememberPeer } from '../log/watch'
 import type { Settled } from '../util/settled'
 import { andThen } from '../util/settled'
 import { endSocket } from './replies'
@@ -46,6 +47,9 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
   let authorization: string | undefined
   let target: string | undefined
 
+  if (options.onLog) {
+    rememberPeer(socket)
+  }
   socket.on('error', (error) => {
     options.onError(error, { phase: 'tunnel', host: target })
   })

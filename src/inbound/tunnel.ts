@@ -14,7 +14,7 @@ import type { Authority } from '../admission/target'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
 import type { LogRecord } from '../log/records'
-import { clientOf } from '../log/watch'
+import { clientOf, rememberPeer } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
@@ -57,6 +57,9 @@ export function handleConnect(
   deps: TunnelDeps
 ): void {
   const target = req.url ?? ''
+  if (deps.options.onLog) {
+    rememberPeer(socket)
+  }
   socket.on('error', (error) => {
     deps.options.onError(error, { phase: 'tunnel', host: target })
   })

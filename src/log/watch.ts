@@ -15,6 +15,15 @@ export function clientOf(socket: Duplex | undefined): ClientAddress {
   return { address: net?.remoteAddress, port: net?.remotePort }
 }
 
+/**
+ * Ask for the peer's address of `socket` now, while the connection is up: Node keeps the answer.
+ * A tunnel's records are made once admission has decided, and a client that reset meanwhile would
+ * leave them naming no one (the socket can no longer say whom it was connected to).
+ */
+export function rememberPeer(socket: Duplex): void {
+  clientOf(socket)
+}
+
 /** The record of a tunnel identity and the TLS socket inside it, if any. */
 export function tunnelRecord(
   tunnel: TunnelIdentity | undefined,
