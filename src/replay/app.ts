@@ -7,13 +7,16 @@
 import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
-import { acceptDatetime, closest } from './memento'
+import { acceptDatetime, byCloseness } from './memento'
 import type { KeepIn } from './replay-response'
 import { replayResponse } from './replay-response'
 import { AnswerCache } from './response-cache'
 
 /** A Fetch handler over a set of collections. */
 export type ReplayApp = (request: Request) => Promise<Response>
+
+/** How many captures of a URL that redirect to itself are passed over, at most. */
+const SELF_REDIRECTS_SKIPPED = 64
 
 const ARCHIVED = /^\/([^/]+)\/(https?:\/\/.*)$/i
 
@@ -68,16 +71,26 @@ async function replay(
   if (wanted === null) {
     return text('Accept-Datetime must be an HTTP date, such as Wed, 01 Jan 2020 00:00:00 GMT.', 400)
   }
-  const captures = collection.lookup(url, method)
-  const capture = closest(captures, wanted)
-  if (!capture) {
+  const captures = byCloseness(collection.lookup(url, method), wanted)
+  const [first] = captures
+  if (!first) {
     if (method === MethodClass.options && request.headers.has('access-control-request-method')) {
       return preflight(request)
     }
     return html(notArchivedPage(url, collection), 404)
   }
   try {
-    return await replayResponse(request, url, collection, capture, keep)
+    // A redirect to the URL itself (a crawler's http:// to https://, or to www.) is passed over
+    // for the next closest capture, which is then what the client gets after the redirect.
+    for (const capture of captures.slice(0, SELF_REDIRECTS_SKIPPED)) {
+      const response = await replayResponse(request, url, collection, capture, keep, true)
+      if (response) {
+        return response
+      }
+    }
+    // Nothing but redirects to itself: the closest, as captured.
+    const asCaptured = await replayResponse(request, url, collection, first, keep)
+    return asCaptured ?? html(notArchivedPage(url, collection), 404)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)

@@ -41,24 +41,34 @@ export function acceptDatetime(header: string | null): number | undefined | null
   return Number.isNaN(ms) ? null : Math.floor(ms / 1000)
 }
 
-/** The capture closest to `wanted` (the later one on a tie), or the latest without it. */
+/**
+ * The capture closest to `wanted` (the later one on a tie; of two at the same time, the one
+ * listed later), or the latest without it.
+ */
 export function closest<T extends { time: number }>(
   captures: readonly T[],
   wanted?: number
 ): T | undefined {
   let best: T | undefined
   for (const capture of captures) {
-    if (!best) {
-      best = capture
-      continue
-    }
-    if (wanted === undefined) {
-      best = capture.time >= best.time ? capture : best
-      continue
-    }
-    const d = Math.abs(capture.time - wanted)
-    const bestD = Math.abs(best.time - wanted)
-    best = d < bestD || (d === bestD && capture.time >= best.time) ? capture : best
+    best = !best || preferred(capture, best, wanted) <= 0 ? capture : best
   }
   return best
+}
+
+/**
+ * The captures from the closest to `wanted` (or the latest) to the farthest; of two at the same
+ * time, the one listed later comes first, as {@link closest} picks it.
+ */
+export function byCloseness<T extends { time: number }>(
+  captures: readonly T[],
+  wanted?: number
+): T[] {
+  return [...captures].reverse().sort((a, b) => preferred(a, b, wanted))
+}
+
+/** Negative when `a` is a better answer for `wanted` than `b`: closer, or later on a tie. */
+function preferred(a: { time: number }, b: { time: number }, wanted: number | undefined): number {
+  const distance = wanted === undefined ? 0 : Math.abs(a.time - wanted) - Math.abs(b.time - wanted)
+  return distance || b.time - a.time
 }

@@ -4,6 +4,7 @@
  * `Range` request, and the Memento headers.
  * @module
  */
+import { urlKeys } from './canonical'
 import type { Capture } from './capture-index'
 import { RecordKind } from './capture-index'
 import type { Collection } from './collection'
@@ -26,14 +27,18 @@ export interface KeepIn {
   key: string | undefined
 }
 
-/** Answer `request` with `capture` of `url` from `collection`, kept in `keep` when small. */
+/**
+ * Answer `request` with `capture` of `url` from `collection`, kept in `keep` when small; or
+ * `undefined` when `skipSelfRedirects` is set and the capture redirects to `url` itself.
+ */
 export async function replayResponse(
   request: Request,
   url: string,
   collection: Collection,
   capture: Capture,
-  keep: KeepIn
-): Promise<Response> {
+  keep: KeepIn,
+  skipSelfRedirects = false
+): Promise<Response | undefined> {
   const { read, payload } = await collection.read(capture)
   const own = read.record.httpHeaders
   // A revisit's own status and headers win, unless it has none or records a 304.
@@ -45,6 +50,9 @@ export async function replayResponse(
   const headers = http
     ? replayHeaders(http.headers)
     : new Headers({ 'Content-Type': shown.record.warcContentType ?? 'application/octet-stream' })
+  if (skipSelfRedirects && redirectsTo(url, sent.status, headers, read.record.warcTargetURI)) {
+    return undefined
+  }
   headers.set('Memento-Datetime', httpDate(capture.time))
   headers.append('Link', `<${read.record.warcTargetURI ?? url}>; rel="original"`)
   if (sent.captured !== undefined) {
@@ -89,6 +97,28 @@ export async function replayResponse(
   headers.set('Content-Range', `bytes ${range.start}-${range.end}/${length}`)
   const size = range.end - range.start + 1
   return send(206, headers, rangeChunks(payload, body, range.start, range.end + 1), size)
+}
+
+/**
+ * Whether a captured redirect leads to `url` itself once keys are compared (`http://` to
+ * `https://`, `example.com` to `www.example.com`): the client would ask again and get the same
+ * capture, until it gives up (Chromium's ERR_TOO_MANY_REDIRECTS).
+ */
+function redirectsTo(
+  url: string,
+  status: number,
+  headers: Headers,
+  captured: string | null | undefined
+): boolean {
+  const location = status >= 300 && status < 400 ? headers.get('location') : null
+  if (location === null) {
+    return false
+  }
+  try {
+    return urlKeys(new URL(location, captured ?? url).href).exact === urlKeys(url).exact
+  } catch {
+    return false
+  }
 }
 
 /** A stored payload in an uncompressed record is read from the file at the range's start. */

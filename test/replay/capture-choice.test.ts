@@ -1,0 +1,61 @@
+/**
+ * Which capture answers when the closest one cannot serve the client: a captured redirect that
+ * leads back to the URL asked for (the crawler's `http://` to `https://`, or to `www.`).
+ */
+import { proxyGet } from '../helpers/clients'
+import type { RecordSpec } from './helpers/archives'
+import type { ReplayProxy } from './helpers/replay-proxy'
+import { startReplayProxy } from './helpers/replay-proxy'
+
+const page = (title: string) => `<!doctype html><title>${title}</title>`
+
+const RECORDS: RecordSpec[] = [
+  { url: 'https://scheme.example/', date: '2020-01-01T00:00:00Z', body: page('https page') },
+  {
+    // Captured after the page: the crawler met the http:// link later.
+    url: 'http://scheme.example/',
+    date: '2020-01-02T00:00:00Z',
+    statusline: 'HTTP/1.1 301 Moved Permanently',
+    headers: { Location: 'https://scheme.example/' },
+  },
+  { url: 'https://www.host.example/', date: '2020-01-01T00:00:00Z', body: page('www page') },
+  {
+    url: 'https://host.example/',
+    date: '2020-01-03T00:00:00Z',
+    statusline: 'HTTP/1.1 302 Found',
+    headers: { Location: '//www.host.example/' },
+  },
+  {
+    url: 'https://only.example/',
+    statusline: 'HTTP/1.1 301 Moved Permanently',
+    headers: { Location: 'http://only.example/' },
+  },
+]
+
+let proxy: ReplayProxy
+beforeAll(async () => {
+  proxy = await startReplayProxy({ 'choice.warc.gz': RECORDS })
+})
+afterAll(async () => {
+  await proxy.close()
+})
+
+describe('choosing a capture', () => {
+  it.each([
+    ['https://scheme.example/', 'https page'],
+    ['http://scheme.example/', 'https page'],
+    ['https://host.example/', 'www page'],
+    ['https://www.host.example/', 'www page'],
+  ])('passes over a captured redirect back to %s for the page it leads to', async (url, title) => {
+    // undici follows redirects, as a browser does, and gives up after 20.
+    const response = await proxy.get(url)
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe(page(title))
+  })
+
+  it('sends a redirect to itself as captured when the URL has no other capture', async () => {
+    const reply = await proxyGet(proxy.running.port, 'http://only.example/')
+    expect(reply.status).toBe(301)
+    expect(reply.headers.location).toBe('http://only.example/')
+  })
+})
