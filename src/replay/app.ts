@@ -15,8 +15,8 @@ import { AnswerCache } from './response-cache'
 /** A Fetch handler over a set of collections. */
 export type ReplayApp = (request: Request) => Promise<Response>
 
-/** How many captures of a URL that redirect to itself are passed over, at most. */
-const SELF_REDIRECTS_SKIPPED = 64
+/** How many captures of a URL are tried, at most, for one that can serve the client. */
+const CAPTURES_TRIED = 64
 
 const ARCHIVED = /^\/([^/]+)\/(https?:\/\/.*)$/i
 
@@ -79,22 +79,32 @@ async function replay(
     }
     return html(notArchivedPage(url, collection), 404)
   }
-  try {
-    // A redirect to the URL itself (a crawler's http:// to https://, or to www.) is passed over
-    // for the next closest capture, which is then what the client gets after the redirect.
-    for (const capture of captures.slice(0, SELF_REDIRECTS_SKIPPED)) {
+  // A capture that cannot serve the client gives way to the next closest: a redirect to the URL
+  // itself (a crawler's http:// to https://, or to www.), which would only bring the client
+  // back here, and one that cannot be read (a revisit whose original is not in the archive, a
+  // record not where the index says).
+  let failure: unknown
+  for (const capture of captures.slice(0, CAPTURES_TRIED)) {
+    try {
       const response = await replayResponse(request, url, collection, capture, keep, true)
       if (response) {
         return response
       }
+    } catch (error) {
+      failure ??= error
     }
-    // Nothing but redirects to itself: the closest, as captured.
-    const asCaptured = await replayResponse(request, url, collection, first, keep)
-    return asCaptured ?? html(notArchivedPage(url, collection), 404)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)
   }
+  try {
+    if (failure === undefined) {
+      // Nothing but redirects to itself: the closest, as captured.
+      const asCaptured = await replayResponse(request, url, collection, first, keep)
+      return asCaptured ?? html(notArchivedPage(url, collection), 404)
+    }
+  } catch (error) {
+    failure = error
+  }
+  const reason = failure instanceof Error ? failure.message : String(failure)
+  return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)
 }
 
 /**

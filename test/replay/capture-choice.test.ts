@@ -1,6 +1,7 @@
 /**
  * Which capture answers when the closest one cannot serve the client: a captured redirect that
- * leads back to the URL asked for (the crawler's `http://` to `https://`, or to `www.`).
+ * leads back to the URL asked for (the crawler's `http://` to `https://`, or to `www.`), and a
+ * revisit whose original is not in the archive.
  */
 import { proxyGet } from '../helpers/clients'
 import type { RecordSpec } from './helpers/archives'
@@ -30,6 +31,25 @@ const RECORDS: RecordSpec[] = [
     statusline: 'HTTP/1.1 301 Moved Permanently',
     headers: { Location: 'http://only.example/' },
   },
+  { url: 'https://lost.example/', date: '2019-01-01T00:00:00Z', body: page('older capture') },
+  {
+    // Deduplicated against a crawl that is not in this archive.
+    url: 'https://lost.example/',
+    date: '2021-01-01T00:00:00Z',
+    type: 'revisit',
+    headers: { 'Content-Type': 'text/html' },
+    warcHeaders: {
+      'WARC-Payload-Digest': 'sha1:ELSEWHERE',
+      'WARC-Refers-To-Target-URI': 'https://lost.example/',
+      'WARC-Refers-To-Date': '2020-06-01T00:00:00Z',
+    },
+  },
+  {
+    url: 'https://lost.example/only',
+    type: 'revisit',
+    headers: { 'Content-Type': 'text/html' },
+    warcHeaders: { 'WARC-Payload-Digest': 'sha1:ELSEWHERE' },
+  },
 ]
 
 let proxy: ReplayProxy
@@ -57,5 +77,18 @@ describe('choosing a capture', () => {
     const reply = await proxyGet(proxy.running.port, 'http://only.example/')
     expect(reply.status).toBe(301)
     expect(reply.headers.location).toBe('http://only.example/')
+  })
+
+  it('passes over a revisit whose original is not in the archive for an older capture', async () => {
+    const reply = await proxyGet(proxy.running.port, 'http://lost.example/')
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe(page('older capture'))
+    expect(reply.headers['memento-datetime']).toBe('Tue, 01 Jan 2019 00:00:00 GMT')
+  })
+
+  it('answers 502 naming the missing original when a revisit is the only capture', async () => {
+    const reply = await proxyGet(proxy.running.port, 'http://lost.example/only')
+    expect(reply.status).toBe(502)
+    expect(reply.body).toMatch(/refers to a capture not in the archive/)
   })
 })
