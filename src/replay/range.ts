@@ -31,3 +31,13 @@ export function rangeOf(header: string | null, length: number): RangeAnswer {
   }
   return end < start ? { kind: 'whole' } : { kind: 'partial', start, end }
 }
+
+/**
+ * Whether a `Content-Range` spans the whole of a body of `length` bytes (or of its complete
+ * length, when the body's own is not known without reading it).
+ */
+export function coversWhole(contentRange: string, length: number | undefined): boolean {
+  const match = /^\s*bytes\s+0\s*-\s*(\d+)\s*\/\s*(\d+)\s*$/i.exec(contentRange)
+  const [end, complete] = [Number(match?.[1]), Number(match?.[2])]
+  return match !== null && end + 1 === complete && (length === undefined || length === complete)
+}

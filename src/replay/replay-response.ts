@@ -11,7 +11,7 @@ import type { Collection } from './collection'
 import { httpDate } from './memento'
 import type { Body } from './payload'
 import { bodyOf } from './payload'
-import { rangeOf } from './range'
+import { coversWhole, rangeOf } from './range'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes, slice } from './record-reader'
 import type { AnswerCache } from './response-cache'
@@ -63,20 +63,21 @@ export async function replayResponse(
   if (body.encoding) {
     headers.set('Content-Encoding', body.encoding)
   }
-  if (nullBodyStatus(sent.status)) {
-    return new Response(null, { status: sent.status, headers })
+  const status = partialStatus(sent.status, http?.headers.get('content-range'), body, headers)
+  if (nullBodyStatus(status)) {
+    return new Response(null, { status, headers })
   }
   const rangeHeader = request.headers.get('range')
-  if (sent.status !== 200 || rangeHeader === null || !/^(GET|HEAD)$/i.test(request.method)) {
-    if (sent.status === 200) {
+  if (status !== 200 || rangeHeader === null || !/^(GET|HEAD)$/i.test(request.method)) {
+    if (status === 200) {
       headers.set('Accept-Ranges', 'bytes')
     }
     if (body.length !== undefined && body.length <= CACHED_BODY_BYTES) {
       const bytes = await collect(body.chunks)
-      keep.answers.keep(keep.key, sent.status, headers, bytes)
-      return new Response(bytes, { status: sent.status, headers })
+      keep.answers.keep(keep.key, status, headers, bytes)
+      return new Response(bytes, { status, headers })
     }
-    return send(sent.status, headers, body.chunks, body.length)
+    return send(status, headers, body.chunks, body.length)
   }
   let length = body.length
   if (length === undefined) {
@@ -97,6 +98,28 @@ export async function replayResponse(
   headers.set('Content-Range', `bytes ${range.start}-${range.end}/${length}`)
   const size = range.end - range.start + 1
   return send(206, headers, rangeChunks(payload, body, range.start, range.end + 1), size)
+}
+
+/**
+ * The status to send for a captured one. A captured `206` that holds the whole body
+ * (`bytes 0-<n-1>/<n>`, what a browser's `Range: bytes=0-` got) is a `200` capture: it answers
+ * any range asked of it. Another keeps its captured `Content-Range`, without which no client
+ * can place its bytes (Chromium's media player fails on it).
+ */
+function partialStatus(
+  status: number,
+  contentRange: string | null | undefined,
+  body: Body,
+  headers: Headers
+): number {
+  if (status !== 206 || !contentRange) {
+    return status
+  }
+  if (coversWhole(contentRange, body.length)) {
+    return 200
+  }
+  headers.set('Content-Range', contentRange)
+  return status
 }
 
 /**
