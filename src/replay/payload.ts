@@ -2,13 +2,20 @@
  * The body sent for a capture, made consistent with its headers: a payload stored with
  * `Transfer-Encoding: chunked` is dechunked (warcio's dechunker); a `Content-Encoding` is kept
  * only when the stored bytes are still encoded (gzip and deflate are checked by their magic
- * bytes; a crawler that stored the decoded body often left the header), and a still-encoded
- * body is decoded for a client that does not list the coding in `Accept-Encoding`.
+ * bytes, brotli by decoding the first bytes; a crawler that stored the decoded body often left
+ * the header), and a still-encoded body is decoded for a client that does not list the coding
+ * in `Accept-Encoding`.
  * @module
  */
 import { AsyncIterReader } from 'warcio'
 import { Readable } from 'node:stream'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import {
+  brotliDecompressSync,
+  constants,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+} from 'node:zlib'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes } from './record-reader'
 
@@ -62,7 +69,7 @@ export async function bodyOf(
 /** Whether the stored bytes carry `coding`, judged by their first bytes where a format has magic. */
 function stillEncoded(coding: Coding, head: Uint8Array | undefined): boolean {
   const [a, b] = [head?.[0], head?.[1]]
-  if (a === undefined || b === undefined) {
+  if (head === undefined || a === undefined || b === undefined) {
     return false
   }
   switch (coding) {
@@ -73,8 +80,28 @@ function stillEncoded(coding: Coding, head: Uint8Array | undefined): boolean {
       // A zlib stream (RFC 1950): method 8, and the header is a multiple of 31.
       return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0
     case 'br':
-      // Brotli has no magic number: trust the header.
-      return true
+      return decodesAsBrotli(head)
+  }
+}
+
+/** How much of a body is decoded to tell brotli from bytes that are not, and to what size. */
+const BROTLI_PROBE_BYTES = 4096
+const BROTLI_PROBE_OUTPUT_BYTES = 1024 * 1024
+
+/**
+ * Brotli has no magic number, but a body that is not brotli (HTML, JSON, CSS, JavaScript, an
+ * image) fails to decode within its first bytes, where real brotli decodes or only runs out of
+ * input. A body that decodes to more than the probe allows is brotli too.
+ */
+function decodesAsBrotli(head: Uint8Array): boolean {
+  try {
+    brotliDecompressSync(head.subarray(0, BROTLI_PROBE_BYTES), {
+      finishFlush: constants.BROTLI_OPERATION_FLUSH,
+      maxOutputLength: BROTLI_PROBE_OUTPUT_BYTES,
+    })
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
   }
 }
 

@@ -4,7 +4,7 @@
  * Fetch cannot send, revisit records, and captures of other methods. Read with Node's http
  * client through the proxy, which decodes nothing, so the bytes on the wire are what is checked.
  */
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, gzipSync } from 'node:zlib'
 import { proxyGet } from '../helpers/clients'
 import type { RecordSpec } from './helpers/archives'
 import type { ReplayProxy } from './helpers/replay-proxy'
@@ -28,6 +28,17 @@ const RECORDS: RecordSpec[] = [
     url: 'http://example.com/decoded',
     headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip', 'Content-Length': '3' },
     body: TEXT,
+  },
+  {
+    url: 'http://example.com/brotli',
+    headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'br' },
+    body: brotliCompressSync(TEXT),
+  },
+  {
+    // The same mistake with brotli, which has no magic number to tell.
+    url: 'http://example.com/decoded-br',
+    headers: { 'Content-Type': 'text/html', 'Content-Encoding': 'br' },
+    body: '<!doctype html><title>decoded</title>',
   },
   {
     url: 'http://example.com/hop',
@@ -128,6 +139,19 @@ describe('replayed records', () => {
     expect(reply.headers['content-encoding']).toBeUndefined()
     expect(reply.headers['content-length']).toBe(String(TEXT.length))
     expect(reply.body).toBe(TEXT)
+  })
+
+  it('tells a brotli body from a decoded one that kept Content-Encoding: br', async () => {
+    const chromium = { 'Accept-Encoding': 'gzip, deflate, br, zstd' }
+    const brotli = await get('http://example.com/brotli', chromium)
+    expect(brotli.headers['content-encoding']).toBe('br')
+    expect(Number(brotli.headers['content-length'])).toBe(brotliCompressSync(TEXT).length)
+    expect((await get('http://example.com/brotli')).body).toBe(TEXT)
+    for (const headers of [chromium, {}]) {
+      const reply = await get('http://example.com/decoded-br', headers)
+      expect(reply.headers['content-encoding']).toBeUndefined()
+      expect(reply.body).toBe('<!doctype html><title>decoded</title>')
+    }
   })
 
   it('drops hop-by-hop headers and those named in Connection, and keeps the rest', async () => {
