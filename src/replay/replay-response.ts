@@ -50,6 +50,12 @@ export async function replayResponse(
   const headers = http
     ? replayHeaders(http.headers)
     : new Headers({ 'Content-Type': shown.record.warcContentType ?? 'application/octet-stream' })
+  if (!headers.has('content-type')) {
+    // node-server gives a body without a type `text/plain`, and Chromium shows an HTML page served
+    // so as text. An empty value is no type (Fetch's "extract a MIME type" fails on it), so the
+    // browser sniffs as it did when the page was captured.
+    headers.set('Content-Type', '')
+  }
   if (skipSelfRedirects && redirectsTo(url, sent.status, headers, read.record.warcTargetURI)) {
     return undefined
   }

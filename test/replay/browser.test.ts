@@ -11,7 +11,7 @@ import {
   nssDatabase,
   tempDir,
 } from '../helpers/browsers'
-import type { ReplayProxy } from './helpers/replay-proxy'
+import type { ArchiveSet, ReplayProxy } from './helpers/replay-proxy'
 import { startReplayProxy } from './helpers/replay-proxy'
 import { PAGE_HOST } from './helpers/site'
 
@@ -25,8 +25,8 @@ afterEach(async () => {
   context = proxy = home = undefined
 })
 
-async function browser() {
-  proxy = await startReplayProxy()
+async function browser(archives?: ArchiveSet) {
+  proxy = await startReplayProxy(archives)
   const dir = await tempDir('wsgiprox-replay-chromium-')
   home = dir
   await nssDatabase(`${dir.path}/.pki/nssdb`, proxy.running.caPem)
@@ -69,5 +69,21 @@ describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, (
     const response = await page.goto(`https://${PAGE_HOST}/missing`)
     expect(response?.status()).toBe(404)
     expect(await page.title()).toBe('Not in the archive')
+  })
+
+  it('renders a page captured without a Content-Type as the HTML it is', async () => {
+    const page = await browser({
+      'untyped.warc': [
+        {
+          url: 'https://untyped.example/',
+          headers: { 'X-Served-By': 'an old server' },
+          body: '<!doctype html><title>Untyped</title><p id="p">an html page</p>',
+        },
+      ],
+    })
+    const response = await page.goto('https://untyped.example/')
+    expect(response?.status()).toBe(200)
+    expect(await page.title()).toBe('Untyped')
+    expect(await page.textContent('#p')).toBe('an html page')
   })
 })

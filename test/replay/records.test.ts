@@ -67,6 +67,7 @@ const RECORDS: RecordSpec[] = [
     ],
     body: 'names',
   },
+  { url: 'http://example.com/untyped', headers: { 'X-Kept': 'here' }, body: '<p>html</p>' },
   { url: 'http://example.com/denied', statusline: 'HTTP/1.1 999 Request denied', body: 'no bots' },
   { url: 'http://example.com/empty', statusline: 'HTTP/1.1 204 No Content', body: 'stray' },
   {
@@ -187,6 +188,14 @@ describe('replayed records', () => {
     const hop = await get('http://example.com/hop')
     expect(hop.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
     expect(hop.headers['memento-datetime']).toMatch(/GMT$/)
+  })
+
+  it('adds no Content-Type of its own to a capture that had none', async () => {
+    for (let round = 0; round < 2; round++) {
+      const reply = await get('http://example.com/untyped')
+      expect(reply.body).toBe('<p>html</p>')
+      expect(reply.headers['content-type'] ?? '').toBe('')
+    }
   })
 
   it('sends a status Fetch cannot send (999) as 502 and names the captured one', async () => {
