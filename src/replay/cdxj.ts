@@ -14,7 +14,7 @@ import type { PageList } from './pages'
 
 /** Where the lines of an index go. */
 export interface CdxjTarget {
-  builder: CaptureIndexBuilder
+  builder: Pick<CaptureIndexBuilder, 'add'>
   /** The source id of a WARC named in the `filename` field, or `undefined` for an unknown one. */
   sourceOf: (filename: string) => number | undefined
   /** HTML captures are listed here, unless the archive lists its pages itself. */

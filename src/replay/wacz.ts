@@ -14,9 +14,11 @@ import { createGunzip } from 'node:zlib'
 import type { ByteSource, OpenFile } from './byte-source'
 import { openFile, sliceSource } from './byte-source'
 import { CaptureIndexBuilder } from './capture-index'
-import { readCdxj, readPages } from './cdxj'
+import { readPages } from './cdxj'
 import type { CollectionParts } from './collection-parts'
+import { PageList } from './pages'
 import { slice } from './record-reader'
+import { readWaczIndex } from './wacz-index'
 import { indexWarc, warcFormat } from './warc-indexer'
 
 /** Open the WACZ at `path` and index it. */
@@ -59,27 +61,32 @@ export async function openWacz(
   if (pagesEntry) {
     await readPages(await entryStream(zip, pagesEntry), parts.pages)
   }
-  const pages = pagesEntry ? undefined : parts.pages
   const indexes = entries.filter((e) => /^indexes\/.+\.cdxj?(\.gz)?$/i.test(e.fileName))
-  if (indexes.length === 0) {
-    warn(`${path}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`)
-  } else {
-    try {
-      for (const entry of indexes) {
-        await readCdxj(await entryStream(zip, entry), `${path}!${entry.fileName}`, {
-          builder: parts.builder,
-          sourceOf: (name) => sourceIds.get(posix.basename(name)),
-          pages,
-          warn,
-        })
-      }
-      return
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      warn(`${path}: its CDXJ index cannot be read (${reason}); indexing its WARCs instead`)
-      parts.builder = new CaptureIndexBuilder()
-    }
+  const problem =
+    indexes.length === 0
+      ? 'the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj)'
+      : await readWaczIndex(
+          indexes.map((entry) => ({
+            name: `${path}!${entry.fileName}`,
+            open: () => entryStream(zip, entry),
+          })),
+          parts.sources,
+          {
+            builder: parts.builder,
+            sourceOf: (name) => sourceIds.get(posix.basename(name)),
+            pages: pagesEntry ? undefined : parts.pages,
+            warn,
+          }
+        )
+  if (problem === undefined) {
+    return
   }
+  warn(`${path}: ${problem}; indexing its WARCs instead`)
+  parts.builder = new CaptureIndexBuilder()
+  if (!pagesEntry) {
+    parts.pages = new PageList()
+  }
+  const pages = pagesEntry ? undefined : parts.pages
   for (const [index, source] of parts.sources.entries()) {
     await indexWarc(source.bytes, { sourceId: index, builder: parts.builder, pages, warn })
   }

@@ -86,8 +86,12 @@ export async function writeWarc(path: string, specs: RecordSpec[], gzip = false)
 
 /** What goes in a WACZ besides its WARC. */
 export interface WaczOptions {
-  /** Write indexes/index.cdx (made with warcio's CDX indexer), or a corrupt index.cdx.gz. @default true */
-  index?: boolean | 'corrupt'
+  /**
+   * Write indexes/index.cdx (made with warcio's CDX indexer), or one that does not describe the
+   * WARC: a corrupt index.cdx.gz, a legacy space-separated CDX, a CDXJ naming another WARC, or
+   * one whose offsets are 10 bytes off. @default true
+   */
+  index?: boolean | 'corrupt' | 'legacy-cdx' | 'other-warc' | 'wrong-offsets'
   pages?: { url: string; ts: string; title?: string }[]
   /** Deflate the WARC inside the zip (the spec says store it). @default false */
   compressWarc?: boolean
@@ -107,8 +111,23 @@ export async function writeWacz(
       Buffer.from('\x1f\x8b\x08\x00 this is no gzip stream', 'latin1'),
       'indexes/index.cdx.gz'
     )
+  } else if (options.index === 'legacy-cdx') {
+    const lines = specs.map(
+      (spec) => `${spec.url} 20200101000000 ${spec.url} text/plain 200 - - - 0 0 data.warc.gz`
+    )
+    zip.addBuffer(
+      Buffer.from([' CDX N b a m s k r M S V g', ...lines, ''].join('\n')),
+      'indexes/index.cdx'
+    )
   } else if (options.index ?? true) {
-    zip.addBuffer(Buffer.from(await cdxj(warc, 'data.warc.gz')), 'indexes/index.cdx')
+    let index = await cdxj(warc, options.index === 'other-warc' ? 'other.warc.gz' : 'data.warc.gz')
+    if (options.index === 'wrong-offsets') {
+      index = index.replace(
+        /"offset":"(\d+)"/g,
+        (_, offset: string) => `"offset":"${Number(offset) + 10}"`
+      )
+    }
+    zip.addBuffer(Buffer.from(index), 'indexes/index.cdx')
   }
   if (options.pages) {
     const lines = [
