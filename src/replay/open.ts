@@ -3,7 +3,7 @@
  * app and resolver that serve them.
  * @module
  */
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULTS } from '../options'
 import { createReplayApp } from './app'
@@ -94,5 +94,25 @@ async function archiveFiles(paths: string[], warn: (line: string) => void): Prom
     }
     files.push(...found)
   }
-  return files
+  return onceEach(files, warn)
+}
+
+/**
+ * `files` without a second path to a file already listed (a file named besides its folder, or
+ * twice): two collections of one archive would make every client pick one by proxy user name.
+ */
+async function onceEach(files: string[], warn: (line: string) => void): Promise<string[]> {
+  const seen = new Map<string, string>()
+  const kept: string[] = []
+  for (const file of files) {
+    const real = await realpath(file).catch(() => file)
+    const first = seen.get(real)
+    if (first === undefined) {
+      seen.set(real, file)
+      kept.push(file)
+    } else {
+      warn(`${file}: the same file as ${first}; opened once`)
+    }
+  }
+  return kept
 }

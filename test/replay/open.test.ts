@@ -1,0 +1,47 @@
+/**
+ * Opening the archives named on a command line: one file named twice, or named besides the
+ * folder that holds it, is one collection, so that clients are not asked to pick between two
+ * copies of it.
+ */
+import { join } from 'node:path'
+import type { Replay } from '../../src/replay/index'
+import { openReplay } from '../../src/replay/index'
+import { proxyGet } from '../helpers/clients'
+import type { RunningProxy } from '../helpers/proxy'
+import { startProxy } from '../helpers/proxy'
+import { tempFolder, writeWarc } from './helpers/archives'
+
+let closers: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const close of closers.reverse()) {
+    await close()
+  }
+  closers = []
+})
+
+describe('opening archives', () => {
+  it('opens a file named twice, and besides its folder, as one collection', async () => {
+    const { dir, cleanup } = await tempFolder()
+    closers.push(cleanup)
+    const file = await writeWarc(join(dir, 'site.warc.gz'), [
+      { url: 'http://example.com/', headers: { 'Content-Type': 'text/plain' }, body: 'home' },
+    ])
+    const warnings: string[] = []
+    const replay: Replay = await openReplay([dir, file, file], {
+      onWarning: (line) => warnings.push(line),
+    })
+    closers.push(() => replay.close())
+    const running: RunningProxy = await startProxy(replay.app, { resolver: replay.resolver })
+    closers.push(() => running.close())
+
+    expect(replay.collections.map((c) => c.name)).toEqual(['site'])
+    // One collection: no proxy login is asked for.
+    const reply = await proxyGet(running.port, 'http://example.com/')
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe('home')
+    expect(warnings).toEqual([
+      `${file}: the same file as ${file}; opened once`,
+      `${file}: the same file as ${file}; opened once`,
+    ])
+  })
+})
