@@ -35,7 +35,8 @@ export interface UrlKeys {
 /**
  * The canonical key of `url`: no scheme, a lower-case host without a leading `www.` and with
  * its port only when not 80 or 443, the path, and the query parameters sorted, all lower-cased
- * (as pywb's SURT keys are); no fragment and no empty `?`.
+ * (as pywb's SURT keys are) and with unreserved characters unescaped; no fragment and no empty
+ * `?`.
  */
 export function urlKeys(url: string): UrlKeys {
   let parsed: URL
@@ -48,8 +49,8 @@ export function urlKeys(url: string): UrlKeys {
   const host = parsed.hostname.replace(/^www\d*\./, '')
   const port =
     parsed.port === '' || parsed.port === '80' || parsed.port === '443' ? '' : `:${parsed.port}`
-  const base = `${host}${port}${parsed.pathname}`.toLowerCase()
-  const params = parsed.search
+  const base = `${host}${port}${unreserved(parsed.pathname)}`.toLowerCase()
+  const params = unreserved(parsed.search)
     .slice(1)
     .split('&')
     .filter((part) => part !== '')
@@ -62,6 +63,20 @@ export function urlKeys(url: string): UrlKeys {
     exact: `${base}?${sorted.join('&')}`,
     loose: kept.length > 0 ? `${base}?${kept.join('&')}` : base,
   }
+}
+
+/**
+ * `text` with percent-encoded unreserved characters (letters, digits, `-`, `.`, `_`, `~`) decoded:
+ * RFC 3986 section 6.2.2.2 makes `/%7Euser/` and `/~user/` the same URL, but a crawler may have
+ * recorded one where a page links the other.
+ */
+function unreserved(text: string): string {
+  return text.includes('%')
+    ? text.replace(/%([0-9a-f]{2})/gi, (escaped, hex: string) => {
+        const char = String.fromCharCode(parseInt(hex, 16))
+        return /^[A-Za-z0-9._~-]$/.test(char) ? char : escaped
+      })
+    : text
 }
 
 function isCacheBusting(part: string): boolean {

@@ -11,6 +11,7 @@ describe('urlKeys', () => {
     ['https://www.example.com/a?', 'http://example.com/a'],
     ['http://example.com/a?b=2&a=1', 'http://example.com/a?a=1&b=2'],
     ['http://example.com/A#frag', 'http://example.com/a'],
+    ['http://example.com/%7Euser/a%2Db?q=%61', 'http://example.com/~user/a-b?q=a'],
   ])('gives %s and %s the same key', (a, b) => {
     expect(urlKeys(a).exact).toBe(urlKeys(b).exact)
   })
@@ -20,6 +21,8 @@ describe('urlKeys', () => {
     ['http://example.com:8080/a', 'http://example.com/a'],
     ['http://example.com/a?x=1', 'http://example.com/a?x=2'],
     ['http://example.com/a?_=123', 'http://example.com/a?_=456'],
+    ['http://example.com/a%2Fb', 'http://example.com/a/b'],
+    ['http://example.com/a?q=%26', 'http://example.com/a?q=&'],
   ])('tells %s from %s', (a, b) => {
     expect(urlKeys(a).exact).not.toBe(urlKeys(b).exact)
   })

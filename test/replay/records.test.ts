@@ -96,6 +96,7 @@ const RECORDS: RecordSpec[] = [
   },
   { url: 'http://example.com/page?b=2&a=1', headers: { 'Content-Type': 'text/plain' }, body: 'q' },
   { url: 'https://www.example.com/www', headers: { 'Content-Type': 'text/plain' }, body: 'w' },
+  { url: 'http://example.com/~user/', headers: { 'Content-Type': 'text/plain' }, body: 'tilde' },
   {
     url: 'http://example.com/api?_=1733000000000&id=7',
     headers: { 'Content-Type': 'application/json' },
@@ -231,6 +232,7 @@ describe('replayed records', () => {
     ['another scheme and the default port', 'https://example.com:443/page?a=1&b=2', 'q'],
     ['query parameters in another order', 'http://example.com/page?a=1&b=2', 'q'],
     ['an empty query and no www.', 'http://example.com/www?', 'w'],
+    ['a percent-encoded tilde', 'http://example.com/%7Euser/', 'tilde'],
     ['another cache-busting value', 'http://example.com/api?id=7&_=1799999999999', '{"id":7}'],
   ])('finds a capture under %s', async (_name, url, body) => {
     const reply = await get(url.replace('https://', 'http://').replace(':443', ''))
