@@ -15,18 +15,27 @@ import {
   createBrotliDecompress,
   createGunzip,
   createInflate,
+  createInflateRaw,
+  inflateRawSync,
 } from 'node:zlib'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes } from './record-reader'
 
-/** Content codings a client can be sent as stored, and how to decode each for one that cannot. */
+/**
+ * How each stored coding is decoded for a client that cannot take it: the content codings a
+ * capture may declare, and `raw-deflate`, a deflate stream without its zlib wrapper, which some
+ * servers sent as `deflate` and browsers accept as such.
+ */
 const DECODERS = {
   gzip: createGunzip,
   'x-gzip': createGunzip,
   deflate: createInflate,
+  'raw-deflate': createInflateRaw,
   br: createBrotliDecompress,
 } as const
-type Coding = keyof typeof DECODERS
+type Stored = keyof typeof DECODERS
+type Coding = Exclude<Stored, 'raw-deflate'>
+const CODINGS: ReadonlySet<string> = new Set<Coding>(['gzip', 'x-gzip', 'deflate', 'br'])
 
 /** Codings Node cannot decode here: sent as stored, with their header. */
 const UNCHECKED_CODINGS: ReadonlySet<string> = new Set(['zstd', 'compress', 'x-compress'])
@@ -53,51 +62,73 @@ export async function bodyOf(
   if (chunked) {
     chunks = new AsyncIterReader(chunks, null, true)
   }
-  let coding: Coding | undefined
-  if (declared in DECODERS) {
+  let found: Stored | undefined
+  if (CODINGS.has(declared)) {
     const peeked = await peek(chunks)
     chunks = peeked.chunks
-    coding = stillEncoded(declared as Coding, peeked.head) ? (declared as Coding) : undefined
+    const whole = !chunked && peeked.head?.length === read.payloadLength
+    found = storedAs(declared as Coding, peeked.head, whole)
   }
-  if (coding !== undefined && !accepts(acceptEncoding, coding)) {
-    return { chunks: decoded(chunks, coding), length: undefined, encoding: undefined }
+  const coding = found === 'raw-deflate' ? 'deflate' : found
+  if (found !== undefined && coding !== undefined && !accepts(acceptEncoding, coding)) {
+    return { chunks: decoded(chunks, found), length: undefined, encoding: undefined }
   }
   const encoding = coding ?? (UNCHECKED_CODINGS.has(declared) ? declared : undefined)
   return { chunks, length: chunked ? undefined : read.payloadLength, encoding }
 }
 
-/** Whether the stored bytes carry `coding`, judged by their first bytes where a format has magic. */
-function stillEncoded(coding: Coding, head: Uint8Array | undefined): boolean {
+/**
+ * How the stored bytes carry `coding`, or `undefined` when they do not: judged by their first
+ * bytes where a format has magic, and else by decoding them (`whole` when they are the body).
+ */
+function storedAs(
+  coding: Coding,
+  head: Uint8Array | undefined,
+  whole: boolean
+): Stored | undefined {
   const [a, b] = [head?.[0], head?.[1]]
   if (head === undefined || a === undefined || b === undefined) {
-    return false
+    return undefined
   }
   switch (coding) {
     case 'gzip':
     case 'x-gzip':
-      return a === 0x1f && b === 0x8b
+      return a === 0x1f && b === 0x8b ? coding : undefined
     case 'deflate':
       // A zlib stream (RFC 1950): method 8, and the header is a multiple of 31.
-      return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0
+      if ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0) {
+        return coding
+      }
+      return decodes(inflateRawSync, head, whole, constants.Z_SYNC_FLUSH)
+        ? 'raw-deflate'
+        : undefined
     case 'br':
-      return decodesAsBrotli(head)
+      return decodes(brotliDecompressSync, head, whole, constants.BROTLI_OPERATION_FLUSH)
+        ? coding
+        : undefined
   }
 }
 
-/** How much of a body is decoded to tell brotli from bytes that are not, and to what size. */
-const BROTLI_PROBE_BYTES = 4096
-const BROTLI_PROBE_OUTPUT_BYTES = 1024 * 1024
+/** How much of a body is decoded to tell an encoded one from bytes that are not, and to what size. */
+const PROBE_BYTES = 4096
+const PROBE_OUTPUT_BYTES = 1024 * 1024
 
 /**
- * Brotli has no magic number, but a body that is not brotli (HTML, JSON, CSS, JavaScript, an
- * image) fails to decode within its first bytes, where real brotli decodes or only runs out of
- * input. A body that decodes to more than the probe allows is brotli too.
+ * Brotli and raw deflate have no magic number, but a body that is not encoded (HTML, JSON, CSS,
+ * JavaScript, an image) fails to decode within its first bytes, where an encoded one decodes or
+ * only runs out of input (which counts only when `head` is not the whole body). A body that
+ * decodes to more than the probe allows is encoded too.
  */
-function decodesAsBrotli(head: Uint8Array): boolean {
+function decodes(
+  decompress: typeof inflateRawSync,
+  head: Uint8Array,
+  whole: boolean,
+  flush: number
+): boolean {
   try {
-    brotliDecompressSync(head.subarray(0, BROTLI_PROBE_BYTES), {
-      finishFlush: constants.BROTLI_OPERATION_FLUSH,
-      maxOutputLength: BROTLI_PROBE_OUTPUT_BYTES,
+    decompress(whole ? head : head.subarray(0, PROBE_BYTES), {
+      ...(whole ? {} : { finishFlush: flush }),
+      maxOutputLength: PROBE_OUTPUT_BYTES,
     })
     return true
   } catch (error) {
@@ -136,6 +167,6 @@ async function peek(
   return { head, chunks: rest() }
 }
 
-function decoded(chunks: AsyncIterable<Uint8Array>, coding: Coding): AsyncIterable<Uint8Array> {
+function decoded(chunks: AsyncIterable<Uint8Array>, coding: Stored): AsyncIterable<Uint8Array> {
   return Readable.from(chunks).pipe(DECODERS[coding]()) as AsyncIterable<Uint8Array>
 }

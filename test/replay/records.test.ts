@@ -4,7 +4,7 @@
  * Fetch cannot send, revisit records, and captures of other methods. Read with Node's http
  * client through the proxy, which decodes nothing, so the bytes on the wire are what is checked.
  */
-import { brotliCompressSync, gzipSync } from 'node:zlib'
+import { brotliCompressSync, deflateRawSync, gzipSync } from 'node:zlib'
 import { proxyGet } from '../helpers/clients'
 import type { RecordSpec } from './helpers/archives'
 import type { ReplayProxy } from './helpers/replay-proxy'
@@ -39,6 +39,17 @@ const RECORDS: RecordSpec[] = [
     url: 'http://example.com/decoded-br',
     headers: { 'Content-Type': 'text/html', 'Content-Encoding': 'br' },
     body: '<!doctype html><title>decoded</title>',
+  },
+  {
+    // Deflate without its zlib wrapper, as some servers sent it; browsers accept it.
+    url: 'http://example.com/raw-deflate',
+    headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'deflate' },
+    body: deflateRawSync(TEXT),
+  },
+  {
+    url: 'http://example.com/short-br',
+    headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'br' },
+    body: 'hello',
   },
   {
     url: 'http://example.com/hop',
@@ -154,6 +165,21 @@ describe('replayed records', () => {
       expect(reply.headers['content-encoding']).toBeUndefined()
       expect(reply.body).toBe('<!doctype html><title>decoded</title>')
     }
+  })
+
+  it('sends raw deflate as deflate, and decodes it for a client that does not accept it', async () => {
+    const raw = await get('http://example.com/raw-deflate', { 'Accept-Encoding': 'gzip, deflate' })
+    expect(raw.headers['content-encoding']).toBe('deflate')
+    expect(Number(raw.headers['content-length'])).toBe(deflateRawSync(TEXT).length)
+    const plain = await get('http://example.com/raw-deflate')
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(plain.body).toBe(TEXT)
+  })
+
+  it('tells a short decoded body from brotli by decoding all of it', async () => {
+    const reply = await get('http://example.com/short-br', { 'Accept-Encoding': 'br' })
+    expect(reply.headers['content-encoding']).toBeUndefined()
+    expect(reply.body).toBe('hello')
   })
 
   it('drops hop-by-hop headers and those named in Connection, and keeps the rest', async () => {
