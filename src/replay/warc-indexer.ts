@@ -93,6 +93,8 @@ async function indexRun(
   const run: Run = { added: 0, end: start }
   let pending: CaptureEntry | undefined
   let pendingPage = false
+  /** Whether the pending response took its method from a request record written before it. */
+  let pendingPaired = false
   let lastRequest: { url: string; method: string } | undefined
   const flush = () => {
     if (pending) {
@@ -130,8 +132,9 @@ async function indexRun(
       const url = record.warcTargetURI ?? ''
       if (record.warcType === 'request') {
         const method = record.httpHeaders?.method ?? 'GET'
-        // Crawlers write the request after its response (warcio, pywb, Browsertrix) or before.
-        if (pending?.url === url) {
+        // Crawlers write the request after its response (warcio, pywb, Browsertrix) or before
+        // (wget): a response paired with the request before it leaves this one to the next.
+        if (pending?.url === url && !pendingPaired) {
           pending.method = methodClass(method)
           flush()
         } else {
@@ -144,6 +147,7 @@ async function indexRun(
       if (!entry) {
         continue
       }
+      pendingPaired = lastRequest?.url === url
       if (lastRequest?.url === url) {
         entry.method = methodClass(lastRequest.method)
         lastRequest = undefined

@@ -1,7 +1,8 @@
 /**
  * Which capture answers when the closest one cannot serve the client: a captured redirect that
  * leads back to the URL asked for (the crawler's `http://` to `https://`, or to `www.`), and a
- * revisit whose original is not in the archive.
+ * revisit whose original is not in the archive; and which method a capture answered, when the
+ * crawler wrote each request before its response.
  */
 import { proxyGet } from '../helpers/clients'
 import type { RecordSpec } from './helpers/archives'
@@ -43,6 +44,21 @@ const RECORDS: RecordSpec[] = [
       'WARC-Refers-To-Target-URI': 'https://lost.example/',
       'WARC-Refers-To-Date': '2020-06-01T00:00:00Z',
     },
+  },
+  {
+    url: 'https://form.example/',
+    method: 'GET',
+    requestFirst: true,
+    headers: { 'Content-Type': 'text/plain' },
+    body: 'the form',
+  },
+  {
+    url: 'https://form.example/',
+    date: '2020-01-01T00:00:05Z',
+    method: 'POST',
+    requestFirst: true,
+    headers: { 'Content-Type': 'text/plain' },
+    body: 'the answer to the form',
   },
   {
     url: 'https://lost.example/only',
@@ -90,5 +106,14 @@ describe('choosing a capture', () => {
     const reply = await proxyGet(proxy.running.port, 'http://lost.example/only')
     expect(reply.status).toBe(502)
     expect(reply.body).toMatch(/refers to a capture not in the archive/)
+  })
+
+  it('keeps a GET and a POST apart when each request was written before its response', async () => {
+    expect((await proxyGet(proxy.running.port, 'http://form.example/')).body).toBe('the form')
+    const post = await proxyGet(proxy.running.port, 'http://form.example/', {
+      method: 'POST',
+      body: 'a=1',
+    })
+    expect(post.body).toBe('the answer to the form')
   })
 })

@@ -28,6 +28,8 @@ export interface RecordSpec {
   warcHeaders?: Record<string, string>
   /** Also write the request record (with this method) after the response, as warcio does. */
   method?: string
+  /** Write that request record before the response instead, as wget does. */
+  requestFirst?: boolean
 }
 
 /** The bytes of one record. */
@@ -55,7 +57,9 @@ export async function warcBytes(specs: RecordSpec[], gzip = false): Promise<Buff
   for (const spec of specs) {
     parts.push(await recordBytes(spec, gzip))
     if (spec.method) {
-      parts.push(
+      parts.splice(
+        spec.requestFirst ? parts.length - 1 : parts.length,
+        0,
         await recordBytes(
           {
             url: spec.url,
