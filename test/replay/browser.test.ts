@@ -86,4 +86,71 @@ describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, (
     expect(await page.title()).toBe('Untyped')
     expect(await page.textContent('#p')).toBe('an html page')
   })
+
+  it('plays and seeks in audio captured as a 206 holding the whole file', async () => {
+    const audio = wav(8000, 20)
+    const page = await browser({
+      'media.warc': [
+        {
+          url: 'https://media.example/',
+          headers: { 'Content-Type': 'text/html' },
+          body: '<!doctype html><title>Media</title><audio id="a" src="/a.wav" preload="auto"></audio>',
+        },
+        {
+          url: 'https://media.example/a.wav',
+          statusline: 'HTTP/1.1 206 Partial Content',
+          headers: {
+            'Content-Type': 'audio/wav',
+            'Content-Range': `bytes 0-${audio.length - 1}/${audio.length}`,
+          },
+          body: audio,
+        },
+      ],
+    })
+    await page.goto('https://media.example/')
+    const seeked = await page.$eval('#a', (element) => {
+      const a = element as HTMLAudioElement
+      return new Promise<string>((resolve) => {
+        const seek = () => {
+          a.onseeked = () => {
+            resolve(`duration ${Math.round(a.duration)} at ${Math.round(a.currentTime)}`)
+          }
+          a.currentTime = 15
+        }
+        a.onerror = () => {
+          resolve(`error ${a.error?.code}`)
+        }
+        if (a.error) {
+          resolve(`error ${a.error.code}`)
+        } else if (a.readyState >= 1) {
+          seek()
+        } else {
+          a.onloadedmetadata = seek
+        }
+      })
+    })
+    expect(seeked).toBe('duration 20 at 15')
+  })
 })
+
+/** A WAV file of `seconds` of an 8-bit mono tone at `rate` samples a second. */
+function wav(rate: number, seconds: number): Buffer {
+  const samples = rate * seconds
+  const file = Buffer.alloc(44 + samples)
+  file.write('RIFF', 0)
+  file.writeUInt32LE(36 + samples, 4)
+  file.write('WAVEfmt ', 8)
+  file.writeUInt32LE(16, 16)
+  file.writeUInt16LE(1, 20)
+  file.writeUInt16LE(1, 22)
+  file.writeUInt32LE(rate, 24)
+  file.writeUInt32LE(rate, 28)
+  file.writeUInt16LE(1, 32)
+  file.writeUInt16LE(8, 34)
+  file.write('data', 36)
+  file.writeUInt32LE(samples, 40)
+  for (let i = 0; i < samples; i++) {
+    file[44 + i] = 128 + Math.round(60 * Math.sin(i / 5))
+  }
+  return file
+}
