@@ -111,6 +111,7 @@ export function cleanHeaders(
   let declared: number | undefined
   let dropped: string[] | undefined
   let single: [string, number] | undefined
+  let lengthNames: string[] | undefined
   const named = connectionTokens(bag)
   for (const name in bag) {
     if (named === undefined && WATCHED_LENGTHS[name.length] !== true) {
@@ -126,24 +127,32 @@ export function cleanHeaders(
       continue
     }
     if (lower === 'content-length') {
-      const value = bag[name]
-      const length = parseLength(value)
-      if (length === undefined) {
-        ;(dropped ??= []).push(name)
-        report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
-          phase: 'app',
-        })
-      } else if (status === 204) {
-        // Never sent with a 204 (RFC 9110 §8.6); HTTP/2 resets the stream of one that has it.
-        ;(dropped ??= []).push(name)
-      } else {
-        if (typeof value !== 'number' && value !== String(length)) {
-          // `5, 5` or a repeated header: one value, which HTTP/2 and strict clients require.
-          single = [name, length]
-        }
-        if (carriesBody(res, status)) {
-          declared = length
-        }
+      ;(lengthNames ??= []).push(name)
+    }
+  }
+  if (lengthNames) {
+    // Named twice in two letter cases, it is sent once, or not at all when the two disagree.
+    const [name = '', ...others] = lengthNames
+    const value = bag[name]
+    const length = parseLength(
+      others.length === 0 ? value : lengthNames.flatMap((n) => [bag[n] ?? []].flat().map(String))
+    )
+    if (length === undefined) {
+      ;(dropped ??= []).push(...lengthNames)
+      report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
+        phase: 'app',
+      })
+    } else if (status === 204) {
+      // Never sent with a 204 (RFC 9110 §8.6); HTTP/2 resets the stream of one that has it.
+      ;(dropped ??= []).push(...lengthNames)
+    } else {
+      ;(dropped ??= []).push(...others)
+      if (typeof value !== 'number' && value !== String(length)) {
+        // `5, 5` or a repeated header: one value, which HTTP/2 and strict clients require.
+        single = [name, length]
+      }
+      if (carriesBody(res, status)) {
+        declared = length
       }
     }
   }
