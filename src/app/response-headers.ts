@@ -238,14 +238,18 @@ function parseLength(value: HeaderValue | undefined): number | undefined {
 }
 
 function connectionTokens(bag: HeaderBag): Set<string> | undefined {
+  // Every Connection header counts, whatever the letter case of its name.
+  let tokens: Set<string> | undefined
   for (const name in bag) {
     if (name.length === 10 && name.toLowerCase() === 'connection') {
       const value = bag[name]
       const text = Array.isArray(value) ? value.join(',') : String(value)
-      return new Set(text.split(',').map((token) => token.trim().toLowerCase()))
+      for (const token of text.split(',')) {
+        ;(tokens ??= new Set()).add(token.trim().toLowerCase())
+      }
     }
   }
-  return undefined
+  return tokens
 }
 
 function pairsToBag(pairs: string[]): HeaderBag {
