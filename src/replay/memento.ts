@@ -20,8 +20,10 @@ export function timestampTime(timestamp: string): number {
   const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) =>
     Number(digits.slice(at, at + (i === 0 ? 4 : 2)))
   ) as [number, number, number, number, number, number]
-  const ms = Date.UTC(y, Math.max(0, mo - 1), Math.max(1, d), h, mi, s)
-  return Math.floor(ms / 1000)
+  // Not Date.UTC, which reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(0)
+  date.setUTCFullYear(y, Math.max(0, mo - 1), Math.max(1, d))
+  return Math.floor(date.setUTCHours(h, mi, s) / 1000)
 }
 
 /** The IMF-fixdate of `seconds`, as `Memento-Datetime` and `Last-Modified` carry it. */
