@@ -46,8 +46,14 @@ export async function readCdxj(lines: Readable, name: string, target: CdxjTarget
     const fields = parseLine(line)
     const offset = Number(fields?.offset)
     const length = Number(fields?.length)
-    const source = fields?.filename === undefined ? undefined : target.sourceOf(fields.filename)
-    if (!fields?.url || !Number.isFinite(offset) || !(length > 0)) {
+    const source =
+      typeof fields?.filename === 'string' ? target.sourceOf(fields.filename) : undefined
+    if (
+      typeof fields?.url !== 'string' ||
+      fields.url === '' ||
+      !(Number.isSafeInteger(offset) && offset >= 0) ||
+      !(Number.isSafeInteger(length) && length > 0)
+    ) {
       if (bad++ === 0) {
         target.warn(`${name}: line ${lineNumber}: not a CDXJ line, skipped (and any more like it)`)
       }
@@ -69,7 +75,7 @@ export async function readCdxj(lines: Readable, name: string, target: CdxjTarget
         : fields.status === undefined
           ? RecordKind.resource
           : RecordKind.response
-    const method = methodClass(fields.method)
+    const method = methodClass(typeof fields.method === 'string' ? fields.method : undefined)
     target.builder.add({ url: fields.url, source, offset, length, time, kind, method })
     added++
     const status = fields.status === undefined ? undefined : Number(fields.status)
