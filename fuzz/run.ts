@@ -21,7 +21,7 @@ const ROOT = dirname(import.meta.dirname)
 const WORK = join(ROOT, '.cache', 'fuzz')
 const TARGETS = join(import.meta.dirname, 'targets')
 /** Targets whose fuzz function returns a Promise; the others run in Jazzer's faster sync mode. */
-const ASYNC_TARGETS = new Set(['ca-pem'])
+const ASYNC_TARGETS = new Set(['ca-pem', 'cdxj'])
 /** The libFuzzer dictionary (fuzz/dict/<name>.dict) of tokens each target's inputs are made of. */
 const DICTIONARIES: Record<string, string | undefined> = {
   admission: 'http',
@@ -29,6 +29,10 @@ const DICTIONARIES: Record<string, string | undefined> = {
   host: 'host',
   target: 'target',
   'proxy-protocol': 'proxy-protocol',
+  canonical: 'url',
+  cdxj: 'cdxj',
+  memento: 'time',
+  range: 'range',
 }
 
 interface Outcome {
@@ -75,11 +79,11 @@ for (const target of chosen) {
   outcomes.push(await fuzzTarget(target))
 }
 console.log(
-  `\n${'target'.padEnd(16)}${'result'.padEnd(8)}${'runs'.padStart(10)}${'exec/s'.padStart(9)}  coverage`
+  `\n${'target'.padEnd(18)}${'result'.padEnd(8)}${'runs'.padStart(10)}${'exec/s'.padStart(9)}  coverage`
 )
 for (const { target, ok, runs, perSecond, coverage } of outcomes) {
   console.log(
-    `${target.padEnd(16)}${(ok ? 'ok' : 'FAILED').padEnd(8)}${String(runs).padStart(10)}${String(perSecond).padStart(9)}  ${coverage}`
+    `${target.padEnd(18)}${(ok ? 'ok' : 'FAILED').padEnd(8)}${String(runs).padStart(10)}${String(perSecond).padStart(9)}  ${coverage}`
   )
 }
 process.exitCode = outcomes.every((outcome) => outcome.ok) ? 0 : 1

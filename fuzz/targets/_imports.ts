@@ -30,3 +30,17 @@ export {
 export { rewriteRequest, STRIPPED_HEADERS } from '../../src/app/rewrite'
 export type { RewritableRequest, Rewrite } from '../../src/app/rewrite'
 export type { Resolver } from '../../src/types'
+export { rangeOf } from '../../src/replay/range'
+export { urlKeys, CACHE_BUSTING_PARAMS } from '../../src/replay/canonical'
+export {
+  acceptDatetime,
+  captureTime,
+  closest,
+  httpDate,
+  timestampTime,
+} from '../../src/replay/memento'
+export { readCdxj, readPages } from '../../src/replay/cdxj'
+export { PageList } from '../../src/replay/pages'
+export type { CaptureIndexBuilder, CaptureEntry } from '../../src/replay/capture-index'
+export { cleanHeaders, headerFault, isSendableStatus } from '../../src/app/response-headers'
+export type { HeaderBag, HeadersOwner } from '../../src/app/response-headers'
