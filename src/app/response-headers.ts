@@ -29,6 +29,9 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
  */
 const WATCHED_LENGTHS = lengthsOf([...HOP_BY_HOP, 'content-length'])
 
+/** No header names: what a request whose app named Content-Length once has of other cases. */
+const NO_NAMES: readonly string[] = []
+
 export type HeaderValue = string | number | readonly string[]
 export type HeaderBag = Record<string, HeaderValue | undefined>
 
@@ -111,7 +114,9 @@ export function cleanHeaders(
   let declared: number | undefined
   let dropped: string[] | undefined
   let single: [string, number] | undefined
-  let lengthNames: string[] | undefined
+  // The first Content-Length name, and any other letter case of it the app also used.
+  let lengthName: string | undefined
+  let otherLengthNames: string[] | undefined
   const named = connectionTokens(bag)
   for (const name in bag) {
     if (named === undefined && WATCHED_LENGTHS[name.length] !== true) {
@@ -127,29 +132,37 @@ export function cleanHeaders(
       continue
     }
     if (lower === 'content-length') {
-      ;(lengthNames ??= []).push(name)
+      if (lengthName === undefined) {
+        lengthName = name
+      } else {
+        ;(otherLengthNames ??= []).push(name)
+      }
     }
   }
-  if (lengthNames) {
+  if (lengthName !== undefined) {
     // Named twice in two letter cases, it is sent once, or not at all when the two disagree.
-    const [name = '', ...others] = lengthNames
-    const value = bag[name]
+    const value = bag[lengthName]
+    const others = otherLengthNames ?? NO_NAMES
     const length = parseLength(
-      others.length === 0 ? value : lengthNames.flatMap((n) => [bag[n] ?? []].flat().map(String))
+      others.length === 0
+        ? value
+        : [lengthName, ...others].flatMap((n) => [bag[n] ?? []].flat().map(String))
     )
-    if (length === undefined) {
-      ;(dropped ??= []).push(...lengthNames)
-      report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
-        phase: 'app',
-      })
-    } else if (status === 204) {
-      // Never sent with a 204 (RFC 9110 §8.6); HTTP/2 resets the stream of one that has it.
-      ;(dropped ??= []).push(...lengthNames)
+    if (length === undefined || status === 204) {
+      // Unreadable; or never sent with a 204 (RFC 9110 §8.6), where HTTP/2 resets the stream.
+      ;(dropped ??= []).push(lengthName, ...others)
+      if (length === undefined) {
+        report(new Error(`The app sent an unreadable Content-Length; it was dropped`), {
+          phase: 'app',
+        })
+      }
     } else {
-      ;(dropped ??= []).push(...others)
+      if (others.length > 0) {
+        ;(dropped ??= []).push(...others)
+      }
       if (typeof value !== 'number' && value !== String(length)) {
         // `5, 5` or a repeated header: one value, which HTTP/2 and strict clients require.
-        single = [name, length]
+        single = [lengthName, length]
       }
       if (carriesBody(res, status)) {
         declared = length
