@@ -5,6 +5,7 @@
  * the URL, and is read anyway to answer).
  * @module
  */
+import type { BodyKey } from './body-key'
 import { keyHash, urlKeys } from './canonical'
 
 /** What kind of record a capture is, and how it was requested. */
@@ -30,6 +31,8 @@ export interface Capture {
 /** What the indexer adds: a capture and the URL it is for. */
 export interface CaptureEntry extends Capture {
   url: string
+  /** The key of the request body a capture of another method answered, when it is known. */
+  body?: BodyKey
 }
 
 /** The method class of an HTTP method. */
@@ -64,6 +67,8 @@ export class CaptureIndexBuilder {
   #length = new Float64Array(INITIAL)
   #source = new Uint16Array(INITIAL)
   #flags = new Uint8Array(INITIAL)
+  /** Body keys by row: only captures of methods with a body have one, so a map, not a column. */
+  #bodies = new Map<number, BodyKey>()
 
   get size(): number {
     return this.#size
@@ -86,6 +91,9 @@ export class CaptureIndexBuilder {
     this.#length[i] = entry.length
     this.#source[i] = entry.source
     this.#flags[i] = entry.kind | (entry.method << 2)
+    if (entry.body) {
+      this.#bodies.set(i, entry.body)
+    }
   }
 
   #grow(): void {
@@ -129,7 +137,16 @@ export class CaptureIndexBuilder {
       flags: pick(this.#flags),
     }
     const looseOrder = sortedOrder(n, columns.looseHi, columns.looseLo, columns.time)
-    return new CaptureIndex(n, columns, looseOrder)
+    const bodies = new Map<number, BodyKey>()
+    if (this.#bodies.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const body = this.#bodies.get(at(order, i))
+        if (body) {
+          bodies.set(i, body)
+        }
+      }
+    }
+    return new CaptureIndex(n, columns, looseOrder, bodies)
   }
 }
 
@@ -160,11 +177,18 @@ export class CaptureIndex {
   readonly size: number
   readonly #c: Columns
   readonly #looseOrder: Uint32Array
+  readonly #bodies: ReadonlyMap<number, BodyKey>
 
-  constructor(size: number, columns: Columns, looseOrder: Uint32Array) {
+  constructor(
+    size: number,
+    columns: Columns,
+    looseOrder: Uint32Array,
+    bodies: ReadonlyMap<number, BodyKey> = new Map()
+  ) {
     this.size = size
     this.#c = columns
     this.#looseOrder = looseOrder
+    this.#bodies = bodies
   }
 
   /** Bytes held by the index's columns. */
@@ -177,21 +201,34 @@ export class CaptureIndex {
 
   /**
    * The captures of `url` requested with `method`, oldest first: those with the same canonical
-   * key, or else those whose key matches once cache-busting parameters are dropped.
+   * key, or else those whose key matches once cache-busting parameters are dropped. Given the
+   * key of a request `body`, only the captures whose request had that body, when there are any.
    */
-  lookup(url: string, method: MethodClass): Capture[] {
+  lookup(url: string, method: MethodClass, body?: BodyKey): Capture[] {
     const keys = urlKeys(url)
     const exact = this.#range(this.#c.hi, this.#c.lo, undefined, keyHash(keys.exact))
     const found = exact.filter((i) => this.#method(i) === method)
     if (found.length > 0) {
-      return found.map((i) => this.#capture(i))
+      return this.#sameBody(found, body).map((i) => this.#capture(i))
     }
     const looseOrder = this.#looseOrder
     const loose = this.#range(this.#c.looseHi, this.#c.looseLo, looseOrder, keyHash(keys.loose))
-    return loose
+    const rows = loose
       .filter((i) => this.#method(i) === method)
       .sort((a, b) => at(this.#c.time, a) - at(this.#c.time, b))
-      .map((i) => this.#capture(i))
+    return this.#sameBody(rows, body).map((i) => this.#capture(i))
+  }
+
+  /** The rows whose request had `body`, or all of them when none had it. */
+  #sameBody(rows: number[], body: BodyKey | undefined): number[] {
+    if (!body || this.#bodies.size === 0) {
+      return rows
+    }
+    const same = rows.filter((i) => {
+      const theirs = this.#bodies.get(i)
+      return theirs?.[0] === body[0] && theirs[1] === body[1]
+    })
+    return same.length > 0 ? same : rows
   }
 
   /** Every capture, in index order (for listings and tests). */

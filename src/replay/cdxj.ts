@@ -6,8 +6,9 @@
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { cdxjBodyKey } from './body-key'
 import type { CaptureIndexBuilder } from './capture-index'
-import { methodClass, RecordKind } from './capture-index'
+import { MethodClass, methodClass, RecordKind } from './capture-index'
 import { timestampTime } from './memento'
 import { isPage } from './pages'
 import type { PageList } from './pages'
@@ -30,6 +31,7 @@ interface CdxjFields {
   status?: string | number
   mime?: string
   method?: string
+  requestBody?: string
 }
 
 /** Add every usable line of `lines` (named `name` in warnings); resolves with the count. */
@@ -76,7 +78,12 @@ export async function readCdxj(lines: Readable, name: string, target: CdxjTarget
           ? RecordKind.resource
           : RecordKind.response
     const method = methodClass(typeof fields.method === 'string' ? fields.method : undefined)
-    target.builder.add({ url: fields.url, source, offset, length, time, kind, method })
+    // A line that does not give the body leaves it to the request record (see wacz-index.ts).
+    const body =
+      method === MethodClass.other && typeof fields.requestBody === 'string' && fields.requestBody
+        ? cdxjBodyKey(fields.requestBody)
+        : undefined
+    target.builder.add({ url: fields.url, source, offset, length, time, kind, method, body })
     added++
     const status = fields.status === undefined ? undefined : Number(fields.status)
     if (

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path'
 import { LruCache } from '../util/lru-cache'
+import type { BodyKey } from './body-key'
 import { openFile } from './byte-source'
 import type { Capture, CaptureIndex, MethodClass } from './capture-index'
 import { RecordKind } from './capture-index'
@@ -30,8 +31,11 @@ export interface Collection {
   readonly index: CaptureIndex
   /** The pages to list, sorted by URL. */
   readonly pages: readonly Page[]
-  /** The captures of `url` for `method`, oldest first. */
-  lookup(url: string, method: MethodClass): readonly Capture[]
+  /**
+   * The captures of `url` for `method`, oldest first; given the key of a request `body`, those
+   * whose request had it when there are any.
+   */
+  lookup(url: string, method: MethodClass, body?: BodyKey): readonly Capture[]
   /**
    * Read a capture, following a revisit record to the record that holds its payload; what the
    * replay app answers with (its shape may change between versions).
@@ -82,11 +86,11 @@ export async function openCollection(
   // A site's pages ask for the same stylesheets, scripts and images again and again: the
   // answer for a URL (none included) is kept, since an archive never changes.
   const looked = new LruCache<string, readonly Capture[]>(LOOKUPS_KEPT)
-  const lookup = (url: string, method: MethodClass): readonly Capture[] => {
-    const key = `${method} ${url}`
+  const lookup = (url: string, method: MethodClass, body?: BodyKey): readonly Capture[] => {
+    const key = body ? `${method} ${body[0]}:${body[1]} ${url}` : `${method} ${url}`
     let found = looked.get(key)
     if (found === undefined) {
-      found = Object.freeze(index.lookup(url, method))
+      found = Object.freeze(index.lookup(url, method, body))
       looked.set(key, found)
     }
     return found

@@ -2,15 +2,20 @@
  * A WACZ's own CDXJ index, trusted only once it is seen to describe the WARCs beside it: an
  * index that lists none of their captures (a CDX of another format, WARC names that are not in
  * the zip), or whose first or last capture is not at the offset it gives, is one to do without.
+ * A capture of a POST (or another method with a body) whose line does not give the request body
+ * (an older indexer's, or one cut short at 4,096 characters) takes it from the request record
+ * written after it; when there is none there, the index is done without too.
  * @module
  */
 import type { Readable } from 'node:stream'
 import { urlKeys } from './canonical'
 import type { CaptureEntry } from './capture-index'
+import { MethodClass } from './capture-index'
 import { readCdxj } from './cdxj'
 import type { CdxjTarget } from './cdxj'
 import { readCapture } from './record-reader'
 import type { WarcSource } from './record-reader'
+import { bodyOfRequestAt } from './request-record'
 
 /** One index file of the WACZ: its name in warnings, and how to read its lines. */
 export interface IndexFile {
@@ -29,6 +34,7 @@ export async function readWaczIndex(
 ): Promise<string | undefined> {
   let first: CaptureEntry | undefined
   let last: CaptureEntry | undefined
+  const withoutBody: CaptureEntry[] = []
   const builder = target.builder
   const sampled: CdxjTarget = {
     ...target,
@@ -36,7 +42,11 @@ export async function readWaczIndex(
       add(entry) {
         first ??= entry
         last = entry
-        builder.add(entry)
+        if (entry.method === MethodClass.other && !entry.body) {
+          withoutBody.push(entry)
+        } else {
+          builder.add(entry)
+        }
       },
     },
   }
@@ -55,6 +65,16 @@ export async function readWaczIndex(
     if (found !== undefined) {
       return `its CDXJ index does not match its WARCs: ${found}`
     }
+  }
+  for (const entry of withoutBody) {
+    const source = sources[entry.source]
+    const body = source
+      ? await bodyOfRequestAt(source, entry.offset + entry.length, entry.url)
+      : null
+    if (body === null) {
+      return `its CDXJ index does not give the request body of the ${entry.url} capture at offset ${entry.offset}, nor is its request record after it`
+    }
+    builder.add({ ...entry, body })
   }
   return undefined
 }

@@ -7,6 +7,7 @@
  */
 import { AsyncIterReader, WARCParser } from 'warcio'
 import type { WARCRecord } from 'warcio'
+import type { BodyKey } from './body-key'
 import type { ByteSource } from './byte-source'
 import { findNext } from './byte-source'
 import type { CaptureEntry, CaptureIndexBuilder } from './capture-index'
@@ -14,6 +15,7 @@ import { MethodClass, methodClass, RecordKind } from './capture-index'
 import { captureTime } from './memento'
 import type { PageList } from './pages'
 import { isPage } from './pages'
+import { consume } from './request-record'
 
 const GZIP_MAGIC = Uint8Array.of(0x1f, 0x8b, 0x08)
 const WARC_MAGIC = new TextEncoder().encode('WARC/1.')
@@ -95,7 +97,7 @@ async function indexRun(
   let pendingPage = false
   /** Whether the pending response took its method from a request record written before it. */
   let pendingPaired = false
-  let lastRequest: { url: string; method: string } | undefined
+  let lastRequest: { url: string; method: string; body: BodyKey | undefined } | undefined
   const flush = () => {
     if (pending) {
       if (pendingPage && pending.method === MethodClass.get) {
@@ -120,7 +122,10 @@ async function indexRun(
         )
         offset += junk
       }
-      if (!(await consume(record))) {
+      // A request of another method than GET keeps its body (up to the limit) for its key.
+      const method = record.warcType === 'request' ? (record.httpHeaders?.method ?? 'GET') : 'GET'
+      const { whole, body } = await consume(record, methodClass(method) === MethodClass.other)
+      if (!whole) {
         flush()
         run.end = offset
         run.error = `truncated record (${record.warcType} ${record.warcTargetURI ?? ''})`
@@ -131,14 +136,14 @@ async function indexRun(
       run.end = offset + length + (format === 'plain' ? 4 : 0)
       const url = record.warcTargetURI ?? ''
       if (record.warcType === 'request') {
-        const method = record.httpHeaders?.method ?? 'GET'
         // Crawlers write the request after its response (warcio, pywb, Browsertrix) or before
         // (wget): a response paired with the request before it leaves this one to the next.
         if (pending?.url === url && !pendingPaired) {
           pending.method = methodClass(method)
+          pending.body = body
           flush()
         } else {
-          lastRequest = { url, method }
+          lastRequest = { url, method, body }
         }
         continue
       }
@@ -150,6 +155,7 @@ async function indexRun(
       pendingPaired = lastRequest?.url === url
       if (lastRequest?.url === url) {
         entry.method = methodClass(lastRequest.method)
+        entry.body = lastRequest.body
         lastRequest = undefined
       }
       pendingPage = target.pages !== undefined && isPageRecord(record, entry)
@@ -179,17 +185,6 @@ async function reportGap(
       return
     }
   }
-}
-
-/** Read past a record's content; `false` when the data ends before its Content-Length. */
-async function consume(record: WARCRecord): Promise<boolean> {
-  const reader = record.reader as AsyncIterable<Uint8Array> & { limit?: number }
-  for await (const chunk of reader) {
-    chunk
-  }
-  // warcio's skipFully() would spin on a record cut short; marking it consumed skips that.
-  record.consumed = 'skipped'
-  return !(typeof reader.limit === 'number' && reader.limit > 0)
 }
 
 function toEntry(

@@ -30,6 +30,10 @@ export interface RecordSpec {
   method?: string
   /** Write that request record before the response instead, as wget does. */
   requestFirst?: boolean
+  /** The request record's body, sent with `requestType` as its Content-Type. */
+  requestBody?: string | Uint8Array
+  /** @default 'application/x-www-form-urlencoded' when there is a request body */
+  requestType?: string
 }
 
 /** The bytes of one record. */
@@ -66,7 +70,13 @@ export async function warcBytes(specs: RecordSpec[], gzip = false): Promise<Buff
             date: spec.date,
             type: 'request',
             statusline: `${spec.method} ${new URL(spec.url).pathname} HTTP/1.1`,
-            headers: { Host: new URL(spec.url).host },
+            headers: {
+              Host: new URL(spec.url).host,
+              ...(spec.requestBody !== undefined && {
+                'Content-Type': spec.requestType ?? 'application/x-www-form-urlencoded',
+              }),
+            },
+            body: spec.requestBody,
           },
           gzip
         )
@@ -152,7 +162,7 @@ export async function writeWacz(
 }
 
 /** A CDXJ index of a WARC's bytes, by warcio's own indexer, sorted as CDXJ files are. */
-async function cdxj(warc: Uint8Array, filename: string): Promise<string> {
+export async function cdxj(warc: Uint8Array, filename: string): Promise<string> {
   const indexer = new CDXIndexer({ format: 'cdxj' })
   const lines: string[] = []
   for await (const cdx of indexer.iterIndex([
