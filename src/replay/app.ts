@@ -4,12 +4,14 @@
  * proxy host's own pages) with the list of collections. It never fetches anything live.
  * @module
  */
+import type { BodyKey } from './body-key'
 import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
 import { acceptDatetime, byCloseness } from './memento'
 import type { KeepIn } from './replay-response'
 import { replayResponse } from './replay-response'
+import { requestBodyKey } from './request-body'
 import { AnswerCache } from './response-cache'
 
 /** A Fetch handler over a set of collections. */
@@ -53,11 +55,34 @@ export function createReplayApp(collections: readonly Collection[]): ReplayApp {
     if (!collection) {
       return html(unknownCollectionPage(name, collections), 404)
     }
-    // A request asked before is answered here, with no lookup and no await.
     const method = methodClass(request.method)
+    if (method === MethodClass.other) {
+      // A POST (or PUT...) picks the capture whose request had the same body.
+      const body = await requestBodyKey(request)
+      const key = answers.key(collection.name, method, url, request, body)
+      return answers.get(key) ?? replay(request, url, collection, method, { answers, key }, body)
+    }
+    // A request asked before is answered here, with no lookup and no await.
     const key = answers.key(collection.name, method, url, request)
     return answers.get(key) ?? replay(request, url, collection, method, { answers, key })
   }
+}
+
+/**
+ * The captures for `request`, oldest first. One of another method with a body falls back to
+ * the URL's `GET` captures when that method was never captured: a form posted to the page it is
+ * on, say. An `OPTIONS` does not, as a preflight nobody captured is answered on its own.
+ */
+function capturesFor(
+  url: string,
+  collection: Collection,
+  method: MethodClass,
+  body: BodyKey | undefined
+) {
+  const captures = collection.lookup(url, method, body)
+  return captures.length === 0 && method === MethodClass.other
+    ? collection.lookup(url, MethodClass.get)
+    : captures
 }
 
 async function replay(
@@ -65,13 +90,14 @@ async function replay(
   url: string,
   collection: Collection,
   method: MethodClass,
-  keep: KeepIn
+  keep: KeepIn,
+  body?: BodyKey
 ): Promise<Response> {
   const wanted = acceptDatetime(request.headers.get('accept-datetime'))
   if (wanted === null) {
     return text('Accept-Datetime must be an HTTP date, such as Wed, 01 Jan 2020 00:00:00 GMT.', 400)
   }
-  const captures = byCloseness(collection.lookup(url, method), wanted)
+  const captures = byCloseness(capturesFor(url, collection, method, body), wanted)
   const [first] = captures
   if (!first) {
     if (method === MethodClass.options && request.headers.has('access-control-request-method')) {

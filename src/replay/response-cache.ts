@@ -7,6 +7,7 @@
  * @module
  */
 import { LruCache } from '../util/lru-cache'
+import type { BodyKey } from './body-key'
 import type { MethodClass } from './capture-index'
 
 /** Bodies up to this size are kept. */
@@ -35,16 +36,24 @@ export class AnswerCache {
    * The key of the answer to `request` for `url` in `collection`, or `undefined` when it is not
    * cached. It holds what picks the capture (the URL, the method's class, `Accept-Datetime` as it
    * came) and what shapes the answer (`Accept-Encoding`), so that a request asked again is
-   * answered before the lookup: the same request always gets the same answer.
+   * answered before the lookup: the same request always gets the same answer. A request with a
+   * body (a `POST`...) adds the key of its body, which picks the capture too.
    */
-  key(collection: string, method: MethodClass, url: string, request: Request): string | undefined {
+  key(
+    collection: string,
+    method: MethodClass,
+    url: string,
+    request: Request,
+    body?: BodyKey
+  ): string | undefined {
     const headers = request.headers
     if (headers.has('range')) {
       return undefined
     }
     const coding = headers.get('accept-encoding') ?? ''
     const datetime = headers.get('accept-datetime') ?? ''
-    return `${collection}\n${method}\n${coding}\n${datetime}\n${url}`
+    const asked = body ? `${body[0]}:${body[1]} ${url}` : url
+    return `${collection}\n${method}\n${coding}\n${datetime}\n${asked}`
   }
 
   /** The kept answer for `key`, as a new Response. */

@@ -87,6 +87,36 @@ describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, (
     expect(await page.textContent('#p')).toBe('an html page')
   })
 
+  it('shows the archived answer to each of two POSTs of different bodies', async () => {
+    const api = 'https://post.example/api'
+    const page = await browser({
+      'post.warc': [
+        {
+          url: 'https://post.example/',
+          headers: { 'Content-Type': 'text/html' },
+          body: `<!doctype html><title>Posts</title><p id="answers">pending</p><script>
+const ask = (q) => fetch('/api', { method: 'POST', body: JSON.stringify({ q }) }).then((r) => r.text())
+Promise.all([ask('a'), ask('b')]).then((answers) => {
+  document.getElementById('answers').textContent = answers.join(' / ')
+})
+</script>`,
+        },
+        ...['a', 'b'].map((q, i) => ({
+          url: api,
+          date: `202${i}-01-01T00:00:00Z`,
+          method: 'POST',
+          requestType: 'application/json',
+          requestBody: JSON.stringify({ q }),
+          headers: { 'Content-Type': 'text/plain' },
+          body: `answer to ${q}`,
+        })),
+      ],
+    })
+    await page.goto('https://post.example/')
+    await page.waitForFunction(() => document.getElementById('answers')?.textContent !== 'pending')
+    expect(await page.textContent('#answers')).toBe('answer to a / answer to b')
+  })
+
   it('plays and seeks in audio captured as a 206 holding the whole file', async () => {
     const audio = wav(8000, 20)
     const page = await browser({

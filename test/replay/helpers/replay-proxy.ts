@@ -23,7 +23,12 @@ export interface ReplayProxy {
   /** GET `url` through the proxy (as collection `user` when given), verifying TLS against the CA. */
   get: (
     url: string,
-    options?: { user?: string; headers?: Record<string, string>; method?: string }
+    options?: {
+      user?: string
+      headers?: Record<string, string>
+      method?: string
+      body?: string | Uint8Array
+    }
   ) => Promise<globalThis.Response>
   close(): Promise<void>
 }
@@ -59,7 +64,7 @@ export async function startReplayProxy(archives: ArchiveSet = archivesOf()): Pro
     dir,
     caFile,
     warnings,
-    get: async (url, { user, headers, method } = {}) => {
+    get: async (url, { user, headers, method, body } = {}) => {
       const agent = new ProxyAgent({
         uri: running.url,
         requestTls: { ca: running.caPem },
@@ -70,6 +75,7 @@ export async function startReplayProxy(archives: ArchiveSet = archivesOf()): Pro
         dispatcher: agent,
         headers,
         method,
+        body,
       })) as unknown as globalThis.Response
     },
     async close() {
