@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream'
 import { check } from './_check'
 import { PageList, readCdxj, readPages } from './_imports'
-import type { CaptureEntry, CaptureIndexBuilder } from './_imports'
+import type { CaptureEntry } from './_imports'
 
 /** The one WARC the archive holds. */
 const WARC = 'data.warc.gz'
@@ -20,7 +20,7 @@ export async function fuzz(data: Buffer): Promise<void> {
   const pages = new PageList()
   const builder = { add: (entry: CaptureEntry) => entries.push(entry) }
   const added = await readCdxj(Readable.from([text]), 'index.cdxj', {
-    builder: builder as unknown as CaptureIndexBuilder,
+    builder,
     sourceOf: (filename) => (filename === WARC ? 7 : undefined),
     pages,
     warn: (line) => warnings.push(line),
