@@ -33,14 +33,70 @@ export function httpDate(seconds: number): string {
 
 /**
  * The time an `Accept-Datetime` header asks for: `undefined` when absent, `null` when it is
- * not an HTTP date (RFC 7089 section 4.1.1 answers that with 400).
+ * not an HTTP date (RFC 7089 section 4.1.1 answers that with 400). An HTTP date is one of the
+ * three forms of RFC 9110 section 5.6.7, always in GMT: `Date.parse` alone would also take `1`
+ * (the year 2001) or a date without a zone (read in the server's own time zone).
  */
 export function acceptDatetime(header: string | null): number | undefined | null {
   if (header === null || header.trim() === '') {
     return undefined
   }
-  const ms = Date.parse(header)
-  return Number.isNaN(ms) ? null : Math.floor(ms / 1000)
+  const text = header.trim().toLowerCase()
+  const fixdate = IMF_FIXDATE.exec(text) ?? RFC_850.exec(text)
+  const asctime = fixdate ? null : ASCTIME.exec(text)
+  const parts = fixdate
+    ? fixdate.slice(1)
+    : asctime && [asctime[2], asctime[1], asctime[6], asctime[3], asctime[4], asctime[5]]
+  if (!parts) {
+    return null
+  }
+  const [day, month, year, hours, minutes, seconds] = parts
+  return utcSeconds(
+    fullYear(year ?? ''),
+    MONTHS.indexOf(month ?? ''),
+    Number(day),
+    Number(hours),
+    Number(minutes),
+    Number(seconds)
+  )
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+/** `Sun, 06 Nov 1994 08:49:37 GMT`: day, month, year, hours, minutes, seconds. */
+const IMF_FIXDATE = /^[a-z]{3}, (\d{2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) gmt$/
+/** `Sunday, 06-Nov-94 08:49:37 GMT`, the obsolete RFC 850 form. */
+const RFC_850 = /^[a-z]{6,9}, (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) gmt$/
+/** `Sun Nov  6 08:49:37 1994`, C's asctime: month, day, hours, minutes, seconds, year. */
+const ASCTIME = /^[a-z]{3} ([a-z]{3}) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
+
+/** A two-digit year is the latest one not more than 50 years ahead (RFC 9110 section 5.6.7). */
+function fullYear(year: string): number {
+  if (year.length !== 2) {
+    return Number(year)
+  }
+  const now = new Date().getUTCFullYear()
+  const guess = now - (now % 100) + Number(year)
+  return guess > now + 50 ? guess - 100 : guess
+}
+
+/** The seconds of a UTC calendar time, or `null` for one no calendar has (31 February). */
+function utcSeconds(
+  year: number,
+  month: number,
+  day: number,
+  hours: number,
+  minutes: number,
+  seconds: number
+): number | null {
+  if (month < 0 || hours > 23 || minutes > 59 || seconds > 60) {
+    return null
+  }
+  const date = new Date(0)
+  date.setUTCFullYear(year, month, day)
+  if (date.getUTCMonth() !== month || date.getUTCDate() !== day) {
+    return null
+  }
+  return Math.floor(date.setUTCHours(hours, minutes, seconds) / 1000)
 }
 
 /**

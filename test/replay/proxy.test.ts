@@ -56,12 +56,17 @@ describe('replay through the proxy', () => {
     }
   })
 
-  it('answers 400 to an Accept-Datetime that is not a date', async () => {
-    const { get } = await started()
-    const response = await get(`https://${PAGE_HOST}/`, { headers: { 'Accept-Datetime': 'soon' } })
-    expect(response.status).toBe(400)
-    expect(await response.text()).toMatch(/Accept-Datetime must be an HTTP date/)
-  })
+  it.each(['soon', '1', 'Thu, 02 Jan 2020 00:00:00'])(
+    'answers 400 to an Accept-Datetime that is not an HTTP date: %j',
+    async (header) => {
+      const { get } = await started()
+      const response = await get(`https://${PAGE_HOST}/`, {
+        headers: { 'Accept-Datetime': header },
+      })
+      expect(response.status).toBe(400)
+      expect(await response.text()).toMatch(/Accept-Datetime must be an HTTP date/)
+    }
+  )
 
   it('answers a range of a video-like resource with 206 and 416 past its end', async () => {
     const { get } = await started()
