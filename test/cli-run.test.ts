@@ -11,7 +11,10 @@ import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
 import { CertificateAuthority } from '../src/ca/authority'
 import { main } from '../src/cli/index'
+import { canListenOnIpv6 } from './helpers/ipv6'
 import { runCli } from './helpers/spawn'
+
+const hasIpv6 = await canListenOnIpv6()
 
 describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
   it('runs the command with its env, and exits with its code', async () => {
@@ -58,6 +61,26 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     const { code, stdout } = await run.exited
     expect({ code, stdout }).toEqual({ code: 7, stdout: 'ready\nbye\n' })
     expect(code).toBe(7)
+  })
+
+  it.skipIf(!hasIpv6)('gives the command a proxy URL it can use for --host ::1', async () => {
+    // The child reaches a site through HTTP_PROXY, as any client reading the variable would.
+    const script = `
+      const proxy = new URL(process.env.HTTP_PROXY)
+      require('node:http').get(
+        { host: proxy.hostname.replace(/^\\[|\\]$/g, ''), port: proxy.port, path: 'http://example.com/a' },
+        (response) => process.stdout.write(proxy.host + ' ' + response.statusCode)
+      )`
+    const { code, stdout, stderr } = await runCli([
+      '--host',
+      '::1',
+      '--',
+      process.execPath,
+      '-e',
+      script,
+    ]).exited
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect(stdout).toMatch(/^\[::1\]:\d+ 200$/)
   })
 
   it('exits 127 with one line for a command that does not exist', async () => {

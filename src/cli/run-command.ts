@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import { constants } from 'node:os'
+import { addressHost } from '../admission/target'
+import { DEFAULT_HOST } from '../proxy'
 import { tempCertFile } from '../testing/ca-pin'
 import { proxyEnv } from '../testing/env'
 import type { Io } from './io'
@@ -57,7 +59,9 @@ export async function runCommand(flags: string[], command: string[], io: Io): Pr
   })
   const certFile = tempCertFile((await proxy.getCertificateAuthority()).certPem)
   try {
-    const url = `http://${values.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`
+    // An IPv6 --host needs its brackets in the URL clients parse: http://[::1]:8080.
+    const host = addressHost(values.host ?? DEFAULT_HOST)
+    const url = `http://${host}:${(server.address() as AddressInfo).port}`
     return await runChild(file, args, { ...process.env, ...proxyEnv(url, certFile.file) }, io)
   } finally {
     await Promise.all([proxy.close(), certFile.remove()])
