@@ -46,5 +46,10 @@ export type {
   Resolver,
 } from './types'
 export { startProxy } from './testing/start-proxy'
-export type { TestProxy, TestProxyCa, TestProxyOptions } from './testing/start-proxy'
+export type {
+  FetchInitDispatcher,
+  TestProxy,
+  TestProxyCa,
+  TestProxyOptions,
+} from './testing/start-proxy'
 export type { ReportedError } from './testing/records'

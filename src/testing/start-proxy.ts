@@ -38,6 +38,16 @@ export interface TestProxyCa {
   readonly spki: string
 }
 
+/**
+ * The dispatcher type of the global `fetch`'s init. `@types/node` declares it with its own copy
+ * of undici's types (undici-types, versioned with `@types/node`), which TypeScript finds
+ * incompatible with the `undici` package's `Dispatcher`; `unknown` where the init has no
+ * dispatcher (the DOM lib's `RequestInit`).
+ */
+export type FetchInitDispatcher = RequestInit extends { dispatcher?: infer D }
+  ? NonNullable<D>
+  : unknown
+
 /** A running proxy for tests, made by {@link startProxy}. */
 export interface TestProxy extends AsyncDisposable {
   /** `http://127.0.0.1:<port>`: HTTP proxy, HTTPS through CONNECT and SOCKS5, on one port. */
@@ -64,8 +74,10 @@ export interface TestProxy extends AsyncDisposable {
    * An undici dispatcher for this process: `fetch(url, { dispatcher: proxy.dispatcher })` goes
    * through the proxy and trusts its CA; loopback goes direct, as `NO_PROXY` in `env` says. Made
    * the global dispatcher, it is replaced by the one that was global before when `close()` ends it.
+   * Typed for both `fetch`es: Node's global one and undici's.
    */
-  readonly dispatcher: Dispatcher
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- unknown only under the DOM lib this repository compiles with
+  readonly dispatcher: Dispatcher & FetchInitDispatcher
   /**
    * One record per request, added when its response has ended (what `onLog` is given), in the
    * order the requests arrived.
