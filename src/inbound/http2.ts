@@ -58,8 +58,8 @@ export interface Http2Front {
    */
   serve(socket: Duplex, tunnel: TunnelIdentity, raw?: Duplex): void
   /**
-   * Send GOAWAY on every session, and resolve once they have ended: at once for those with no
-   * open stream, after {@link SESSION_CLOSE_GRACE_MS} at most for the others.
+   * Send GOAWAY on every session, cutting the streams still open, and resolve once they have
+   * ended; a client that does not take the GOAWAY has {@link SESSION_CLOSE_GRACE_MS}.
    */
   close(): Promise<void>
 }
@@ -187,8 +187,10 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
           session.once('close', resolve)
           socket.once('finish', resolve)
         })
-        // GOAWAY (NO_ERROR) naming the last stream taken; the session ends after its streams.
-        session.close()
+        // GOAWAY (NO_ERROR), then the socket ends once that is written. Streams still open are
+        // cut, as close() cuts HTTP/1.1 requests in flight: a test's close() (startProxy) must
+        // not wait on an endless event stream, and the CLI has drained before it closes.
+        session.destroy()
         return done
       })
       let late: NodeJS.Timeout | undefined

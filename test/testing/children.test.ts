@@ -63,6 +63,32 @@ describeWith('curl', runs('curl'))('curl with proxy.env', () => {
   })
 })
 
+describeWith('curl', runs('curl'))('close() with curl waiting', () => {
+  it.each([['--http1.1'], ['--http2']])(
+    'ends a request still in flight at once (%s), and curl fails',
+    async (version) => {
+      let arrived!: () => void
+      const asked = new Promise<void>((resolve) => (arrived = resolve))
+      // The fake never answers, as a hung fake or an endless event stream would not.
+      const waiting = await startProxy(() => {
+        arrived()
+        return new Promise<Response>(() => {})
+      })
+      const exitCode = run('curl', ['-sS', version, 'https://slow.example.com/'], {
+        env: { ...process.env, ...waiting.env },
+      }).then(
+        () => 0,
+        (error: unknown) => (error as { code: number }).code
+      )
+      await asked
+      const started = performance.now()
+      await waiting.close()
+      expect(performance.now() - started).toBeLessThan(1000)
+      expect(await exitCode).toBeGreaterThan(0)
+    }
+  )
+})
+
 describeWith('python3 with requests', runs(PYTHON, ['-c', 'import requests']))(
   'python requests with proxy.env',
   () => {
