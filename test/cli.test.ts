@@ -250,6 +250,27 @@ describe('wsgiprox cli', () => {
     expect(started.output()).toContain('prefix: /<proxy user name>/')
   }, 30_000)
 
+  it('loads a TypeScript --app where Node can, and says how where it cannot', async () => {
+    await (built ??= build({ logLevel: 'warn' }))
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-ts-'))
+    writeFileSync(join(cwd, 'fakes.ts'), "export default (): Response => new Response('fake')\n")
+    // The built bin under Node alone, as `npx wsgiprox` runs: no loader of the test runner's.
+    const args = [join(root, 'dist/cli.mjs'), '--app', 'fakes.ts', '--', process.execPath, '-e', '']
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(process.execPath, args, { cwd }, (error, _stdout, stderr) => {
+        done({ code: typeof error?.code === 'number' ? error.code : 0, stderr })
+      })
+    })
+    if ((process.features as { typescript?: unknown }).typescript) {
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    } else {
+      expect(code).toBe(1)
+      expect(stderr).toContain(
+        `(22.18 and later do): load it with tsx, NODE_OPTIONS=--import=tsx wsgiprox --app ${join(cwd, 'fakes.ts')} ...`
+      )
+    }
+  }, 60_000)
+
   it.each(['dist/cli.mjs', 'scripts/start.mjs'])(
     'runs as the built bin, through %s',
     async (script) => {

@@ -61,8 +61,18 @@ export function syntaxErrorLocation(file: string): string | undefined {
 export function appLoadError(file: string, cause: Error, quiet: boolean): Error {
   const where = cause.name === 'SyntaxError' ? syntaxErrorLocation(file) : errorLocation(cause)
   const kind = cause.name === 'Error' ? '' : `${cause.name}: `
-  const error = new Error(`cannot load --app ${where ?? file}: ${kind}${oneLine(cause.message)}`, {
-    cause,
-  })
+  const message = `cannot load --app ${where ?? file}: ${kind}${oneLine(cause.message)}`
+  const error = new Error(message + typeScriptHint(file, cause), { cause })
   return Object.assign(error, { details: quiet ? [] : stackLines(cause) })
+}
+
+/**
+ * How to load a TypeScript `--app` where Node cannot: Node strips types by default from 22.18
+ * (and 23.6); before that, `import()` of a `.ts` file fails with ERR_UNKNOWN_FILE_EXTENSION.
+ */
+function typeScriptHint(file: string, cause: Error): string {
+  const unknownExtension = (cause as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION'
+  return unknownExtension && /\.[cm]?ts$/.test(file)
+    ? `; Node ${process.version} does not load TypeScript (22.18 and later do): load it with tsx, NODE_OPTIONS=--import=tsx wsgiprox --app ${file} ...`
+    : ''
 }
