@@ -85,6 +85,23 @@ const KNOWN_OPTIONS = new Set<string>([
 
 const ignoreError = () => {}
 
+/**
+ * Refuse a key of `options` that is neither an option of `createProxy` nor one of `extra` (the
+ * options of a caller that takes more, as `startProxy` takes `port`), naming the option a
+ * miswritten case may have meant and listing them all.
+ */
+export function checkKnownOptions(options: object, extra: readonly string[] = []): void {
+  const known = [...extra, ...KNOWN_OPTIONS]
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const meant = known.find((name) => name.toLowerCase() === key.toLowerCase())
+      throw new OptionsError(
+        `unknown option ${JSON.stringify(key)}; ${meant ? `did you mean ${meant}? The` : 'the'} options are ${known.join(', ')}`
+      )
+    }
+  }
+}
+
 /** Fill in defaults and refuse what cannot work, naming the option and the fix. */
 export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions {
   // Checked as what a JavaScript caller may pass, not as what the type promises.
@@ -92,13 +109,7 @@ export function normalizeOptions(options: ProxyOptions = {}): NormalizedOptions 
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new OptionsError(`options must be an object, got ${describe(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new OptionsError(
-        `unknown option ${JSON.stringify(key)}; the options are ${[...KNOWN_OPTIONS].join(', ')}`
-      )
-    }
-  }
+  checkKnownOptions(options)
   const proxyHost = hostOption('proxyHost', options.proxyHost ?? DEFAULTS.proxyHost)
   const downloadHost = hostOption('downloadHost', options.downloadHost ?? proxyHost)
   const keepaliveMax = options.keepaliveMax ?? DEFAULTS.keepaliveMax

@@ -212,5 +212,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
   }
+  if (Array.isArray(value)) {
+    return 'an array'
+  }
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

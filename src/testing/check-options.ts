@@ -5,7 +5,7 @@
  */
 import { describe } from '../admission/target'
 import { OptionsError } from '../errors'
-import { normalizeOptions } from '../options'
+import { checkKnownOptions, normalizeOptions } from '../options'
 import type { ProxyOptions } from '../types'
 
 /** Throw the OptionsError createProxy would for `options`, or one for a port listen cannot take. */
@@ -15,6 +15,7 @@ export function checkTestOptions(options: unknown): void {
     normalizeOptions(options as ProxyOptions)
     return
   }
+  checkKnownOptions(options, ['port'])
   const { port, ...proxyOptions } = options as ProxyOptions & { port?: unknown }
   normalizeOptions(proxyOptions)
   checkPort(port === undefined ? 0 : port)

@@ -71,6 +71,22 @@ describe('createProxy given something that is not an app', () => {
   })
 })
 
+describe('startProxy given an option it does not know', () => {
+  it('names the option meant, and lists port among those it takes', async () => {
+    const options = { proxyapps: { 'api.example.com': null } } as TestProxyOptions
+    await expect(startProxy(() => new Response('main'), options)).rejects.toThrow(
+      /^unknown option "proxyapps"; did you mean proxyApps\? The options are port, prefix, /
+    )
+  })
+
+  it('calls an array an array', async () => {
+    const options = { proxyApps: [] } as unknown as TestProxyOptions
+    await expect(startProxy(() => new Response('main'), options)).rejects.toThrow(
+      'proxyApps must be an object of host → app or null, got an array'
+    )
+  })
+})
+
 describe('startProxy given a port it cannot listen on', () => {
   it.each([['abc'], [-1], [70_000], [1.5], [null]])(
     'refuses %j, naming the range',
