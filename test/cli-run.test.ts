@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -13,6 +13,7 @@ import { CertificateAuthority } from '../src/ca/authority'
 import { main } from '../src/cli/index'
 import { canListenOnIpv6 } from './helpers/ipv6'
 import { runCli } from './helpers/spawn'
+import { within } from './helpers/within'
 
 const hasIpv6 = await canListenOnIpv6()
 
@@ -68,7 +69,7 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     const script = `
       const proxy = new URL(process.env.HTTP_PROXY)
       require('node:http').get(
-        { host: proxy.hostname.replace(/^\\[|\\]$/g, ''), port: proxy.port, path: 'http://example.com/a' },
+        { host: proxy.hostname.replace(/^\\[|\\]$/g, ''), port: proxy.port, path: 'http://example.com/a', agent: false },
         (response) => process.stdout.write(proxy.host + ' ' + response.statusCode)
       )`
     const { code, stdout, stderr } = await runCli([
@@ -81,6 +82,20 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     ]).exited
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(stdout).toMatch(/^\[::1\]:\d+ 200$/)
+  })
+
+  it('exits when the command ends, though the --app module still holds a timer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-run-app-'))
+    const app = join(dir, 'fakes.mjs')
+    // A fake that ticks for ever (an event stream, a cache sweep) must not keep wsgiprox up.
+    writeFileSync(app, "setInterval(() => {}, 1000)\nexport default () => new Response('fake')\n")
+    const run = runCli(['--app', app, '--', 'sh', '-c', 'exit 4'])
+    try {
+      const ended = await within(run.exited, 'wsgiprox still runs after its command', 20_000)
+      expect(ended.code).toBe(4)
+    } finally {
+      run.child.kill()
+    }
   })
 
   it('exits 127 with one line for a command that does not exist', async () => {

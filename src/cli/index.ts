@@ -37,7 +37,11 @@ export async function main(
     const args = argv[0] === 'serve' ? argv.slice(1) : argv
     const dashes = args.indexOf('--')
     if (dashes !== -1) {
-      return await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io)
+      const code = await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io)
+      // The command has ended and the proxy is closed: a timer or socket the --app module still
+      // holds must not keep wsgiprox from exiting with the command's code.
+      control.exit?.(code)
+      return code
     }
     const stop =
       argv[0] === 'replay'
