@@ -5,6 +5,8 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -84,17 +86,26 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
     expect(stdout).toMatch(/^\[::1\]:\d+ 200$/)
   })
 
-  it('exits when the command ends, though the --app module still holds a timer', async () => {
+  it.each([
+    ['when the command ends', [], ['--', 'sh', '-c', 'exit 4'], 4],
+    ['when its port is in use', ['--port', 'busy'], ['--', 'true'], 1],
+    ['when its port is in use, with no command', ['--port', 'busy'], [], 1],
+  ])('exits %s, though the --app module still holds a timer', async (_, flags, command, code) => {
     const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-run-app-'))
     const app = join(dir, 'fakes.mjs')
     // A fake that ticks for ever (an event stream, a cache sweep) must not keep wsgiprox up.
     writeFileSync(app, "setInterval(() => {}, 1000)\nexport default () => new Response('fake')\n")
-    const run = runCli(['--app', app, '--', 'sh', '-c', 'exit 4'])
+    const busy = createServer().listen(0, '127.0.0.1')
+    await once(busy, 'listening')
+    const port = String((busy.address() as AddressInfo).port)
+    const args = flags.map((flag) => (flag === 'busy' ? port : flag))
+    const run = runCli(['--app', app, ...args, ...command])
     try {
-      const ended = await within(run.exited, 'wsgiprox still runs after its command', 20_000)
-      expect(ended.code).toBe(4)
+      const ended = await within(run.exited, 'wsgiprox is still running', 20_000)
+      expect(ended.code).toBe(code)
     } finally {
       run.child.kill()
+      busy.close()
     }
   })
 

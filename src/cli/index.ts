@@ -37,11 +37,7 @@ export async function main(
     const args = argv[0] === 'serve' ? argv.slice(1) : argv
     const dashes = args.indexOf('--')
     if (dashes !== -1) {
-      const code = await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io)
-      // The command has ended and the proxy is closed: a timer or socket the --app module still
-      // holds must not keep wsgiprox from exiting with the command's code.
-      control.exit?.(code)
-      return code
+      return ended(await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io), control)
     }
     const stop =
       argv[0] === 'replay'
@@ -53,8 +49,18 @@ export async function main(
     stopOnSignals(stop, io, control)
     return undefined
   } catch (error) {
-    return reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
+    const code = reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
+    return argv[0] === 'ca' || argv[0] === 'env' ? code : ended(code, control)
   }
+}
+
+/**
+ * End with `code` a run whose proxy has stopped (its command ended) or never started (its port
+ * in use): a timer or socket the --app module still holds must not keep the process running.
+ */
+function ended(code: number, control: StopControl): number {
+  control.exit?.(code)
+  return code
 }
 
 /**
