@@ -1,10 +1,17 @@
 import { once } from 'node:events'
-import { connect as http2Connect } from 'node:http2'
+import { constants, connect as http2Connect } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
 import { ProxyAuthResolver } from '../src/admission/resolvers'
 import type { LogRecord, RequestRecord, TunnelEventRecord } from '../src/log/records'
 import { echoApp } from './helpers/apps'
-import { connectTunnel, proxyGet, rawExchange, requestOver, tlsOverTunnel } from './helpers/clients'
+import {
+  connectTunnel,
+  h2OverTunnel,
+  proxyGet,
+  rawExchange,
+  requestOver,
+  tlsOverTunnel,
+} from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 
@@ -114,6 +121,68 @@ describe('onLog', () => {
     expect(records.filter((record) => record.type === 'certificate')).toEqual([
       expect.objectContaining({ type: 'certificate', name: 'logged.example', source: 'signed' }),
     ])
+  })
+
+  it('counts the body bytes of the proxy’s own replies over HTTP/1.1 and HTTP/2', async () => {
+    running = await startProxy(echoApp(), {
+      resolver: new ProxyAuthResolver(),
+      onLog: (record) => records.push(record),
+    })
+    const challenged = await proxyGet(running.port, 'http://example.com/')
+    const basic = `Basic ${Buffer.from('coll:').toString('base64')}`
+    const { socket } = await connectTunnel(running.port, 'example.com:443', {
+      'Proxy-Authorization': basic,
+    })
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const misdirected = await requestOver(tls, '/x', { host: 'other.example' })
+    const h2 = tlsConnect({
+      socket: (
+        await connectTunnel(running.port, 'example.com:443', { 'Proxy-Authorization': basic })
+      ).socket,
+      servername: 'example.com',
+      ca: running.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    await once(h2, 'secureConnect')
+    const session = http2Connect('https://example.com', { createConnection: () => h2 })
+    const stream = session.request({ ':path': '/x', ':authority': 'other.example' })
+    let h2Body = ''
+    stream.setEncoding('utf8').on('data', (chunk: string) => (h2Body += chunk))
+    await once(stream, 'end')
+    session.destroy()
+    const seen = await requestRecords(3)
+    expect(seen.map((record) => [record.httpVersion, record.status, record.bytes])).toEqual([
+      ['1.1', 407, Buffer.byteLength(challenged.body)],
+      ['1.1', 421, Buffer.byteLength(misdirected.body)],
+      ['2.0', 421, Buffer.byteLength(h2Body)],
+    ])
+  })
+
+  it('marks an HTTP/2 stream the client cancelled as aborted', async () => {
+    let cancelled: () => void = () => {}
+    const gone = new Promise<void>((resolve) => (cancelled = resolve))
+    // A body that never ends: only the client's RST_STREAM ends this response.
+    const endless = () =>
+      new Response(
+        new ReadableStream({
+          pull: (controller) => {
+            controller.enqueue(new Uint8Array(1000))
+            return new Promise((resolve) => setTimeout(resolve, 10))
+          },
+          cancel: () => {
+            cancelled()
+          },
+        })
+      )
+    running = await startProxy(endless, { onLog: (record) => records.push(record) })
+    const { session } = await h2OverTunnel(running.port, running.caPem)
+    const stream = session.request({ ':path': '/endless' })
+    await once(stream, 'data')
+    stream.close(constants.NGHTTP2_CANCEL)
+    await gone
+    const [record] = await requestRecords(1)
+    session.destroy()
+    expect(record).toMatchObject({ status: 200, httpVersion: '2.0', aborted: true })
   })
 
   it('survives an onLog that throws', async () => {

@@ -37,7 +37,8 @@ export function challengeHeaders(realm: string): ReplyHeaders {
 export interface ReplyTarget {
   readonly headersSent: boolean
   shouldKeepAlive?: boolean
-  writeHead(status: number, headers: ReplyHeaders): unknown
+  setHeader(name: string, value: string): unknown
+  writeHead(status: number): unknown
   end(body: string): unknown
   destroy(): unknown
 }
@@ -58,11 +59,14 @@ export function reply(
     res.shouldKeepAlive = false
   }
   const body = `${oneLine(reason)}\n`
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': TEXT,
-    'Content-Length': String(Buffer.byteLength(body)),
-  })
+  // Set one by one rather than given to writeHead, which would send them without keeping them:
+  // the access log reads the reply's length back from its Content-Length.
+  for (const [name, value] of Object.entries(headers)) {
+    res.setHeader(name, value)
+  }
+  res.setHeader('Content-Type', TEXT)
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)))
+  res.writeHead(status)
   res.end(body)
 }
 

@@ -45,6 +45,12 @@ export function tunnelRecord(
 interface WatchedResponse {
   statusCode: number
   writableFinished: boolean
+  /**
+   * HTTP/2: the stream, `aborted` when the client reset it before the response ended. Node
+   * reports a reset stream's response as finished (its writable side is destroyed), so
+   * `writableFinished` alone would call a cancelled download complete.
+   */
+  stream?: { aborted: boolean }
   getHeader(name: string): unknown
   once(event: 'close', listener: () => void): unknown
 }
@@ -73,7 +79,8 @@ export function watchRequest(
     // The app's body was counted as it went out; the proxy's own replies declare their length.
     const length = Number(res.getHeader('content-length'))
     const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
-    onLog(finish(res.statusCode, bytes, !res.writableFinished, false))
+    const aborted = !res.writableFinished || res.stream?.aborted === true
+    onLog(finish(res.statusCode, bytes, aborted, false))
   })
 }
 

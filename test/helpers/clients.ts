@@ -178,9 +178,10 @@ async function collect(req: ClientRequest): Promise<Reply> {
 export async function h2OverTunnel(
   port: number,
   caPem: string,
-  host = 'example.com'
+  host = 'example.com',
+  connectHeaders: Record<string, string> = {}
 ): Promise<{ tls: TLSSocket; session: ClientHttp2Session }> {
-  const { socket } = await connectTunnel(port, `${host}:443`)
+  const { socket } = await connectTunnel(port, `${host}:443`, connectHeaders)
   const tls = tlsConnect({ socket, servername: host, ca: caPem, ALPNProtocols: ['h2'] })
   await once(tls, 'secureConnect')
   const session = http2Connect(`https://${host}`, { createConnection: () => tls })
