@@ -28,6 +28,7 @@ import type { NormalizedOptions } from './options'
 import { createDownloadApp } from './pages/downloads'
 import { inFront, pacHandler } from './pages/pac'
 import type { App, Proxy, ProxyOptions } from './types'
+import { oncePerError } from './util/callbacks'
 
 /** The port `listen()` uses when none is given, as in the original wsgiprox examples. */
 export const DEFAULT_PORT = 8080
@@ -52,7 +53,9 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         http2Sessions: () => http2?.sessionCount ?? 0,
       })
     : undefined
-  const opts: NormalizedOptions = metrics ? metrics.observe(normalized) : normalized
+  const observed = metrics ? metrics.observe(normalized) : normalized
+  // Outermost, so that neither the metrics nor the user's onError hear of one error twice.
+  const opts: NormalizedOptions = { ...observed, onError: oncePerError(observed.onError) }
   let caPromise: Promise<CertificateAuthority> | undefined
   let stopCaListeners = () => {}
   const getCa = () =>

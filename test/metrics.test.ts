@@ -6,6 +6,7 @@ import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
+import { HTTP2_PREFACE } from '../src/inbound/http2-direct'
 import type { LogRecord, RequestRecord } from '../src/log/records'
 import type { ProxyOptions } from '../src/types'
 import { echoApp } from './helpers/apps'
@@ -99,6 +100,16 @@ async function scrape(port: number): Promise<string> {
   return reply.body
 }
 
+/** One HTTP/2 frame (RFC 9113 §4.1). */
+function h2Frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9)
+  head.writeUIntBE(payload.length, 0, 3)
+  head.writeUInt8(type, 3)
+  head.writeUInt8(flags, 4)
+  head.writeUInt32BE(stream, 5)
+  return Buffer.concat([head, payload])
+}
+
 async function h2Get(session: ClientHttp2Session, path: string): Promise<number> {
   const stream = session.request({ ':path': path })
   const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders]
@@ -178,6 +189,42 @@ describe('metrics', () => {
       expect.arrayContaining([101, 403])
     )
     expect(proxy.errors.map((error) => error.message)).toContain('the app failed on purpose')
+  })
+
+  it('counts an HTTP/2 session error once, though its socket reports it too', async () => {
+    const proxy = await start({ metrics: true })
+    const tunnel = await connectTunnel(proxy.port, 'flood.example.com:443')
+    const tls = tlsConnect({
+      socket: tunnel.socket,
+      servername: 'flood.example.com',
+      ca: proxy.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    tls.on('error', () => {})
+    await once(tls, 'secureConnect')
+    const closed = once(tls, 'close')
+    tls.resume()
+    // A HEADERS frame that never ends, then CONTINUATION frames until Node ends the session
+    // (its defence against the CONTINUATION flood, CVE-2024-27983).
+    const block = Buffer.from([0x82, 0x84, 0x87, 0x41, 0x01, 0x61])
+    tls.write(Buffer.concat([HTTP2_PREFACE, h2Frame(0x4, 0, 0, Buffer.alloc(0))]))
+    tls.write(h2Frame(0x1, 0x1, 1, block))
+    const continuation = h2Frame(0x9, 0, 1, Buffer.from([0x40, 0x01, 0x78, 0x01, 0x79]))
+    for (let i = 0; i < 20_000 && tls.writable; i++) {
+      tls.write(continuation)
+    }
+    await closed
+    await vi.waitFor(() => {
+      expect(proxy.errors.length).toBeGreaterThan(0)
+    })
+    // Whatever else settles, after the tunnel is gone.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(proxy.errors.map((error) => error.message)).toEqual([
+      'Too many CONTINUATION frames following a HEADER frame',
+    ])
+    const text = await scrape(proxy.port)
+    const counted = text.split('\n').filter((line) => line.startsWith('wsgiprox_errors_total{'))
+    expect(counted.map((line) => Number(line.split(' ').at(-1)))).toEqual([1])
   })
 
   it('is served as OpenMetrics text ending in # EOF, to GET and HEAD only', async () => {

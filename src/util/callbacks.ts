@@ -38,6 +38,23 @@ export function safeOnError(onError: (error: Error, context: ErrorContext) => un
 }
 
 /**
+ * `onError`, told of each error once. One failure can reach the proxy two ways: an HTTP/2
+ * session that ends on a protocol error (a CONTINUATION flood) reports it as a session error and
+ * destroys its socket with the same error object, which the tunnel reports too. Told twice, the
+ * user and the metrics would count two problems where there was one.
+ */
+export function oncePerError(onError: OnError): OnError {
+  const told = new WeakSet<Error>()
+  return (error, context) => {
+    if (told.has(error)) {
+      return
+    }
+    told.add(error)
+    onError(error, context)
+  }
+}
+
+/**
  * The user's onLog, unable to fail the request it logs: a throw or a rejected Promise (a log
  * store that is down) is told to onError once per record, with phase `log`.
  */
