@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ProxyAuthResolver } from '../src/admission/resolvers'
+import type { LogRecord } from '../src/log/records'
 import { createProxy } from '../src/proxy'
 import type { Proxy, ProxyOptions } from '../src/types'
 import { echoApp } from './helpers/apps'
@@ -323,6 +324,32 @@ describe('refused upgrades', () => {
     expect(await refusedStatus(absolute)).toBe(501)
     // Direct upgrades are the app's own business.
     expect(await openedHello(direct('/websocket'))).toMatchObject({ path: '/websocket' })
+  })
+
+  it('logs the 501 of disabled WebSockets as the proxy’s own answer, never seen by the app', async () => {
+    const records: LogRecord[] = []
+    const closed = new EventEmitter()
+    await start({
+      enableWebsockets: false,
+      onLog: (record) => {
+        records.push(record)
+        closed.emit('record')
+      },
+    })
+    expect(await refusedStatus(through('wss://example.com/websocket'))).toBe(501)
+    const requests = () => records.filter((record) => record.type === 'request')
+    while (requests().length === 0) {
+      await once(closed, 'record')
+    }
+    expect(requests()).toEqual([
+      expect.objectContaining({
+        url: 'https://example.com/websocket',
+        status: 501,
+        route: 'proxy',
+        path: undefined,
+        websocket: true,
+      }),
+    ])
   })
 })
 

@@ -39,6 +39,8 @@ export interface Refusal {
   kind: 'refuse'
   status: number
   message: string
+  /** The full URL, for the log, when it was known before the refusal. */
+  fullUrl?: string
 }
 
 /** Asked for credentials: `407` with `Proxy-Authenticate: Basic realm="<realm>"`. */
@@ -81,4 +83,15 @@ export type TunnelAdmission = ({ kind: 'open' } & Authority) | Challenge | Refus
 /** A refusal with `status` and a one-line `message`. */
 export function refuse(status: number, message: string): Refusal {
   return { kind: 'refuse', status, message }
+}
+
+/**
+ * `admission`, or a refusal with `status` and `message` in place of serving it: the proxy's own
+ * answer to a request its rules allow but a setting turns away, with the URL kept for the log.
+ */
+export function refuseServed(admission: Admission, status: number, message: string): Admission {
+  if (admission.kind !== 'serve') {
+    return admission
+  }
+  return { ...refuse(status, message), fullUrl: admission.fullUrl }
 }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { refuseServed } from '../admission/decision'
 import { addressHost, hostPort } from '../admission/target'
 import type { AppServer } from '../app/app-server'
 import { rewriteRequest } from '../app/rewrite'
@@ -14,6 +15,7 @@ import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
 import type { NormalizedOptions } from '../options'
+import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
 import type { Way } from './answer'
 import { answerWhenAdmitted } from './answer'
@@ -31,6 +33,9 @@ export interface ListenerDeps extends TunnelDeps {
   /** The adaptor server that runs the app for requests and WebSocket upgrades. */
   appServer: AppServer
 }
+
+/** With `enableWebsockets: false`, upgrades through the proxy get 501; direct ones are the app's. */
+const WEBSOCKETS_OFF = 'WebSockets through this proxy are disabled'
 
 const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE_BODY_MAX_BYTES} bytes is not served; send it without Upgrade`
 
@@ -126,11 +131,6 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       : undefined,
     serve(req, { socket, head }, admission) {
       if (admission.kind === 'serve') {
-        if (!options.enableWebsockets) {
-          noteUpgradeStatus(req, 501)
-          replyOnSocket(socket, 501, 'WebSockets through this proxy are disabled')
-          return
-        }
         rewriteRequest(req, admission)
         appServer.upgrade(req, socket, head, admission.route)
         return
@@ -182,7 +182,11 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     }
     // The handshake's answer (101, or a refusal) goes after the responses pipelined before it.
     whenIdle(socket, () => {
-      const admission = gate.admitRequest(tunnel, req)
+      const admitted = gate.admitRequest(tunnel, req)
+      // Refused as a decision, so the access log and the metrics see the proxy's own answer.
+      const admission = options.enableWebsockets
+        ? admitted
+        : andThen(admitted, (decided) => refuseServed(decided, 501, WEBSOCKETS_OFF))
       answerWhenAdmitted(upgrades, req, { req, socket, head }, admission, options.onError)
     })
   }

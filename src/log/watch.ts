@@ -100,7 +100,8 @@ export function beginRecord(
 ) => RequestRecord {
   const time = new Date()
   const start = performance.now()
-  const url = admission.kind === 'serve' ? admission.fullUrl : (req.url ?? '')
+  const known = admission.kind === 'serve' || admission.kind === 'refuse'
+  const url = (known ? admission.fullUrl : undefined) ?? req.url ?? ''
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
   return (status, bytes, aborted, websocket) => ({
