@@ -9,6 +9,7 @@ import {
   h2OverTunnel,
   proxyGet,
   rawExchange,
+  readHead,
   requestOver,
   tlsOverTunnel,
 } from './helpers/clients'
@@ -25,6 +26,17 @@ afterEach(async () => {
 
 const requests = () =>
   records.filter((record): record is RequestRecord => record.type === 'request')
+
+/** The credentials a `ProxyAuthResolver` takes, for user `coll`. */
+const LOGIN = { 'Proxy-Authorization': `Basic ${Buffer.from('coll:').toString('base64')}` }
+
+/** A proxy that asks for a login (`ProxyAuthResolver`), its records kept in `records`. */
+function startWithLogin(): Promise<RunningProxy> {
+  return startProxy(echoApp(), {
+    resolver: new ProxyAuthResolver(),
+    onLog: (record) => records.push(record),
+  })
+}
 
 /** Wait until `count` request records arrived: they are written when each response closes. */
 async function requestRecords(count: number): Promise<RequestRecord[]> {
@@ -124,27 +136,12 @@ describe('onLog', () => {
   })
 
   it('counts the body bytes of the proxy’s own replies over HTTP/1.1 and HTTP/2', async () => {
-    running = await startProxy(echoApp(), {
-      resolver: new ProxyAuthResolver(),
-      onLog: (record) => records.push(record),
-    })
+    running = await startWithLogin()
     const challenged = await proxyGet(running.port, 'http://example.com/')
-    const basic = `Basic ${Buffer.from('coll:').toString('base64')}`
-    const { socket } = await connectTunnel(running.port, 'example.com:443', {
-      'Proxy-Authorization': basic,
-    })
+    const { socket } = await connectTunnel(running.port, 'example.com:443', LOGIN)
     const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
     const misdirected = await requestOver(tls, '/x', { host: 'other.example' })
-    const h2 = tlsConnect({
-      socket: (
-        await connectTunnel(running.port, 'example.com:443', { 'Proxy-Authorization': basic })
-      ).socket,
-      servername: 'example.com',
-      ca: running.caPem,
-      ALPNProtocols: ['h2'],
-    })
-    await once(h2, 'secureConnect')
-    const session = http2Connect('https://example.com', { createConnection: () => h2 })
+    const { session } = await h2OverTunnel(running.port, running.caPem, 'example.com', LOGIN)
     const stream = session.request({ ':path': '/x', ':authority': 'other.example' })
     let h2Body = ''
     stream.setEncoding('utf8').on('data', (chunk: string) => (h2Body += chunk))
@@ -156,6 +153,24 @@ describe('onLog', () => {
       ['1.1', 421, Buffer.byteLength(misdirected.body)],
       ['2.0', 421, Buffer.byteLength(h2Body)],
     ])
+  })
+
+  it('records a CONNECT the proxy challenged or refused, and one inside a tunnel', async () => {
+    running = await startWithLogin()
+    const challenged = await connectTunnel(running.port, 'example.com:443')
+    const invalid = await connectTunnel(running.port, 'exa$mple.com:443', LOGIN)
+    const { socket } = await connectTunnel(running.port, 'example.com:80', LOGIN)
+    socket.write('CONNECT other.example:443 HTTP/1.1\r\nHost: other.example:443\r\n\r\n')
+    const nested = await readHead(socket)
+    expect([challenged.status, invalid.status, nested.split(' ')[1]]).toEqual([407, 400, '405'])
+    const seen = await requestRecords(3)
+    expect(seen.map((record) => [record.method, record.url, record.status, record.route])).toEqual([
+      ['CONNECT', 'example.com:443', 407, 'proxy'],
+      ['CONNECT', 'exa$mple.com:443', 400, 'proxy'],
+      ['CONNECT', 'other.example:443', 405, 'proxy'],
+    ])
+    expect(seen.map((record) => record.tunnel?.host)).toEqual([undefined, undefined, 'example.com'])
+    expect(seen.every((record) => record.bytes !== undefined && record.bytes > 0)).toBe(true)
   })
 
   it('marks an HTTP/2 stream the client cancelled as aborted', async () => {

@@ -9,12 +9,13 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { TunnelAdmission, TunnelIdentity } from '../admission/decision'
+import { refuse } from '../admission/decision'
 import type { Gate } from '../admission/gate'
 import type { Authority } from '../admission/target'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
 import type { LogRecord } from '../log/records'
-import { clientOf, rememberPeer } from '../log/watch'
+import { beginRecord, clientOf, rememberPeer } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
@@ -32,6 +33,9 @@ const TLS_HANDSHAKE_RECORD = 0x16
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000
 
 const tunnels = new WeakMap<Duplex, TunnelIdentity>()
+
+/** What a refused CONNECT's record is made from: any refusal gives route `proxy` and no path. */
+const CONNECT_REFUSED = refuse(400, 'CONNECT refused')
 
 /** The tunnel a socket handed to the HTTP server belongs to, if any. */
 export function tunnelOf(socket: Duplex): TunnelIdentity | undefined {
@@ -67,14 +71,23 @@ export function handleConnect(
   // A resolver that never answers must not hold the connection for ever.
   const timer = setTimeout(() => socket.destroy(), deps.options.handshakeTimeoutMs)
   const authorization = req.headers['proxy-authorization']
+  const inside = tunnelOf(socket)
+  // A refused CONNECT gets an access record as any refused request does; an admitted one is
+  // logged as a tunnel.
+  const log = deps.options.onLog
+  const finish = log && beginRecord(req, CONNECT_REFUSED, inside)
+  const refused =
+    finish &&
+    ((status: number, bytes: number | undefined) => {
+      log(finish(status, bytes, false, false))
+    })
   const decided = (admission: TunnelAdmission) => {
     clearTimeout(timer)
     // The answer, and the tunnel, come after the responses pipelined before the CONNECT.
     whenIdle(socket, () => {
-      answerConnect(server, req, socket, head, admission, authorization, deps)
+      answerConnect(server, req, socket, head, admission, authorization, deps, refused)
     })
   }
-  const inside = tunnelOf(socket)
   const settled = andThen(deps.gate.admitTunnel(inside, target, authorization), decided)
   if (settled instanceof Promise) {
     settled.catch((error: unknown) => {
@@ -92,17 +105,24 @@ function answerConnect(
   head: Buffer,
   admission: TunnelAdmission,
   authorization: string | undefined,
-  deps: TunnelDeps
+  deps: TunnelDeps,
+  refused: ((status: number, bytes: number | undefined) => void) | undefined
 ): void {
   if (socket.destroyed) {
     return
   }
-  if (admission.kind === 'refuse') {
-    replyOnSocket(socket, admission.status, admission.message)
-    return
-  }
-  if (admission.kind === 'challenge') {
-    replyOnSocket(socket, 407, 'Proxy authentication required', challengeHeaders(admission.realm))
+  if (admission.kind !== 'open') {
+    const status = admission.kind === 'refuse' ? admission.status : 407
+    const bytes =
+      admission.kind === 'refuse'
+        ? replyOnSocket(socket, status, admission.message)
+        : replyOnSocket(
+            socket,
+            status,
+            'Proxy authentication required',
+            challengeHeaders(admission.realm)
+          )
+    refused?.(status, bytes)
     return
   }
   socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
