@@ -13,6 +13,7 @@ import { createFetchEntry } from './app/fetch-entry'
 import type { Handler } from './app/fetch-handler'
 import { toFallthroughHandler } from './app/fetch-handler'
 import type { CertificateAuthority } from './ca/authority'
+import { onDrain } from './cluster/drain'
 import { toError } from './errors'
 import { installAcceptPath } from './inbound/accept'
 import { Connections } from './inbound/connections'
@@ -164,9 +165,16 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
         onError: opts.onError,
       })
       const detachListener = installListener(server, deps)
+      // A draining server (runCluster's workers, the CLI's stop) closes what only the proxy
+      // knows to be idle.
+      const detachDrain = onDrain(server, () => {
+        connections.closeSilent()
+        http2?.drain()
+      })
       attached.set(server, () => {
         detachListener()
         detachAccept()
+        detachDrain()
       })
       getCa().catch((error: unknown) => {
         opts.onError(toError(error), { phase: 'ca' })

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { drainable } from '../src/cluster/drain'
 import { createProxy } from '../src/proxy'
-import { httpsTunnel, rawSocket, requestOver } from './helpers/clients'
+import { connectTunnel, h2OverTunnel, httpsTunnel, rawSocket, requestOver } from './helpers/clients'
 import { testCa } from './helpers/proxy'
 
 /** A proxy whose app holds `/slow` until `release()`; `entered` resolves once it holds one. */
@@ -41,6 +41,24 @@ describe('drainable', () => {
     const closed = Promise.all([once(plain, 'close'), once(tls, 'close')])
     expect(await drain(5_000)).toBe(true)
     await closed
+    await proxy.close()
+  })
+
+  it('closes an HTTP/2 session between streams and a tunnel that has sent nothing, at once', async () => {
+    const { proxy, port, drain, caPem } = await start()
+    const { session, tls } = await h2OverTunnel(port, caPem)
+    const stream = session.request({ ':path': '/' })
+    stream.resume()
+    await once(stream, 'end')
+    const silent = await connectTunnel(port, 'example.com:443')
+    expect(silent.status).toBe(200)
+    silent.socket.resume()
+
+    const closed = Promise.all([once(tls, 'close'), once(silent.socket, 'close')])
+    const t0 = Date.now()
+    expect(await drain(5_000)).toBe(true)
+    await closed
+    expect(Date.now() - t0).toBeLessThan(1_000)
     await proxy.close()
   })
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { connectTunnel, h2OverTunnel } from './helpers/clients'
 import type { Started } from './helpers/spawn'
 import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
 import { streamThrough } from './helpers/streams'
@@ -84,6 +85,25 @@ describe('wsgiprox on SIGTERM and SIGINT', () => {
     expect((await endless.ended).complete).toBe(false)
     expect(await exited).toEqual([0, null])
     expect(Date.now() - t0).toBeLessThan(5_000)
+  }, 30_000)
+
+  it('cuts an HTTP/2 stream that outlasts --shutdown-timeout on time, and an idle tunnel at once', async () => {
+    const { running, caPem } = await startOne('--shutdown-timeout', '0.5')
+    const { session, tls } = await h2OverTunnel(running.port, caPem)
+    tls.on('error', () => {})
+    const endless = session.request({ ':path': '/stream?chunks=0' })
+    endless.on('error', () => {})
+    await once(endless, 'data')
+    const silent = (await connectTunnel(running.port, 'example.com:80')).socket
+    silent.resume()
+    const exited = once(running.child, 'exit')
+    const t0 = Date.now()
+    const silentClosed = once(silent, 'close').then(() => Date.now() - t0)
+    running.child.kill('SIGTERM')
+    expect(await silentClosed).toBeLessThan(400)
+    expect(await exited).toEqual([0, null])
+    // The timeout and the time to exit, not a further grace for HTTP/2 streams.
+    expect(Date.now() - t0).toBeLessThan(1_800)
   }, 30_000)
 
   it('exits at once with code 1 on a second signal', async () => {

@@ -6,6 +6,29 @@
 import { once } from 'node:events'
 import type { Server, ServerResponse } from 'node:http'
 
+/**
+ * What the proxies attached to a server close when it drains: connections it does not see as
+ * idle, though they are (a tunnel whose client has sent nothing yet, an HTTP/2 session between
+ * streams). Node's `closeIdleConnections` knows only the connections its HTTP parser reads.
+ */
+const idleClosers = new WeakMap<Server, Set<() => void>>()
+
+/**
+ * Call `closeIdle` when `server` starts draining; returns a function that stops that. A proxy
+ * attached to a server registers here.
+ */
+export function onDrain(server: Server, closeIdle: () => void): () => void {
+  let closers = idleClosers.get(server)
+  if (!closers) {
+    closers = new Set()
+    idleClosers.set(server, closers)
+  }
+  closers.add(closeIdle)
+  return () => {
+    closers.delete(closeIdle)
+  }
+}
+
 /** A server whose requests in flight are known, so that it can stop without cutting them. */
 export interface Drainable {
   /**
@@ -35,8 +58,12 @@ export function drainable(server: Server): Drainable {
     drain: async (timeoutMs) => {
       draining = true
       const closed = once(server, 'close').then(() => true)
-      // close() also closes the connections that are idle now (Node 19+).
+      // close() also closes the connections that are idle now (Node 19+); the proxy closes the
+      // idle ones only it knows.
       server.close()
+      for (const closeIdle of idleClosers.get(server) ?? []) {
+        closeIdle()
+      }
       for (const res of inFlight) {
         closeAfter(res)
       }

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream'
 export class Connections {
   readonly #sockets = new Set<Duplex>()
   readonly #tunnels = new Set<Duplex>()
+  /** Tunnels whose client has sent nothing yet: idle, though no HTTP server knows them. */
+  readonly #silent = new Set<Duplex>()
   readonly #keepaliveMax: number
 
   /** @param keepaliveMax see `ProxyOptions.keepaliveMax` */
@@ -25,13 +27,27 @@ export class Connections {
     socket.once('close', () => {
       this.#sockets.delete(socket)
       this.#tunnels.delete(socket)
+      this.#silent.delete(socket)
     })
   }
 
-  /** Count `socket` as an open tunnel until it closes. */
+  /** Count `socket` as an open tunnel until it closes, silent until {@link spoke}. */
   add(socket: Duplex): void {
     this.track(socket)
     this.#tunnels.add(socket)
+    this.#silent.add(socket)
+  }
+
+  /** The tunnel's client sent its first bytes: the server that parses them knows when it idles. */
+  spoke(socket: Duplex): void {
+    this.#silent.delete(socket)
+  }
+
+  /** Destroy the tunnels whose client has sent nothing yet (the server is draining). */
+  closeSilent(): void {
+    for (const socket of this.#silent) {
+      socket.destroy()
+    }
   }
 
   /** How many tunnels are open. */
@@ -52,5 +68,6 @@ export class Connections {
     }
     this.#sockets.clear()
     this.#tunnels.clear()
+    this.#silent.clear()
   }
 }

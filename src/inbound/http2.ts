@@ -57,6 +57,8 @@ export interface Http2Front {
    * the TCP socket under a TLS one.
    */
   serve(socket: Duplex, tunnel: TunnelIdentity, raw?: Duplex): void
+  /** Send GOAWAY on every session: idle ones end now, the others once their streams are done. */
+  drain(): void
   /**
    * Send GOAWAY on every session, cutting the streams still open, and resolve once they have
    * ended; a client that does not take the GOAWAY has {@link SESSION_CLOSE_GRACE_MS}.
@@ -180,8 +182,15 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
         arriving = undefined
       }
     },
+    drain() {
+      for (const session of sessions.keys()) {
+        session.close()
+      }
+    },
     async close() {
-      const flushed = [...sessions].map(([session, { socket }]) => {
+      // A session that sent its GOAWAY already (drained, or ending) has had its time: it is cut.
+      const open = [...sessions].filter(([session]) => !session.closed)
+      const flushed = open.map(([session, { socket }]) => {
         // The GOAWAY is out once the session has ended, or has ended its socket's writing side.
         const done = new Promise((resolve) => {
           session.once('close', resolve)

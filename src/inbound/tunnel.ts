@@ -175,6 +175,7 @@ export function openTunnel(
   socket.once('end', endedEarly)
   const start = (first: Buffer) => {
     socket.off('end', endedEarly)
+    deps.connections.spoke(socket)
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
       tunnels.set(socket, identity)
