@@ -75,7 +75,11 @@ export function createDirectHttp2(
     },
     close: () => {
       for (const session of sessions) {
-        session.goaway(constants.NGHTTP2_NO_ERROR)
+        // A session its client has just destroyed is gone, its 'close' still to come: goaway()
+        // would throw, and proxy.close() stop halfway.
+        if (!session.destroyed) {
+          session.goaway(constants.NGHTTP2_NO_ERROR)
+        }
         session.destroy()
       }
       sessions.clear()

@@ -49,6 +49,18 @@ describe('HTTP/2 sent straight to the proxy port', () => {
     await expectServes(proxy)
   })
 
+  it('closes the proxy at once after the client destroyed its session', async () => {
+    const proxy = await start()
+    const session = http2Connect(proxy.url)
+    session.on('error', () => {})
+    const req = session.request({ ':path': '/' })
+    req.resume()
+    await once(req, 'end')
+    // The proxy's session is destroyed, and its 'close' not yet emitted, when close() comes.
+    session.destroy()
+    await expect(proxy.close()).resolves.toBeUndefined()
+  })
+
   it('answers curl --http2-prior-knowledge with 505 and the reason', async () => {
     const proxy = await start()
     const { stdout } = await run('curl', [
