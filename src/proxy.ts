@@ -130,7 +130,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       })
     : undefined
   const directHttp2 = opts.http2
-    ? createDirectHttp2(opts.handshakeTimeoutMs, opts.onError)
+    ? createDirectHttp2(opts.handshakeTimeoutMs, opts.onError, opts.onLog)
     : undefined
   const deps = { options: opts, gate, connections, appServer, getCa, http2 }
   const attached = new Map<Server, () => void>()

@@ -7,8 +7,11 @@
  * @module
  */
 import { constants, createServer } from 'node:http2'
-import type { Http2Session, ServerHttp2Stream } from 'node:http2'
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
+import { refuse } from '../admission/decision'
+import type { LogRecord } from '../log/records'
+import { beginRecord } from '../log/watch'
 import type { ErrorContext } from '../types'
 
 /** The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
@@ -25,6 +28,28 @@ export function startsHttp2Preface(first: Buffer): boolean {
   return head.length >= 4 && head.equals(HTTP2_PREFACE.subarray(0, head.length))
 }
 
+/** What the access record of a 505 is made from: the proxy's own answer, no path. */
+const REFUSED = refuse(505, DIRECT_HTTP2_REASON)
+
+/** Give the 505 on `stream` its access record once the stream closes, as any refusal has. */
+function logRefusal(
+  onLog: (record: LogRecord) => void,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  bytes: number
+): void {
+  const request = {
+    method: headers[':method'],
+    url: headers[':path'],
+    httpVersion: '2.0',
+    socket: stream.session?.socket ?? stream,
+  }
+  const finish = beginRecord(request, REFUSED, undefined)
+  stream.once('close', () => {
+    onLog(finish(505, bytes, stream.aborted, false))
+  })
+}
+
 /** The answer to HTTP/2 on the proxy's port. */
 export interface DirectHttp2 {
   /** Answer `socket`, whose unread bytes start with the preface. */
@@ -39,7 +64,8 @@ export interface DirectHttp2 {
  */
 export function createDirectHttp2(
   timeoutMs: number,
-  onError: (error: Error, context: ErrorContext) => void
+  onError: (error: Error, context: ErrorContext) => void,
+  onLog: ((record: LogRecord) => void) | undefined
 ): DirectHttp2 {
   const server = createServer({ settings: { maxConcurrentStreams: 1, enablePush: false } })
   const sessions = new Set<Http2Session>()
@@ -50,9 +76,12 @@ export function createDirectHttp2(
       session.destroy()
     })
   })
-  server.on('stream', (stream: ServerHttp2Stream) => {
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     stream.on('error', () => {})
     const body = `${DIRECT_HTTP2_REASON}\n`
+    if (onLog) {
+      logRefusal(onLog, stream, headers, Buffer.byteLength(body))
+    }
     stream.respond({
       ':status': 505,
       'content-type': 'text/plain; charset=utf-8',

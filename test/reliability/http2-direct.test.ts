@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { connect as http2Connect, constants } from 'node:http2'
+import type { ClientHttp2Session } from 'node:http2'
 import { promisify } from 'node:util'
 import { DIRECT_HTTP2_REASON } from '../../src/inbound/http2-direct'
+import type { LogRecord } from '../../src/log/records'
 import type { ProxyOptions } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import { proxyGet, rawExchange } from '../helpers/clients'
@@ -25,6 +27,16 @@ async function start(options: ProxyOptions = {}): Promise<RunningProxy> {
 /** A good proxy request after a bad case: the proxy still serves. */
 async function expectServes(proxy: RunningProxy): Promise<void> {
   expect((await proxyGet(proxy.port, 'http://example.com/')).status).toBe(200)
+}
+
+/** A node:http2 session straight to the proxy, once its request for `path` was answered. */
+async function answeredSession(proxy: RunningProxy, path: string): Promise<ClientHttp2Session> {
+  const session = http2Connect(proxy.url)
+  session.on('error', () => {})
+  const req = session.request({ ':path': path })
+  req.resume()
+  await once(req, 'end')
+  return session
 }
 
 describe('HTTP/2 sent straight to the proxy port', () => {
@@ -51,14 +63,33 @@ describe('HTTP/2 sent straight to the proxy port', () => {
 
   it('closes the proxy at once after the client destroyed its session', async () => {
     const proxy = await start()
-    const session = http2Connect(proxy.url)
-    session.on('error', () => {})
-    const req = session.request({ ':path': '/' })
-    req.resume()
-    await once(req, 'end')
+    const session = await answeredSession(proxy, '/')
     // The proxy's session is destroyed, and its 'close' not yet emitted, when close() comes.
     session.destroy()
     await expect(proxy.close()).resolves.toBeUndefined()
+  })
+
+  it('gives each 505 an access record, as the proxy’s own answer', async () => {
+    const records: LogRecord[] = []
+    const proxy = await start({ onLog: (record) => records.push(record) })
+    const session = await answeredSession(proxy, '/page?x=1')
+    session.destroy()
+    await vi.waitFor(() => {
+      expect(records).toHaveLength(1)
+    })
+    expect(records[0]).toMatchObject({
+      type: 'request',
+      client: { address: '127.0.0.1' },
+      method: 'GET',
+      url: '/page?x=1',
+      path: undefined,
+      route: 'proxy',
+      status: 505,
+      bytes: Buffer.byteLength(`${DIRECT_HTTP2_REASON}\n`),
+      httpVersion: '2.0',
+      tunnel: undefined,
+      aborted: false,
+    })
   })
 
   it('answers curl --http2-prior-knowledge with 505 and the reason', async () => {
