@@ -173,6 +173,18 @@ describe('onLog', () => {
     expect(seen.every((record) => record.bytes !== undefined && record.bytes > 0)).toBe(true)
   })
 
+  it('records a CONNECT inside an HTTP/2 tunnel with its target, as over HTTP/1.1', async () => {
+    running = await startProxy(echoApp(), { onLog: (record) => records.push(record) })
+    const { session } = await h2OverTunnel(running.port, running.caPem)
+    const stream = session.request({ ':method': 'CONNECT', ':authority': 'other.example:443' })
+    stream.on('error', () => {})
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>]
+    expect(headers[':status']).toBe(405)
+    const [record] = await requestRecords(1)
+    session.destroy()
+    expect(record).toMatchObject({ method: 'CONNECT', url: 'other.example:443', status: 405 })
+  })
+
   it('marks an HTTP/2 stream the client cancelled as aborted', async () => {
     let cancelled: () => void = () => {}
     const gone = new Promise<void>((resolve) => (cancelled = resolve))

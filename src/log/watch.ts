@@ -59,6 +59,8 @@ interface WatchedResponse {
 export interface WatchedRequest {
   method?: string | undefined
   url?: string | undefined
+  /** HTTP/2's `:authority`. */
+  authority?: string | undefined
   httpVersion: string
   socket: Duplex
 }
@@ -101,7 +103,8 @@ export function beginRecord(
   const time = new Date()
   const start = performance.now()
   const known = admission.kind === 'serve' || admission.kind === 'refuse'
-  const url = (known ? admission.fullUrl : undefined) ?? req.url ?? ''
+  // An HTTP/2 CONNECT names its target in :authority, and has no :path (RFC 9113 §8.5).
+  const url = (known ? admission.fullUrl : undefined) ?? req.url ?? req.authority ?? ''
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
   return (status, bytes, aborted, websocket) => ({
