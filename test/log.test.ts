@@ -135,7 +135,7 @@ describe('onLog', () => {
     ])
   })
 
-  it('counts the body bytes of the proxy’s own replies over HTTP/1.1 and HTTP/2', async () => {
+  it('counts the body bytes of the proxy’s own replies over HTTP/1.1 and HTTP/2, none for HEAD', async () => {
     running = await startWithLogin()
     const challenged = await proxyGet(running.port, 'http://example.com/')
     const { socket } = await connectTunnel(running.port, 'example.com:443', LOGIN)
@@ -146,12 +146,23 @@ describe('onLog', () => {
     let h2Body = ''
     stream.setEncoding('utf8').on('data', (chunk: string) => (h2Body += chunk))
     await once(stream, 'end')
+    // HEAD: the same replies, without their bodies.
+    await proxyGet(running.port, 'http://example.com/', { method: 'HEAD' })
+    const head = session.request({
+      ':method': 'HEAD',
+      ':path': '/x',
+      ':authority': 'other.example',
+    })
+    head.resume()
+    await once(head, 'end')
     session.destroy()
-    const seen = await requestRecords(3)
+    const seen = await requestRecords(5)
     expect(seen.map((record) => [record.httpVersion, record.status, record.bytes])).toEqual([
       ['1.1', 407, Buffer.byteLength(challenged.body)],
       ['1.1', 421, Buffer.byteLength(misdirected.body)],
       ['2.0', 421, Buffer.byteLength(h2Body)],
+      ['1.1', 407, 0],
+      ['2.0', 421, 0],
     ])
   })
 

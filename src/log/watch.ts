@@ -78,8 +78,9 @@ export function watchRequest(
 ): void {
   const finish = beginRecord(req, admission, tunnel)
   res.once('close', () => {
-    // The app's body was counted as it went out; the proxy's own replies declare their length.
-    const length = Number(res.getHeader('content-length'))
+    // The app's body was counted as it went out; the proxy's own replies declare their length,
+    // and send no body to HEAD.
+    const length = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length'))
     const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
     const aborted = !res.writableFinished || res.stream?.aborted === true
     onLog(finish(res.statusCode, bytes, aborted, false))
