@@ -91,7 +91,11 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   }
   for (const [host, hostApp] of opts.proxyApps) {
     if (hostApp !== null) {
-      hostApps.set(host, toFallthroughHandler(hostApp))
+      // A proxy app named as the download host comes after the CA's pages, which stay public
+      // (admission serves them without a login) and so must never be another app's.
+      const pages = hostApps.get(host)
+      const handler = toFallthroughHandler(hostApp)
+      hostApps.set(host, pages ? inFront(pages, handler) : handler)
     }
   }
   if (opts.pac) {

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ProxyAuthResolver } from '../src/admission/resolvers'
 import { echoApp } from './helpers/apps'
 import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
@@ -92,6 +93,23 @@ describe('certificate downloads', () => {
       (await proxyGet(running.port, 'http://wsgiprox/download/pem')).body
     ) as { path: string }
     expect(main.path).toBe('/download/pem')
+  })
+
+  it('keeps the CA pages in front of a proxy app named as the download host', async () => {
+    const mine = (request: Request) =>
+      new URL(request.url).pathname === '/mine' ? new Response('proxy app\n') : undefined
+    running = await startProxy(echoApp(), {
+      resolver: new ProxyAuthResolver(),
+      proxyApps: { wsgiprox: mine },
+    })
+    // Public, as the CA's pages are: the certificate, never the main app's own page.
+    const pem = await proxyGet(running.port, 'http://wsgiprox/download/pem')
+    expect([pem.status, pem.body]).toEqual([200, running.caPem])
+    // The proxy app's paths still ask for the login, and are served with it.
+    expect((await proxyGet(running.port, 'http://wsgiprox/mine')).status).toBe(407)
+    const login = { 'proxy-authorization': `Basic ${Buffer.from('coll:').toString('base64')}` }
+    const served = await proxyGet(running.port, 'http://wsgiprox/mine', { headers: login })
+    expect(served.body).toBe('proxy app\n')
   })
 
   it('sends download paths to the main app when downloads are off', async () => {
