@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { ProxyAuthResolver } from '../src/admission/resolvers'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
@@ -106,5 +107,14 @@ describe('Fetch-only mode', () => {
       new Request('http://localhost/direct', { headers: { 'x-wsgiprox-proxy-host': 'forged' } })
     )
     expect((await pass.json()) as Echo).toMatchObject({ path: '/direct', proxyHost: null })
+  })
+
+  it('asks for the login before the app serves /proxy.pac, which has no PAC file without a socket', async () => {
+    running = await startProxy(echoApp(), { resolver: new ProxyAuthResolver() })
+    const pac = await running.proxy.fetch(new Request('http://wsgiprox/proxy.pac'))
+    expect(pac.status).toBe(407)
+    // The CA's pages are the proxy's own, and stay public here too.
+    const pem = await running.proxy.fetch(new Request('http://wsgiprox/download/pem'))
+    expect([pem.status, await pem.text()]).toEqual([200, running.caPem])
   })
 })

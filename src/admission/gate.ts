@@ -108,7 +108,8 @@ export function createGate(options: AdmissionOptions): Gate {
     let built: Request | undefined
     const asked = () => (built ??= clientRequest(url, method, request.rawHeaders, authorization))
     // The CA downloads and the PAC file are public: a browser fetches them before it has a login.
-    if (isPublicPage(publicPages, target.host, pathOf(url), method)) {
+    const hasSocket = request.socket !== undefined && request.socket !== null
+    if (isPublicPage(publicPages, target.host, pathOf(url), method, hasSocket)) {
       return serve(scheme, target, url, asked)
     }
     // andThen's shape, written out: its callback would be a new closure on every request.

@@ -34,12 +34,17 @@ export interface PublicPages {
   pac: boolean
 }
 
-/** Whether a request is for a public page: GET or HEAD of a download, or of the PAC file. */
+/**
+ * Whether a request is for a public page: GET or HEAD of a download, or of the PAC file. The PAC
+ * file names the address the client connected to, so a request without a socket (the Fetch-only
+ * entry) gets none, and its `/proxy.pac` goes on to the apps, behind the login as any path.
+ */
 export function isPublicPage(
   pages: PublicPages,
   host: string,
   path: string,
-  method: string
+  method: string,
+  hasSocket: boolean
 ): boolean {
   if (method !== 'GET' && method !== 'HEAD') {
     return false
@@ -49,7 +54,7 @@ export function isPublicPage(
   if (host === pages.downloadHost && DOWNLOAD_PATHS.has(pathname)) {
     return true
   }
-  return pages.pac && host === pages.proxyHost && pathname === PAC_PATH
+  return hasSocket && pages.pac && host === pages.proxyHost && pathname === PAC_PATH
 }
 
 /**
