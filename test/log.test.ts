@@ -9,6 +9,7 @@ import {
   h2OverTunnel,
   proxyGet,
   rawExchange,
+  rawSocket,
   readHead,
   requestOver,
   tlsOverTunnel,
@@ -194,6 +195,46 @@ describe('onLog', () => {
     const [record] = await requestRecords(1)
     session.destroy()
     expect(record).toMatchObject({ method: 'CONNECT', url: 'other.example:443', status: 405 })
+  })
+
+  it('records a request whose client left while admission decided, as aborted', async () => {
+    let decide: () => void = () => {}
+    const decided = new Promise<void>((resolve) => (decide = resolve))
+    let asked: () => void = () => {}
+    const asking = new Promise<void>((resolve) => (asked = resolve))
+    // A login check that answers only once the test says so: the clients leave before. (The
+    // CONNECT of the HTTP/2 tunnel, asked about its origin's /, is let through.)
+    const resolver = {
+      requireAuth: async (request: Request) => {
+        if (new URL(request.url).pathname === '/') {
+          return undefined
+        }
+        asked()
+        await decided
+        return undefined
+      },
+      resolve: (url: string) => `/x/${url}`,
+    }
+    running = await startProxy(echoApp(), { resolver, onLog: (record) => records.push(record) })
+    const socket = await rawSocket(running.port)
+    socket.write('GET http://example.com/h1 HTTP/1.1\r\nHost: example.com\r\n\r\n')
+    await asking
+    socket.destroy()
+    await once(socket, 'close')
+    const { session } = await h2OverTunnel(running.port, running.caPem)
+    const stream = session.request({ ':path': '/h2' })
+    stream.on('error', () => {})
+    // Give the stream time to reach the proxy, then cancel it.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    stream.close(constants.NGHTTP2_CANCEL)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    decide()
+    const seen = await requestRecords(2)
+    session.destroy()
+    expect(seen.map((record) => [record.url, record.aborted])).toEqual([
+      ['http://example.com/h1', true],
+      ['https://example.com/h2', true],
+    ])
   })
 
   it('marks an HTTP/2 stream the client cancelled as aborted', async () => {

@@ -33,6 +33,13 @@ export function watchUpgrade(
   const sent = () => (socket as Partial<Pick<Socket, 'bytesWritten'>>).bytesWritten
   const sentBefore = sent()
   const finish = beginRecord(req, admission, tunnel)
+  if (socket.destroyed) {
+    // The client left while admission decided: no 'close' is to come.
+    queueMicrotask(() => {
+      onLog(finish(statuses.get(req) ?? 400, 0, true, true))
+    })
+    return
+  }
   socket.once('close', () => {
     const bytes = sentBefore === undefined ? undefined : (sent() ?? sentBefore) - sentBefore
     onLog(finish(statuses.get(req) ?? 400, bytes, false, true))

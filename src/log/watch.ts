@@ -50,7 +50,9 @@ interface WatchedResponse {
    * reports a reset stream's response as finished (its writable side is destroyed), so
    * `writableFinished` alone would call a cancelled download complete.
    */
-  stream?: { aborted: boolean }
+  stream?: { aborted: boolean; destroyed: boolean }
+  /** HTTP/1.x: the connection under it has closed. */
+  closed?: boolean
   getHeader(name: string): unknown
   once(event: 'close', listener: () => void): unknown
 }
@@ -77,6 +79,14 @@ export function watchRequest(
   tunnel: TunnelIdentity | undefined
 ): void {
   const finish = beginRecord(req, admission, tunnel)
+  if (res.closed === true || res.stream?.destroyed === true) {
+    // The client left while admission decided: the response has closed already, and will not
+    // say so again. Reported once the answer has been tried (its status set), with no bytes.
+    queueMicrotask(() => {
+      onLog(finish(res.statusCode, 0, true, false))
+    })
+    return
+  }
   res.once('close', () => {
     // The app's body was counted as it went out; the proxy's own replies declare their length,
     // and send no body to HEAD.
