@@ -5,6 +5,7 @@
  * says only how it serves and how it replies.
  * @module
  */
+import type { Duplex } from 'node:stream'
 import type { Admission, Served, Settled } from '../admission/decision'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
@@ -19,6 +20,31 @@ export interface Way<Req, Out, Result = void> {
   serve: (req: Req, out: Out, admission: Served) => Result
   /** Answer `req` itself; `close` ends the connection after it (the body may be unread). */
   reply: (out: Out, status: number, reason: string, headers: ReplyHeaders, close: boolean) => Result
+  /**
+   * Whether the client has left: a decision that comes later (an async `requireAuth` or
+   * `resolve`) is then carried out by no one, so the app never serves a request no one waits for.
+   */
+  gone?: ((req: Req, out: Out) => boolean) | undefined
+}
+
+/**
+ * Whether the client of `socket` has left: the socket is destroyed, or it cannot be written any
+ * more (Node's HTTP server ends its side once the client has ended its own, and aborts the
+ * requests still waiting).
+ */
+export function clientGone(socket: Duplex): boolean {
+  return socket.destroyed || !socket.writable
+}
+
+/**
+ * Whether the client of an upgrade's `socket` has left, or ended its side: nothing can come of
+ * a WebSocket whose client sends no more. Node's parser has let go of the socket, so nothing ends
+ * it on the client's end, and nothing reads it while the upgrade waits: its end is the one the
+ * stream has received, not yet emitted.
+ */
+export function upgradeClientGone(socket: Duplex): boolean {
+  const state = (socket as Duplex & { _readableState?: { ended?: boolean } })._readableState
+  return clientGone(socket) || state?.ended === true
 }
 
 /** Turn `admission` into the reply to `req`, or the request the app serves. */
@@ -76,10 +102,14 @@ export function answerWhenAdmitted<Req, Out>(
   }
   admission.then(
     (result) => {
-      answer(way, req, out, result)
+      if (!way.gone?.(req, out)) {
+        answer(way, req, out, result)
+      }
     },
     (error: unknown) => {
-      answerFailure(way, out, error, onError)
+      if (!way.gone?.(req, out)) {
+        answerFailure(way, out, error, onError)
+      }
     }
   )
 }

@@ -18,7 +18,7 @@ import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
 import type { Way } from './answer'
-import { answerWhenAdmitted } from './answer'
+import { answerWhenAdmitted, clientGone, upgradeClientGone } from './answer'
 import type { Connections } from './connections'
 import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
@@ -88,6 +88,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     reply(res, status, reason, headers, close) {
       reply(res, status, reason, headers, close)
     },
+    gone: (req) => clientGone(req.socket),
   }
 
   /** Admit `req` and answer it the way `way` says; inside a tunnel, keepaliveMax applies. */
@@ -117,6 +118,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     reply(res, status, reason, headers) {
       reply(res, status, reason, headers, true)
     },
+    gone: requests.gone,
   }
 
   const onCheckContinue = (req: IncomingMessage, res: ServerResponse) => {
@@ -142,6 +144,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
       noteUpgradeStatus(req, status)
       replyOnSocket(socket, status, reason, headers)
     },
+    gone: (_req, { socket }) => upgradeClientGone(socket),
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -134,6 +134,8 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
         })
       }
     },
+    // The client reset the stream, or its session went away.
+    gone: (_req, res) => res.stream.destroyed,
   }
 
   // `Expect: 100-continue` is answered once the stream is admitted, as over HTTP/1.1.
@@ -144,6 +146,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       way.serve(req, res, admission)
     },
     reply: way.reply,
+    gone: way.gone,
   }
 
   const onStream = (

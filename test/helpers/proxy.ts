@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CertificateAuthority } from '../../src/ca/authority'
 import { createProxy } from '../../src/proxy'
@@ -6,6 +7,8 @@ import type { App, Proxy, ProxyOptions } from '../../src/types'
 /** A running proxy on 127.0.0.1 with an in-memory CA. */
 export interface RunningProxy {
   proxy: Proxy
+  /** The listening server: its `connection` event gives each client's socket. */
+  server: Server
   port: number
   url: string
   caPem: string
@@ -35,6 +38,7 @@ export async function startProxy(app: App, options: ProxyOptions = {}): Promise<
   const authority = await proxy.getCertificateAuthority()
   return {
     proxy,
+    server,
     port,
     url: `http://127.0.0.1:${port}`,
     caPem: authority.certPem,
