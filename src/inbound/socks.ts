@@ -54,8 +54,18 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
     options.onError(error, { phase: 'tunnel', host: target })
   })
   deps.connections.track(socket)
-  // A client that stops mid-handshake, or a resolver that never answers, holds nothing for long.
-  const timer = setTimeout(() => socket.destroy(), options.handshakeTimeoutMs)
+  // A client that stops mid-handshake holds nothing for long. While admission decides, the
+  // client waits on the proxy: the gate answers within admissionTimeoutMs, and the client gets
+  // its full deadline again for the messages after.
+  const deadline = () => setTimeout(() => socket.destroy(), options.handshakeTimeoutMs)
+  let timer = deadline()
+  const deciding = () => {
+    stage = 'deciding'
+    clearTimeout(timer)
+    // Nothing more is read while admission decides: a client that keeps sending meanwhile meets
+    // TCP flow control instead of filling memory.
+    socket.pause()
+  }
   const stop = () => {
     stage = 'over'
     clearTimeout(timer)
@@ -116,13 +126,11 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
       }
       socket.write(Buffer.from([0x05, METHOD.none]))
       stage = 'request'
+      timer = deadline()
       socket.resume()
       onData()
     }
-    stage = 'deciding'
-    // Nothing more is read while admission decides: a client that keeps sending meanwhile meets
-    // TCP flow control instead of filling memory.
-    socket.pause()
+    deciding()
     settle(gate.admitAnonymous(), accept)
   }
 
@@ -139,8 +147,7 @@ export function handleSocks(server: Server, socket: Socket, deps: TunnelDeps): v
 
   const onRequest = (named: string) => {
     target = named
-    stage = 'deciding'
-    socket.pause()
+    deciding()
     settle(gate.admitTunnel(undefined, named, authorization), decided)
   }
 

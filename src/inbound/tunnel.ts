@@ -68,8 +68,8 @@ export function handleConnect(
     deps.options.onError(error, { phase: 'tunnel', host: target })
   })
   deps.connections.track(socket)
-  // A resolver that never answers must not hold the connection for ever.
-  const timer = setTimeout(() => socket.destroy(), deps.options.handshakeTimeoutMs)
+  // No deadline of its own while admission decides: the gate answers (500, a resolver that never
+  // answers included) within admissionTimeoutMs, and handshakeTimeoutMs is the client's time.
   const authorization = req.headers['proxy-authorization']
   const inside = tunnelOf(socket)
   // A refused CONNECT gets an access record as any refused request does; an admitted one is
@@ -82,7 +82,6 @@ export function handleConnect(
       log(finish(status, bytes, false, false))
     })
   const decided = (admission: TunnelAdmission) => {
-    clearTimeout(timer)
     // The answer, and the tunnel, come after the responses pipelined before the CONNECT.
     whenIdle(socket, () => {
       answerConnect(server, req, socket, head, admission, authorization, deps, refused)
