@@ -29,6 +29,20 @@ afterEach(async () => {
   await running.close()
 })
 
+describe('an empty port, which names the default one (RFC 9110 §4.2.3)', () => {
+  it('serves an absolute-form URL with one', async () => {
+    const reply = await proxyGet(running.port, 'http://example.com:/a')
+    expect((JSON.parse(reply.body) as Echo).path).toBe('/http://example.com/a')
+  })
+
+  it('serves a request inside a tunnel whose Host has one', async () => {
+    const tls = await httpsTunnel(running.port, 'example.com:443', 'example.com', running.caPem)
+    const reply = await requestOver(tls, '/a', { host: 'example.com:' })
+    expect((JSON.parse(reply.body) as Echo).path).toBe('/https://example.com/a')
+    tls.destroy()
+  })
+})
+
 describe('bad input', () => {
   it.each([
     'CONNECT example.com HTTP/1.1',
@@ -38,6 +52,7 @@ describe('bad input', () => {
     'CONNECT -bad-.example:443 HTTP/1.1',
     'CONNECT exa_mple..com:443 HTTP/1.1',
     'CONNECT [not-ipv6]:443 HTTP/1.1',
+    'CONNECT example.com: HTTP/1.1',
   ])('answers 400 to %s', async (line) => {
     const reply = await rawExchange(running.port, `${line}\r\nHost: x\r\n\r\n`)
     expect(reply).toMatch(/^HTTP\/1\.1 400 /)

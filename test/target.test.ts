@@ -18,6 +18,8 @@ describe('parseAuthority', () => {
     ['[0:0::1]:443', undefined, { host: '::1', port: 443 }],
     ['127.0.0.1:80', undefined, { host: '127.0.0.1', port: 80 }],
     ['example.com', 80, { host: 'example.com', port: 80 }],
+    ['example.com:', 443, { host: 'example.com', port: 443 }],
+    ['[::1]:', 80, { host: '::1', port: 80 }],
     ['my_host.example.com:1', undefined, { host: 'my_host.example.com', port: 1 }],
   ])('parses %s', (authority, defaultPort, expected) => {
     expect(parseAuthority(authority, defaultPort)).toEqual(expected)
@@ -25,6 +27,7 @@ describe('parseAuthority', () => {
 
   it.each([
     'example.com',
+    'example.com:',
     'example.com:0',
     'example.com:70000',
     ':443',
@@ -56,6 +59,7 @@ describe('parseAbsoluteTarget', () => {
     ['HTTPS://EXAMPLE.com/x', { scheme: 'https', host: 'example.com', port: 443, path: '/x' }],
     ['http://[::1]:8080/', { scheme: 'http', host: '::1', port: 8080, path: '/' }],
     ['http://example.com?q', { scheme: 'http', host: 'example.com', port: 80, path: '/?q' }],
+    ['http://example.com:/a', { scheme: 'http', host: 'example.com', port: 80, path: '/a' }],
   ])('reads %s', (url, expected) => {
     expect(parseAbsoluteTarget(url)).toEqual(expected)
   })

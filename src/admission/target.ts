@@ -27,13 +27,15 @@ export interface AbsoluteTarget extends Authority {
 }
 
 // The host part may be anything but ':' (and brackets) outside brackets; the validator decides.
-const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::(\d{1,5}))?$/
+// The port may be empty (`example.com:`), which names the scheme's default (RFC 9110 §4.2.3).
+const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::(\d{0,5}))?$/
 const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)([^#]*)/i
 
 /**
  * Parse `host[:port]` as a client sent it (bytes as Latin-1 text; a raw UTF-8 name is read as
  * UTF-8, bytes that are not UTF-8 are refused). The host goes through the one host validator (DNS names, IPv4, bracketed
- * IPv6); anything else, a port outside 1-65535, or no port without a default gives `undefined`.
+ * IPv6); anything else, a port outside 1-65535, or no port (or an empty one) without a default
+ * gives `undefined`.
  * @example parseAuthority('Example.COM:8443') // { host: 'example.com', port: 8443 }
  */
 export function parseAuthority(authority: string, defaultPort?: number): Authority | undefined {
@@ -43,7 +45,7 @@ export function parseAuthority(authority: string, defaultPort?: number): Authori
   if (!match) {
     return undefined
   }
-  const port = match[3] === undefined ? defaultPort : Number(match[3])
+  const port = match[3] === undefined || match[3] === '' ? defaultPort : Number(match[3])
   if (port === undefined || port < 1 || port > 65535) {
     return undefined
   }
