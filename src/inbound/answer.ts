@@ -14,8 +14,11 @@ import { challengeHeaders } from './replies'
 
 /** How one way in serves an admitted request and answers one the proxy will not serve. */
 export interface Way<Req, Out, Result = void> {
-  /** Told every decision before it is carried out (the access log watches the response). */
-  decided?: ((req: Req, out: Out, admission: Admission) => void) | undefined
+  /**
+   * Told every decision before it is carried out (the access log watches the response), and
+   * one no one will carry out because the client has left (`gone`).
+   */
+  decided?: ((req: Req, out: Out, admission: Admission, gone?: boolean) => void) | undefined
   /** Serve `req` (rewritten as `admission` says) with the app of its route. */
   serve: (req: Req, out: Out, admission: Served) => Result
   /** Answer `req` itself; `close` ends the connection after it (the body may be unread). */
@@ -102,14 +105,19 @@ export function answerWhenAdmitted<Req, Out>(
   }
   admission.then(
     (result) => {
-      if (!way.gone?.(req, out)) {
-        answer(way, req, out, result)
+      if (way.gone?.(req, out)) {
+        // No one waits for the answer; the access log still hears of the request.
+        way.decided?.(req, out, result, true)
+        return
       }
+      answer(way, req, out, result)
     },
     (error: unknown) => {
-      if (!way.gone?.(req, out)) {
-        answerFailure(way, out, error, onError)
+      if (way.gone?.(req, out)) {
+        onError(toError(error), { phase: 'admission' })
+        return
       }
+      answerFailure(way, out, error, onError)
     }
   )
 }

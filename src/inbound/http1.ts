@@ -36,7 +36,6 @@ export interface ListenerDeps extends TunnelDeps {
 
 /** With `enableWebsockets: false`, upgrades through the proxy get 501; direct ones are the app's. */
 const WEBSOCKETS_OFF = 'WebSockets through this proxy are disabled'
-
 const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE_BODY_MAX_BYTES} bytes is not served; send it without Upgrade`
 
 /** Passthrough requests keep their path and Host; only the proxy's headers go. */
@@ -72,8 +71,8 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
   // The request path runs for every request: no closures are made per request on it.
   const requests: Way<IncomingMessage, ServerResponse> = {
     decided: log
-      ? (req, res, admission) => {
-          watchRequest(log, req, res, admission, tunnelOf(req.socket))
+      ? (req, res, admission, gone) => {
+          watchRequest(log, req, res, admission, tunnelOf(req.socket), gone)
         }
       : undefined,
     serve(req, res, admission) {
@@ -127,8 +126,8 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
 
   const upgrades: Way<IncomingMessage, Upgrade> = {
     decided: log
-      ? (req, { socket }, admission) => {
-          watchUpgrade(log, req, socket, admission, tunnelOf(socket))
+      ? (req, { socket }, admission, gone) => {
+          watchUpgrade(log, req, socket, admission, tunnelOf(socket), gone)
         }
       : undefined,
     serve(req, { socket, head }, admission) {

@@ -111,8 +111,8 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
 
   const way: Way<Http2ServerRequest, Http2ServerResponse> = {
     decided: onLog
-      ? (req, res, admission) => {
-          watchRequest(onLog, req, res, admission, tunnelOf(req))
+      ? (req, res, admission, gone) => {
+          watchRequest(onLog, req, res, admission, tunnelOf(req), gone)
         }
       : undefined,
     serve(req, res, admission) {

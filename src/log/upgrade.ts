@@ -10,7 +10,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
 import type { LogRecord } from './records'
-import { beginRecord } from './watch'
+import { beginRecord, unansweredStatus } from './watch'
 
 const statuses = new WeakMap<IncomingMessage, number>()
 
@@ -28,16 +28,15 @@ export function watchUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   admission: Admission,
-  tunnel: TunnelIdentity | undefined
+  tunnel: TunnelIdentity | undefined,
+  gone = false
 ): void {
   const sent = () => (socket as Partial<Pick<Socket, 'bytesWritten'>>).bytesWritten
   const sentBefore = sent()
   const finish = beginRecord(req, admission, tunnel)
-  if (socket.destroyed) {
-    // The client left while admission decided: no 'close' is to come.
-    queueMicrotask(() => {
-      onLog(finish(statuses.get(req) ?? 400, 0, true, true))
-    })
+  if (gone) {
+    // The client left while admission decided, and no one answers it.
+    onLog(finish(unansweredStatus(admission), 0, true, true))
     return
   }
   socket.once('close', () => {

@@ -50,9 +50,7 @@ interface WatchedResponse {
    * reports a reset stream's response as finished (its writable side is destroyed), so
    * `writableFinished` alone would call a cancelled download complete.
    */
-  stream?: { aborted: boolean; destroyed: boolean }
-  /** HTTP/1.x: the connection under it has closed. */
-  closed?: boolean
+  stream?: { aborted: boolean }
   getHeader(name: string): unknown
   once(event: 'close', listener: () => void): unknown
 }
@@ -67,24 +65,41 @@ export interface WatchedRequest {
   socket: Duplex
 }
 
+/** nginx's status for a request whose client closed it before it was answered. */
+export const CLIENT_CLOSED_STATUS = 499
+
 /**
- * Report `req` to `onLog` once `res` closes. Called before the request is rewritten, so the
- * URL of a passthrough request is the one the client sent.
+ * The status recorded for a request whose client left while admission decided (an async
+ * `requireAuth` or `resolve`): the proxy's refusal or challenge, or 499 for one the app was to
+ * serve.
+ */
+export function unansweredStatus(admission: Admission): number {
+  switch (admission.kind) {
+    case 'refuse':
+      return admission.status
+    case 'challenge':
+      return 407
+    default:
+      return CLIENT_CLOSED_STATUS
+  }
+}
+
+/**
+ * Report `req` to `onLog` once `res` closes, or at once, aborted, when its client has left
+ * (`gone`) and no one answers it. Called before the request is rewritten, so the URL of a
+ * passthrough request is the one the client sent.
  */
 export function watchRequest(
   onLog: (record: LogRecord) => void,
   req: WatchedRequest,
   res: WatchedResponse,
   admission: Admission,
-  tunnel: TunnelIdentity | undefined
+  tunnel: TunnelIdentity | undefined,
+  gone = false
 ): void {
   const finish = beginRecord(req, admission, tunnel)
-  if (res.closed === true || res.stream?.destroyed === true) {
-    // The client left while admission decided: the response has closed already, and will not
-    // say so again. Reported once the answer has been tried (its status set), with no bytes.
-    queueMicrotask(() => {
-      onLog(finish(res.statusCode, 0, true, false))
-    })
+  if (gone) {
+    onLog(finish(unansweredStatus(admission), 0, true, false))
     return
   }
   res.once('close', () => {
