@@ -15,9 +15,27 @@ import type { App, PacOptions, Resolver } from './types'
 export function hostOption(name: string, value: unknown): string {
   const host = typeof value === 'string' ? validHost(value) : undefined
   if (host === undefined) {
-    throw new OptionsError(`${name} must be a host name such as 'wsgiprox', got ${describe(value)}`)
+    throw new OptionsError(
+      `${name} must be a host name such as 'wsgiprox', got ${describe(value)}${hostHint(value)}`
+    )
   }
   return host
+}
+
+/**
+ * What a string that is not a host name may have meant: the host of a URL or of `host:port`
+ * (a proxy app answers every port and both schemes of its host); a wildcard is no host at all.
+ */
+function hostHint(value: unknown): string {
+  if (typeof value !== 'string') {
+    return ''
+  }
+  if (value.includes('*')) {
+    return '; a wildcard names no one host: answer its subdomains in the main app, by Host'
+  }
+  const url = URL.parse(/^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`)
+  const host = url ? validHost(url.hostname) : undefined
+  return host === undefined ? '' : `; did you mean '${host}'?`
 }
 
 export function booleanOption(

@@ -79,6 +79,17 @@ describe('startProxy given an option it does not know', () => {
     )
   })
 
+  it.each([
+    ['https://api.example.com', `; did you mean 'api.example.com'?`],
+    ['api.example.com:443', `; did you mean 'api.example.com'?`],
+    ['*.example.com', '; a wildcard names no one host: answer its subdomains in the main app'],
+  ])('refuses the proxyApps key %s, saying what to write', async (key, hint) => {
+    const proxyApps = { [key]: () => new Response('fake') }
+    await expect(startProxy(() => new Response('main'), { proxyApps })).rejects.toThrow(
+      `proxyApps key ${JSON.stringify(key)} must be a host name such as 'wsgiprox', got ${JSON.stringify(key)}${hint}`
+    )
+  })
+
   it('calls an array an array', async () => {
     const options = { proxyApps: [] } as unknown as TestProxyOptions
     await expect(startProxy(() => new Response('main'), options)).rejects.toThrow(
