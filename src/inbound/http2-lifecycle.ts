@@ -11,7 +11,8 @@ import type { Duplex } from 'node:stream'
 
 /**
  * How long open streams may still run once a session is closing (the client's FIN, the idle
- * timeout, `keepaliveMax`, `close()`), before the session and its socket are destroyed.
+ * timeout, `keepaliveMax`), before the session and its socket are destroyed; at `close()`, how
+ * long a client that takes nothing may hold up the GOAWAY.
  */
 export const SESSION_CLOSE_GRACE_MS = 2_000
 
