@@ -267,6 +267,33 @@ describe('onLog', () => {
     expect(record).toMatchObject({ status: 200, httpVersion: '2.0', aborted: true })
   })
 
+  it('records 499 for a request the app never answered before its client left', async () => {
+    let asked: () => void = () => {}
+    const asking = new Promise<void>((resolve) => (asked = resolve))
+    // An app that never answers: no status line goes out, over HTTP/1.1 or HTTP/2.
+    const silent = () => {
+      asked()
+      return new Promise<Response>(() => {})
+    }
+    running = await startProxy(silent, { onLog: (record) => records.push(record) })
+    const socket = await rawSocket(running.port)
+    socket.write('GET http://example.com/h1 HTTP/1.1\r\nHost: example.com\r\n\r\n')
+    await asking
+    socket.destroy()
+    const { session } = await h2OverTunnel(running.port, running.caPem)
+    const reached = new Promise<void>((resolve) => (asked = resolve))
+    const stream = session.request({ ':path': '/h2' })
+    stream.on('error', () => {})
+    await reached
+    stream.close(constants.NGHTTP2_CANCEL)
+    const seen = await requestRecords(2)
+    session.destroy()
+    expect(seen.map((record) => [record.url, record.status, record.aborted])).toEqual([
+      ['http://example.com/h1', 499, true],
+      ['https://example.com/h2', 499, true],
+    ])
+  })
+
   it('survives an onLog that throws', async () => {
     running = await startProxy(echoApp(), {
       onLog: () => {

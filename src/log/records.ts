@@ -26,6 +26,10 @@ export interface RequestRecord {
    * `passthrough` (a direct request to the main app), or `proxy` (a 4xx/5xx of the proxy's own).
    */
   route: string
+  /**
+   * The status sent; 499 (nginx's "client closed request") when none went out because the client
+   * left, or the proxy closed, before the response began.
+   */
   status: number
   /**
    * The body bytes sent for the response, on every protocol: what the app's body put on the

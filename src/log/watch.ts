@@ -44,6 +44,8 @@ export function tunnelRecord(
 /** The response a request record watches: HTTP/1.x or HTTP/2. */
 interface WatchedResponse {
   statusCode: number
+  /** Whether the status line (HTTP/1) or HEADERS frame (HTTP/2) went out. */
+  headersSent: boolean
   writableFinished: boolean
   /**
    * HTTP/2: the stream, `aborted` when the client reset it before the response ended. Node
@@ -65,7 +67,10 @@ export interface WatchedRequest {
   socket: Duplex
 }
 
-/** nginx's status for a request whose client closed it before it was answered. */
+/**
+ * The status recorded for a request no answer went out to (its client left first, or the proxy
+ * closed): nginx's "client closed request".
+ */
 export const CLIENT_CLOSED_STATUS = 499
 
 /**
@@ -108,7 +113,9 @@ export function watchRequest(
     const length = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length'))
     const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
     const aborted = !res.writableFinished || res.stream?.aborted === true
-    onLog(finish(res.statusCode, bytes, aborted, false))
+    // A response cut before its head went out sent no status: its 200 is only Node's default.
+    const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS
+    onLog(finish(status, bytes, aborted, false))
   })
 }
 
