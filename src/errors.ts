@@ -42,6 +42,11 @@ export class CaFileError extends WsgiproxError {
   }
 }
 
+/** Whether `error` is a Node system error with `code` (`ENOENT`, `EEXIST`...). */
+export function isCode(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | null | undefined)?.code === code
+}
+
 /** `error` as an Error: thrown values that are not Errors are wrapped, with their text. */
 export function toError(error: unknown): Error {
   try {

@@ -5,11 +5,12 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { mkdir, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { OptionsError, toError } from '../errors'
 import { writeAtomically } from '../util/atomic-write'
+import { makeFolder } from '../util/make-folder'
 import { pemBlocks } from './keys'
 import { readRegularFile } from './safe-read'
 import { writeAccess } from './write-access'
@@ -50,7 +51,7 @@ export class CertsDir {
   static async open(dir: string, caPublicKey: KeyObject): Promise<CertsDir> {
     const fail = (reason: string, error?: unknown) =>
       new OptionsError(`ca.certsDir ${dir} ${reason}`, { cause: error })
-    await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    await makeFolder(dir, 0o700).catch((error: unknown) => {
       throw fail(`cannot be created: ${toError(error).message}`, error)
     })
     const stats = await stat(dir)

@@ -6,10 +6,11 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { mkdir, open, readlink, realpath, stat } from 'node:fs/promises'
+import { open, readlink, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { CaFileError, toError } from '../errors'
+import { CaFileError, isCode, toError } from '../errors'
 import { writeAtomically } from '../util/atomic-write'
+import { makeFolder } from '../util/make-folder'
 import { importSigningKey, pemBlocks, toPem } from './keys'
 import type { SigningKey } from './keys'
 import { READ_NONBLOCK, readAtMost } from './safe-read'
@@ -49,7 +50,7 @@ export async function readOrCreateCaFile(
   await refuseDanglingLink(file)
   const dir = dirname(file)
   // 0700, as certsDir: a folder made here is never one its group or others may write.
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+  await makeFolder(dir, 0o700).catch((error: unknown) => {
     throw new CaFileError(file, `cannot create its folder ${dir}: ${reason(error)}`, {
       cause: error,
     })
@@ -255,10 +256,6 @@ async function refuseDanglingLink(file: string): Promise<void> {
     file,
     `is a symbolic link to ${target}, which does not exist; create the CA there (wsgiprox ca init --ca-file ${target}) or remove the link`
   )
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code
 }
 
 function reason(error: unknown): string {

@@ -3,13 +3,14 @@
  * export the CA certificate for trust stores.
  * @module
  */
-import { access, mkdir, writeFile } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CA_DEFAULTS, CertificateAuthority } from '../ca/authority'
 import { hostFileName, writeHostFile } from '../ca/certs-dir'
 import { normalizeHost } from '../ca/hostname'
 import { CaFileError } from '../errors'
+import { makeFolder } from '../util/make-folder'
 import type { Io } from './io'
 import { fileError, reportError, UsageError } from './io'
 
@@ -103,7 +104,7 @@ async function issue(argv: string[], io: Io): Promise<number> {
   // Named for the host even when the certificate is a wildcard, so users find it by the name they typed.
   const target = join(dir, hostFileName(host.name))
   try {
-    await mkdir(dir, { recursive: true })
+    await makeFolder(dir)
     await writeHostFile(dir, host.name, cert.keyPem + cert.certPem)
   } catch (error) {
     throw fileError('write', target, error)

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
 import { CertificateAuthority } from '../../src/ca/authority'
-import { CaFileError } from '../../src/errors'
+import { CaFileError, OptionsError } from '../../src/errors'
 import { hasOpenssl, openssl, opensslCa, opensslFingerprint256 } from '../helpers/openssl'
+import { within } from '../helpers/within'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
@@ -184,4 +186,28 @@ describe.skipIf(!hasOpenssl)('CA file refusals', () => {
     await writeFile(join(dir, 'plain-file'), '')
     await refusal(null, /cannot create its folder/, join('plain-file', 'ca.pem'))
   })
+
+  // Linux's /proc answers ENOENT to a new folder in it, where Node's recursive mkdir never returns.
+  it.runIf(existsSync('/proc/self'))(
+    'refuses a file under /proc at once, and a certsDir there, instead of waiting for ever',
+    async () => {
+      const file = '/proc/wsgiprox-test/ca/ca.pem'
+      const error = await within(
+        CertificateAuthority.open({ file }).catch((e: unknown) => e),
+        'opening a CA file under /proc never settled'
+      )
+      expect(error).toBeInstanceOf(CaFileError)
+      expect((error as CaFileError).message).toMatch(/cannot create its folder.*ENOENT/)
+      const certsDir = await within(
+        CertificateAuthority.open({ file: null, certsDir: '/proc/wsgiprox-test/certs' }).catch(
+          (e: unknown) => e
+        ),
+        'opening a certsDir under /proc never settled'
+      )
+      expect(certsDir).toBeInstanceOf(OptionsError)
+      expect((certsDir as Error).message).toMatch(
+        /certsDir \/proc\/wsgiprox-test\/certs cannot be created/
+      )
+    }
+  )
 })
