@@ -167,6 +167,23 @@ describe('onLog', () => {
     ])
   })
 
+  it('gives a request refused inside a tunnel the full URL of the tunnel’s origin', async () => {
+    running = await startProxy(echoApp(), { onLog: (record) => records.push(record) })
+    const { socket } = await connectTunnel(running.port, 'example.com:8443')
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    expect((await requestOver(tls, '/x?y', { host: 'other.example' })).status).toBe(421)
+    const { session } = await h2OverTunnel(running.port, running.caPem)
+    const stream = session.request({ ':path': '/z', ':authority': 'other.example' })
+    stream.resume()
+    await once(stream, 'end')
+    session.destroy()
+    const seen = await requestRecords(2)
+    expect(seen.map((record) => [record.url, record.status, record.path])).toEqual([
+      ['https://example.com:8443/x?y', 421, undefined],
+      ['https://example.com/z', 421, undefined],
+    ])
+  })
+
   it('records a CONNECT the proxy challenged or refused, and one inside a tunnel', async () => {
     running = await startWithLogin()
     const challenged = await connectTunnel(running.port, 'example.com:443')

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
+import { originOf } from '../admission/target'
 import { bodyBytesOf } from '../app/response-guard'
 import type { ClientAddress, LogRecord, RequestRecord, TunnelRecord } from './records'
 
@@ -137,7 +138,8 @@ export function beginRecord(
   const start = performance.now()
   const known = admission.kind === 'serve' || admission.kind === 'refuse'
   // An HTTP/2 CONNECT names its target in :authority, and has no :path (RFC 9113 §8.5).
-  const url = (known ? admission.fullUrl : undefined) ?? req.url ?? req.authority ?? ''
+  const url =
+    (known ? admission.fullUrl : undefined) ?? inTunnel(req.url, tunnel) ?? req.authority ?? ''
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
   return (status, bytes, aborted, websocket) => ({
@@ -156,6 +158,20 @@ export function beginRecord(
     aborted,
     websocket,
   })
+}
+
+/**
+ * The full URL of `target`, a path sent inside `tunnel`, when the proxy answered it itself (a
+ * `421`, a `407`): the tunnel's origin, which the request reached whatever it named.
+ */
+function inTunnel(
+  target: string | undefined,
+  tunnel: TunnelIdentity | undefined
+): string | undefined {
+  if (!tunnel || !target?.startsWith('/')) {
+    return target
+  }
+  return `${originOf(tunnel.scheme, tunnel.sni ?? tunnel.host, tunnel.port)}${target}`
 }
 
 /** The `path` of a record: what the app saw, `undefined` when the proxy answered itself. */
