@@ -167,6 +167,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
           : undefined,
         http2: directHttp2?.refuse,
         onError: opts.onError,
+        onLog: opts.onLog,
       })
       const detachListener = installListener(server, deps)
       // A draining server (runCluster's workers, the CLI's stop) closes what only the proxy

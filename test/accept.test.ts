@@ -2,6 +2,7 @@ import WebSocket from 'ws'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { LogRecord } from '../src/log/records'
 import { createProxy } from '../src/proxy'
 import { rawExchange, rawSocket, readHead, requestOver, tlsOverTunnel } from './helpers/clients'
 import { connInfoApp } from './helpers/conninfo-app'
@@ -162,6 +163,27 @@ describe('the PROXY protocol on incoming connections', () => {
 
     const good = Buffer.concat([Buffer.from(V1), Buffer.from(closeRequest('http://example.com/'))])
     expect(bodyOf(await rawExchange(running.port, good))).toMatchObject(CLIENT)
+  })
+
+  it('gives the 400 to an HTTP request without a header its access record', async () => {
+    const records: LogRecord[] = []
+    running = await startProxy(connInfoApp(), {
+      proxyProtocol: true,
+      onLog: (record) => records.push(record),
+    })
+    const reply = await rawExchange(running.port, closeRequest('http://example.com/skip'))
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+    expect(records).toEqual([
+      expect.objectContaining({
+        type: 'request',
+        method: 'GET',
+        url: 'http://example.com/skip',
+        status: 400,
+        route: 'proxy',
+        path: undefined,
+        bytes: Buffer.byteLength(reply.slice(reply.indexOf('\r\n\r\n') + 4)),
+      }),
+    ])
   })
 
   it('closes a connection whose header does not come in time', async () => {

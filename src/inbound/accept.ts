@@ -10,6 +10,8 @@ import type { Server } from 'node:http'
 import { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { TLSSocket } from 'node:tls'
+import { refusedBytesRecord } from '../log/parse-error-record'
+import type { LogRecord } from '../log/records'
 import type { ErrorContext } from '../types'
 import { setClientAddress } from './client-address'
 import { startsHttp2Preface } from './http2-direct'
@@ -28,6 +30,7 @@ export interface AcceptOptions {
   /** Answer a connection that starts with the HTTP/2 preface; `undefined` when HTTP/2 is off. */
   http2: ((socket: Socket) => void) | undefined
   onError: (error: Error, context: ErrorContext) => void
+  onLog: ((record: LogRecord) => void) | undefined
 }
 
 type ConnectionListener = (this: Server, socket: Duplex) => void
@@ -145,7 +148,7 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
     done()
     if (result.kind === 'invalid') {
       report(`${result.reason}; closed the connection`)
-      refuse(socket, bytes)
+      refuse(socket, bytes, options.onLog)
       return
     }
     const { header } = result
@@ -255,16 +258,17 @@ function readFirst(socket: Socket, options: AcceptOptions, on: FirstBytes): () =
 /** A request line's start: a method token and a space (RFC 9112 §3). */
 const HTTP_REQUEST_START = /^[A-Z]+ /
 
-function refuse(socket: Socket, bytes: Buffer): void {
+function refuse(socket: Socket, bytes: Buffer, onLog: AcceptOptions['onLog']): void {
   const start = bytes.toString('latin1', 0, 16)
   if (HTTP_REQUEST_START.test(start) && !start.startsWith('PROXY ')) {
     // The request parser never saw it, so keep-alive cannot go on: answer and close.
     socket.on('error', () => {})
-    replyOnSocket(
+    const sent = replyOnSocket(
       socket,
       400,
       'This port takes connections through a load balancer that sends the PROXY protocol header'
     )
+    onLog?.(refusedBytesRecord(bytes, socket, { status: 400, bytes: sent }, undefined))
     // The HTTP server keeps half-open sockets (allowHalfOpen): do not wait for the client's end.
     socket.once('finish', () => socket.destroy())
     return

@@ -1,6 +1,7 @@
 /**
- * The access record of a request Node's HTTP parser refused (400, 413, 431): the proxy answered
- * it, so it gets its line like any other, from what can be read of its request line.
+ * The access record of a request refused from its bytes alone (Node's HTTP parser's 400, 413, 431;
+ * the PROXY protocol's 400): the proxy answered it, so it gets its line like any other, from what
+ * can be read of its request line.
  * @module
  */
 import type { Duplex } from 'node:stream'
@@ -31,12 +32,25 @@ export function parseErrorRecord(
   answer: { status: number; bytes: number | undefined },
   tunnel: TunnelIdentity | undefined
 ): RequestRecord {
+  return refusedBytesRecord((error as { rawPacket?: unknown }).rawPacket, socket, answer, tunnel)
+}
+
+/**
+ * The record of a request the proxy refused from its first bytes, `packet`, before any parser
+ * made a request of them (a parse error; a request without the PROXY protocol header).
+ */
+export function refusedBytesRecord(
+  packet: unknown,
+  socket: Duplex,
+  answer: { status: number; bytes: number | undefined },
+  tunnel: TunnelIdentity | undefined
+): RequestRecord {
   const { status, bytes } = answer
   return {
     type: 'request',
     time: new Date(),
     client: clientOf(socket),
-    ...requestLine((error as { rawPacket?: unknown }).rawPacket),
+    ...requestLine(packet),
     path: undefined,
     route: 'proxy',
     status,
