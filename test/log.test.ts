@@ -228,7 +228,8 @@ describe('onLog', () => {
         }
         asked()
         await decided
-        return undefined
+        // The stream is asked for a login it will never see.
+        return request.url.endsWith('/h2') ? 'realm' : undefined
       },
       resolve: (url: string) => `/x/${url}`,
     }
@@ -248,11 +249,12 @@ describe('onLog', () => {
     decide()
     const seen = await requestRecords(2)
     session.destroy()
-    // 499, as nginx logs a request its client closed before it was answered: the app never saw it.
+    // 499, as nginx logs a request its client closed before it was answered (the app never saw
+    // it); the stream's 407, the proxy's own decision, though it could not be sent.
     expect(seen.map((record) => [record.url, record.status, record.aborted, record.bytes])).toEqual(
       [
         ['http://example.com/h1', 499, true, 0],
-        ['https://example.com/h2', 499, true, 0],
+        ['https://example.com/h2', 407, true, 0],
       ]
     )
   })

@@ -108,11 +108,14 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     const session = req.stream.session
     return session && sessions.get(session)?.tunnel
   }
+  // The tunnel of each stream, as it arrived: a stream its client cancelled while admission
+  // decided no longer knows its session, and its record still names its tunnel.
+  const arrivedIn = new WeakMap<Http2ServerRequest, TunnelIdentity>()
 
   const way: Way<Http2ServerRequest, Http2ServerResponse> = {
     decided: onLog
       ? (req, res, admission, gone) => {
-          watchRequest(onLog, req, res, admission, tunnelOf(req), gone)
+          watchRequest(onLog, req, res, admission, arrivedIn.get(req), gone)
         }
       : undefined,
     serve(req, res, admission) {
@@ -158,6 +161,9 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     if (!tunnel) {
       res.stream.close(constants.NGHTTP2_REFUSED_STREAM)
       return
+    }
+    if (onLog) {
+      arrivedIn.set(req, tunnel)
     }
     answerWhenAdmitted(chosen, req, res, gate.admitRequest(tunnel, req), onError)
   }
