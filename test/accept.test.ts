@@ -225,3 +225,61 @@ describe('the PROXY protocol on incoming connections', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 400 /)
   })
 })
+
+describe('request bodies through the accept path', () => {
+  /** Write `total` bytes of body on `socket` as fast as it takes them; resolves when it stalls. */
+  function pumpUntilStalled(socket: Socket, total: number): Promise<number> {
+    const chunk = Buffer.alloc(64 * 1024)
+    let written = 0
+    return new Promise((resolve) => {
+      let stall: NodeJS.Timeout | undefined
+      const pump = () => {
+        clearTimeout(stall)
+        while (written < total) {
+          written += chunk.length
+          if (!socket.write(chunk)) {
+            // No room for a second: the proxy has stopped reading.
+            stall = setTimeout(() => {
+              resolve(written)
+            }, 1000)
+            socket.once('drain', pump)
+            return
+          }
+        }
+        resolve(written)
+      }
+      pump()
+    })
+  }
+
+  it.each([
+    ['SOCKS5 and HTTP/2 on', {}],
+    ['the PROXY protocol on', { proxyProtocol: true }],
+  ])(
+    'stops reading a body the app does not read, with %s',
+    async (_name, options) => {
+      const total = 256 * 1024 * 1024
+      let answer!: () => void
+      const answered = new Promise<Response>((resolve) => {
+        answer = () => {
+          resolve(new Response('not read'))
+        }
+      })
+      running = await startProxy(() => answered, options)
+      const socket = await rawSocket(running.port)
+      socket.on('error', () => {})
+      const proxyHeader = 'proxyProtocol' in options ? 'PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n' : ''
+      socket.write(
+        `${proxyHeader}POST http://example.com/upload HTTP/1.1\r\nHost: example.com\r\nContent-Length: ${total}\r\n\r\n`
+      )
+      const written = await pumpUntilStalled(socket, total)
+      // What the socket buffers on both sides hold, far from the whole body.
+      expect(written).toBeLessThan(64 * 1024 * 1024)
+      answer()
+      const head = await readHead(socket)
+      expect(head).toMatch(/^HTTP\/1\.1 200 /)
+      socket.destroy()
+    },
+    20_000
+  )
+})

@@ -72,6 +72,7 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
   const waiting = new Set<Socket>()
   const toHttp = (socket: Socket) => {
     waiting.delete(socket)
+    keepFlowControl(socket)
     toHttpServer(server, socket)
   }
   // The second stage: hand a connection to the protocol its first byte speaks.
@@ -110,6 +111,20 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
       socket.destroy()
     }
     waiting.clear()
+  }
+}
+
+/**
+ * Have Node's HTTP parser read `socket` as a stream, as it reads a tunnel's, not straight off its
+ * handle. A socket this path has read from (its first bytes put back with `unshift`) keeps its
+ * stream's own reading going: the parser, reading the handle underneath, would then pause the
+ * socket in vain when the app does not read a request body, and the whole body, however large,
+ * would wait in memory. Node skips a handle it marks as already read this way.
+ */
+function keepFlowControl(socket: Socket): void {
+  const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle
+  if (handle) {
+    handle._consumed = true
   }
 }
 
