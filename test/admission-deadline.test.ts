@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import type { Resolver } from '../src/types'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
-import { connectTunnel, requestOver } from './helpers/clients'
+import { connectTunnel, requestOver, tlsOverTunnel } from './helpers/clients'
 import { startProxy } from './helpers/proxy'
 import { socksConnect } from './helpers/socks'
 import { within } from './helpers/within'
@@ -55,6 +55,18 @@ describe('a slow requireAuth on a tunnel', () => {
     )
     expect(status).toBe(200)
     await expectServedInside(socket)
+  })
+
+  it('completes a TLS handshake whose SNI name it admits, past handshakeTimeoutMs', async () => {
+    const running = await start(slowAuth(RESOLVER_DELAY_MS), 5000)
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const tls = await within(
+      tlsOverTunnel(socket, 'other.example', running.caPem),
+      'the TLS handshake for the SNI name did not complete'
+    )
+    const answer = await requestOver(tls, '/in', { host: 'other.example' })
+    expect((JSON.parse(answer.body) as Echo).path).toBe('/p/https://other.example/in')
+    tls.destroy()
   })
 
   it('answers the CONNECT 500 with the reason once admissionTimeoutMs passes', async () => {

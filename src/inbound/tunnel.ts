@@ -156,11 +156,8 @@ export function openTunnel(
 
   // Until the handshake completes, the tunnel has a deadline; once TLS wraps the socket, only
   // destroying the TLS socket closes the connection.
-  const deadline: Deadline = {
-    socket,
-    timer: setTimeout(() => deadline.socket.destroy(), deps.options.handshakeTimeoutMs),
-    alpn: undefined,
-  }
+  const deadline: Deadline = { socket, timer: undefined, alpn: undefined }
+  armDeadline(deadline, deps.options.handshakeTimeoutMs)
   const log = deps.options.onLog
   if (log) {
     logTunnel(log, socket, identity, deadline)
@@ -215,8 +212,13 @@ export function openTunnel(
  */
 interface Deadline {
   socket: Duplex
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | undefined
   alpn: string | undefined
+}
+
+/** Destroy the deadline's socket `ms` from now, unless the timer is cleared first. */
+function armDeadline(deadline: Deadline, ms: number): void {
+  deadline.timer = setTimeout(() => deadline.socket.destroy(), ms)
 }
 
 /** Report the tunnel's opening now and its closing later. */
@@ -250,7 +252,6 @@ async function startTls(
   deps: TunnelDeps,
   deadline: Deadline
 ): Promise<void> {
-  const { timer } = deadline
   const wildcard = deps.options.useWildcardCerts
   const ca = await deps.getCa()
   const context = await ca.secureContext(identity.host, { wildcard })
@@ -264,23 +265,36 @@ async function startTls(
     ca,
     wildcard,
     http2: deps.http2 !== undefined,
-    admitName: (servername) =>
-      andThen(deps.gate.admitName(secure, servername), (name) => {
+    admitName: (servername) => {
+      const admitted = andThen(deps.gate.admitName(secure, servername), (name) => {
         if (name !== secure.host) {
           secure.sni = name
         }
         return name
-      }),
+      })
+      if (admitted instanceof Promise) {
+        // The handshake waits on admission (bounded by admissionTimeoutMs), not on the client:
+        // the client's deadline starts again once the name is decided.
+        clearTimeout(deadline.timer)
+        const again = () => {
+          if (!deadline.socket.destroyed) {
+            armDeadline(deadline, deps.options.handshakeTimeoutMs)
+          }
+        }
+        admitted.then(again, again)
+      }
+      return admitted
+    },
   })
   deadline.socket = tlsSocket
   tlsSocket.on('error', (error: Error) => {
-    clearTimeout(timer)
+    clearTimeout(deadline.timer)
     deps.options.onError(error, { phase: 'tls', host: secure.sni ?? secure.host })
     tlsSocket.destroy()
   })
   tunnels.set(tlsSocket, secure)
   tlsSocket.once('secure', () => {
-    clearTimeout(timer)
+    clearTimeout(deadline.timer)
     deadline.alpn = typeof tlsSocket.alpnProtocol === 'string' ? tlsSocket.alpnProtocol : 'none'
     // The client's ALPN choice is known now; until then what it sends waits, decrypted.
     if (tlsSocket.alpnProtocol === 'h2' && deps.http2) {
