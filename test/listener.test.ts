@@ -29,6 +29,12 @@ describe('absolute-form proxy requests', () => {
     expect((JSON.parse(reply.body) as Echo).path).toBe('/prefix/http://example.com/')
   })
 
+  it('keeps the https scheme of an absolute URL sent without a tunnel', async () => {
+    running = await startProxy(echoApp(), { prefix: '/prefix/' })
+    const reply = await proxyGet(running.port, 'https://example.com/a')
+    expect((JSON.parse(reply.body) as Echo).path).toBe('/prefix/https://example.com/a')
+  })
+
   it('serves a proxy host untranslated', async () => {
     running = await startProxy(echoApp(), { prefix: '/prefix/' })
     const reply = await proxyGet(running.port, 'http://wsgiprox/path/file.html?A=B')
