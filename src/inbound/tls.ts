@@ -36,8 +36,9 @@ export interface TlsOptions {
  * Wrap `socket` in a server-side TLS socket. Clients that send no SNI (those that CONNECT to an
  * IP address, for instance) get the tunnel host's certificate; a ClientHello whose SNI names
  * another host gets that host's certificate once admission lets the tunnel's credentials have
- * it, and a refused or invalid name fails the handshake with an alert. ALPN picks the newest
- * HTTP version the client offers.
+ * it, and a refused or invalid name ends the handshake (the connection closes, with no alert:
+ * Node sends none for a failed SNICallback). ALPN picks the newest HTTP version the client
+ * offers.
  */
 export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   const { ca, wildcard } = options
