@@ -13,8 +13,8 @@ import { socksConnect } from './helpers/socks'
 import { within } from './helpers/within'
 
 /** Far shorter than the resolver below takes, far shorter than its admission deadline. */
-const HANDSHAKE_TIMEOUT_MS = 100
-const RESOLVER_DELAY_MS = 400
+const HANDSHAKE_TIMEOUT_MS = 300
+const RESOLVER_DELAY_MS = 900
 
 /** A resolver whose `requireAuth` takes `ms` to let every request on (or never answers). */
 function slowAuth(ms: number | undefined): Resolver {
