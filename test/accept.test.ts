@@ -255,6 +255,7 @@ describe('request bodies through the accept path', () => {
   it.each([
     ['SOCKS5 and HTTP/2 on', {}],
     ['the PROXY protocol on', { proxyProtocol: true }],
+    ['the PROXY protocol alone', { proxyProtocol: true, socks: false, http2: false }],
   ])(
     'stops reading a body the app does not read, with %s',
     async (_name, options) => {

@@ -72,7 +72,6 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
   const waiting = new Set<Socket>()
   const toHttp = (socket: Socket) => {
     waiting.delete(socket)
-    keepFlowControl(socket)
     toHttpServer(server, socket)
   }
   // The second stage: hand a connection to the protocol its first byte speaks.
@@ -115,17 +114,19 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
 }
 
 /**
- * Have Node's HTTP parser read `socket` as a stream, as it reads a tunnel's, not straight off its
- * handle. A socket this path has read from (its first bytes put back with `unshift`) keeps its
- * stream's own reading going: the parser, reading the handle underneath, would then pause the
- * socket in vain when the app does not read a request body, and the whole body, however large,
- * would wait in memory. Node skips a handle it marks as already read this way.
+ * Let `socket` flow again once the current 'data' event is over. The accept path reads a
+ * connection's first bytes in a 'data' listener and puts them back; resumed there, the stream's
+ * loop would hand them to the HTTP server before the 'resume' event Node defers, whose late
+ * arrival then starts the socket reading again after the server paused it for a request body the
+ * app does not read: the whole body would pile up in memory. Resumed on the next tick, the
+ * 'resume' comes first, and the server's pauses hold.
  */
-function keepFlowControl(socket: Socket): void {
-  const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle
-  if (handle) {
-    handle._consumed = true
-  }
+function resumeLater(socket: Socket): void {
+  process.nextTick(resume, socket)
+}
+
+function resume(socket: Socket): void {
+  socket.resume()
 }
 
 /**
@@ -176,7 +177,7 @@ function readProxyHeader(socket: Socket, options: AcceptOptions, next: () => voi
       socket.unshift(bytes.subarray(header.length))
     }
     next()
-    socket.resume()
+    resumeLater(socket)
   }
   const done = readFirst(socket, options, {
     data: onData,
@@ -220,7 +221,7 @@ function sniffFirstByte(
         return
       }
       toHttp(socket)
-      socket.resume()
+      resumeLater(socket)
     },
     // A bare connect and close is a health check or a port scan: nothing to report.
     end: () => socket.destroy(),
