@@ -4,6 +4,7 @@
  * none of the headers meant for the proxy.
  * @module
  */
+import { addressHost, hostPort } from '../admission/target'
 import { lengthsOf } from '../util/name-lengths'
 
 /** The header that tells the app which proxy host a request came through. */
@@ -30,6 +31,28 @@ export interface Rewrite {
   proxyHost?: string
   /** The scheme an HTTP/2 request's `:scheme` is set to. */
   scheme?: string
+}
+
+/** Passthrough requests keep their path and Host; only the proxy's headers go. */
+export const PASSTHROUGH: Rewrite = {}
+
+/** What the rewrite of a passthrough request reads: its Host and the address it reached. */
+interface PassthroughRequest {
+  headers: { host?: string | undefined }
+  socket: { localAddress?: string | undefined; localPort?: number | undefined }
+}
+
+/**
+ * The rewrite of a passthrough request: none, but for an HTTP/1.0 request that names no host,
+ * which gets the address it reached as its Host (as a CGI server names itself), so that the app
+ * can be given a URL at all.
+ */
+export function passthroughRewrite(req: PassthroughRequest): Rewrite {
+  const { localAddress, localPort } = req.socket
+  if (req.headers.host !== undefined || localAddress === undefined || localPort === undefined) {
+    return PASSTHROUGH
+  }
+  return { host: hostPort('http', addressHost(localAddress), localPort) }
 }
 
 /** A Node request of either HTTP version, as far as the rewrite touches it. */

@@ -1,16 +1,14 @@
 /**
  * The hooks on a Node `http.Server`. Each request (absolute form, origin form, inside a tunnel)
  * and each upgrade is classified, admitted, and then answered by the proxy (400, 407, 421, 500)
- * or rewritten as admitted and handed to the app server. CONNECT goes to `tunnel.ts`.
+ * or rewritten as admitted and handed to the app server. CONNECT goes to `connect.ts`.
  * @module
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { refuseServed } from '../admission/decision'
-import { addressHost, hostPort } from '../admission/target'
 import type { AppServer } from '../app/app-server'
-import { rewriteRequest } from '../app/rewrite'
-import type { Rewrite } from '../app/rewrite'
+import { PASSTHROUGH, passthroughRewrite, rewriteRequest } from '../app/rewrite'
 import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
@@ -19,10 +17,11 @@ import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
 import type { Way } from './answer'
 import { answerWhenAdmitted, clientGone, upgradeClientGone } from './answer'
+import { handleConnect } from './connect'
 import type { Connections } from './connections'
 import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
-import { handleConnect, tunnelOf } from './tunnel'
+import { tunnelOf } from './tunnel'
 import { readUpgradeBody, UPGRADE_BODY_MAX_BYTES } from './upgrade-body'
 import { whenIdle } from './when-idle'
 
@@ -37,22 +36,6 @@ export interface ListenerDeps extends TunnelDeps {
 /** With `enableWebsockets: false`, upgrades through the proxy get 501; direct ones are the app's. */
 const WEBSOCKETS_OFF = 'WebSockets through this proxy are disabled'
 const UPGRADE_BODY_TOO_LARGE = `A request with Upgrade and a body over ${UPGRADE_BODY_MAX_BYTES} bytes is not served; send it without Upgrade`
-
-/** Passthrough requests keep their path and Host; only the proxy's headers go. */
-const PASSTHROUGH = {}
-
-/**
- * The rewrite of a passthrough request: none, but for an HTTP/1.0 request that names no host,
- * which gets the address it reached as its Host (as a CGI server names itself), so that the app
- * can be given a URL at all.
- */
-function passthrough(req: IncomingMessage): Rewrite {
-  const { localAddress, localPort } = req.socket
-  if (req.headers.host !== undefined || localAddress === undefined || localPort === undefined) {
-    return PASSTHROUGH
-  }
-  return { host: hostPort('http', addressHost(localAddress), localPort) }
-}
 
 /** A WebSocket upgrade, as the `upgrade` event gives it. */
 interface Upgrade {
@@ -81,7 +64,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
         appServer.serve(req, res, admission.route)
         return
       }
-      rewriteRequest(req, passthrough(req))
+      rewriteRequest(req, passthroughRewrite(req))
       appServer.serve(req, res, undefined)
     },
     reply(res, status, reason, headers, close) {

@@ -1,30 +1,27 @@
 /**
- * Tunnels: a CONNECT is admitted (400, 407 or 500 before any tunnel exists), answered 200, and
- * then the client's first bytes tell TLS from plain HTTP (on any port) before the socket goes to
- * the HTTP server. `openTunnel` is the part every way into a tunnel shares.
+ * Tunnels: once a CONNECT (connect.ts) or a SOCKS5 request is admitted and confirmed, the
+ * client's first bytes tell TLS from plain HTTP (on any port) before the socket goes to the HTTP
+ * server. `openTunnel` is the part every way into a tunnel shares.
  * @module
  */
-import type { IncomingMessage, Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
-import type { TunnelAdmission, TunnelIdentity } from '../admission/decision'
-import { refuse } from '../admission/decision'
+import type { TunnelIdentity } from '../admission/decision'
 import type { Gate } from '../admission/gate'
 import type { Authority } from '../admission/target'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
 import type { LogRecord } from '../log/records'
-import { beginRecord, clientOf, rememberPeer } from '../log/watch'
+import { clientOf } from '../log/watch'
 import type { NormalizedOptions } from '../options'
 import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
 import { startsHttp2Preface } from './http2-direct'
-import { challengeHeaders, replyOnSocket } from './replies'
 import { terminateTls } from './tls'
-import { whenIdle } from './when-idle'
 
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
 const TLS_HANDSHAKE_RECORD = 0x16
@@ -33,9 +30,6 @@ const TLS_HANDSHAKE_RECORD = 0x16
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000
 
 const tunnels = new WeakMap<Duplex, TunnelIdentity>()
-
-/** What a refused CONNECT's record is made from: any refusal gives route `proxy` and no path. */
-const CONNECT_REFUSED = refuse(400, 'CONNECT refused')
 
 /** The tunnel a socket handed to the HTTP server belongs to, if any. */
 export function tunnelOf(socket: Duplex): TunnelIdentity | undefined {
@@ -50,82 +44,6 @@ export interface TunnelDeps {
   getCa: () => Promise<CertificateAuthority>
   /** The HTTP/2 server; `undefined` when `http2` is off. */
   http2: Http2Front | undefined
-}
-
-/** Handle the `connect` event of `server`. Never throws; problems go to `onError`. */
-export function handleConnect(
-  server: Server,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  deps: TunnelDeps
-): void {
-  const target = req.url ?? ''
-  if (deps.options.onLog) {
-    rememberPeer(socket)
-  }
-  socket.on('error', (error) => {
-    deps.options.onError(error, { phase: 'tunnel', host: target })
-  })
-  deps.connections.track(socket)
-  // No deadline of its own while admission decides: the gate answers (500, a resolver that never
-  // answers included) within admissionTimeoutMs, and handshakeTimeoutMs is the client's time.
-  const authorization = req.headers['proxy-authorization']
-  const inside = tunnelOf(socket)
-  // A refused CONNECT gets an access record as any refused request does; an admitted one is
-  // logged as a tunnel.
-  const log = deps.options.onLog
-  const finish = log && beginRecord(req, CONNECT_REFUSED, inside)
-  const refused =
-    finish &&
-    ((status: number, bytes: number | undefined) => {
-      log(finish(status, bytes, false, false))
-    })
-  const decided = (admission: TunnelAdmission) => {
-    // The answer, and the tunnel, come after the responses pipelined before the CONNECT.
-    whenIdle(socket, () => {
-      answerConnect(server, req, socket, head, admission, authorization, deps, refused)
-    })
-  }
-  const settled = andThen(deps.gate.admitTunnel(inside, target, authorization), decided)
-  if (settled instanceof Promise) {
-    settled.catch((error: unknown) => {
-      deps.options.onError(toError(error), { phase: 'connect', host: target })
-      socket.destroy()
-    })
-  }
-}
-
-/** Answer an admitted or refused CONNECT on its socket, once nothing is queued before it. */
-function answerConnect(
-  server: Server,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  admission: TunnelAdmission,
-  authorization: string | undefined,
-  deps: TunnelDeps,
-  refused: ((status: number, bytes: number | undefined) => void) | undefined
-): void {
-  if (socket.destroyed) {
-    return
-  }
-  if (admission.kind !== 'open') {
-    const status = admission.kind === 'refuse' ? admission.status : 407
-    const bytes =
-      admission.kind === 'refuse'
-        ? replyOnSocket(socket, status, admission.message)
-        : replyOnSocket(
-            socket,
-            status,
-            'Proxy authentication required',
-            challengeHeaders(admission.realm)
-          )
-    refused?.(status, bytes)
-    return
-  }
-  socket.write(`HTTP/${req.httpVersion} 200 Connection Established\r\n\r\n`)
-  openTunnel(server, socket, head, admission, authorization, deps)
 }
 
 /**
