@@ -313,6 +313,21 @@ describe('onLog', () => {
     ])
   })
 
+  it('times a request from its arrival, the wait for an async resolver included', async () => {
+    const WAIT_MS = 300
+    const resolver = async (url: string) => {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_MS))
+      return `/slow/${url}`
+    }
+    running = await startProxy(echoApp(), { resolver, onLog: (record) => records.push(record) })
+    const sent = Date.now()
+    expect((await proxyGet(running.port, 'http://example.com/slow')).status).toBe(200)
+    const [record] = await requestRecords(1)
+    // Timers may fire a millisecond early; the record's clock is the proxy's own.
+    expect(record?.durationMs).toBeGreaterThanOrEqual(WAIT_MS - 5)
+    expect(record?.time.getTime()).toBeLessThan(sent + WAIT_MS / 2)
+  })
+
   it('survives an onLog that throws', async () => {
     running = await startProxy(echoApp(), {
       onLog: () => {

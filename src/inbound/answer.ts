@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream'
 import type { Admission, Served, Settled } from '../admission/decision'
 import { toError } from '../errors'
+import { noteArrival } from '../log/watch'
 import type { ErrorContext } from '../types'
 import type { ReplyHeaders } from './replies'
 import { challengeHeaders } from './replies'
@@ -102,6 +103,9 @@ export function answerWhenAdmitted<Req, Out>(
   if (!(admission instanceof Promise)) {
     answer(way, req, out, admission)
     return
+  }
+  if (way.decided) {
+    noteArrival(req as object)
   }
   admission.then(
     (result) => {

@@ -120,6 +120,17 @@ export function watchRequest(
   })
 }
 
+/** When requests whose admission waits on the user's callbacks arrived. */
+const arrivals = new WeakMap<object, { time: Date; start: number }>()
+
+/**
+ * Note that `req` arrived now, for a record begun only once admission has decided (an async
+ * `requireAuth` or `resolve`): its `time` and `durationMs` then count the wait too.
+ */
+export function noteArrival(req: object): void {
+  arrivals.set(req, { time: new Date(), start: performance.now() })
+}
+
 /**
  * Start the record of `req` as it arrives: returns what completes it once its response (or its
  * WebSocket connection) has ended.
@@ -134,8 +145,9 @@ export function beginRecord(
   aborted: boolean,
   websocket: boolean
 ) => RequestRecord {
-  const time = new Date()
-  const start = performance.now()
+  const arrival = arrivals.get(req)
+  const time = arrival?.time ?? new Date()
+  const start = arrival?.start ?? performance.now()
   const known = admission.kind === 'serve' || admission.kind === 'refuse'
   // An HTTP/2 CONNECT names its target in :authority, and has no :path (RFC 9113 §8.5).
   const url =
