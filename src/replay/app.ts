@@ -10,7 +10,7 @@ import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
 import { acceptDatetime, byCloseness } from './memento'
 import type { KeepIn } from './replay-response'
-import { replayResponse } from './replay-response'
+import { replayResponse, upgradeRedirect } from './replay-response'
 import { requestBodyKey } from './request-body'
 import { AnswerCache } from './response-cache'
 
@@ -109,8 +109,13 @@ async function replay(
   // itself (a crawler's http:// to https://, or to www.), which would only bring the client
   // back here, and one that cannot be read (a revisit whose original is not in the archive, a
   // record not where the index says).
+  const tried = captures.slice(0, CAPTURES_TRIED)
+  const upgrade = await upgradeRedirect(request, url, collection, tried, keep)
+  if (upgrade) {
+    return upgrade
+  }
   let failure: unknown
-  for (const capture of captures.slice(0, CAPTURES_TRIED)) {
+  for (const capture of tried) {
     try {
       const response = await replayResponse(request, url, collection, capture, keep, true)
       if (response) {

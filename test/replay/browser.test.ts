@@ -64,6 +64,42 @@ describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, (
     expect(await page.title()).toBe('The new page')
   })
 
+  it('opens a page asked for by http:// at the https:// origin its captured redirect names', async () => {
+    const page = await browser({
+      'upgrade.warc.gz': [
+        {
+          url: 'http://upgrade.example/',
+          date: '2020-01-01T00:00:00Z',
+          statusline: 'HTTP/1.1 301 Moved Permanently',
+          headers: { Location: 'https://upgrade.example/' },
+        },
+        {
+          // Captured after the redirect that led to it, as a crawler following it records it.
+          url: 'https://upgrade.example/',
+          date: '2020-01-01T00:00:01Z',
+          body: `<!doctype html><title>Upgraded</title><p id="data">pending</p><script>
+fetch('https://api.upgrade.example/me', { credentials: 'include' }).then((r) => r.text())
+  .then((t) => { document.getElementById('data').textContent = t + ', ' + isSecureContext })
+  .catch((e) => { document.getElementById('data').textContent = 'failed: ' + e })
+</script>`,
+        },
+        {
+          url: 'https://api.upgrade.example/me',
+          headers: {
+            'Content-Type': 'text/plain',
+            'Access-Control-Allow-Origin': 'https://upgrade.example',
+            'Access-Control-Allow-Credentials': 'true',
+          },
+          body: 'archived data',
+        },
+      ],
+    })
+    await page.goto('http://upgrade.example/')
+    expect(page.url()).toBe('https://upgrade.example/')
+    await page.waitForFunction(() => document.getElementById('data')?.textContent !== 'pending')
+    expect(await page.textContent('#data')).toBe('archived data, true')
+  })
+
   it('shows the not-archived page for a URL the archive lacks', async () => {
     const page = await browser()
     const response = await page.goto(`https://${PAGE_HOST}/missing`)

@@ -89,6 +89,13 @@ describe('choosing a capture', () => {
     expect(await response.text()).toBe(page(title))
   })
 
+  it('sends the captured http:// to https:// redirect to a client asking for http://', async () => {
+    // The page then opens as the https:// origin it was captured at, not as http://.
+    const reply = await proxyGet(proxy.running.port, 'http://scheme.example/')
+    expect(reply.status).toBe(301)
+    expect(reply.headers.location).toBe('https://scheme.example/')
+  })
+
   it('sends a redirect to itself as captured when the URL has no other capture', async () => {
     const reply = await proxyGet(proxy.running.port, 'http://only.example/')
     expect(reply.status).toBe(301)
