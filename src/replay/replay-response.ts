@@ -16,7 +16,13 @@ import type { ReadCapture } from './record-reader'
 import { payloadBytes, slice } from './record-reader'
 import type { AnswerCache } from './response-cache'
 import { CACHED_BODY_BYTES } from './response-cache'
-import { nullBodyStatus, replayHeaders, sendableStatus, validHeaders } from './response-headers'
+import {
+  nullBodyStatus,
+  replayHeaders,
+  sendableStatus,
+  sessionCookies,
+  validHeaders,
+} from './response-headers'
 
 /** Bodies up to this size are read whole and sent with a length; larger ones stream. */
 const BUFFERED_BODY_BYTES = 256 * 1024
@@ -50,6 +56,7 @@ export async function replayResponse(
   const headers = http
     ? replayHeaders(http.headers)
     : new Headers({ 'Content-Type': shown.record.warcContentType ?? 'application/octet-stream' })
+  sessionCookies(headers, capture.time)
   if (!headers.has('content-type')) {
     // node-server gives a body without a type `text/plain`, and Chromium shows an HTML page served
     // so as text. An empty value is no type (Fetch's "extract a MIME type" fails on it), so the

@@ -85,3 +85,43 @@ function append(headers: Headers, name: string, value: string): void {
     // An invalid name or value was captured as is; a client could not use it either.
   }
 }
+
+/**
+ * Make the captured cookies that were still alive when captured (at `capturedAt`, in seconds
+ * since the epoch) session cookies, by dropping their `Expires` and `Max-Age`: an `Expires` is a
+ * date, most often days after the capture and so long past at replay, and the browser would drop
+ * the cookie the archived page set for its next pages to read. pywb does the same. A cookie the
+ * site deleted (an `Expires` not after the capture, a `Max-Age` of 0 or less) is kept as it is,
+ * so it still deletes.
+ */
+export function sessionCookies(headers: Headers, capturedAt: number): void {
+  const cookies = headers.getSetCookie()
+  if (cookies.length === 0) {
+    return
+  }
+  headers.delete('set-cookie')
+  for (const cookie of cookies) {
+    headers.append('Set-Cookie', sessionCookie(cookie, capturedAt * 1000))
+  }
+}
+
+function sessionCookie(cookie: string, capturedAtMs: number): string {
+  const [pair = '', ...attributes] = cookie.split(';')
+  let maxAge: number | undefined
+  let expires: number | undefined
+  const kept = attributes.filter((attribute) => {
+    const equals = attribute.indexOf('=')
+    const name = (equals === -1 ? attribute : attribute.slice(0, equals)).trim().toLowerCase()
+    const value = equals === -1 ? '' : attribute.slice(equals + 1).trim()
+    if (name === 'max-age') {
+      maxAge = Number(value)
+    } else if (name === 'expires') {
+      expires = Date.parse(value)
+    }
+    return name !== 'max-age' && name !== 'expires'
+  })
+  // RFC 6265 section 5.3: Max-Age wins over Expires.
+  const deleted =
+    maxAge !== undefined ? maxAge <= 0 : expires !== undefined && expires <= capturedAtMs
+  return deleted ? cookie : [pair, ...kept].join(';')
+}

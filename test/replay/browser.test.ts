@@ -100,6 +100,32 @@ fetch('https://api.upgrade.example/me', { credentials: 'include' }).then((r) => 
     expect(await page.textContent('#data')).toBe('archived data, true')
   })
 
+  it('keeps a cookie an archived page set, long expired, for the archived page that reads it', async () => {
+    const page = await browser({
+      'cookie.warc.gz': [
+        {
+          url: 'https://cookie.example/login',
+          date: '2024-01-01T00:00:00Z',
+          headers: {
+            'Content-Type': 'text/html',
+            'Set-Cookie': 'sid=abc; Path=/; Expires=Tue, 02 Jan 2024 00:00:00 GMT; Secure',
+          },
+          body: '<!doctype html><title>Logged in</title>',
+        },
+        {
+          url: 'https://cookie.example/me',
+          date: '2024-01-01T00:00:01Z',
+          body: `<!doctype html><title>Me</title><p id="cookie"></p><script>
+document.getElementById('cookie').textContent = document.cookie
+</script>`,
+        },
+      ],
+    })
+    await page.goto('https://cookie.example/login')
+    await page.goto('https://cookie.example/me')
+    expect(await page.textContent('#cookie')).toBe('sid=abc')
+  })
+
   it('shows the not-archived page for a URL the archive lacks', async () => {
     const page = await browser()
     const response = await page.goto(`https://${PAGE_HOST}/missing`)

@@ -1,8 +1,9 @@
 /**
  * What a client receives for the awkward things archives hold: stored chunked payloads,
  * Content-Encoding headers that no longer match the stored body, hop-by-hop headers, statuses
- * Fetch cannot send, revisit records, and captures of other methods. Read with Node's http
- * client through the proxy, which decodes nothing, so the bytes on the wire are what is checked.
+ * Fetch cannot send, revisit records, captures of other methods, and cookies set to expire (long
+ * past at replay). Read with Node's http client through the proxy, which decodes nothing, so the
+ * bytes on the wire are what is checked.
  */
 import { brotliCompressSync, deflateRawSync, gzipSync } from 'node:zlib'
 import { proxyGet } from '../helpers/clients'
@@ -113,6 +114,30 @@ const RECORDS: RecordSpec[] = [
     headers: { 'Content-Type': 'application/json' },
     body: '{"id":7}',
   },
+  {
+    url: 'https://example.com/login',
+    date: '2024-01-01T00:00:00Z',
+    headers: [
+      ['Content-Type', 'text/html'],
+      [
+        'Set-Cookie',
+        'sid=abc; Path=/; Expires=Tue, 02 Jan 2024 00:00:00 GMT; Secure; SameSite=Lax',
+      ],
+      ['Set-Cookie', 'pref=dark; Max-Age=3600; Path=/'],
+      ['Set-Cookie', 'both=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT'],
+    ],
+    body: 'logged in',
+  },
+  {
+    url: 'https://example.com/logout',
+    date: '2024-01-01T00:00:00Z',
+    headers: [
+      ['Content-Type', 'text/html'],
+      ['Set-Cookie', 'sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT'],
+      ['Set-Cookie', 'pref=; Max-Age=0; Path=/'],
+    ],
+    body: 'logged out',
+  },
 ]
 
 let proxy: ReplayProxy
@@ -215,6 +240,22 @@ describe('replayed records', () => {
     const hop = await get('http://example.com/hop')
     expect(hop.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
     expect(hop.headers['memento-datetime']).toMatch(/GMT$/)
+  })
+
+  it('sends a cookie alive when captured without its Expires or Max-Age', async () => {
+    // Its Expires is long past at replay: the browser would drop the cookie at once.
+    expect((await get('http://example.com/login')).headers['set-cookie']).toEqual([
+      'sid=abc; Path=/; Secure; SameSite=Lax',
+      'pref=dark; Path=/',
+      'both=1',
+    ])
+  })
+
+  it('sends a cookie the site deleted as captured', async () => {
+    expect((await get('http://example.com/logout')).headers['set-cookie']).toEqual([
+      'sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+      'pref=; Max-Age=0; Path=/',
+    ])
   })
 
   it('adds no Content-Type of its own to a capture that had none', async () => {
