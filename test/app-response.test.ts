@@ -30,6 +30,11 @@ function unruly(request: Request): Response {
     return new Response('archived body', { status: Number(status) })
   }
   switch (path) {
+    // What a fetch handler written in plain JavaScript may return.
+    case '/not-a-response':
+      return 42 as unknown as Response
+    case '/text-not-a-response':
+      return 'archived body' as unknown as Response
     case '/hop-by-hop':
       return new Response('hop', {
         headers: {
@@ -229,6 +234,26 @@ describe("the app's response is input", () => {
       expect(bad?.body).toMatch(new RegExp(`^Bad Gateway: .*status ${status}`))
       expect(next).toEqual({ status: 200, body: 'ok:bank.example' })
       expect(appReports()[0]?.error.message).toContain(`status ${status}`)
+    }
+  )
+
+  it.each(['/not-a-response', '/text-not-a-response'])(
+    'answers 502 with the reason when the app returns no Response (%s), over HTTP/1.1, HTTP/2 and fetch',
+    async (path) => {
+      const [bad, next] = await onOneConnection([
+        `http://archived.example${path}`,
+        'http://bank.example/',
+      ])
+      expect(bad?.status).toBe(502)
+      expect(bad?.body).toMatch(/^Bad Gateway: .*the app returned .*, not a Response\)\n$/)
+      expect(next).toEqual({ status: 200, body: 'ok:bank.example' })
+      const overH2 = await h2Get(await h2Session(), path)
+      expect(overH2.status).toBe(502)
+      expect(overH2.body).toMatch(/not a Response/)
+      const viaFetch = await proxy().proxy.fetch(new Request(`http://wsgiprox${path}`))
+      expect(viaFetch.status).toBe(502)
+      expect(appReports().map((report) => report.error.message)).toHaveLength(3)
+      expect(appReports()[0]?.error.message).toMatch(/the app returned .*, not a Response/)
     }
   )
 

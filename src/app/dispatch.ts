@@ -51,8 +51,14 @@ export function createDispatcher(
     if (response === undefined) {
       return notFound()
     }
-    return failed(new TypeError(`the app returned ${describe(response)}, not a Response`))
+    // Not thrown: answered, with what no Response can be. What the app returns is input.
+    return badGateway(`the app returned ${describe(response)}, not a Response`)
   }
+  const badGateway = (reason: string): Response =>
+    new Response(unsendable(reason, onError), {
+      status: 502,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    })
 
   /**
    * The answer `response` becomes: with `outgoing` (a response of HTTP/1.x or 2), one whose body
@@ -69,10 +75,7 @@ export function createDispatcher(
       // A body node-server does not keep as it is (an ArrayBuffer, FormData) is read through a
       // Response of the platform's, which throws on a status or header it refuses: node-server
       // would answer an empty 500 and tell no one.
-      return new Response(unsendable(toError(error).message, onError), {
-        status: 502,
-        headers: { 'content-type': 'text/plain; charset=utf-8' },
-      })
+      return badGateway(toError(error).message)
     }
   }
 
@@ -99,7 +102,9 @@ export function createDispatcher(
   const callHostApp = async (handler: Handler, request: Request, env: unknown) => {
     // A sub-app may read the body only if it handles the request; the main app may need it.
     const response = await handler(request, env)
-    return response === undefined || isFallthrough(response) ? callMain(request, env) : response
+    return response === undefined || isFallthrough(response)
+      ? callMain(request, env)
+      : orNotFound(response)
   }
 
   const handle = (request: Request, env: unknown, route: string | undefined, outgoing?: Ending) => {
