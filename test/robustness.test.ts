@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { echoApp } from './helpers/apps'
@@ -108,6 +109,36 @@ describe('bad input', () => {
     expect((await closed).toString('latin1')).toBe('')
     // Not before the deadline: a slow client gets its full handshakeTimeoutMs.
     expect(performance.now() - start).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5)
+  })
+
+  // Half a ClientHello and then the client's FIN: the handshake can never complete, so the
+  // tunnel closes at once, not at the deadline.
+  it('closes a tunnel at once when its client ends its side half way through the handshake', async () => {
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const start = performance.now()
+    const closed = closeOf(socket, 'the proxy kept a tunnel whose client had ended it open')
+    socket.end(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]))
+    expect((await closed).toString('latin1')).toBe('')
+    expect(performance.now() - start).toBeLessThan(HANDSHAKE_TIMEOUT_MS / 2)
+  })
+
+  // The same, with the end arriving while the host's certificate is still being made: the
+  // CONNECT, half a ClientHello and the FIN in one go.
+  it('closes a tunnel at once when its client ended it with the CONNECT and half a ClientHello', async () => {
+    const socket = connect(running.port, '127.0.0.1')
+    await once(socket, 'connect')
+    const start = performance.now()
+    const closed = closeOf(socket, 'the proxy kept a tunnel whose client had ended it open')
+    socket.end(
+      Buffer.concat([
+        Buffer.from(
+          'CONNECT fresh.example.org:443 HTTP/1.1\r\nHost: fresh.example.org:443\r\n\r\n'
+        ),
+        Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+      ])
+    )
+    expect((await closed).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /)
+    expect(performance.now() - start).toBeLessThan(HANDSHAKE_TIMEOUT_MS / 2)
   })
 
   it('closes a tunnel whose client sends nothing once the handshake deadline passes', async () => {

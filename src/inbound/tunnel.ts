@@ -211,7 +211,18 @@ async function startTls(
     tlsSocket.destroy()
   })
   tunnels.set(tlsSocket, secure)
+  // A client that ends its side before the handshake completes can never complete it: the
+  // tunnel closes now rather than at its deadline. An end read before TLS took the socket over
+  // is told by the raw socket, once TLS has drained what it held; a later one by the TLS socket.
+  const endedInHandshake = () => {
+    clearTimeout(deadline.timer)
+    tlsSocket.destroy()
+  }
+  socket.once('end', endedInHandshake)
+  tlsSocket.once('end', endedInHandshake)
   tlsSocket.once('secure', () => {
+    socket.off('end', endedInHandshake)
+    tlsSocket.off('end', endedInHandshake)
     clearTimeout(deadline.timer)
     deadline.alpn = typeof tlsSocket.alpnProtocol === 'string' ? tlsSocket.alpnProtocol : 'none'
     // The client's ALPN choice is known now; until then what it sends waits, decrypted.
