@@ -22,6 +22,7 @@ import { createHttp2Front } from './inbound/http2'
 import type { Http2Front } from './inbound/http2'
 import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
+import { acceptTlsToProxy } from './inbound/tls-to-proxy'
 import { createMetrics } from './metrics'
 import { appOption } from './option-checks'
 import { normalizeOptions, openCa } from './options'
@@ -166,6 +167,13 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
             }
           : undefined,
         http2: directHttp2?.refuse,
+        tls: (socket, toHttp) => {
+          acceptTlsToProxy(
+            socket,
+            { getCa, handshakeTimeoutMs: opts.handshakeTimeoutMs, onError: opts.onError },
+            toHttp
+          )
+        },
         onError: opts.onError,
         onLog: opts.onLog,
       })

@@ -18,6 +18,7 @@ import { startsHttp2Preface } from './http2-direct'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
 import { SOCKS5_VERSION } from './socks5'
+import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
 
 /** What the accept path needs from the proxy's options. */
 export interface AcceptOptions {
@@ -29,6 +30,8 @@ export interface AcceptOptions {
   socks: ((socket: Socket) => void) | undefined
   /** Answer a connection that starts with the HTTP/2 preface; `undefined` when HTTP/2 is off. */
   http2: ((socket: Socket) => void) | undefined
+  /** Terminate TLS to the proxy itself on a connection whose first byte opens a TLS record. */
+  tls: ((socket: Socket, toHttp: (socket: Socket) => void) => void) | undefined
   onError: (error: Error, context: ErrorContext) => void
   onLog: ((record: LogRecord) => void) | undefined
 }
@@ -61,7 +64,7 @@ export function toHttpServer(server: Server, socket: Duplex): void {
  */
 export function installAcceptPath(server: Server, options: AcceptOptions): () => void {
   const { socks, http2 } = options
-  if (!options.proxyProtocol && !socks && !http2) {
+  if (!options.proxyProtocol && !socks && !http2 && !options.tls) {
     // Nothing to read before HTTP: Node's own listener stays, at no cost per connection.
     return () => {}
   }
@@ -76,7 +79,7 @@ export function installAcceptPath(server: Server, options: AcceptOptions): () =>
   }
   // The second stage: hand a connection to the protocol its first byte speaks.
   const dispatch =
-    socks || http2
+    socks || http2 || options.tls
       ? (socket: Socket) => {
           sniffFirstByte(socket, options, toHttp)
         }
@@ -218,6 +221,10 @@ function sniffFirstByte(
       }
       if (options.http2 && startsHttp2Preface(first)) {
         options.http2(socket)
+        return
+      }
+      if (options.tls && first[0] === TLS_HANDSHAKE_RECORD) {
+        options.tls(socket, toHttp)
         return
       }
       toHttp(socket)

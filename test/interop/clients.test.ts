@@ -158,6 +158,27 @@ print(json.dumps([a['path'], b['path'], len(c['body'])]))
     ])
   })
 
+  // urllib3 1.26 and later speak TLS to a proxy whose URL is https://, as in the original
+  // wsgiprox's own tests: https:// URLs then run TLS inside that TLS.
+  it('requests uses an https:// proxy URL, TLS to the proxy itself', async () => {
+    const { stdout } = await python(`
+import io, json, os, requests
+proxy = os.environ['PROXY'].replace('http://127.0.0.1', 'https://localhost')
+proxies = {'http': proxy, 'https': proxy}
+a = requests.get('http://example.com/py?x=1', proxies=proxies, verify=os.environ['CA']).json()
+b = requests.get('https://example.com/py?x=2', proxies=proxies, verify=os.environ['CA']).json()
+c = requests.post('https://example.com/post', data=io.BytesIO(b'ABC=1&xyz=2'), proxies=proxies, verify=os.environ['CA']).json()
+d = requests.get('https://wsgiprox/download/pem', proxies=proxies, verify=os.environ['CA'])
+print(json.dumps([a['path'], b['path'], c['body'], d.headers['Content-Type']]))
+`)
+    expect(JSON.parse(stdout)).toEqual([
+      '/prefix/http://example.com/py?x=1',
+      '/prefix/https://example.com/py?x=2',
+      'ABC=1&xyz=2',
+      'application/x-x509-ca-cert',
+    ])
+  })
+
   it('http.client tunnels to an IP address and names the real host in SNI', async () => {
     const { stdout } = await python(`
 import http.client, json, os, ssl
