@@ -22,9 +22,7 @@ import type { Connections } from './connections'
 import type { Http2Front } from './http2'
 import { startsHttp2Preface } from './http2-direct'
 import { terminateTls } from './tls'
-
-/** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
-const TLS_HANDSHAKE_RECORD = 0x16
+import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
 
 /** TCP keep-alive probes on tunnel sockets, so dead peers behind NATs are noticed. */
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000
