@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events'
 import { connect } from 'node:net'
+import { startsClientHello } from '../src/inbound/tls-to-proxy'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import { readHead, rawSocket, requestOver, tlsOverTunnel } from './helpers/clients'
@@ -95,5 +96,31 @@ describe('TLS to the proxy', () => {
     const { received, ms } = await halfHandshake(false)
     expect(received).toBe('')
     expect(ms).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5)
+  })
+})
+
+describe('what is taken for a ClientHello', () => {
+  it.each([
+    ['a TLS 1.0 record holding a ClientHello', '16030100c801', true],
+    ['a TLS 1.2 record holding a ClientHello', '16030302000100', true],
+    ['the first byte alone, from a client sending a byte at a time', '16', true],
+    ['a record of another handshake message', '16030100c802', false],
+    ['SSL 2.0 style version bytes', '16020100c801', false],
+    ['a record length no peer may send', '1603014a0001', false],
+    ['an empty record', '160301000001', false],
+    [
+      'text after the byte 0x16',
+      Buffer.from('\x16\x03\x01 hello\r\n', 'latin1').toString('hex'),
+      false,
+    ],
+  ])('%s: %s', (_, hex, expected) => {
+    expect(startsClientHello(Buffer.from(hex, 'hex'))).toBe(expected)
+  })
+
+  it('answers 400 at once to bytes that start with 0x16 but hold no ClientHello', async () => {
+    const socket = await rawSocket(running.port)
+    const closed = closeOf(socket, 'the proxy waited on bytes that are no TLS')
+    socket.write(Buffer.from('\x16\x03\x01 hello\r\n\r\n', 'latin1'))
+    expect((await closed).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /)
   })
 })

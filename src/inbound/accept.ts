@@ -18,7 +18,7 @@ import { startsHttp2Preface } from './http2-direct'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
 import { SOCKS5_VERSION } from './socks5'
-import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
+import { startsClientHello } from './tls-to-proxy'
 
 /** What the accept path needs from the proxy's options. */
 export interface AcceptOptions {
@@ -223,7 +223,7 @@ function sniffFirstByte(
         options.http2(socket)
         return
       }
-      if (options.tls && first[0] === TLS_HANDSHAKE_RECORD) {
+      if (options.tls && startsClientHello(first)) {
         options.tls(socket, toHttp)
         return
       }

@@ -17,6 +17,37 @@ import type { ErrorContext } from '../types'
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
 export const TLS_HANDSHAKE_RECORD = 0x16
 
+/** The handshake message type of a ClientHello (RFC 8446 §4). */
+const CLIENT_HELLO = 0x01
+
+/** The largest record a TLS 1.2 or 1.3 peer may send before the handshake: 2^14 + 2048 bytes. */
+const MAX_RECORD_LENGTH = 16_384 + 2048
+
+/**
+ * Whether `first`, a connection's first bytes, can start a ClientHello: a handshake record of
+ * TLS 1.0 to 1.3 (`16 03 0x`), a length a record may have, and a ClientHello inside. What it
+ * holds of those is checked; anything else, even with the first byte `0x16`, is read as HTTP and
+ * gets its `400` at once instead of waiting out the handshake's deadline.
+ */
+export function startsClientHello(first: Buffer): boolean {
+  if (first[0] !== TLS_HANDSHAKE_RECORD) {
+    return false
+  }
+  if (first.length > 1 && first[1] !== 0x03) {
+    return false
+  }
+  if (first.length > 2 && (first[2] ?? 0) > 0x04) {
+    return false
+  }
+  if (first.length > 4) {
+    const length = first.readUInt16BE(3)
+    if (length === 0 || length > MAX_RECORD_LENGTH) {
+      return false
+    }
+  }
+  return first.length <= 5 || first[5] === CLIENT_HELLO
+}
+
 export interface TlsToProxyDeps {
   getCa: () => Promise<CertificateAuthority>
   /** How long the handshake may take, as for a tunnel's. */
