@@ -46,10 +46,13 @@ export function fuzz(data: Buffer): void {
     }
     pairs.push(line.slice(0, colon), line.slice(colon + 1).replace(/^ /, ''))
   }
+  // A flat array holds strings only: `num` makes numbers of the bag's values alone, so that the
+  // bag, which the checks below compare against, says what the app gave.
+  const numbers = flags.includes('num') && !flags.includes('pairs')
   const bag: HeaderBag = Object.create(null) as HeaderBag
   for (let i = 0; i < pairs.length; i += 2) {
     const [name = '', text = ''] = [pairs[i], pairs[i + 1]]
-    const value = flags.includes('num') && /^\d{1,15}$/.test(text) ? Number(text) : text
+    const value = numbers && /^\d{1,15}$/.test(text) ? Number(text) : text
     const known = bag[name]
     bag[name] = known === undefined ? value : [...[known].flat().map(String), String(value)]
   }
