@@ -10,11 +10,13 @@
  * counted over a short and a long run of the same workload, and the difference of the two counts
  * over the difference of their requests is the steady cost of one request (connection set-up and
  * TLS handshakes, the same in both runs, drop out). Options: --systems, --workloads (W1, W2),
- * --warm S (seconds of load before counting, per workload), --pairs N. Needs Debian's valgrind.
- * Writes bench/results/instructions.json.
+ * --warm S (seconds of load before counting, per workload), --pairs N, and --profile DIR (keep
+ * each system's last long run as a callgrind profile in DIR, `<workload>-<system>.out`, for
+ * `callgrind_annotate`: its counts divided by the run's requests, printed beside it, give what
+ * each function costs a request). Needs Debian's valgrind. Writes bench/results/instructions.json.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     workloads: { type: 'string', default: 'W1,W2' },
     warm: { type: 'string', default: '30' },
     pairs: { type: 'string', default: '3' },
+    profile: { type: 'string' },
   },
 })
 
@@ -57,6 +60,9 @@ try {
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'wsgiprox-callgrind-'))
+if (args.profile !== undefined) {
+  mkdirSync(args.profile, { recursive: true })
+}
 const WRAPPER = [
   'valgrind',
   '--tool=callgrind',
@@ -86,13 +92,36 @@ function mainThreadInstructions(pid: number): number {
   return Number(match[1].replaceAll(',', ''))
 }
 
-/** Count one run of `seconds`: the requests it made and the instructions they took. */
-async function counted(system: SystemHandle, workload: Workload, pid: number, seconds: number) {
+/**
+ * Count one run of `seconds`: the requests it made and the instructions they took. With `keep`,
+ * the run's profile is dumped and copied to that file.
+ */
+async function counted(
+  system: SystemHandle,
+  workload: Workload,
+  pid: number,
+  seconds: number,
+  keep?: string
+) {
   control(pid, '-z')
   control(pid, '-i', 'on')
   const { ops, errors, firstError } = await workload.run(targetFor(system), seconds)
   const instructions = mainThreadInstructions(pid)
+  if (keep !== undefined) {
+    control(pid, '-d')
+  }
   control(pid, '-i', 'off')
+  if (keep !== undefined) {
+    // The newest dump of this process: callgrind numbers them `callgrind.<pid>.out.<n>`.
+    const dumps = readdirSync(outDir)
+      .filter((file) => file.startsWith(`callgrind.${String(pid)}.out.`))
+      .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
+    const last = dumps.at(-1)
+    if (last !== undefined) {
+      copyFileSync(join(outDir, last), keep)
+      console.log(`  profile of ${String(ops)} requests: ${keep}`)
+    }
+  }
   return { ops, instructions, errors, firstError }
 }
 
@@ -123,7 +152,9 @@ async function count(name: SystemName, workload: Workload): Promise<Row | undefi
     const perRequest: number[] = []
     for (let tries = 0; perRequest.length < pairs && tries < pairs * 2; tries++) {
       const short = await counted(system, workload, pid, SHORT_S)
-      const long = await counted(system, workload, pid, LONG_S)
+      const keep =
+        args.profile === undefined ? undefined : join(args.profile, `${workload.id}-${name}.out`)
+      const long = await counted(system, workload, pid, LONG_S, keep)
       const failed = short.errors + long.errors
       if (failed > 0) {
         // A failed request reconnects, and the new connection's handshake would be counted as
