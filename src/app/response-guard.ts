@@ -29,8 +29,8 @@ export interface GuardedResponse {
   _last?: boolean
   statusCode: number
   writeHead(status: number, second?: unknown, third?: unknown): unknown
-  write(chunk: unknown, ...rest: unknown[]): boolean
-  end(...args: unknown[]): unknown
+  write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean
+  end(chunk?: unknown, encoding?: unknown, callback?: unknown): unknown
   destroy(error?: Error): unknown
   getHeaderNames(): string[]
   removeHeader(name: string): void
@@ -50,9 +50,18 @@ interface BodyState {
    */
   ending: boolean
   report: Report
+  /** The response's prototype: Node's own `write` and `end`, which the guard's call on. */
+  node: GuardedResponse
 }
 
-const bodies = new WeakMap<GuardedResponse, BodyState>()
+/**
+ * Where a guarded response keeps its body's state: a property of its own, which costs less per
+ * response than an entry in a WeakMap (and the GC's work on it).
+ */
+const BODY = Symbol('wsgiprox.body')
+
+/** A guarded response, with the state of its body once its head went out. */
+type WithBody = GuardedResponse & { [BODY]?: BodyState }
 
 /**
  * A guard for the responses of one app server: `guard(res)` makes `res` check what the app
@@ -74,7 +83,7 @@ export function createResponseGuard(
 
 /** The body bytes a guarded response sent, where they were counted. */
 export function bodyBytesOf(res: object): number | undefined {
-  return bodies.get(res as GuardedResponse)?.sent
+  return (res as WithBody)[BODY]?.sent
 }
 
 function writeGuarded(
@@ -104,7 +113,7 @@ function writeGuarded(
     )
   }
   if (declared !== undefined || count) {
-    installBodyGuard(res, declared, report)
+    installBodyGuard(res, original, declared, report)
   }
   try {
     return message === undefined
@@ -119,36 +128,50 @@ function writeGuarded(
   }
 }
 
-function installBodyGuard(res: GuardedResponse, declared: number | undefined, report: Report) {
-  bodies.set(res, { declared, sent: 0, done: false, ending: false, report })
+function installBodyGuard(
+  res: WithBody,
+  node: GuardedResponse,
+  declared: number | undefined,
+  report: Report
+) {
+  res[BODY] = { declared, sent: 0, done: false, ending: false, report, node }
   res.write = guardedWrite
   res.end = guardedEnd
 }
 
-function guardedWrite(this: GuardedResponse, chunk: unknown, ...rest: unknown[]): boolean {
-  const state = bodies.get(this)
+// Node's `write(chunk, encoding, callback)` and `end(chunk, encoding, callback)` take their
+// arguments by position and tell a callback given early by its type: passed on as they came,
+// with no rest array and no spread call on every response.
+
+function guardedWrite(
+  this: WithBody,
+  chunk: unknown,
+  encoding?: unknown,
+  callback?: unknown
+): boolean {
+  const state = this[BODY]
   if (state?.ending) {
-    return prototypeOf(this).write.call(this, chunk, ...rest)
+    return state.node.write.call(this, chunk, encoding, callback)
   }
   if (!state || state.done) {
     return true
   }
   const part = admit(this, state, chunk)
   if (part === chunk) {
-    return prototypeOf(this).write.call(this, chunk, ...rest)
+    return state.node.write.call(this, chunk, encoding, callback)
   }
   finish(this, state, part)
   return true
 }
 
-function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
-  const state = bodies.get(this)
+function guardedEnd(this: WithBody, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+  const state = this[BODY]
   if (!state || state.done) {
     return this
   }
-  const chunk = typeof args[0] === 'function' ? undefined : args[0]
-  const part = chunk === undefined || chunk === null ? chunk : admit(this, state, chunk)
-  if (part !== chunk) {
+  const body = typeof chunk === 'function' ? undefined : chunk
+  const part = body === undefined || body === null ? body : admit(this, state, body)
+  if (part !== body) {
     return finish(this, state, part)
   }
   if (state.declared !== undefined && state.sent < state.declared) {
@@ -169,18 +192,24 @@ function guardedEnd(this: GuardedResponse, ...args: unknown[]): unknown {
     this.shouldKeepAlive = false
     this._last = true
   }
-  return finish(this, state, ...args)
+  return finish(this, state, chunk, encoding, callback)
 }
 
 /**
  * End the response with Node's own `end`; HTTP/2's calls `this.write` with the last chunk, which
  * is let through as it is, counted already.
  */
-function finish(res: GuardedResponse, state: BodyState, ...args: unknown[]): unknown {
+function finish(
+  res: GuardedResponse,
+  state: BodyState,
+  chunk?: unknown,
+  encoding?: unknown,
+  callback?: unknown
+): unknown {
   state.done = true
   state.ending = true
   try {
-    return prototypeOf(res).end.call(res, ...args)
+    return state.node.end.call(res, chunk, encoding, callback)
   } finally {
     state.ending = false
   }
@@ -213,8 +242,9 @@ function admit(res: GuardedResponse, state: BodyState, chunk: unknown): unknown 
 export function badGateway(res: GuardedResponse, report: Report, reason: string) {
   const body = unsendable(reason, report)
   const sent = res.req?.method === 'HEAD' ? 0 : Buffer.byteLength(body)
-  const state: BodyState = { declared: undefined, sent, done: false, ending: false, report }
-  bodies.set(res, state)
+  const node = prototypeOf(res)
+  const state: BodyState = { declared: undefined, sent, done: false, ending: false, report, node }
+  ;(res as WithBody)[BODY] = state
   res.write = guardedWrite
   res.end = guardedEnd
   const head = {
@@ -223,10 +253,10 @@ export function badGateway(res: GuardedResponse, report: Report, reason: string)
   }
   if (res.shouldKeepAlive === undefined) {
     // HTTP/2 has no reason phrase, and Node warns when given one.
-    prototypeOf(res).writeHead.call(res, 502, head)
+    node.writeHead.call(res, 502, head)
   } else {
     // Named: a writeHead Node refused has set the reason phrase of the app's status already.
-    prototypeOf(res).writeHead.call(res, 502, 'Bad Gateway', head)
+    node.writeHead.call(res, 502, 'Bad Gateway', head)
   }
   finish(res, state, body)
   return res
