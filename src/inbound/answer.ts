@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream'
 import type { Admission, Served, Settled } from '../admission/decision'
+import { refuse } from '../admission/decision'
 import { toError } from '../errors'
 import { noteArrival } from '../log/watch'
 import type { ErrorContext } from '../types'
@@ -77,15 +78,22 @@ export function answer<Req, Out, Result>(
   }
 }
 
-/** The answer when admission itself failed (a bug, or a callback that escaped the gate). */
+/**
+ * The refusal for a request whose admission itself failed (a bug, or a callback that escaped the
+ * gate): answered and recorded as any other refusal.
+ */
+const ADMISSION_FAILED = refuse(500, 'The proxy could not admit this request')
+
+/** The answer when admission itself failed; `onError` hears why. */
 export function answerFailure<Req, Out, Result>(
   way: Way<Req, Out, Result>,
+  req: Req,
   out: Out,
   error: unknown,
   onError: (error: Error, context: ErrorContext) => void
 ): Result {
   onError(toError(error), { phase: 'admission' })
-  return way.reply(out, 500, 'The proxy could not admit this request', {}, true)
+  return answer(way, req, out, ADMISSION_FAILED)
 }
 
 /**
@@ -119,9 +127,10 @@ export function answerWhenAdmitted<Req, Out>(
     (error: unknown) => {
       if (way.gone?.(req, out)) {
         onError(toError(error), { phase: 'admission' })
+        way.decided?.(req, out, ADMISSION_FAILED, true)
         return
       }
-      answerFailure(way, out, error, onError)
+      answerFailure(way, req, out, error, onError)
     }
   )
 }
