@@ -80,6 +80,11 @@ export type Admission = Served | Challenge | Refusal
 /** The decision on a tunnel (CONNECT or SOCKS). */
 export type TunnelAdmission = ({ kind: 'open' } & Authority) | Challenge | Refusal
 
+/** The status the proxy answers `decision` with: the refusal's own, or `407` for a challenge. */
+export function refusalStatus(decision: Challenge | Refusal): number {
+  return decision.kind === 'refuse' ? decision.status : 407
+}
+
 /** A refusal with `status` and a one-line `message`. */
 export function refuse(status: number, message: string): Refusal {
   return { kind: 'refuse', status, message }

@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { TunnelAdmission } from '../admission/decision'
-import { refuse } from '../admission/decision'
+import { refusalStatus, refuse } from '../admission/decision'
 import { toError } from '../errors'
 import { beginRecord, rememberPeer } from '../log/watch'
 import { andThen } from '../util/settled'
@@ -78,7 +78,7 @@ function answerConnect(
     return
   }
   if (admission.kind !== 'open') {
-    const status = admission.kind === 'refuse' ? admission.status : 407
+    const status = refusalStatus(admission)
     const bytes =
       admission.kind === 'refuse'
         ? replyOnSocket(socket, status, admission.message)

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
+import { refusalStatus } from '../admission/decision'
 import { originOf } from '../admission/target'
 import { bodyBytesOf } from '../app/response-guard'
 import type { ClientAddress, LogRecord, RequestRecord, TunnelRecord } from './records'
@@ -80,14 +81,9 @@ export const CLIENT_CLOSED_STATUS = 499
  * serve.
  */
 export function unansweredStatus(admission: Admission): number {
-  switch (admission.kind) {
-    case 'refuse':
-      return admission.status
-    case 'challenge':
-      return 407
-    default:
-      return CLIENT_CLOSED_STATUS
-  }
+  return admission.kind === 'refuse' || admission.kind === 'challenge'
+    ? refusalStatus(admission)
+    : CLIENT_CLOSED_STATUS
 }
 
 /**
