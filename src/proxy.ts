@@ -28,6 +28,7 @@ import { appOption } from './option-checks'
 import { normalizeOptions, openCa } from './options'
 import type { NormalizedOptions } from './options'
 import { createDownloadApp } from './pages/downloads'
+import { withHeadAsGet } from './pages/head'
 import { inFront, pacHandler } from './pages/pac'
 import type { App, Proxy, ProxyOptions } from './types'
 import { oncePerError } from './util/callbacks'
@@ -85,8 +86,10 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
   if (opts.enableCertDownload) {
     hostApps.set(
       opts.downloadHost,
-      toFallthroughHandler(
-        createDownloadApp(getCa, { socks: opts.socks, pac: opts.pac !== undefined })
+      withHeadAsGet(
+        toFallthroughHandler(
+          createDownloadApp(getCa, { socks: opts.socks, pac: opts.pac !== undefined })
+        )
       )
     )
   }
@@ -103,7 +106,10 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     hostApps.set(opts.proxyHost, pacHandler(opts.pac, opts.socks, hostApps.get(opts.proxyHost)))
   }
   if (metrics) {
-    hostApps.set(opts.proxyHost, inFront(metrics.handler, hostApps.get(opts.proxyHost)))
+    hostApps.set(
+      opts.proxyHost,
+      inFront(withHeadAsGet(metrics.handler), hostApps.get(opts.proxyHost))
+    )
   }
   const proxyHosts = new Set([opts.proxyHost, opts.downloadHost, ...opts.proxyApps.keys()])
   const dispatcher = createDispatcher(app, hostApps, opts.onError)

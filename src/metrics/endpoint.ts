@@ -10,10 +10,13 @@ import type { Families } from './families'
 /** Where the metrics are served, on the proxy host. */
 export const METRICS_PATH = '/metrics'
 
-/** The handler; anything but `GET`/`HEAD /metrics` is left to the proxy host's other apps. */
+/**
+ * The handler; anything but `GET /metrics` is left to the proxy host's other apps (`HEAD` is
+ * asked as `GET` by `withHeadAsGet`, which the proxy puts in front of it).
+ */
 export function createMetricsEndpoint(families: Promise<Families>): Handler {
   return async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (request.method !== 'GET') {
       return undefined
     }
     if (new URL(request.url).pathname !== METRICS_PATH) {
@@ -21,7 +24,7 @@ export function createMetricsEndpoint(families: Promise<Families>): Handler {
     }
     const { registry } = await families
     const body = await registry.metrics()
-    return new Response(request.method === 'HEAD' ? null : body, {
+    return new Response(body, {
       headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
     })
   }

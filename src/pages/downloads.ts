@@ -62,7 +62,9 @@ export function createDownloadApp(
       proxy: proxyAddress(c.env?.incoming),
       ways,
     }
-    return c.html(landingPage(await getCa(), where), 200, { 'cache-control': 'no-store' })
+    // A string, not Hono's String object: node-server gives a string body its Content-Length.
+    const page = String(await landingPage(await getCa(), where))
+    return c.html(page, 200, { 'cache-control': 'no-store' })
   })
   app.get('/download', (c) => c.redirect('/download/', 301))
   return app

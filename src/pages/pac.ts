@@ -12,6 +12,7 @@ import { addressHost } from '../admission/target'
 import type { Handler } from '../app/fetch-handler'
 import { isFallthrough, toFallthroughHandler } from '../app/fetch-handler'
 import type { PacOptions } from '../types'
+import { withHeadAsGet } from './head'
 
 export { PAC_PATH }
 
@@ -86,5 +87,5 @@ export function inFront(first: Handler, second: Handler | undefined): Handler {
 
 /** The PAC app as a proxy-host handler, in front of `next`. */
 export function pacHandler(pac: PacOptions, socks: boolean, next: Handler | undefined): Handler {
-  return inFront(toFallthroughHandler(createPacApp(pac, socks)), next)
+  return inFront(withHeadAsGet(toFallthroughHandler(createPacApp(pac, socks))), next)
 }
