@@ -476,7 +476,7 @@ describe("the app's response is input", () => {
           'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
       )
       expect(reply).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
-      expect(appReports()[0]?.error.message).toContain(`upgrade with status ${status}`)
+      expect(appReports()[0]?.error.message).toContain(`answered with status ${status}`)
     }
   )
 })

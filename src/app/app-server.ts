@@ -15,6 +15,7 @@ import { noteUpgradeStatus } from '../log/upgrade'
 import type { ErrorContext } from '../types'
 import type { Dispatcher } from './dispatch'
 import { badGateway, createResponseGuard } from './response-guard'
+import { createUpgradeAnswer } from './upgrade-answer'
 
 /** A request of either HTTP version, and its response. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
@@ -59,6 +60,7 @@ interface Route {
 export function createAppServer(dispatcher: Dispatcher, options: AppServerOptions): AppServer {
   const { onError } = options
   const guard = createResponseGuard(onError, options.countBytes)
+  const answerUpgrade = createUpgradeAnswer(guard, onError)
   const websocketServer =
     options.websocketServer ??
     new WebSocketServer({ noServer: true, maxPayload: options.maxPayload })
@@ -102,10 +104,13 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
       upgraded.add(socket)
       socket.once('close', () => upgraded.delete(socket))
       const route = routeOf(name)
-      route.adaptor ??= createAdaptorServer({
-        fetch: dispatcher.forRoute(name),
-        websocket: { server: websocketServer },
-      }) as Server
+      if (!route.adaptor) {
+        const fetch = dispatcher.forRoute(name)
+        route.adaptor = createAdaptorServer({
+          fetch: async (upgrade, env) => answerUpgrade(await fetch(upgrade, env), env),
+          websocket: { server: websocketServer },
+        }) as Server
+      }
       route.adaptor.emit('upgrade', request, socket, head)
     },
     close() {

@@ -8,7 +8,6 @@
 import type { HttpBindings } from '@hono/node-server'
 import { describe } from '../admission/target'
 import { toError } from '../errors'
-import { noteUpgradeStatus } from '../log/upgrade'
 import type { App, ErrorContext } from '../types'
 import { guardBody } from './body-guard'
 import type { Ending } from './body-guard'
@@ -16,7 +15,6 @@ import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { forHttp10 } from './http10'
 import { unsendable } from './response-guard'
-import { upgradeAnswer } from './upgrade-answer'
 
 /** The Fetch callback @hono/node-server calls, with the env it passes along. */
 export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
@@ -134,16 +132,8 @@ export function createDispatcher(
               ? Promise.resolve(response).then((result) => forHttp10(result, outgoing))
               : response
           }
-          const response = handle(request, env, key)
-          // A WebSocket upgrade (no response object): node-server writes the app's answer itself.
-          if (incoming) {
-            return Promise.resolve(response).then((result) => {
-              const answer = upgradeAnswer(result, env, onError)
-              noteUpgradeStatus(incoming, answer.status)
-              return answer
-            })
-          }
-          return response
+          // A WebSocket upgrade (no response object; app-server.ts answers it) or the Fetch entry.
+          return handle(request, env, key)
         }
         callbacks.set(key, callback)
       }

@@ -1,67 +1,96 @@
 /**
- * The answer to a WebSocket upgrade the app did not accept. @hono/node-server writes it on the
- * raw socket itself (`HTTP/1.1 ${status.toString()} …`, `Connection: close`, `Content-Length: 0`,
- * then the Response's headers, no body), past Node's writer and so past the response guard. So
- * the same checks run here, and node-server is handed a fresh Response built from checked
- * values, never the app's own: an integer status from 200 to 599, the headers without hop-by-hop
- * ones, and none Node's writer would refuse; else `502`, told to `onError` with phase `app`.
+ * The answer to a WebSocket upgrade the app did not accept (a `403` with a JSON reason, a `401`
+ * asking for a login). @hono/node-server would write it on the raw socket itself, with its status
+ * and headers but `Content-Length: 0` and no body, past Node's writer and the response guard. It
+ * is written here instead as any other response of the app's: through a Node `ServerResponse` on
+ * the upgrade's socket, by node-server's own request listener, with the response guard on. The
+ * client gets the app's status, headers (hop-by-hop ones dropped, a Content-Type node-server
+ * would add for a GET added too) and body, then the connection closes; what cannot be sent gets
+ * `502`, told to `onError` with phase `app`.
  * @module
  */
+import { getRequestListener } from '@hono/node-server'
+import type { HttpBindings } from '@hono/node-server'
+import { ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { toError } from '../errors'
+import { endSocket } from '../inbound/replies'
+import { noteUpgradeStatus } from '../log/upgrade'
 import type { ErrorContext } from '../types'
-import { unsendable } from './response-guard'
-import { cleanHeaders, describeStatus, headerFault, isSendableStatus } from './response-headers'
-import type { HeaderBag } from './response-headers'
-import { cachedParts } from './response-parts'
+import { guardBody } from './body-guard'
+import type { GuardedResponse } from './response-guard'
+import { badGateway } from './response-guard'
 
 type Report = (error: Error, context: ErrorContext) => void
 
-/** What node-server would read of the app's Response, and its body. */
-interface Parts {
-  status: unknown
-  headers: unknown
-  body: unknown
-}
+/** Answers `response` to the upgrade of `env`; resolves with what node-server is handed back. */
+export type UpgradeAnswer = (response: Response, env: unknown) => Promise<Response>
 
 /**
- * What node-server writes for the upgrade `result` answers. `upgradeWebSocket` marks the env
- * when it accepts, and then `result` goes on as it is: `ws` answers `101` itself. Otherwise the
- * app's body is cancelled, since nothing will read it, and the answer is a checked copy of its
- * status and headers, or `502`.
+ * What node-server is handed once the refusal is written and the socket closed: it then writes
+ * nothing (it sees the socket destroyed), and reads only this Response's status and headers.
  */
-export function upgradeAnswer(result: Response, env: unknown, report: Report): Response {
-  if (isAccepted(env)) {
-    return result
-  }
-  let parts: Parts
-  try {
-    parts = partsOf(result)
-  } catch (error) {
-    // The platform's Response refused what the app gave node-server's (a status, a header).
-    return badGateway(report, toError(error).message)
-  }
-  cancelBody(parts.body)
-  const { status } = parts
-  if (!isSendableStatus(status)) {
-    return badGateway(report, `it answered the upgrade with status ${describeStatus(status)}`)
-  }
-  let headers: Headers
-  try {
-    const { headers: cleaned } = cleanHeaders(
-      { shouldKeepAlive: false },
-      bagOf(parts.headers),
-      status,
-      report
-    )
-    const fault = headerFault(cleaned)
-    if (fault !== undefined) {
-      return badGateway(report, fault)
+const WRITTEN = (): Response => new Response(null, { status: 204 })
+
+/**
+ * The answer to each upgrade node-server hands back: `upgradeWebSocket` marks the env when it
+ * accepts, and the app's Response then goes on as it is (`ws` answers `101`). Otherwise the
+ * Response is written on the socket, with `guard` on, before node-server sees it again.
+ */
+export function createUpgradeAnswer(
+  guard: (res: GuardedResponse) => void,
+  report: Report
+): UpgradeAnswer {
+  const answers = new WeakMap<IncomingMessage, Response>()
+  const write = getRequestListener((_request, env) => {
+    const { incoming } = env as HttpBindings
+    return answers.get(incoming) ?? new Response(null, { status: 500 })
+  })
+
+  return async (response, env) => {
+    if (isAccepted(env)) {
+      return response
     }
-    headers = toHeaders(cleaned)
-  } catch (error) {
-    return badGateway(report, toError(error).message)
+    const { incoming } = env as HttpBindings
+    const { socket } = incoming
+    if (socket.destroyed || !socket.writable) {
+      return WRITTEN()
+    }
+    const res = new ServerResponse(incoming)
+    // One answer, then the connection closes (RFC 9112 §9.6): nothing is read after the upgrade.
+    res.shouldKeepAlive = false
+    res.assignSocket(socket)
+    guard(res)
+    const closed = new Promise<void>((resolve) => {
+      socket.once('close', resolve)
+    })
+    res.once('finish', () => {
+      endSocket(socket, Buffer.alloc(0))
+    })
+    // What the client sends is not read; its end means it has gone, as Node's server takes it,
+    // and a body still streaming is then cancelled (the socket's close closes `res`).
+    socket.on('end', () => {
+      if (!res.writableFinished) {
+        socket.destroy()
+      }
+    })
+    socket.resume()
+    try {
+      answers.set(incoming, guardBody(response, res, report))
+      await write(incoming, res)
+    } catch (error) {
+      // What node-server could not write, as for any request (app-server.ts).
+      if (res.headersSent) {
+        report(toError(error), { phase: 'app' })
+        res.destroy()
+      } else {
+        badGateway(res, report, toError(error).message)
+      }
+    }
+    noteUpgradeStatus(incoming, res.statusCode)
+    await closed
+    return WRITTEN()
   }
-  return new Response(null, { status, headers })
 }
 
 /** node-server's mark of an upgrade `upgradeWebSocket` accepted (its `CONNECTION_SYMBOL_KEY`). */
@@ -73,62 +102,4 @@ function isAccepted(env: unknown): boolean {
       (symbol) => symbol.description === 'CONNECTION_SYMBOL_KEY'
     )
   )
-}
-
-/**
- * The status, headers and body of `response`. node-server's own Response keeps what the app gave
- * it unchecked; read there, nothing is converted (its getters would make a platform Response,
- * which throws on a status it cannot hold).
- */
-function partsOf(response: Response): Parts {
-  const cached = cachedParts(response)
-  if (cached) {
-    const [status, body, headers] = cached
-    return { status, headers, body }
-  }
-  return { status: response.status, headers: response.headers, body: response.body }
-}
-
-/** Nothing reads the body of a refused upgrade: cancel a stream, which may never end. */
-function cancelBody(body: unknown): void {
-  if (typeof (body as ReadableStream | null)?.cancel === 'function') {
-    // A stream already read or locked refuses; there is nothing more to free then.
-    void (body as ReadableStream).cancel().catch(() => {})
-  }
-}
-
-/**
- * The headers the app gave as a bag for `cleanHeaders`: a plain object as it is (checked by
- * `headerFault` as Node's writer checks one), name-value pairs or a `Headers` through `Headers`.
- */
-function bagOf(init: unknown): HeaderBag | undefined {
-  if (init === undefined || init === null) {
-    return undefined
-  }
-  if (typeof init === 'object' && !(init instanceof Headers) && !Array.isArray(init)) {
-    return init as HeaderBag
-  }
-  // No prototype: a header named `__proto__` is a header like any other.
-  const bag = Object.create(null) as Record<string, string[]>
-  for (const [name, value] of new Headers(init as HeadersInit)) {
-    ;(bag[name] ??= []).push(value)
-  }
-  return bag
-}
-
-function toHeaders(bag: HeaderBag | undefined): Headers {
-  const headers = new Headers()
-  for (const name in bag) {
-    const value = bag[name]
-    for (const one of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
-      headers.append(name, String(one))
-    }
-  }
-  return headers
-}
-
-function badGateway(report: Report, reason: string): Response {
-  // The report every 502 of the app's makes; node-server writes a refused upgrade no body.
-  unsendable(reason, report)
-  return new Response(null, { status: 502 })
 }

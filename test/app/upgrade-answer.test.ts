@@ -1,17 +1,47 @@
 /**
- * The answer to a WebSocket upgrade the app did not accept, which @hono/node-server writes on the
- * raw socket itself: over a real socket, exactly what the client receives. The apps build their
- * Responses with the Response class node-server installs, which checks nothing until converted.
+ * The answer to a WebSocket upgrade the app did not accept, written as any response of the app's
+ * (through Node's writer and the response guard): over a real socket, what the client receives.
+ * The apps build their Responses with the Response class node-server installs, which checks
+ * nothing until converted.
  */
 import type { ErrorContext } from '../../src/types'
-import { connectTunnel, rawExchange, tlsOverTunnel } from '../helpers/clients'
+import { connectTunnel, rawExchange, rawSocket, readHead, tlsOverTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 import { closeOf, within } from '../helpers/within'
 
-/** What node-server writes before the app's own headers, and after them. */
-const PREFIX = 'Connection: close\r\nContent-Length: 0\r\n'
-const BAD_GATEWAY = `HTTP/1.1 502 Bad Gateway\r\n${PREFIX}\r\n`
+/** A response as the client received it: its status line, headers (names lower case), body. */
+interface Received {
+  statusLine: string
+  headers: [string, string][]
+  body: string
+}
+
+/** Split what the client received on a connection the proxy closed after one response. */
+function parse(received: string): Received {
+  const end = received.indexOf('\r\n\r\n')
+  const [statusLine = '', ...lines] = received.slice(0, end).split('\r\n')
+  const headers = lines.map((line): [string, string] => {
+    const colon = line.indexOf(':')
+    return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]
+  })
+  return { statusLine, headers, body: received.slice(end + 4) }
+}
+
+/** The headers of `received` but those Node's writer adds to every response. */
+function appHeaders(received: Received): [string, string][] {
+  return received.headers.filter(([name]) => !['date', 'connection'].includes(name))
+}
+
+/** Whether `received` is the proxy's 502 for a refusal it could not send, closing after it. */
+function isBadGateway(received: string): boolean {
+  const reply = parse(received)
+  return (
+    reply.statusLine === 'HTTP/1.1 502 Bad Gateway' &&
+    reply.body.startsWith("Bad Gateway: the app's response could not be sent (") &&
+    reply.headers.some(([name, value]) => name === 'connection' && value === 'close')
+  )
+}
 
 /** Statuses that pass a `>= 200 && <= 599` check but are not integers from 200 to 599. */
 const statuses: Record<string, unknown> = {
@@ -115,6 +145,12 @@ async function secureUpgrade(path: string): Promise<string> {
   return (await received).toString('latin1')
 }
 
+/** What the client gets of the `/hop-by-hop` refusal's headers (a plain object: no type added). */
+const HOP_BY_HOP_KEPT = [
+  ['x-kept', 'yes'],
+  ['content-length', '2'],
+]
+
 function appMessages(): string[] {
   return reports.filter((r) => r.context.phase === 'app').map((r) => r.error.message)
 }
@@ -123,32 +159,34 @@ describe('refused upgrades', () => {
   it.each(Object.keys(statuses))(
     'answers 502 to the %s status, which passes a range check, and writes none of it',
     async (name) => {
-      expect(await upgrade(`/status/${name}`)).toBe(BAD_GATEWAY)
+      expect(isBadGateway(await upgrade(`/status/${name}`))).toBe(true)
       expect(appMessages()).toHaveLength(1)
       expect(appMessages()[0]).toMatch(
-        /^The app's response could not be sent: it answered the upgrade with status /
+        /^The app's response could not be sent: it answered with status /
       )
     }
   )
 
   it('answers 502 to such a status over wss:// inside a tunnel too', async () => {
-    expect(await secureUpgrade('/status/object')).toBe(BAD_GATEWAY)
-    expect(await secureUpgrade('/hop-by-hop')).toBe(
-      `HTTP/1.1 403 Forbidden\r\n${PREFIX}x-kept: yes\r\n\r\n`
-    )
+    expect(isBadGateway(await secureUpgrade('/status/object'))).toBe(true)
+    const refused = parse(await secureUpgrade('/hop-by-hop'))
+    expect(refused.statusLine).toBe('HTTP/1.1 403 Forbidden')
+    expect(appHeaders(refused)).toEqual(HOP_BY_HOP_KEPT)
   })
 
   it('sends the refusal without hop-by-hop headers or the headers Connection names', async () => {
-    expect(await upgrade('/hop-by-hop')).toBe(
-      `HTTP/1.1 403 Forbidden\r\n${PREFIX}x-kept: yes\r\n\r\n`
-    )
+    const refused = parse(await upgrade('/hop-by-hop'))
+    expect(refused.statusLine).toBe('HTTP/1.1 403 Forbidden')
+    expect(appHeaders(refused)).toEqual(HOP_BY_HOP_KEPT)
+    expect(refused.headers).toContainEqual(['connection', 'close'])
+    expect(refused.body).toBe('no')
   })
 
   it.each(Object.keys(badHeaders))(
     'answers 502 to a refusal with a header Node refuses to write (%s)',
     async (name) => {
       const reply = await upgrade(`/header/${name}`)
-      expect(reply).toBe(BAD_GATEWAY)
+      expect(isBadGateway(reply)).toBe(true)
       expect(reply).not.toContain('Injected')
       expect(appMessages()).toHaveLength(1)
       expect(appMessages()[0]).toMatch(/^The app's response could not be sent: \S/)
@@ -156,18 +194,30 @@ describe('refused upgrades', () => {
   )
 
   it('keeps the status and every header of a refusal it can send', async () => {
-    expect(await upgrade('/cookies')).toBe(
-      `HTTP/1.1 401 Unauthorized\r\n${PREFIX}` +
-        'set-cookie: a=1\r\nset-cookie: b=2\r\nwww-authenticate: Basic realm="ws"\r\n\r\n'
+    const refused = parse(await upgrade('/cookies'))
+    expect(refused.statusLine).toBe('HTTP/1.1 401 Unauthorized')
+    expect(appHeaders(refused)).toEqual(
+      expect.arrayContaining([
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+        ['www-authenticate', 'Basic realm="ws"'],
+        ['content-length', '11'],
+      ])
     )
+    expect(refused.body).toBe('login first')
     expect(appMessages()).toEqual([])
   })
 
-  it('cancels the body of a refusal, which nothing reads', async () => {
+  it('cancels the streamed body of a refusal when its client leaves', async () => {
     const cancelled = new Promise<void>((resolve) => {
       bodyCancelled = resolve
     })
-    expect(await upgrade('/endless')).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/)
+    const socket = await rawSocket(proxy().port)
+    socket.write(
+      `GET http://example.com/endless HTTP/1.1\r\nHost: example.com\r\n${UPGRADE_HEADERS}`
+    )
+    expect(await readHead(socket)).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/)
+    socket.destroy()
     await within(cancelled, "the app's never-ending body was not cancelled")
   })
 })
