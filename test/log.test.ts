@@ -16,6 +16,7 @@ import {
 } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { within } from './helpers/within'
 
 let running: RunningProxy | undefined
 let records: LogRecord[] = []
@@ -336,5 +337,28 @@ describe('onLog', () => {
     })
     expect((await proxyGet(running.port, 'http://example.com/')).status).toBe(200)
     expect((await proxyGet(running.port, 'http://example.com/again')).status).toBe(200)
+  })
+
+  it('survives an onLog whose answer throws when its then is read', async () => {
+    const errors: string[] = []
+    let toldBoth = () => {}
+    const both = new Promise<void>((resolve) => (toldBoth = resolve))
+    running = await startProxy(echoApp(), {
+      onLog: () => ({
+        get then(): never {
+          throw new Error('then getter')
+        },
+      }),
+      onError: (error, context) => {
+        errors.push(`${context.phase}: ${error.message}`)
+        if (errors.length === 2) {
+          toldBoth()
+        }
+      },
+    })
+    expect((await proxyGet(running.port, 'http://example.com/')).status).toBe(200)
+    expect((await proxyGet(running.port, 'http://example.com/again')).status).toBe(200)
+    await within(both, 'onError was not told of both records')
+    expect(errors).toEqual(['log: then getter', 'log: then getter'])
   })
 })

@@ -67,13 +67,16 @@ export function guardCallbacks(options: CallbackOptions): UserCallbacks {
     accept: (value: unknown) => T
   ): Settled<T | Refusal> => {
     let value: unknown
+    let later: PromiseLike<unknown> | undefined
     try {
       value = call(first, second)
+      // Inside the try: reading `then` runs the user's code too (a getter, a Proxy's trap).
+      later = isThenable(value) ? value : undefined
     } catch (error) {
       return failed(what, error, host)
     }
-    if (isThenable(value)) {
-      return withDeadline(value, admissionTimeoutMs, what).then(
+    if (later) {
+      return withDeadline(later, admissionTimeoutMs, what).then(
         (settled) => acceptOrFail(what, host, settled, accept),
         (error: unknown) => failed(what, error, host)
       )

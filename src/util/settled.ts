@@ -40,13 +40,16 @@ export function withDeadline<T>(value: PromiseLike<T>, ms: number, what: string)
  */
 export function callAndForget(call: () => unknown, failed: (error: unknown) => void): void {
   let value: unknown
+  let later: boolean
   try {
     value = call()
+    // Inside the try: reading `then` runs the user's code too (a getter, a Proxy's trap).
+    later = isThenable(value)
   } catch (error) {
     failed(error)
     return
   }
-  if (isThenable(value)) {
+  if (later) {
     Promise.resolve(value).then(undefined, failed)
   }
 }

@@ -62,6 +62,26 @@ const BROKEN: [string, () => unknown][] = [
       },
     }),
   ],
+  [
+    'returns an object whose then getter throws',
+    () => ({
+      get then(): never {
+        throw new Error('then getter')
+      },
+    }),
+  ],
+  [
+    'returns a Proxy that throws on every read',
+    () =>
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('trap')
+          },
+        }
+      ),
+  ],
   ['returns null', () => null],
   ['returns a number', () => 42],
   ['returns an object', () => ({ realm: 'x' })],
