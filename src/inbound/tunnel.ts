@@ -85,6 +85,13 @@ export function openTunnel(
     socket.destroy()
   }
   socket.once('end', endedEarly)
+  if (socket.readableEnded) {
+    // It ended its side while admission decided: that 'end' came and went, and nothing (`head`
+    // included) can be put back into the socket after it. Node's HTTP server would abort a
+    // request from a client that has ended its side anyway.
+    endedEarly()
+    return
+  }
   const start = (first: Buffer) => {
     socket.off('end', endedEarly)
     deps.connections.spoke(socket)

@@ -5,6 +5,7 @@
  * deadline.
  */
 import type { Socket } from 'node:net'
+import { connect } from 'node:net'
 import { echoApp } from '../helpers/apps'
 import { connectTunnel } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
@@ -68,4 +69,39 @@ describe('a tunnel whose client ends it before its first byte', () => {
       expect((await closed).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /)
     }
   )
+})
+
+describe('a CONNECT whose client ends its side while an async requireAuth decides', () => {
+  /** A CONNECT sent with `after` behind it and the client's end, the proxy deciding slowly. */
+  async function endedWhileDeciding(after: string) {
+    const { onLog, tunnelClosed } = firstTunnelClose()
+    running = await startProxy(echoApp(), {
+      handshakeTimeoutMs: DEADLINE_MS,
+      onLog,
+      resolver: {
+        requireAuth: () => new Promise<undefined>((resolve) => setTimeout(resolve, 200)),
+        resolve: (url) => `/${url}`,
+      },
+    })
+    const socket = connect({ port: running.port, host: '127.0.0.1', allowHalfOpen: true })
+    const closed = closeOf(socket, 'the proxy held a tunnel whose client had ended it')
+    socket.end(`CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n${after}`)
+    const bytes = (await closed).toString('latin1')
+    await within(tunnelClosed, 'no tunnel-close record for the ended tunnel')
+    return { bytes, errors: running.errors.map((error) => error.message) }
+  }
+
+  it('closes the tunnel at once after its 200', async () => {
+    const { bytes, errors } = await endedWhileDeciding('')
+    expect(bytes).toBe('HTTP/1.1 200 Connection Established\r\n\r\n')
+    expect(errors).toEqual([])
+  })
+
+  it('closes it at once with a request sent behind the CONNECT, and reports no error', async () => {
+    const { bytes, errors } = await endedWhileDeciding(
+      'GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n'
+    )
+    expect(bytes).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\n/)
+    expect(errors).toEqual([])
+  })
 })
