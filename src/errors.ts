@@ -47,17 +47,22 @@ export function isCode(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | null | undefined)?.code === code
 }
 
+/** The message of an error made from a thrown value that cannot be shown as text. */
+const UNSHOWABLE = 'a value that cannot be shown as text'
+
 /** `error` as an Error: thrown values that are not Errors are wrapped, with their text. */
 export function toError(error: unknown): Error {
   try {
     if (error instanceof Error) {
-      return error
+      // Every report reads the message: an Error whose `message` getter throws is caught here,
+      // and one whose message is not text is reported by a stand-in holding it as its cause.
+      return typeof error.message === 'string' ? error : new Error(UNSHOWABLE, { cause: error })
     }
     return new Error(String(error))
   } catch {
     // What an app may throw or reject with: an object with no prototype, a throwing
     // `toString`, a Proxy whose traps throw. The report must not fail in turn.
-    return new Error('a value that cannot be shown as text')
+    return new Error(UNSHOWABLE)
   }
 }
 

@@ -78,6 +78,20 @@ function unruly(request: Request): Response {
           },
         })
       )
+    case '/unreadable-message':
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            const error = new Error('hidden')
+            Object.defineProperty(error, 'message', {
+              get: () => {
+                throw new Error('message getter')
+              },
+            })
+            controller.error(error)
+          },
+        })
+      )
     case '/number-chunk':
       return new Response(
         new ReadableStream({
@@ -379,6 +393,7 @@ describe("the app's response is input", () => {
 
   it.each([
     ['/unprintable-failure', 'a value that cannot be shown as text'],
+    ['/unreadable-message', 'a value that cannot be shown as text'],
     ['/number-chunk', 'a chunk that is not bytes (a number)'],
   ])(
     'cuts a body that fails oddly (%s) short, tells onError, and prints nothing',

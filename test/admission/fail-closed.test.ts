@@ -53,6 +53,18 @@ const BROKEN: [string, () => unknown][] = [
       throw 'just a string'
     },
   ],
+  [
+    'throws an Error whose message getter throws',
+    () => {
+      const error = new Error('hidden')
+      Object.defineProperty(error, 'message', {
+        get: () => {
+          throw new Error('message getter')
+        },
+      })
+      throw error
+    },
+  ],
   ['rejects', () => Promise.reject(new Error('rejected'))],
   [
     'returns a thenable that rejects',
