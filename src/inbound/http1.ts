@@ -19,6 +19,7 @@ import type { Way } from './answer'
 import { answerWhenAdmitted, clientGone, upgradeClientGone } from './answer'
 import { handleConnect } from './connect'
 import type { Connections } from './connections'
+import { countPipelined } from './pipelining'
 import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { tunnelOf } from './tunnel'
@@ -79,6 +80,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     req: IncomingMessage,
     res: ServerResponse
   ) => {
+    countPipelined(req, res)
     const tunnel = tunnelOf(req.socket)
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
