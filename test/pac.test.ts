@@ -9,7 +9,7 @@ import { PAC_CONTENT_TYPE, pacScript } from '../src/pages/pac'
 import { createProxy } from '../src/proxy'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
-import { httpsTunnel, proxyGet, requestOver } from './helpers/clients'
+import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
 import type { Reply } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
@@ -115,6 +115,14 @@ describe('pac file', () => {
       expect(reply.body).toContain(`PROXY 127.0.0.1:${running.port}`)
     }
   )
+
+  it('is served on a direct HTTP/1.0 request with no Host, which names the address it reached', async () => {
+    running = await startProxy(echoApp())
+    const reply = await rawExchange(running.port, 'GET /proxy.pac HTTP/1.0\r\n\r\n')
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    expect(reply.toLowerCase()).toContain(`content-type: ${PAC_CONTENT_TYPE}`)
+    expect(reply).toContain(`PROXY 127.0.0.1:${running.port}`)
+  })
 
   it('leaves a direct /proxy.pac for another host, or another port, to the main app', async () => {
     running = await startProxy(echoApp())

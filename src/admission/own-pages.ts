@@ -74,7 +74,9 @@ export function admitOriginForm(
   if (host !== undefined && !named) {
     return refuse(400, `Invalid Host header: ${quote(host)}`)
   }
-  if (pages.pac && named && isPacRequest(target, method) && isOwnAddress(named, request.socket)) {
+  // No Host (HTTP/1.0) names the address the connection reached, as its passthrough says.
+  const own = named ? isOwnAddress(named, request.socket) : Boolean(request.socket)
+  if (pages.pac && own && isPacRequest(target, method)) {
     const { proxyHost } = pages
     const fullUrl = `http://${proxyHost}${target}`
     return {
