@@ -250,6 +250,25 @@ describe('wsgiprox cli', () => {
     expect(started.output()).toContain('prefix: /<proxy user name>/')
   }, 30_000)
 
+  it('has the demo app tell the URL asked for behind the user name with --auth-prefix', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-auth-demo-'))
+    started = await startListening(['--import', TSX_IMPORT, CLI, '--port', '0', '--auth-prefix'], {
+      cwd,
+    })
+    const alice = { 'proxy-authorization': `Basic ${Buffer.from('alice:x').toString('base64')}` }
+    const json = await proxyGet(started.port, 'http://example.com/a?format=json', {
+      headers: alice,
+    })
+    expect(JSON.parse(json.body)).toMatchObject({
+      url: '/alice/http://example.com/a?format=json',
+      original: 'http://example.com/a?format=json',
+      route: 'translated',
+    })
+    const page = (await proxyGet(started.port, 'http://example.com/a', { headers: alice })).body
+    expect(page).toMatch(/<dd id="original">http:\/\/example\.com\/a<\/dd>/)
+    expect(page).toContain('The proxy put the prefix /alice/ before the full URL')
+  }, 30_000)
+
   it('loads a TypeScript --app where Node can, and says how where it cannot', async () => {
     await (built ??= build({ logLevel: 'warn' }))
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-ts-'))

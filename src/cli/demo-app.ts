@@ -12,6 +12,11 @@ import { PAGE_STYLE } from '../pages/landing'
 export interface DemoOptions {
   /** The prefix the default resolver puts before the full URL, `/`. */
   prefix: string
+  /**
+   * With `--auth-prefix`: the prefix is the proxy user name, `/<user>/`, one per request, and
+   * `prefix` is not used.
+   */
+  userPrefix?: boolean
   /** The host serving the CA's landing page, `wsgiprox`. */
   downloadHost: string
 }
@@ -20,6 +25,8 @@ export interface DemoOptions {
 interface Route {
   kind: 'translated' | 'proxy-host' | 'direct'
   original: string
+  /** The prefix found before the full URL of a translated request. */
+  prefix: string
 }
 
 const DEMO_STYLE = `
@@ -39,7 +46,7 @@ export function createDemoApp(options: DemoOptions): Hono {
     const url = new URL(c.req.url)
     const path = url.pathname + url.search
     const proxyHost = c.req.header(PROXY_HOST_HEADER) ?? null
-    const route = routeOf(path, proxyHost, url.protocol, options.prefix)
+    const route = routeOf(path, proxyHost, url.protocol, options)
     const received = {
       method: c.req.method,
       url: path,
@@ -89,7 +96,7 @@ export function createDemoApp(options: DemoOptions): Hono {
                   <dd id="url">${received.url}</dd>
                 </div>
               </dl>
-              <p id="route">${EXPLANATIONS[route.kind](options.prefix)}</p>
+              <p id="route">${EXPLANATIONS[route.kind](route.prefix)}</p>
               <dl>
                 <dt>Method</dt>
                 <dd id="method">${received.method}</dd>
@@ -123,16 +130,23 @@ const EXPLANATIONS: Record<Route['kind'], (prefix: string) => string> = {
 
 /**
  * Tells the original URL back from what the app received: the default resolver gives
- * `prefix + full URL`; a proxy host keeps its path (the scheme is the one the app saw); a direct
- * request is its own path.
+ * `prefix + full URL` (with `userPrefix`, the prefix is the path's first segment, the user name);
+ * a proxy host keeps its path (the scheme is the one the app saw); a direct request is its own
+ * path.
  */
-function routeOf(path: string, proxyHost: string | null, protocol: string, prefix: string): Route {
+function routeOf(
+  path: string,
+  proxyHost: string | null,
+  protocol: string,
+  options: DemoOptions
+): Route {
   if (proxyHost === null) {
-    return { kind: 'direct', original: path }
+    return { kind: 'direct', original: path, prefix: '' }
   }
+  const prefix = options.userPrefix ? (/^\/[^/]+\//.exec(path)?.[0] ?? '') : options.prefix
   const rest = path.startsWith(prefix) ? path.slice(prefix.length) : ''
   if (/^(https?|wss?):\/\//.test(rest)) {
-    return { kind: 'translated', original: rest }
+    return { kind: 'translated', original: rest, prefix }
   }
-  return { kind: 'proxy-host', original: `${protocol}//${proxyHost}${path}` }
+  return { kind: 'proxy-host', original: `${protocol}//${proxyHost}${path}`, prefix: '' }
 }

@@ -150,7 +150,14 @@ export async function listenProxy(
   const { app, proxyApps } = target
     ? { app: target.app, proxyApps: undefined }
     : values.app === undefined
-      ? { app: createDemoApp({ prefix, downloadHost: proxyHost }), proxyApps: undefined }
+      ? {
+          app: createDemoApp({
+            prefix,
+            downloadHost: proxyHost,
+            userPrefix: values['auth-prefix'] ?? false,
+          }),
+          proxyApps: undefined,
+        }
       : await loadApp(values.app, values.quiet ?? false)
   const { onLog, onError, flush } = cliReporters(io, {
     quiet: values.quiet ?? false,
