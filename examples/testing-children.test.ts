@@ -1,7 +1,9 @@
 /**
  * Child processes through a test proxy with `proxy.env` merged into their environment, and no
- * change to their code: curl, Python requests and Node's own fetch (Node 24 reads the proxy
- * variables when NODE_USE_ENV_PROXY=1). Each verifies TLS against the CA file in the env.
+ * change to their code: curl, Python requests and Node's own fetch (Node 24 and 22.21+ read the
+ * proxy variables when NODE_USE_ENV_PROXY=1; an earlier Node child first sets undici's
+ * EnvHttpProxyAgent, the two lines docs/testing.md gives). Each verifies TLS against the CA
+ * file in the env.
  *
  *   npx vitest --run --config examples/vitest.config.ts examples/testing-children.test.ts
  */
@@ -13,8 +15,17 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
-/** Node 24 or later; test/examples.test.ts passes the one .ci/run installs. */
+/** The Node to run; test/examples.test.ts passes a Node 24 as NODE24 where it has one. */
 const NODE = process.env.NODE24 ?? 'node'
+/** Whether that Node reads HTTPS_PROXY itself under NODE_USE_ENV_PROXY (24+, 22.21+). */
+const [major = 0, minor = 0] = (await run(NODE, ['-p', 'process.versions.node'])).stdout
+  .split('.')
+  .map(Number)
+const readsProxyEnv = major >= 24 || (major === 22 && minor >= 21)
+/** For an earlier Node: what a child's start-up code does instead (docs/testing.md). */
+const useEnvProxy = readsProxyEnv
+  ? ''
+  : "const u = require('undici'); u.setGlobalDispatcher(new u.EnvHttpProxyAgent()); "
 
 let proxy: TestProxy
 beforeAll(async () => {
@@ -39,6 +50,6 @@ test('python requests', async () => {
 })
 
 test('node -e "fetch(...)"', async () => {
-  const script = `fetch('https://api.example.com/v1/user').then((r) => r.json()).then((u) => console.log(u.name))`
+  const script = `${useEnvProxy}fetch('https://api.example.com/v1/user').then((r) => r.json()).then((u) => console.log(u.name))`
   expect((await child(NODE, ['-e', script])).stdout).toBe('ada\n')
 })

@@ -168,6 +168,17 @@ describeWith('curl, python3 requests and node 24', hasClients && hasNode24)(
   }
 )
 
+describeWith('curl and python3 requests', hasClients)(
+  'testing examples with child processes, on the Node running the tests',
+  { timeout: 90_000 },
+  () => {
+    // As a user runs it, with no NODE24: a Node before 22.21 ignores NODE_USE_ENV_PROXY.
+    it('testing-children.test.ts fakes the API for node -e on this Node too', async () => {
+      expect(await suite('testing-children.test.ts')).toBe(3)
+    })
+  }
+)
+
 describeWith('chromium', hasChromium)('testing examples in chromium', { timeout: 120_000 }, () => {
   it('testing-chromium.test.ts serves a page, a wss echo and a worker fetch', async () => {
     expect(await suite('testing-chromium.test.ts')).toBe(1)
