@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { trustStepsMarkdown, withTrustSteps } from '../scripts/trust-steps'
 import { installGroups } from '../src/pages/landing-steps'
+import { proxyEnv } from '../src/testing/env'
 
 const root = resolve(import.meta.dirname, '..')
 const trustFile = join(root, 'docs/trust.md')
@@ -48,6 +49,45 @@ describe('README', () => {
     expect(names).toContain('listen')
     for (const name of names) {
       expect(readme).toMatch(new RegExp(`\`${name}[(\`]`))
+    }
+  })
+})
+
+describe('docs/testing.md', () => {
+  const section = (text: string, from: string, to: string) =>
+    text.split(from)[1]?.split(to)[0] ?? ''
+  /** The names in the first column of each table row: `a`, or `a`, `b` (`clear()` is `clear`). */
+  const firstColumn = (table: string) =>
+    [...table.matchAll(/^\| (`[^|]+`)/gm)].flatMap((row) =>
+      [...(row[1] ?? '').matchAll(/`([\w.]+|\[Symbol\.\w+\])(?:\([^`]*\))?`/g)].map(
+        (name) => name[1] ?? ''
+      )
+    )
+
+  it('tells every member of the handle the API reference has, and no other', async () => {
+    const [text, reference] = await Promise.all([
+      readFile(join(root, 'docs/testing.md'), 'utf8'),
+      readFile(join(root, 'docs/api/wsgiprox.md'), 'utf8'),
+    ])
+    const documented = firstColumn(section(text, '\n## The handle\n', '\n### '))
+    const members = [
+      ...referenceNames(reference, 'TestProxy').filter((name) => name !== 'ca'),
+      ...referenceNames(reference, 'TestProxyCa').map((name) => `ca.${name}`),
+      '[Symbol.asyncDispose]',
+    ]
+    expect([...documented].sort()).toEqual([...members].sort())
+  })
+
+  it('tells every variable of env, with its value', async () => {
+    const text = await readFile(join(root, 'docs/testing.md'), 'utf8')
+    const table = section(text, '\n## The environment for child processes\n', '\n## ')
+    const env = proxyEnv('URL', 'CA')
+    expect(firstColumn(table).sort()).toEqual(Object.keys(env).sort())
+    const rows = table.split('\n').map((line) => line.split('|').map((cell) => cell.trim()))
+    for (const [name, value] of Object.entries(env)) {
+      const row = rows.find((cells) => cells[1]?.includes(`\`${name}\``))
+      const shown = { URL: 'url', CA: 'CA' }[value] ?? value
+      expect(row?.[2], name).toBe(`\`${shown}\``)
     }
   })
 })
