@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from 'node:util'
+import { count } from '../util/count'
 import type { Io } from './io'
 import { formatFlags, UsageError } from './io'
 import { checkServeValues, FLAG_HELP, serveOne, SERVE_OPTIONS } from './serve'
@@ -97,5 +98,3 @@ export async function runReplay(
     },
   })
 }
-
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`

@@ -3,6 +3,7 @@
  * answer for a URL that is not archived, and the one for a collection that does not exist.
  * @module
  */
+import { count } from '../util/count'
 import type { Collection } from './collection'
 import { httpDate } from './memento'
 
@@ -54,7 +55,7 @@ export function collectionsPage(collections: readonly Collection[]): string {
   const sections = collections
     .map(
       (c) =>
-        `<h2>${escape(c.name)}</h2>\n<p><small>${escape(c.path)}: ${c.index.size} captures, ${c.pages.length} pages</small></p>\n${pageList(c)}`
+        `<h2>${escape(c.name)}</h2>\n<p><small>${escape(c.path)}: ${count(c.index.size, 'capture')}, ${count(c.pages.length, 'page')}</small></p>\n${pageList(c)}`
     )
     .join('\n')
   return page(

@@ -44,4 +44,19 @@ describe('opening archives', () => {
       `${file}: the same file as ${file}; opened once`,
     ])
   })
+
+  it("counts one capture and one page in the singular on the proxy host's list", async () => {
+    const { dir, cleanup } = await tempFolder()
+    closers.push(cleanup)
+    await writeWarc(join(dir, 'site.warc'), [
+      { url: 'http://example.com/', headers: { 'Content-Type': 'text/html' }, body: '<p>home' },
+    ])
+    const replay = await openReplay([dir])
+    closers.push(() => replay.close())
+    const running = await startProxy(replay.app, { resolver: replay.resolver })
+    closers.push(() => running.close())
+
+    const home = await proxyGet(running.port, 'http://wsgiprox/')
+    expect(home.body).toContain(`${join(dir, 'site.warc')}: 1 capture, 1 page</small>`)
+  })
 })
