@@ -2,6 +2,8 @@ import { format, resolveConfig } from 'prettier'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { trustStepsMarkdown, withTrustSteps } from '../scripts/trust-steps'
+import { REPLAY_OPTIONS } from '../src/cli/replay'
+import { SERVE_OPTIONS } from '../src/cli/serve'
 import { installGroups } from '../src/pages/landing-steps'
 import { proxyEnv } from '../src/testing/env'
 
@@ -89,5 +91,26 @@ describe('docs/testing.md', () => {
       const shown = { URL: 'url', CA: 'CA' }[value] ?? value
       expect(row?.[2], name).toBe(`\`${shown}\``)
     }
+  })
+})
+
+describe('the CLI flags the docs name', () => {
+  const flags = (text: string) => [...new Set(text.match(/--[a-z][a-z-]+/g))].sort()
+  const optionFlags = (options: object) =>
+    Object.keys(options)
+      .map((name) => `--${name}`)
+      .sort()
+
+  it("README's CLI synopsis names every flag of wsgiprox, and no other", async () => {
+    const readme = await readFile(join(root, 'README.md'), 'utf8')
+    const synopsis = /\n## CLI\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+    expect(flags(synopsis)).toEqual(optionFlags(SERVE_OPTIONS))
+  })
+
+  it('docs/replay.md names every flag of wsgiprox replay, and no other', async () => {
+    const replay = await readFile(join(root, 'docs/replay.md'), 'utf8')
+    const sentence = /The command takes the serve command's ([^(]*)\(`wsgiprox replay --help`\)/
+    const named = sentence.exec(replay.replaceAll('\n', ' '))?.[1] ?? ''
+    expect([...flags(named), '--help'].sort()).toEqual(optionFlags(REPLAY_OPTIONS))
   })
 })
