@@ -250,7 +250,7 @@ describe('wsgiprox cli', () => {
     expect(started.output()).toContain('prefix: /<proxy user name>/')
   }, 30_000)
 
-  it('has the demo app tell the URL asked for behind the user name with --auth-prefix', async () => {
+  it('with --auth-prefix, the demo app tells the URL asked for and the banner logs in', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-auth-demo-'))
     started = await startListening(['--import', TSX_IMPORT, CLI, '--port', '0', '--auth-prefix'], {
       cwd,
@@ -267,6 +267,13 @@ describe('wsgiprox cli', () => {
     const page = (await proxyGet(started.port, 'http://example.com/a', { headers: alice })).body
     expect(page).toMatch(/<dd id="original">http:\/\/example\.com\/a<\/dd>/)
     expect(page).toContain('The proxy put the prefix /alice/ before the full URL')
+    // The banner's command to try, as a user copies it, passes the login.
+    const [, proxyUrl = '', url = ''] = /try: curl -x (\S+) (\S+)/.exec(started.output()) ?? []
+    const { port, username, password } = new URL(proxyUrl)
+    const login = { 'proxy-authorization': `Basic ${btoa(`${username}:${password}`)}` }
+    const tried = await proxyGet(Number(port), url, { headers: login })
+    expect(tried.status).toBe(200)
+    expect(tried.body).toContain(`<dd id="url">/${username}/http://example.com/</dd>`)
   }, 30_000)
 
   it('loads a TypeScript --app where Node can, and says how where it cannot', async () => {

@@ -20,6 +20,10 @@ export function banner(
   // An IPv6 address needs its brackets in a URL (RFC 3986 §3.2.2): http://[::1]:8080.
   const proxyUrl = `http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`
   const proxyHost = values['proxy-host'] ?? DEFAULTS.proxyHost
+  // With --auth-prefix a request without a user name gets 407: the commands to try give one.
+  const tryUrl = values['auth-prefix']
+    ? `http://coll1:x@${addressHost(values.host ?? DEFAULT_HOST)}:${port}`
+    : proxyUrl
   const scale = [
     ...(workers > 1 ? [`${workers} workers (node:cluster)`] : []),
     ...(values['proxy-protocol'] ? ['PROXY protocol required on every connection'] : []),
@@ -39,8 +43,8 @@ export function banner(
     ...(target
       ? target.banner(proxyUrl, values['ca-file'] ?? CA_DEFAULTS.file).map((line) => `  ${line}`)
       : [
-          `  try: curl -x ${proxyUrl} http://example.com/`,
-          `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${proxyUrl} https://example.com/`,
+          `  try: curl -x ${tryUrl} http://example.com/`,
+          `       curl --cacert ${values['ca-file'] ?? CA_DEFAULTS.file} -x ${tryUrl} https://example.com/`,
         ]),
     `  trust the CA: http://${proxyHost}/download/ (through the proxy)`,
     ...(values.metrics ? [`  metrics: curl -x ${proxyUrl} http://${proxyHost}/metrics`] : []),
