@@ -145,6 +145,27 @@ describe('wsgiprox access lines', () => {
     }
   )
 
+  it.skipIf(missing('curl'))(
+    'says so when a client refuses the certificate because it does not trust the CA',
+    async () => {
+      const { port, err } = await serve('--proxy-host', 'px')
+      // curl with its own roots only: it answers the proxy's certificate with unknown_ca.
+      const curl = run(toolPath('curl'), [
+        '-sS',
+        '-x',
+        `http://127.0.0.1:${port}`,
+        'https://a.test/',
+      ])
+      await expect(curl).rejects.toThrow(/SSL certificate problem/)
+      for (let i = 0; i < 200 && !err().includes('error (tls a.test)'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      expect(err()).toMatch(
+        /^wsgiprox: error \(tls a\.test\): .*SSL alert number 48; the client refused the certificate: it does not trust the CA yet \(http:\/\/px\/download\/\)$/m
+      )
+    }
+  )
+
   it('refuses an unknown --log-format with exit code 2', async () => {
     const stderr = new PassThrough()
     let err = ''

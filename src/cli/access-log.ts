@@ -73,10 +73,19 @@ export function formatRecord(record: LogRecord, format: LogFormat): string | und
 }
 
 /**
+ * The TLS alerts a client sends when it will not accept the proxy's certificate, as OpenSSL
+ * words them: bad_certificate (42), certificate_unknown (46, Chromium) and unknown_ca (48, curl).
+ */
+const REFUSED_CERTIFICATE = /SSL alert number (?:42|46|48)\b/
+
+/**
  * The proxy's `onLog` and `onError` for the CLI, and `flush`, which tells how many access lines
  * a stalled stdout, and how many error lines a stalled stderr, made it drop.
  */
-export function cliReporters(io: Io, options: { quiet: boolean; format: LogFormat }) {
+export function cliReporters(
+  io: Io,
+  options: { quiet: boolean; format: LogFormat; proxyHost?: string }
+) {
   // stderr is bounded as stdout is: a stream nobody reads must not make the proxy grow.
   const errors = lineWriter(io.stderr, (text) => io.stderr.write(text), {
     what: 'error line',
@@ -115,8 +124,16 @@ export function cliReporters(io: Io, options: { quiet: boolean; format: LogForma
       return
     }
     const stack = users && !options.quiet ? stackLines(error) : []
+    const hint =
+      context.phase === 'tls' && REFUSED_CERTIFICATE.test(message)
+        ? `; the client refused the certificate: it does not trust the CA yet (http://${options.proxyHost ?? 'wsgiprox'}/download/)`
+        : ''
     errors.write(
-      [`wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}`, ...stack, ''].join('\n')
+      [
+        `wsgiprox: error (${where}): ${message}${at ? ` (at ${at})` : ''}${hint}`,
+        ...stack,
+        '',
+      ].join('\n')
     )
   }
   return {

@@ -160,6 +160,7 @@ export async function listenProxy(
         }
       : await loadApp(values.app, values.quiet ?? false)
   const { onLog, onError, flush } = cliReporters(io, {
+    proxyHost,
     quiet: values.quiet ?? false,
     format: (values['log-format'] ?? 'common') as LogFormat,
   })
