@@ -8,7 +8,7 @@ import { quote } from './asked'
 import type { AskedRequest, Refusal, TunnelIdentity } from './decision'
 import { refuse } from './decision'
 import type { Authority } from './target'
-import { DEFAULT_PORTS, hostPort, parseAbsoluteTarget, parseAuthority } from './target'
+import { hostPort, parseAbsoluteTarget, parseAuthority } from './target'
 
 /** The refusal of a CONNECT sent inside a tunnel. */
 export const NESTED_CONNECT = refuse(405, 'CONNECT inside a tunnel is not supported')
@@ -47,16 +47,16 @@ export function pathInTunnel(
   if (target.startsWith('/')) {
     return target
   }
-  const absolute = parseAbsoluteTarget(target)
+  // A URL that leaves its port out means the tunnel's, as a Host without one does; a port
+  // written out is that port, the scheme's default included (`http://example.com:80/`).
+  const absolute = parseAbsoluteTarget(target, tunnel.port)
   if (absolute instanceof Error) {
     return refuse(400, absolute.message)
   }
   if (!absolute) {
     return refuse(400, `Invalid request target in a tunnel: ${quote(target)}`)
   }
-  // A port left to the scheme's default names no port: the tunnel's is meant.
-  const port = absolute.port === DEFAULT_PORTS[absolute.scheme] ? tunnel.port : absolute.port
-  const named = { host: absolute.host, port }
+  const named = { host: absolute.host, port: absolute.port }
   if (!isTunnelHost(tunnel, named)) {
     return misdirected(tunnel, named)
   }

@@ -82,15 +82,19 @@ export function validHost(host: string): string | undefined {
 /**
  * Parse an absolute-form request target (`http://example.com:8000/a?b`, RFC 9112 §3.2.2).
  * Returns `undefined` for a target that is not absolute-form, and an Error that says why for one
- * that is but cannot be served.
+ * that is but cannot be served. A URL that leaves its port out gets `defaultPort`, the scheme's
+ * default unless told: a port written out, the default included, is always the one given.
  */
-export function parseAbsoluteTarget(target: string): AbsoluteTarget | Error | undefined {
+export function parseAbsoluteTarget(
+  target: string,
+  defaultPort?: number
+): AbsoluteTarget | Error | undefined {
   const match = ABSOLUTE_URL.exec(target)
   if (!match) {
     return undefined
   }
   const scheme = (match[1] ?? '').toLowerCase() as 'http' | 'https'
-  const authority = parseAuthority(match[2] ?? '', DEFAULT_PORTS[scheme])
+  const authority = parseAuthority(match[2] ?? '', defaultPort ?? DEFAULT_PORTS[scheme])
   if (!authority) {
     return new Error(`Invalid absolute URL: ${JSON.stringify(target.slice(0, 200))}`)
   }

@@ -353,6 +353,70 @@ const FIXED_ROWS: Row[] = [
   },
   {
     rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: an absolute URL naming :80 in a plain tunnel to 8080 gets 421',
+    tunnel: PLAIN_8080,
+    request: get('http://example.com:80/', [['Host', 'example.com:8080']]),
+    expected: refused(
+      421,
+      'Misdirected request: this tunnel is for example.com:8080, not example.com:80'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: a Host naming :80 in a plain tunnel to 8080 gets 421',
+    tunnel: PLAIN_8080,
+    request: get('/', [['Host', 'example.com:80']]),
+    expected: refused(
+      421,
+      'Misdirected request: this tunnel is for example.com:8080, not example.com:80'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: an absolute URL naming :443 in a TLS tunnel to 8443 gets 421',
+    tunnel: TLS_8443,
+    request: get('https://example.com:443/x'),
+    expected: refused(
+      421,
+      'Misdirected request: this tunnel is for example.com:8443, not example.com:443'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: :authority naming :443 in a TLS tunnel to 8443 gets 421',
+    tunnel: TLS_8443,
+    request: get('/x', [[':authority', 'example.com:443']]),
+    expected: refused(
+      421,
+      'Misdirected request: this tunnel is for example.com:8443, not example.com:443'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: an absolute URL naming :443 in a TLS tunnel to 443 is served',
+    tunnel: TLS_443,
+    request: get('https://example.com:443/x', [['Host', 'example.com']]),
+    expected: translated(
+      'https',
+      'example.com',
+      '/prefix/https://example.com/x',
+      'https://example.com/x'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
+    name: 'the host belongs to the tunnel: an absolute URL naming :80 in a plain tunnel to 80 is served',
+    tunnel: PLAIN_80,
+    request: get('http://example.com:80/x'),
+    expected: translated(
+      'http',
+      'example.com',
+      '/prefix/http://example.com/x',
+      'http://example.com/x'
+    ),
+  },
+  {
+    rule: SPEC.guarantees,
     name: 'the host belongs to the tunnel: :authority for another host gets 421',
     tunnel: TLS_443,
     request: get('/x', [[':authority', 'other.example']]),

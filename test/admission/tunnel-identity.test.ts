@@ -1,5 +1,7 @@
 import { once } from 'node:events'
+import { connect as http2Connect } from 'node:http2'
 import { connect } from 'node:net'
+import type { Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { ProxyAuthResolver, proxyUser } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
@@ -151,6 +153,71 @@ describe('the host belongs to the tunnel', () => {
     expect(reply.status).toBe(421)
   })
 
+  // Whichever way a request names a port (written out in an absolute URL, in Host, or in
+  // :authority), a port that is not the tunnel's is refused, the scheme's default included.
+  it.each([
+    [
+      'an absolute URL naming :80',
+      'example.com:8080',
+      'http://example.com:80/',
+      'example.com:8080',
+    ],
+    ['a Host naming :80', 'example.com:8080', '/', 'example.com:80'],
+    [
+      'an absolute URL naming :443',
+      'example.com:8443',
+      'https://example.com:443/',
+      'example.com:8443',
+    ],
+    ['a Host naming :443', 'example.com:8443', '/', 'example.com:443'],
+  ])('answers 421 to %s inside a tunnel to %s', async (_name, authority, target, host) => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, authority)
+    const tls = authority.endsWith(':8443')
+      ? await tlsOverTunnel(socket, 'example.com', running.caPem)
+      : socket
+    const reply = await exchangeOver(
+      tls,
+      `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`
+    )
+    const tunnelPort = authority.split(':')[1] ?? ''
+    const namedPort = tunnelPort === '8080' ? '80' : '443'
+    expect(reply).toMatch(/^HTTP\/1\.1 421 /)
+    expect(reply).toContain(
+      `Misdirected request: this tunnel is for example.com:${tunnelPort}, not example.com:${namedPort}\n`
+    )
+  })
+
+  it('answers 421 to an HTTP/2 :authority naming :443 inside a tunnel to 8443', async () => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, 'example.com:8443')
+    const tls = tlsConnect({
+      socket,
+      servername: 'example.com',
+      ca: running.caPem,
+      ALPNProtocols: ['h2'],
+    })
+    await once(tls, 'secureConnect')
+    const session = http2Connect('https://example.com:8443', { createConnection: () => tls })
+    const stream = session.request({ ':path': '/x', ':authority': 'example.com:443' })
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>]
+    stream.resume()
+    session.close()
+    expect(headers[':status']).toBe(421)
+  })
+
+  it('serves an absolute URL naming :443 inside a TLS tunnel to 443', async () => {
+    running = await startProxy(echoApp(), { prefix: '/' })
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const tls = await tlsOverTunnel(socket, 'example.com', running.caPem)
+    const reply = await exchangeOver(
+      tls,
+      'GET https://example.com:443/x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    expect(reply).toContain('"path":"/https://example.com/x"')
+  })
+
   it('serves an absolute-form request for the tunnel host inside TLS as https', async () => {
     running = await startProxy(echoApp(), { prefix: '/' })
     const { socket } = await connectTunnel(running.port, 'example.com:443')
@@ -257,3 +324,12 @@ describe('decisions kept on a connection', () => {
     fresh.destroy()
   })
 })
+
+/** Write `text` on a connection (a tunnel, with or without TLS) and read all until it closes. */
+async function exchangeOver(socket: Socket, text: string): Promise<string> {
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.write(text)
+  await once(socket, 'close')
+  return Buffer.concat(chunks).toString('latin1')
+}
