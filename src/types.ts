@@ -255,7 +255,9 @@ export interface Proxy {
    * The Fetch-only entry for runtimes that cannot hand over a socket: proxy-host routing and
    * passthrough work, and no HTTPS. A `Request` with method CONNECT cannot be made in Node (the
    * Fetch standard forbids it), and Node's server never hands a CONNECT to a fetch handler; a
-   * CONNECT that some runtime does pass in gets `405 HTTPS Proxy Not Supported`.
+   * CONNECT that some runtime does pass in gets `405 HTTPS Proxy Not Supported`. As `fetch()`
+   * does, it rejects with the reason of the request's signal once that aborts (before the app
+   * runs, if it has not yet), and the app's `request.signal` aborts with it.
    */
   fetch(request: Request, env?: unknown): Promise<Response>
   /** The certificate authority in use (created or loaded on first need). */

@@ -34,6 +34,8 @@ export function createFetchEntry(deps: FetchEntryDeps) {
 
   const way: Way<Asked, undefined, Response | Promise<Response>> = {
     serve({ request, url, headers, env }, _out, admission: Served) {
+      // Aborted while admission ran: the app never runs for a caller that has given up.
+      request.signal.throwIfAborted()
       stripProxyHeaders(headers)
       if (admission.kind === 'passthrough') {
         return dispatcher.handle(new Request(request, { headers }), env, undefined)
@@ -53,7 +55,7 @@ export function createFetchEntry(deps: FetchEntryDeps) {
     },
   }
 
-  return async (request: Request, env?: unknown): Promise<Response> => {
+  const respond = async (request: Request, env: unknown): Promise<Response> => {
     // Reached only by runtimes whose Request can carry CONNECT: Node's refuses to build one.
     if (request.method === 'CONNECT') {
       return text(405, 'HTTPS Proxy Not Supported', {}, 'HTTPS Proxy Not Supported')
@@ -75,6 +77,41 @@ export function createFetchEntry(deps: FetchEntryDeps) {
     }
     return answer(way, asked, undefined, admission)
   }
+
+  // As fetch() does: an aborted request is rejected with the signal's reason, and the app's
+  // Request (which follows the caller's signal) sees the abort.
+  return (request: Request, env?: unknown): Promise<Response> => {
+    // What some runtime hands in as a Request (a CONNECT, see above) may have no signal.
+    const signal = request.signal as AbortSignal | undefined
+    if (!signal) {
+      return respond(request, env)
+    }
+    if (signal.aborted) {
+      return Promise.reject(signal.reason as Error)
+    }
+    return untilAborted(signal, respond(request, env))
+  }
+}
+
+/** `response`, or a rejection with `signal`'s reason as soon as it aborts. */
+function untilAborted(signal: AbortSignal, response: Promise<Response>): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => {
+      reject(signal.reason as Error)
+    }
+    signal.addEventListener('abort', aborted, { once: true })
+    response
+      .finally(() => {
+        signal.removeEventListener('abort', aborted)
+      })
+      .then((value) => {
+        if (signal.aborted) {
+          // Answered after the caller gave up: no one will read the body.
+          void value.body?.cancel().catch(() => {})
+        }
+        resolve(value)
+      }, reject)
+  })
 }
 
 function text(
