@@ -64,6 +64,16 @@ describe('parseAbsoluteTarget', () => {
     expect(parseAbsoluteTarget(url)).toEqual(expected)
   })
 
+  it.each([
+    ['http://example.com/', 8080],
+    ['http://example.com:/', 8080],
+    ['http://example.com:80/', 80],
+    ['https://example.com:443/', 443],
+    ['https://example.com:8443/', 8443],
+  ])('reads the port of %s, given 8080 for a URL without one, as %d', (url, port) => {
+    expect(parseAbsoluteTarget(url, 8080)).toMatchObject({ host: 'example.com', port })
+  })
+
   it('leaves origin-form and other targets to the caller', () => {
     expect(parseAbsoluteTarget('/a')).toBeUndefined()
     expect(parseAbsoluteTarget('*')).toBeUndefined()
