@@ -114,6 +114,15 @@ function unruly(request: Request): Response {
           },
         })
       )
+    case '/failing-at-once':
+      // The body has failed before node-server could write the head.
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.error(new Error('the archive is unreadable'))
+          },
+        })
+      )
     case '/no-content-with-length':
       return new Response(null, { status: 204, headers: { 'Content-Length': '5' } })
     case '/repeated-length':
@@ -442,6 +451,40 @@ describe("the app's response is input", () => {
     const [next] = await onOneConnection(['http://bank.example/'])
     expect(next?.body).toBe('ok:bank.example')
   })
+
+  it('answers 502 with the reason to a body that failed before its head went out, over HTTP/1.1', async () => {
+    const [failed, next] = await onOneConnection([
+      'http://archived.example/failing-at-once',
+      'http://bank.example/',
+    ])
+    expect(failed?.status).toBe(502)
+    expect(failed?.body).toMatch(/^Bad Gateway: .*the archive is unreadable/)
+    expect(next).toEqual({ status: 200, body: 'ok:bank.example' })
+    expect(appReports()[0]?.error.message).toContain('the archive is unreadable')
+  })
+
+  it('answers 502 with the reason to a body that failed before its head went out, over HTTP/2', async () => {
+    const session = await h2Session()
+    const failed = await h2Get(session, '/failing-at-once')
+    expect(failed.status).toBe(502)
+    expect(failed.body).toContain('the archive is unreadable')
+    expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+  })
+
+  it.each(['/failing-at-once', '/failing-stream'])(
+    'answers 502 with the reason over HTTP/1.0 to a body that fails while it is held: %s',
+    async (path) => {
+      // An HTTP/1.0 client gets a Content-Length: nothing went out while the body was read.
+      const reply = await rawExchange(
+        proxy().port,
+        `GET http://archived.example${path} HTTP/1.0\r\nHost: archived.example\r\n\r\n`
+      )
+      expect(reply).toMatch(/^HTTP\/1\.1 502 /)
+      expect(reply).toMatch(/the archive (is unreadable|went away)/)
+      expect(reply).not.toContain('first part')
+      expect(appReports()).toHaveLength(1)
+    }
+  )
 
   it('resets an HTTP/2 stream whose body fails midway with INTERNAL_ERROR, and the session goes on', async () => {
     const session = await h2Session()

@@ -19,8 +19,16 @@ export interface Ending {
 
 type Report = (error: Error, context: ErrorContext) => void
 
-/** `response` with a body stream that ends `outgoing` and reports, rather than fails. */
-export function guardBody(response: Response, outgoing: Ending, report: Report): Response {
+/**
+ * `response` with a body stream that ends `outgoing` and reports, rather than fails. A stream
+ * that has failed already, before node-server could write the head, throws its error here (the
+ * caller answers `502` with its reason); a stream still pending is not waited for.
+ */
+export function guardBody(
+  response: Response,
+  outgoing: Ending,
+  report: Report
+): Response | Promise<Response> {
   // node-server's own Response: read where it keeps its parts, which leaves a string or bytes
   // body on node-server's fast path (the `body` getter would turn it into a full one).
   const parts = cachedParts(response)
@@ -31,9 +39,8 @@ export function guardBody(response: Response, outgoing: Ending, report: Report):
     }
     // A new one of node-server's responses, on its fast path still (the status text, which
     // node-server does not write, stays behind).
-    return new Response(unfailing(body as ReadableStream<Uint8Array>, outgoing, report), {
-      status,
-      headers: headers as HeadersInit | undefined,
+    return unfailing(body as ReadableStream<Uint8Array>, outgoing, report, (stream) => {
+      return new Response(stream, { status, headers: headers as HeadersInit | undefined })
     })
   }
   // A Response of the platform's own (node-server not in front, or one the app got from fetch):
@@ -42,25 +49,49 @@ export function guardBody(response: Response, outgoing: Ending, report: Report):
   if (body === null) {
     return response
   }
-  return new Response(unfailing(body, outgoing, report), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
+  return unfailing(body, outgoing, report, (stream) => {
+    return new Response(stream, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    })
   })
 }
 
-function unfailing(
+/** Settled before any read that has to wait: what a race with a read's promise tells apart. */
+const AT_ONCE = Promise.resolve(undefined)
+
+/**
+ * A response made by `respond` from a stream of `source` that never fails. Its first read is
+ * made now: where it fails at once (the stream had failed already), the promise rejects.
+ */
+async function unfailing(
   source: ReadableStream<Uint8Array>,
+  outgoing: Ending,
+  report: Report,
+  respond: (stream: ReadableStream<Uint8Array>) => Response
+): Promise<Response> {
+  const reader = source.getReader()
+  const first = reader.read()
+  // A failure at once rejects the race; anything else, a chunk or a wait, makes the response.
+  await Promise.race([first, AT_ONCE])
+  return respond(passOn(reader, first, outgoing, report))
+}
+
+/** The chunks of `reader`, from its `first` read on, in a stream that never fails. */
+function passOn(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Promise<ReadableStreamReadResult<Uint8Array>> | undefined,
   outgoing: Ending,
   report: Report
 ): ReadableStream<Uint8Array> {
-  const reader = source.getReader()
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         let next: ReadableStreamReadResult<Uint8Array>
         try {
-          next = await reader.read()
+          next = await (first ?? reader.read())
+          first = undefined
         } catch (error) {
           const reason = toError(error).message
           report(new Error(`The app's body failed after its response began: ${reason}`), {

@@ -58,17 +58,25 @@ export function createDispatcher(
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     })
 
+  /** The answer to a body that failed before node-server wrote a byte of its response. */
+  const failedBeforeHead = (error: unknown): Response =>
+    badGateway(`its body failed before its response began: ${toError(error).message}`)
+
   /**
    * The answer `response` becomes: with `outgoing` (a response of HTTP/1.x or 2), one whose body
    * stream cannot fail (body-guard.ts), or a 502 where its body cannot be read. Passed as
    * arguments, not as a callback: the request path makes no closure per request.
    */
-  const settle = (response: Response, outgoing: Ending | undefined): Response => {
+  const settle = (
+    response: Response,
+    outgoing: Ending | undefined
+  ): Response | Promise<Response> => {
     if (!outgoing) {
       return response
     }
     try {
-      return guardBody(response, outgoing, onError)
+      const guarded = guardBody(response, outgoing, onError)
+      return guarded instanceof Promise ? guarded.catch(failedBeforeHead) : guarded
     } catch (error) {
       // A body node-server does not keep as it is (an ArrayBuffer, FormData) is read through a
       // Response of the platform's, which throws on a status or header it refuses: node-server
@@ -124,13 +132,21 @@ export function createDispatcher(
         callback = (request, env) => {
           const { incoming, outgoing } = (env ?? NO_BINDINGS) as Partial<HttpBindings>
           if (outgoing) {
-            const response = handle(request, env, key, outgoing)
+            if (!isHttp10(incoming)) {
+              return handle(request, env, key, outgoing)
+            }
             // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body
             // is short, and a body the connection's close ends where it is not. Only the framing
-            // differs: the status and headers reach the response guard as for HTTP/1.1.
-            return isHttp10(incoming)
-              ? Promise.resolve(response).then((result) => forHttp10(result, outgoing))
-              : response
+            // differs: the status and headers reach the response guard as for HTTP/1.1. A body
+            // that fails while it is held has sent nothing yet: that is a 502 still.
+            return Promise.resolve(handle(request, env, key)).then((result) =>
+              forHttp10(result, outgoing, failedBeforeHead).then(
+                (held) => settle(held, outgoing),
+                // Parts a Response of the platform's refuses to give (an ArrayBuffer body with
+                // status 0): the guard answers them as it does for HTTP/1.1.
+                () => settle(result, outgoing)
+              )
+            )
           }
           // A WebSocket upgrade (no response object; app-server.ts answers it) or the Fetch entry.
           return handle(request, env, key)

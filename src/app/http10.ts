@@ -21,11 +21,13 @@ export const HTTP10_BUFFER_BYTES = 64 * 1024
  * `response` as an HTTP/1.0 client should get it. A streamed body without a Content-Length that
  * ends within {@link HTTP10_BUFFER_BYTES} becomes bytes, which node-server sends with their
  * length. While the head of the body is read, a client that leaves (`outgoing` closes) cancels
- * the app's stream; later, node-server does.
+ * the app's stream; later, node-server does. A body that fails while it is held gets `failed`'s
+ * answer: no byte of the response has gone out.
  */
 export async function forHttp10(
   response: Response,
-  outgoing: ServerResponse | undefined
+  outgoing: ServerResponse | undefined,
+  failed: (error: unknown) => Response
 ): Promise<Response> {
   // A Response of the platform's own has checked its parts already; reading them costs nothing.
   const [status, body, headers] = cachedParts(response) ?? [
@@ -45,7 +47,14 @@ export async function forHttp10(
   let size = 0
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      let next: ReadableStreamReadResult<unknown>
+      try {
+        next = await reader.read()
+      } catch (error) {
+        // Nothing of this response went out yet: it can still be answered.
+        return failed(error)
+      }
+      const { done, value } = next
       if (done) {
         return new Response(Buffer.concat(held as Uint8Array[], size), part(status, headers))
       }
