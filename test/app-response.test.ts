@@ -21,10 +21,15 @@ import { closeOf, within } from './helpers/within'
  * through. Responses are built when the request comes, with the Response class node-server
  * installs, which (like an archive) does not check what it is given.
  */
-function unruly(request: Request): Response {
+function unruly(request: Request): Response | Promise<Response> {
   const url = new URL(request.url)
   const path = url.pathname.replace(/^\/https?:\/\/[^/]+/, '')
   const host = /^\/https?:\/\/([^/]+)/.exec(url.pathname)?.[1] ?? url.host
+  if (path.startsWith('/later/')) {
+    // The same response from an async app: node-server takes another path for a promise.
+    const now = new Request(request.url.replace('/later/', '/'), request)
+    return Promise.resolve().then(() => unruly(now))
+  }
   const status = /^\/status\/(\d+)$/.exec(path)?.[1]
   if (status !== undefined) {
     return new Response('archived body', { status: Number(status) })
@@ -67,6 +72,10 @@ function unruly(request: Request): Response {
     case '/bad-header-pairs':
       // As pairs, the shape a replay app passes archived headers in: Fetch's Headers refuses it.
       return new Response('x', { headers: [['X-Bad', 'a\r\nInjected: yes']] })
+    case '/bad-header-name':
+      return new Response('x', { headers: { 'X Bad': 'v' } })
+    case '/bad-header-name-pairs':
+      return new Response('x', { headers: [['X Bad', 'v']] })
     case '/unprintable-header':
       // A value that cannot be made text at all.
       return new Response('x', { headers: { 'Content-Length': Object.create(null) as string } })
@@ -147,6 +156,17 @@ function streamOf(...parts: string[]): ReadableStream<Uint8Array> {
     },
   })
 }
+
+/** Responses whose headers Node cannot write, as an object or pairs, from a sync or async app. */
+const UNWRITABLE_HEADERS = [
+  '/bad-header',
+  '/bad-header-pairs',
+  '/unprintable-header',
+  '/bad-header-name',
+  '/bad-header-name-pairs',
+  '/later/bad-header-pairs',
+  '/later/bad-header-name-pairs',
+]
 
 let running: RunningProxy | undefined
 const reports: { error: Error; context: ErrorContext }[] = []
@@ -361,7 +381,7 @@ describe("the app's response is input", () => {
     expect(next?.body).toBe('ok:bank.example')
   })
 
-  it.each(['/bad-header', '/bad-header-pairs', '/unprintable-header'])(
+  it.each(UNWRITABLE_HEADERS)(
     'answers 502 Bad Gateway with the reason to headers that cannot be written (%s), over HTTP/1.1',
     async (path) => {
       const printed = vi.spyOn(console, 'error')
@@ -389,7 +409,7 @@ describe("the app's response is input", () => {
     expect(reply).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
   })
 
-  it.each(['/bad-header', '/bad-header-pairs', '/unprintable-header'])(
+  it.each(UNWRITABLE_HEADERS)(
     'answers 502 to headers that cannot be written (%s), over HTTP/2, and the session goes on',
     async (path) => {
       const session = await h2Session()

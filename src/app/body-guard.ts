@@ -33,6 +33,12 @@ export function guardBody(
   // body on node-server's fast path (the `body` getter would turn it into a full one).
   const parts = cachedParts(response)
   if (parts) {
+    if (Array.isArray(parts[2])) {
+      // Name-value pairs node-server makes a Headers of when it writes, where a name Fetch
+      // refuses would throw past this guard (node-server answers 500 and prints the error when
+      // the app's answer was a promise). Made here, once: such a throw becomes the caller's 502.
+      parts[2] = new Headers(parts[2] as [string, string][])
+    }
     const [status, body, headers] = parts
     if (!(body instanceof ReadableStream)) {
       return response
