@@ -74,6 +74,8 @@ function unruly(request: Request): Response | Promise<Response> {
       return new Response('x', { headers: [['X-Bad', 'a\r\nInjected: yes']] })
     case '/bad-header-name':
       return new Response('x', { headers: { 'X Bad': 'v' } })
+    case '/bad-header-colon':
+      return new Response('x', { headers: { 'a:b': 'v' } })
     case '/bad-header-name-pairs':
       return new Response('x', { headers: [['X Bad', 'v']] })
     case '/unprintable-header':
@@ -163,6 +165,7 @@ const UNWRITABLE_HEADERS = [
   '/bad-header-pairs',
   '/unprintable-header',
   '/bad-header-name',
+  '/bad-header-colon',
   '/bad-header-name-pairs',
   '/later/bad-header-pairs',
   '/later/bad-header-name-pairs',

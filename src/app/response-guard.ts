@@ -102,8 +102,7 @@ function writeGuarded(
   const given = (message === undefined ? second : third) as HeaderBag | string[] | undefined
   const { headers, declared, blockBound, refused } = cleanHeaders(res, given, status, report)
   if (refused !== undefined) {
-    // The words Node's HTTP/1.1 uses for the same value.
-    return badGateway(res, report, `Invalid character in header content ["${refused}"]`)
+    return badGateway(res, report, refused)
   }
   if (blockBound !== undefined) {
     return badGateway(

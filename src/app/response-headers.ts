@@ -103,7 +103,7 @@ export function cleanHeaders(
   headers: HeaderBag | undefined
   declared: number | undefined
   blockBound?: number
-  /** HTTP/2: the name of a header whose value has a character HTTP/1.1 refuses. */
+  /** HTTP/2: why HTTP/1.1 would refuse a header (its name, or a character of its value). */
   refused?: string
 } {
   if (given === undefined) {
@@ -179,9 +179,10 @@ export function cleanHeaders(
     }
   }
   if (res.shouldKeepAlive === undefined) {
-    // HTTP/2: Node checks no value's characters there (HTTP/1.1 refuses them in writeHead), and
-    // the head must fit in one header block.
-    const refused = refusedValue(headers)
+    // HTTP/2: Node checks no value's characters there and not every name (HTTP/1.1 refuses both
+    // in writeHead; nghttp2 resets the stream on a name that is not a token), and the head must
+    // fit in one header block.
+    const refused = refusal(headers)
     if (refused !== undefined) {
       return { headers, declared, refused }
     }
@@ -199,16 +200,22 @@ export function cleanHeaders(
  */
 const REFUSED_IN_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 
-/** The name of the first header with a value Node's HTTP/1.1 refuses, if any. */
-function refusedValue(headers: HeaderBag): string | undefined {
+/** A header name as HTTP/1.1 and HTTP/2 take it: a token (RFC 9110 §5.1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** Why Node's HTTP/1.1 would refuse the first header it refuses, in its words, if any. */
+function refusal(headers: HeaderBag): string | undefined {
   for (const name in headers) {
     const value = headers[name]
+    if (!TOKEN.test(name)) {
+      return `Header name must be a valid HTTP token ["${name}"]`
+    }
     if (typeof value === 'number' || value === undefined) {
       continue
     }
     for (const one of typeof value === 'string' ? [value] : value) {
       if (REFUSED_IN_VALUE.test(one)) {
-        return name
+        return `Invalid character in header content ["${name}"]`
       }
     }
   }
