@@ -249,6 +249,43 @@ describe('HTTP/2 inside intercepted TLS', () => {
     expect(next.body).toBe('next')
   })
 
+  it("releases the app's body of a HEAD, over HTTP/2 and HTTP/1.1, and the session goes on", async () => {
+    // A plain fetch function: Hono answers HEAD itself, dropping the body unread.
+    const cancels: string[] = []
+    let cancelled = () => {}
+    const app = (request: Request) => {
+      if (request.method !== 'HEAD') {
+        return new Response('next')
+      }
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          controller.enqueue(new Uint8Array(16_384))
+        },
+        cancel: () => {
+          cancels.push(request.url)
+          cancelled()
+        },
+      })
+      return new Response(body, { headers: { 'x-app': 'endless' } })
+    }
+    await start({}, app)
+    const session = await h2Session()
+    const asks: (() => Promise<{ status: number; headers: Record<string, unknown> }>)[] = [
+      () => h2Request(session, { ':method': 'HEAD', ':path': '/endless' }),
+      () => proxyGet(proxy().port, 'http://example.com/endless', { method: 'HEAD' }),
+    ]
+    for (const ask of asks) {
+      const cancel = new Promise<void>((resolve) => (cancelled = resolve))
+      const head = await within(ask(), 'no answer to the HEAD')
+      expect(head.status).toBe(200)
+      expect(head.headers['x-app']).toBe('endless')
+      await within(cancel, "the app's body of a HEAD was never released")
+    }
+    expect(cancels).toHaveLength(2)
+    const next = await within(h2Request(session, { ':path': '/next' }), 'the session stopped')
+    expect(next.body).toBe('next')
+  })
+
   it('keeps memory bounded for a client that does not read: flow control stops the app', async () => {
     let produced = 0
     const app = new Hono().get('*', () => {

@@ -15,6 +15,7 @@ import { cachedParts } from './response-parts'
 /** What ends the response: node-server's `outgoing` of either HTTP version. */
 export interface Ending {
   destroy(error?: Error): unknown
+  readonly req?: { readonly method?: string | undefined } | undefined
 }
 
 type Report = (error: Error, context: ErrorContext) => void
@@ -77,6 +78,13 @@ async function unfailing(
   report: Report,
   respond: (stream: ReadableStream<Uint8Array>) => Response
 ): Promise<Response> {
+  if (outgoing.req?.method === 'HEAD') {
+    // No protocol sends a HEAD's body: the app's is released now, unread. node-server would read
+    // all of it for Node to drop over HTTP/1.1, and over HTTP/2, whose stream ends with the head,
+    // wait for ever with the app's body (and what it holds, a file) open.
+    source.cancel().catch(() => {})
+    return respond(new ReadableStream({ start: (controller) => controller.close() }))
+  }
   const reader = source.getReader()
   const first = reader.read()
   // A failure at once rejects the race; anything else, a chunk or a wait, makes the response.
