@@ -83,7 +83,13 @@ async function unfailing(
     // all of it for Node to drop over HTTP/1.1, and over HTTP/2, whose stream ends with the head,
     // wait for ever with the app's body (and what it holds, a file) open.
     source.cancel().catch(() => {})
-    return respond(new ReadableStream({ start: (controller) => controller.close() }))
+    return respond(
+      new ReadableStream({
+        start(controller) {
+          controller.close()
+        },
+      })
+    )
   }
   const reader = source.getReader()
   const first = reader.read()
