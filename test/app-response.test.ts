@@ -134,6 +134,12 @@ function unruly(request: Request): Response | Promise<Response> {
           },
         })
       )
+    case '/read-already': {
+      // A Response whose body the app has taken (a reader, or text()) cannot be sent again.
+      const taken = new Response(streamOf('once'))
+      taken.body?.getReader()
+      return taken
+    }
     case '/no-content-with-length':
       return new Response(null, { status: 204, headers: { 'Content-Length': '5' } })
     case '/repeated-length':
@@ -492,6 +498,20 @@ describe("the app's response is input", () => {
     expect(failed.status).toBe(502)
     expect(failed.body).toContain('the archive is unreadable')
     expect((await h2Get(session, '/')).body).toBe('ok:example.com')
+  })
+
+  it('answers 502 saying why to a Response whose body the app has taken, over HTTP/1.1 and 2', async () => {
+    const [taken, next] = await onOneConnection([
+      'http://archived.example/read-already',
+      'http://bank.example/',
+    ])
+    expect(taken).toEqual({
+      status: 502,
+      body: "Bad Gateway: the app's response could not be sent (Invalid state: ReadableStream is locked)\n",
+    })
+    expect(next?.body).toBe('ok:bank.example')
+    const overH2 = await h2Get(await h2Session(), '/read-already')
+    expect(overH2.body).toBe(taken?.body)
   })
 
   it.each(['/failing-at-once', '/failing-stream'])(

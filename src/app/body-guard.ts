@@ -70,14 +70,15 @@ const AT_ONCE = Promise.resolve(undefined)
 
 /**
  * A response made by `respond` from a stream of `source` that never fails. Its first read is
- * made now: where it fails at once (the stream had failed already), the promise rejects.
+ * made now: where it fails at once (the stream had failed already), the promise rejects. A
+ * `HEAD` gets an empty stream at once, and the app's is cancelled.
  */
-async function unfailing(
+function unfailing(
   source: ReadableStream<Uint8Array>,
   outgoing: Ending,
   report: Report,
   respond: (stream: ReadableStream<Uint8Array>) => Response
-): Promise<Response> {
+): Response | Promise<Response> {
   if (outgoing.req?.method === 'HEAD') {
     // No protocol sends a HEAD's body: the app's is released now, unread. node-server would read
     // all of it for Node to drop over HTTP/1.1, and over HTTP/2, whose stream ends with the head,
@@ -91,11 +92,11 @@ async function unfailing(
       })
     )
   }
+  // A stream the app locked or read already throws here, for the caller's 502 with that reason.
   const reader = source.getReader()
   const first = reader.read()
   // A failure at once rejects the race; anything else, a chunk or a wait, makes the response.
-  await Promise.race([first, AT_ONCE])
-  return respond(passOn(reader, first, outgoing, report))
+  return Promise.race([first, AT_ONCE]).then(() => respond(passOn(reader, first, outgoing, report)))
 }
 
 /** The chunks of `reader`, from its `first` read on, in a stream that never fails. */
