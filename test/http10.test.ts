@@ -7,6 +7,7 @@ import type { ErrorContext } from '../src/types'
 import { connectTunnel, rawExchange, rawSocket, readHead, tlsOverTunnel } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
+import { within } from './helpers/within'
 
 const CHUNK = new Uint8Array(16 * 1024).fill(120)
 
@@ -108,6 +109,31 @@ describe.each([
     expect(text).toMatch(/\r\ncontent-length: 10\r\n/i)
     expect(text.endsWith('\r\n\r\nshort body')).toBe(true)
   })
+})
+
+it('answers an HTTP/1.0 HEAD at once, not after the body it will not send, and releases that body', async () => {
+  let cancelled = () => {}
+  const cancel = new Promise<void>((resolve) => (cancelled = resolve))
+  // A plain fetch function (Hono answers HEAD itself), whose body has nothing to give yet: a
+  // long poll. Held for a length, the head would wait for it.
+  running = await startProxy(
+    () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          cancel: () => {
+            cancelled()
+          },
+        }),
+        { headers: { 'x-app': 'long-poll' } }
+      )
+  )
+  const reply = await within(
+    rawExchange(running.port, 'HEAD http://example.com/poll HTTP/1.0\r\nHost: example.com\r\n\r\n'),
+    'no head for the HEAD'
+  )
+  expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+  expect(reply.toLowerCase()).toContain('x-app: long-poll')
+  await within(cancel, "the app's body of the HEAD was never released")
 })
 
 /** 160 KiB in all: more than an HTTP/1.0 response is held for to give it a length. */

@@ -162,8 +162,16 @@ export function createDispatcher(
 /** The env of a request node-server did not make (the Fetch-only entry). */
 const NO_BINDINGS: Partial<HttpBindings> = {}
 
+/**
+ * Whether the body is framed for HTTP/1.0. Not for a HEAD: no body follows its head, which would
+ * wait for the app's body (held for a length) and perhaps for ever (a long poll).
+ */
 function isHttp10(incoming: Partial<HttpBindings>['incoming']): boolean {
-  return incoming?.httpVersionMajor === 1 && incoming.httpVersionMinor === 0
+  return (
+    incoming?.httpVersionMajor === 1 &&
+    incoming.httpVersionMinor === 0 &&
+    incoming.method !== 'HEAD'
+  )
 }
 
 function notFound(): Response {
