@@ -1,10 +1,17 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { constants } from 'node:fs'
+import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import { runCa } from '../src/cli/ca'
 import { hasOpenssl, openssl } from './helpers/openssl'
+import { within } from './helpers/within'
+
+const run = promisify(execFile)
 
 let dir: string
 let caFile: string
@@ -171,6 +178,30 @@ describe('wsgiprox ca export', () => {
     expect(result.stderr).toBe(
       `wsgiprox: cannot write ${out}: its folder ${join(dir, 'no', 'such')} does not exist\n`
     )
+  })
+
+  it('fails with one line at once when --out is a FIFO nobody reads, and writes to one that is read', async () => {
+    const fifo = join(dir, 'ca.fifo')
+    await run('mkfifo', [fifo])
+    try {
+      const result = await within(ca('export', '--ca-file', caFile, '--out', fifo), 'export hung')
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `wsgiprox: cannot write ${fifo}: it is a FIFO nobody reads, a socket or a missing device\n`
+      )
+    } finally {
+      // Lets a writer blocked on the FIFO go (without the fix), so the worker is not left stuck.
+      await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK).then((handle) => handle.close())
+    }
+    const reader = run('cat', [fifo])
+    // cat opens the FIFO for reading; until then there is no reader to write to.
+    let result: Awaited<ReturnType<typeof ca>> | undefined
+    for (let i = 0; i < 50 && result?.code !== 0; i++) {
+      await sleep(20)
+      result = await ca('export', '--ca-file', caFile, '--out', fifo)
+    }
+    expect(result?.code).toBe(0)
+    expect((await reader).stdout).toContain('-----BEGIN CERTIFICATE-----')
   })
 
   it('fails with code 2 for an unknown format', async () => {

@@ -3,7 +3,8 @@
  * export the CA certificate for trust stores.
  * @module
  */
-import { access, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, open } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CA_DEFAULTS, CertificateAuthority } from '../ca/authority'
@@ -129,12 +130,27 @@ async function exportCa(argv: string[], io: Io): Promise<number> {
     io.stdout.write(data)
   } else {
     const file = resolve(values.out)
-    await writeFile(file, data).catch((error: unknown) => {
+    await writeOut(file, data).catch((error: unknown) => {
       throw fileError('write', file, error)
     })
     io.stderr.write(`wrote the CA certificate (${format}) to ${file}\n`)
   }
   return 0
+}
+
+/**
+ * Write `data` to `file` as a shell's `>` would (through a symbolic link, into a pipe or a
+ * device), but never wait on a FIFO nobody reads: opened without blocking, that fails at once
+ * with ENXIO instead of hanging.
+ */
+async function writeOut(file: string, data: string | Uint8Array): Promise<void> {
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_NONBLOCK } = constants
+  const handle = await open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0o644)
+  try {
+    await handle.writeFile(data)
+  } finally {
+    await handle.close()
+  }
 }
 
 /** issue and export never create a CA: a mistyped --ca-file must not yield a new, untrusted one. */

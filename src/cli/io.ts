@@ -27,6 +27,7 @@ const FS_REASONS: Record<string, string> = {
   ENOTDIR: 'a part of its path is a file, not a folder',
   ENOSPC: 'no space left on the device',
   EROFS: 'the file system is read-only',
+  ENXIO: 'it is a FIFO nobody reads, a socket or a missing device',
 }
 
 /** A file the command could not read or write, as an error whose message names it and says why. */
