@@ -4,7 +4,7 @@
  * `pread` and no `open`.
  * @module
  */
-import { readSync } from 'node:fs'
+import { constants, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 
@@ -34,10 +34,21 @@ export interface OpenFile extends ByteSource {
   close(): Promise<void>
 }
 
-/** Open `path` for positioned reads. */
+/**
+ * Open `path` for positioned reads. Only a regular file can be read so: opened without blocking
+ * (which changes nothing for one), a FIFO is refused at once instead of waiting for a writer.
+ */
 export async function openFile(path: string, name: string = path): Promise<OpenFile> {
-  const handle = await open(path, 'r')
-  const { size } = await handle.stat()
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const stats = await handle.stat().catch(async (error: unknown) => {
+    await handle.close()
+    throw error
+  })
+  if (!stats.isFile()) {
+    await handle.close()
+    throw new Error(`${path}: not a regular file (a FIFO, socket or device)`)
+  }
+  const { size } = stats
   return {
     name,
     size,
