@@ -1,5 +1,5 @@
 import { build } from 'tsdown'
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -17,12 +17,16 @@ import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
 const CLI = resolve(import.meta.dirname, '../src/cli/index.ts')
 
 /** Run the CLI to its end in `cwd`; its exit code and stderr. */
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+function runCli(
+  args: string[],
+  cwd: string,
+  timeout = 0
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', TSX_IMPORT, CLI, '--port', '0', ...args],
-      { cwd },
+      { cwd, timeout },
       (error, _stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
       }
@@ -115,6 +119,18 @@ describe('wsgiprox cli', () => {
       expect(lines[0]?.replace(/^wsgiprox: /, '')).toMatch(message)
     }
   )
+
+  it('refuses an --app that is a FIFO with one line at once, instead of waiting for a writer', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-app-'))
+    const fifo = join(cwd, 'app.mjs')
+    execFileSync('mkfifo', [fifo])
+    // Killed after 6 s: without the check, the import waits for ever.
+    const { code, stderr } = await runCli(['--quiet', '--app', fifo], cwd, 6_000)
+    expect(code).toBe(1)
+    expect(stderr).toBe(
+      `wsgiprox: cannot read ${fifo}: not a regular file (a FIFO, socket or device)\n`
+    )
+  })
 
   it('prints the stack of an --app module that throws while loading, below its line', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-app-'))

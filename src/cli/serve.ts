@@ -4,7 +4,7 @@
  * @module
  */
 import type { WebSocketServerLike } from '@hono/node-server'
-import { access } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -196,9 +196,13 @@ async function loadApp(
   quiet: boolean
 ): Promise<{ app: App; proxyApps?: ProxyApps }> {
   const file = resolve(specifier)
-  await access(file).catch((error: unknown) => {
+  const stats = await stat(file).catch((error: unknown) => {
     throw fileError('read', file, error)
   })
+  if (!stats.isFile() && !stats.isDirectory()) {
+    // Node's loader would wait for ever on a FIFO nobody writes.
+    throw new Error(`cannot read ${file}: not a regular file (a FIFO, socket or device)`)
+  }
   let module: { default?: unknown; proxyApps?: unknown }
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown; proxyApps?: unknown }
