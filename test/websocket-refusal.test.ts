@@ -111,3 +111,31 @@ describe('a WebSocket upgrade the app refuses', () => {
     expect(body).toBe(REASON_TEXT)
   })
 })
+
+describe('a WebSocket refusal whose body has failed before its head went out', () => {
+  it('gets 502 with the reason, and onError hears of it', async () => {
+    const errors: string[] = []
+    const app = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.error(new Error('the disk went away'))
+          },
+        }),
+        { status: 403 }
+      )
+    running = await startProxy(app, {
+      onError: (error: Error) => {
+        errors.push(error.message)
+      },
+    })
+    const received = await rawExchange(
+      running.port,
+      `GET http://example.com/chat HTTP/1.1\r\nHost: example.com\r\n${UPGRADE}`
+    )
+    const [head = '', body] = received.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
+    expect(body).toContain('the disk went away')
+    expect(errors.some((message) => message.includes('the disk went away'))).toBe(true)
+  })
+})

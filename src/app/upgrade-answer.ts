@@ -76,7 +76,8 @@ export function createUpgradeAnswer(
     })
     socket.resume()
     try {
-      answers.set(incoming, guardBody(response, res, report))
+      // A body that failed already rejects here: the 502 below, with its reason.
+      answers.set(incoming, await guardBody(response, res, report))
       await write(incoming, res)
     } catch (error) {
       // What node-server could not write, as for any request (app-server.ts).
