@@ -125,6 +125,21 @@ function unruly(request: Request): Response | Promise<Response> {
           },
         })
       )
+    case '/failing-right-after': {
+      // The body fails on the read that follows its first part, in the same turn.
+      let reads = 0
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            if (reads++ === 0) {
+              controller.enqueue(new TextEncoder().encode('first part'))
+            } else {
+              controller.error(new Error('the archive went away'))
+            }
+          },
+        })
+      )
+    }
     case '/failing-at-once':
       // The body has failed before node-server could write the head.
       return new Response(
@@ -479,6 +494,17 @@ describe("the app's response is input", () => {
     }
     const [next] = await onOneConnection(['http://bank.example/'])
     expect(next?.body).toBe('ok:bank.example')
+  })
+
+  it('sends the part an HTTP/1.1 body sent before it failed, however soon after it failed', async () => {
+    const reply = await rawExchange(
+      proxy().port,
+      'GET http://archived.example/failing-right-after HTTP/1.1\r\nHost: archived.example\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    expect(reply).toContain('\r\n\r\na\r\nfirst part\r\n')
+    expect(reply.endsWith('0\r\n\r\n')).toBe(false)
+    expect(appReports()[0]?.error.message).toContain('the archive went away')
   })
 
   it('answers 502 with the reason to a body that failed before its head went out, over HTTP/1.1', async () => {

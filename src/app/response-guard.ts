@@ -278,6 +278,12 @@ export function cutShort(res: { destroy(error?: Error): unknown }): void {
     stream.close(constants.NGHTTP2_INTERNAL_ERROR)
     return
   }
+  // Node corks an HTTP/1 connection while a response writes and uncorks it a tick later: what
+  // the app sent just before it failed would be dropped with the socket. It goes out first.
+  const { socket } = res as { socket?: { writableCorked: number; uncork(): void } | null }
+  while (socket && socket.writableCorked > 0) {
+    socket.uncork()
+  }
   res.destroy()
 }
 
