@@ -10,6 +10,8 @@ import type { Admission, AskedRequest } from './decision'
 
 /** What a decision was made from, and the decision. */
 interface Memo {
+  /** The gate's keeper that made it: another gate (another proxy) never reads it. */
+  owner: LastDecisions
   target: string
   method: string
   host: unknown
@@ -18,10 +20,18 @@ interface Memo {
   decision: Admission
 }
 
+/**
+ * Where a connection keeps its last decision: a property of the connection object (a tunnel's
+ * identity, or a direct connection's socket), read on every request, costs less than a lookup
+ * in a WeakMap; it goes with the connection.
+ */
+const LAST = Symbol('wsgiprox.lastDecision')
+
+/** A connection, with the last decision made on it. */
+type Connection = object & { [LAST]?: Memo }
+
 /** The last decision on each connection; a connection that goes is forgotten with it. */
 export class LastDecisions {
-  readonly #last = new WeakMap<object, Memo>()
-
   /** The decision on `connection`'s last request, if `request` asks exactly what it asked. */
   get(
     connection: object,
@@ -30,8 +40,8 @@ export class LastDecisions {
     method: string,
     sni: string | undefined
   ): Admission | undefined {
-    const memo = this.#last.get(connection)
-    if (memo === undefined) {
+    const memo = (connection as Connection)[LAST]
+    if (memo?.owner !== this) {
       return undefined
     }
     const { headers } = request
@@ -54,6 +64,12 @@ export class LastDecisions {
     decision: Admission
   ): void {
     const { host, ':authority': authority } = request.headers
-    this.#last.set(connection, { target, method, host, authority, sni, decision })
+    const memo = { owner: this, target, method, host, authority, sni, decision }
+    if (LAST in connection) {
+      ;(connection as Connection)[LAST] = memo
+      return
+    }
+    // Not enumerable: a copy of a tunnel's identity (`{ ...identity, scheme }`) starts with none.
+    Object.defineProperty(connection, LAST, { value: memo, writable: true, configurable: true })
   }
 }

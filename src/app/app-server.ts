@@ -73,12 +73,20 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
     noteUpgradeStatus(request, 101)
   })
 
+  // The main app's route, which most requests take, without a Map lookup.
+  let main: Route | undefined
   const routeOf = (name: string | undefined): Route => {
+    if (name === undefined && main) {
+      return main
+    }
     let route = routes.get(name)
     if (!route) {
       const listener = getRequestListener(dispatcher.forRoute(name))
       route = { listener, adaptor: undefined }
       routes.set(name, route)
+    }
+    if (name === undefined) {
+      main = route
     }
     return route
   }

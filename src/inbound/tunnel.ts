@@ -27,11 +27,22 @@ import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
 /** TCP keep-alive probes on tunnel sockets, so dead peers behind NATs are noticed. */
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000
 
-const tunnels = new WeakMap<Duplex, TunnelIdentity>()
+/**
+ * Where a socket handed to the HTTP server keeps the tunnel it belongs to: read on every request,
+ * a property costs less than a WeakMap's lookup. Only this module sets it.
+ */
+const TUNNEL = Symbol('wsgiprox.tunnel')
+
+/** A socket, with the tunnel it belongs to once it is handed to the HTTP server. */
+type TunnelSocket = Duplex & { [TUNNEL]?: TunnelIdentity }
 
 /** The tunnel a socket handed to the HTTP server belongs to, if any. */
 export function tunnelOf(socket: Duplex): TunnelIdentity | undefined {
-  return tunnels.get(socket)
+  return (socket as TunnelSocket)[TUNNEL]
+}
+
+function markTunnel(socket: Duplex, identity: TunnelIdentity): void {
+  ;(socket as TunnelSocket)[TUNNEL] = identity
 }
 
 /** What a tunnel needs from the proxy. */
@@ -97,7 +108,7 @@ export function openTunnel(
     deps.connections.spoke(socket)
     if (first[0] !== TLS_HANDSHAKE_RECORD) {
       clearTimeout(deadline.timer)
-      tunnels.set(socket, identity)
+      markTunnel(socket, identity)
       if (deps.http2 && startsHttp2Preface(first)) {
         // The session reads the socket itself, bytes already buffered included.
         deps.http2.serve(socket, identity)
@@ -215,7 +226,7 @@ async function startTls(
     deps.options.onError(error, { phase: 'tls', host: secure.sni ?? secure.host })
     tlsSocket.destroy()
   })
-  tunnels.set(tlsSocket, secure)
+  markTunnel(tlsSocket, secure)
   // A client that ends its side before the handshake completes can never complete it: the
   // tunnel closes now rather than at its deadline. An end read before TLS took the socket over
   // is told by the raw socket, once TLS has drained what it held; a later one by the TLS socket.

@@ -212,4 +212,30 @@ describe('decisions the gate keeps', () => {
       path: '/https://www.example.com/a',
     })
   })
+
+  it('are never read by another gate on the same connection', () => {
+    const a = testGate(new FixedResolver('/a/')).gate
+    const b = testGate(new FixedResolver('/b/')).gate
+    const socket = { ...OWN_ADDRESS }
+    const request = () => asked('GET', 'http://example.com/', [['Host', 'example.com']], socket)
+    expect(a.admitRequest(undefined, request())).toMatchObject({
+      path: '/a/http://example.com/',
+    })
+    expect(b.admitRequest(undefined, request())).toMatchObject({
+      path: '/b/http://example.com/',
+    })
+    const at = tunnel('example.com', 443)
+    const inTunnel = () => asked('GET', '/', [['Host', 'example.com']])
+    expect(a.admitRequest(at, inTunnel())).toMatchObject({ path: '/a/https://example.com/' })
+    expect(b.admitRequest(at, inTunnel())).toMatchObject({ path: '/b/https://example.com/' })
+  })
+
+  it('do not come along when a tunnel identity is copied with another scheme', () => {
+    const { gate } = testGate(new FixedResolver())
+    const plain = tunnel('example.com', 443, { scheme: 'http' })
+    const request = () => asked('GET', '/', [['Host', 'example.com']])
+    expect(gate.admitRequest(plain, request())).toMatchObject({ path: '/http://example.com:443/' })
+    const secure: TunnelIdentity = { ...plain, scheme: 'https' }
+    expect(gate.admitRequest(secure, request())).toMatchObject({ path: '/https://example.com/' })
+  })
 })
