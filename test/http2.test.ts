@@ -353,6 +353,53 @@ describe('h2c with prior knowledge inside a plain tunnel', () => {
   })
 })
 
+/** The HTTP/2 client connection preface. */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+
+/** An HTTP/2 frame: its 9-byte header, then `payload`. */
+function frame(
+  type: number,
+  flags: number,
+  stream: number,
+  payload: Buffer = Buffer.alloc(0)
+): Buffer {
+  const head = Buffer.alloc(9)
+  head.writeUIntBE(payload.length, 0, 3)
+  head[3] = type
+  head[4] = flags
+  head.writeUInt32BE(stream, 5)
+  return Buffer.concat([head, payload])
+}
+
+/**
+ * The HPACK block of `GET https://example.com<path>`: :method and :scheme from the static table,
+ * :path and :authority as literals without indexing (short strings, no Huffman).
+ */
+function getBlock(path: string): Buffer {
+  const literal = (index: number, value: string) =>
+    Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value)])
+  return Buffer.concat([Buffer.from([0x82, 0x87]), literal(4, path), literal(1, 'example.com')])
+}
+
+/** Whether a HEADERS frame for `stream` arrives on `socket` before it closes. */
+function headersFrameOn(socket: TLSSocket, stream: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let pending: Buffer = Buffer.alloc(0)
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk])
+      while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+        if (pending[3] === 0x1 && (pending.readUInt32BE(5) & 0x7fffffff) === stream) {
+          resolve(true)
+        }
+        pending = pending.subarray(9 + pending.readUIntBE(0, 3))
+      }
+    })
+    socket.once('close', () => {
+      resolve(false)
+    })
+  })
+}
+
 describe('HTTP/2 abuse', () => {
   it('advertises a cap on concurrent streams and header list size', async () => {
     await start()
@@ -380,6 +427,34 @@ describe('HTTP/2 abuse', () => {
     const good = await h2Request(await h2Session(), { ':path': '/after' })
     expect(echoOf(good.body).path).toBe('/prefix/https://example.com/after')
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024)
+  })
+
+  it('runs the app for no stream its client reset in the same read (rapid reset)', async () => {
+    const paths: string[] = []
+    const app = new Hono().get('*', (c) => {
+      paths.push(c.req.path)
+      return c.text('ok')
+    })
+    await start({}, app)
+    const tls = await tlsTunnel('example.com:443', 'example.com', ['h2'])
+    tls.write(Buffer.concat([PREFACE, frame(0x4, 0, 0)]))
+    // Each stream opened (HEADERS with END_STREAM) and cancelled (RST_STREAM, CANCEL) in one
+    // write, so in one TLS record: the proxy reads both together. Fewer than the 1000 resets
+    // after which Node's HTTP/2 ends the session.
+    const cancel = Buffer.from([0, 0, 0, constants.NGHTTP2_CANCEL])
+    for (let id = 1; id < 1_000; id += 2) {
+      tls.write(
+        Buffer.concat([frame(0x1, 0x5, id, getBlock(`/r${id}`)), frame(0x3, 0, id, cancel)])
+      )
+    }
+    // The same session still serves a stream it keeps, after all those it was told to drop.
+    tls.write(frame(0x1, 0x5, 1_001, getBlock('/kept')))
+    const replied = await within(
+      headersFrameOn(tls, 1_001),
+      'the session never answered the stream that was not reset'
+    )
+    expect(replied).toBe(true)
+    expect(paths).toEqual(['/prefix/https://example.com/kept'])
   })
 
   it('refuses an oversized header list and serves the next request', async () => {

@@ -97,6 +97,23 @@ export function answerFailure<Req, Out, Result>(
 }
 
 /**
+ * Answer `req` as `admission` says, unless its client has left: then no one carries the decision
+ * out, and the access log hears of the request as unanswered.
+ */
+export function answerUnlessGone<Req, Out>(
+  way: Way<Req, Out>,
+  req: Req,
+  out: Out,
+  admission: Admission
+): void {
+  if (way.gone?.(req, out)) {
+    way.decided?.(req, out, admission, true)
+    return
+  }
+  answer(way, req, out, admission)
+}
+
+/**
  * Answer once admitted, now or when the user's callbacks have answered. What is served comes in
  * as arguments rather than in a closure: the request path makes none per request when the
  * decision is immediate.
@@ -117,12 +134,7 @@ export function answerWhenAdmitted<Req, Out>(
   }
   admission.then(
     (result) => {
-      if (way.gone?.(req, out)) {
-        // No one waits for the answer; the access log still hears of the request.
-        way.decided?.(req, out, result, true)
-        return
-      }
-      answer(way, req, out, result)
+      answerUnlessGone(way, req, out, result)
     },
     (error: unknown) => {
       if (way.gone?.(req, out)) {

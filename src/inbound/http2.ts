@@ -16,7 +16,7 @@ import type { LogRecord } from '../log/records'
 import { watchRequest } from '../log/watch'
 import type { ErrorContext } from '../types'
 import type { Way } from './answer'
-import { answerWhenAdmitted } from './answer'
+import { answerUnlessGone, answerWhenAdmitted } from './answer'
 import { manageSession, SESSION_CLOSE_GRACE_MS } from './http2-lifecycle'
 import type { SessionLifecycle } from './http2-lifecycle'
 import { reply } from './replies'
@@ -35,9 +35,10 @@ export const HTTP2_SETTINGS: Settings = {
 }
 
 /**
- * Limits on what one session may cost. Node counts streams refused or reset early
- * (`maxSessionRejectedStreams`) and invalid frames, and ends a session that passes either:
- * that is its defence against rapid reset (CVE-2023-44487).
+ * Limits on what one session may cost. Node counts the streams it refuses itself
+ * (`maxSessionRejectedStreams`) and invalid frames, and ends a session that passes either.
+ * Against rapid reset (CVE-2023-44487), nghttp2 ends a session after 1000 resets in a burst,
+ * and streams are answered only once their read is done (`onStream`).
  */
 const SESSION_LIMITS = {
   maxSessionMemory: 10, // MB, Node's default, stated
@@ -165,7 +166,15 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     if (onLog) {
       arrivedIn.set(req, tunnel)
     }
-    answerWhenAdmitted(chosen, req, res, gate.admitRequest(tunnel, req), onError)
+    const admission = gate.admitRequest(tunnel, req)
+    if (admission instanceof Promise) {
+      answerWhenAdmitted(chosen, req, res, admission, onError)
+      return
+    }
+    // Answered once the bytes read with this stream's HEADERS have all been taken in: a client
+    // that resets its streams as soon as it opens them (rapid reset, CVE-2023-44487) sends the
+    // RST_STREAM in the same read, and the app never runs for a stream no one waits for.
+    setImmediate(answerUnlessGone, chosen, req, res, admission)
   }
   server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
     onStream(way, req, res)
