@@ -15,7 +15,7 @@ import { promisify } from 'node:util'
 import type { App, ProxyOptions } from '../src/types'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
-import { connectTunnel, proxyGet } from './helpers/clients'
+import { connectTunnel, proxyGet, splitFirstWrite } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 import { missing, toolPath } from './helpers/tools'
@@ -350,6 +350,17 @@ describe('h2c with prior knowledge inside a plain tunnel', () => {
     sessions.push(session)
     const reply = await h2Request(session, { ':path': '/plain' })
     expect(echoOf(reply.body).path).toBe('/prefix/http://example.com/plain')
+  })
+
+  it('is served when the preface comes in two reads', async () => {
+    await start()
+    const { socket } = await connectTunnel(proxy().port, 'example.com:80')
+    const session = http2Connect('http://example.com', {
+      createConnection: () => splitFirstWrite(socket),
+    })
+    sessions.push(session)
+    const reply = await within(h2Request(session, { ':path': '/slow' }), 'no HTTP/2 answer')
+    expect(echoOf(reply.body).path).toBe('/prefix/http://example.com/slow')
   })
 })
 

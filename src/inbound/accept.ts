@@ -14,7 +14,8 @@ import { refusedBytesRecord } from '../log/parse-error-record'
 import type { LogRecord } from '../log/records'
 import type { ErrorContext } from '../types'
 import { setClientAddress } from './client-address'
-import { startsHttp2Preface } from './http2-direct'
+import { readFirst } from './first-bytes'
+import { mayBeginHttp2Preface, startsHttp2Preface } from './http2-direct'
 import { parseProxyHeader } from './proxy-protocol'
 import { replyOnSocket } from './replies'
 import { SOCKS5_VERSION } from './socks5'
@@ -210,8 +211,14 @@ function sniffFirstByte(
   options: AcceptOptions,
   toHttp: (socket: Socket) => void
 ): void {
+  let held: Buffer | undefined
   const done = readFirst(socket, options, {
-    data: (first) => {
+    data: (chunk) => {
+      const first = held ? Buffer.concat([held, chunk]) : chunk
+      held = options.http2 && mayBeginHttp2Preface(first) ? first : undefined
+      if (held) {
+        return
+      }
       done()
       socket.pause()
       socket.unshift(first)
@@ -233,49 +240,13 @@ function sniffFirstByte(
     // A bare connect and close is a health check or a port scan: nothing to report.
     end: () => socket.destroy(),
     timeout: () => {
+      if (held) {
+        socket.unshift(held)
+      }
       toHttp(socket)
     },
   })
   socket.resume()
-}
-
-/** What a stage of the accept path does with the bytes, the end, and its deadline. */
-interface FirstBytes {
-  data: (chunk: Buffer) => void
-  end: () => void
-  timeout: () => void
-}
-
-/**
- * Listen on a new connection's data and end until the returned function is called, within
- * `headerTimeoutMs`; an error closes the connection and goes to `onError` (Node's HTTP server
- * has not put its own error listener on yet). `end` and `timeout` are called after the
- * listeners are off.
- */
-function readFirst(socket: Socket, options: AcceptOptions, on: FirstBytes): () => void {
-  const done = () => {
-    clearTimeout(timer)
-    socket.off('data', on.data)
-    socket.off('end', onEnd)
-    socket.off('error', onError)
-  }
-  const onEnd = () => {
-    done()
-    on.end()
-  }
-  const onError = (error: Error) => {
-    done()
-    options.onError(error, { phase: 'accept' })
-    socket.destroy()
-  }
-  const timer = setTimeout(() => {
-    done()
-    on.timeout()
-  }, options.headerTimeoutMs)
-  socket.on('data', on.data)
-  socket.on('end', onEnd)
-  socket.on('error', onError)
-  return done
 }
 
 /** A request line's start: a method token and a space (RFC 9112 §3). */

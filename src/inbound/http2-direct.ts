@@ -28,6 +28,14 @@ export function startsHttp2Preface(first: Buffer): boolean {
   return head.length >= 4 && head.equals(HTTP2_PREFACE.subarray(0, head.length))
 }
 
+/**
+ * Whether `first`, shorter than the four bytes {@link startsHttp2Preface} needs, begins as the
+ * preface does: a client that sends its preface slowly is waited for, not taken for HTTP/1.
+ */
+export function mayBeginHttp2Preface(first: Buffer): boolean {
+  return first.length < 4 && first.equals(HTTP2_PREFACE.subarray(0, first.length))
+}
+
 /** What the access record of a 505 is made from: the proxy's own answer, no path. */
 const REFUSED = refuse(505, DIRECT_HTTP2_REASON)
 

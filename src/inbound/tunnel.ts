@@ -20,7 +20,7 @@ import { andThen } from '../util/settled'
 import { toHttpServer } from './accept'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
-import { startsHttp2Preface } from './http2-direct'
+import { mayBeginHttp2Preface, startsHttp2Preface } from './http2-direct'
 import { terminateTls } from './tls'
 import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
 
@@ -124,18 +124,27 @@ export function openTunnel(
       socket.destroy()
     })
   }
-  if (head.length > 0) {
+  // A client that sends its HTTP/2 preface slowly is waited for, within the deadline.
+  const tooShort = (first: Buffer) => deps.http2 !== undefined && mayBeginHttp2Preface(first)
+  if (head.length > 0 && !tooShort(head)) {
     // Bytes the client sent right behind the CONNECT line; hold the rest until a parser is on.
     socket.pause()
     socket.unshift(head)
     start(head)
     return
   }
-  socket.once('data', (first: Buffer) => {
+  let held = head
+  const onData = (chunk: Buffer) => {
+    held = held.length > 0 ? Buffer.concat([held, chunk]) : chunk
+    if (tooShort(held)) {
+      return
+    }
+    socket.off('data', onData)
     socket.pause()
-    socket.unshift(first)
-    start(first)
-  })
+    socket.unshift(held)
+    start(held)
+  }
+  socket.on('data', onData)
   socket.resume()
 }
 

@@ -5,6 +5,7 @@ import { connect as http2Connect } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
+import { Duplex } from 'node:stream'
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 
@@ -186,4 +187,42 @@ export async function h2OverTunnel(
   await once(tls, 'secureConnect')
   const session = http2Connect(`https://${host}`, { createConnection: () => tls })
   return { tls, session }
+}
+
+/**
+ * `socket` as a stream whose first write goes out in two parts, the second `delayMs` later: a
+ * client whose first bytes (an HTTP/2 preface) arrive in two reads. node:http2 writes through
+ * it when it is given as `createConnection`.
+ */
+export function splitFirstWrite(socket: Socket, delayMs = 100): Duplex {
+  let first = true
+  const duplex = new Duplex({
+    write(chunk: Buffer, _encoding, callback) {
+      if (!first) {
+        socket.write(chunk, callback)
+        return
+      }
+      first = false
+      socket.write(chunk.subarray(0, 2))
+      setTimeout(() => socket.write(chunk.subarray(2), callback), delayMs)
+    },
+    read() {
+      socket.resume()
+    },
+    final(callback) {
+      socket.end(callback)
+    },
+    destroy(error, callback) {
+      socket.destroy()
+      callback(error)
+    },
+  })
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) {
+      socket.pause()
+    }
+  })
+  socket.on('end', () => duplex.push(null))
+  socket.on('error', (error) => duplex.destroy(error))
+  return duplex
 }

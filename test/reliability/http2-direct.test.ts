@@ -2,12 +2,13 @@ import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { connect as http2Connect, constants } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
+import { connect as netConnect } from 'node:net'
 import { promisify } from 'node:util'
 import { DIRECT_HTTP2_REASON } from '../../src/inbound/http2-direct'
 import type { LogRecord } from '../../src/log/records'
 import type { ProxyOptions } from '../../src/types'
 import { echoApp } from '../helpers/apps'
-import { proxyGet, rawExchange } from '../helpers/clients'
+import { proxyGet, rawExchange, splitFirstWrite } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 
@@ -40,6 +41,20 @@ async function answeredSession(proxy: RunningProxy, path: string): Promise<Clien
 }
 
 describe('HTTP/2 sent straight to the proxy port', () => {
+  it('answers in HTTP/2 a client whose preface comes in two reads', async () => {
+    const proxy = await start()
+    const socket = netConnect(proxy.port, '127.0.0.1')
+    await once(socket, 'connect')
+    const session = http2Connect(proxy.url, { createConnection: () => splitFirstWrite(socket) })
+    session.on('error', () => {})
+    const req = session.request({ ':path': '/' })
+    req.on('error', () => {})
+    const [headers] = (await once(req, 'response')) as [Record<string, unknown>]
+    expect(headers[':status']).toBe(505)
+    session.destroy()
+    await expectServes(proxy)
+  })
+
   it.each([
     ['with SOCKS on', {}],
     ['with SOCKS off', { socks: false }],
