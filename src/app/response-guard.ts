@@ -278,8 +278,12 @@ export function cutShort(res: { destroy(error?: Error): unknown }): void {
     stream.close(constants.NGHTTP2_INTERNAL_ERROR)
     return
   }
-  // Node corks an HTTP/1 connection while a response writes and uncorks it a tick later: what
-  // the app sent just before it failed would be dropped with the socket. It goes out first.
+  // Node corks an HTTP/1 response (Node 24: a chunked body's parts wait in it) and its connection
+  // for a tick: what the app sent just before it failed goes out before the socket is destroyed.
+  const corked = res as { writableCorked?: number; uncork?: () => void }
+  while ((corked.writableCorked ?? 0) > 0 && corked.uncork) {
+    corked.uncork()
+  }
   const { socket } = res as { socket?: { writableCorked: number; uncork(): void } | null }
   while (socket && socket.writableCorked > 0) {
     socket.uncork()
