@@ -7,12 +7,12 @@
  * direct requests.
  */
 import type { Socket } from 'node:net'
-import { TLSSocket } from 'node:tls'
 import { validHost } from '../admission/target'
 import { hostFromWire } from '../admission/wire-host'
 import type { CertificateAuthority } from '../ca/authority'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
+import { serverTlsSocket } from './tls'
 
 /** A TLS record of type handshake starts every ClientHello (RFC 8446 §5.1). */
 export const TLS_HANDSHAKE_RECORD = 0x16
@@ -81,8 +81,7 @@ export function acceptTlsToProxy(
         clearTimeout(timer)
         return
       }
-      const tlsSocket = new TLSSocket(socket, {
-        isServer: true,
+      const tlsSocket = serverTlsSocket(socket, {
         secureContext: context,
         ALPNProtocols: ['http/1.1', 'http/1.0'],
         SNICallback(servername, callback) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Socket } from 'node:net'
-import type { SecureContext } from 'node:tls'
+import type { SecureContext, TLSSocketOptions } from 'node:tls'
 import { TLSSocket } from 'node:tls'
 import { hostFromWire } from '../admission/wire-host'
 import type { CertificateAuthority } from '../ca/authority'
@@ -43,8 +43,7 @@ export interface TlsOptions {
 export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   const { ca, wildcard } = options
   const served = options.http2 ? ['h2', ...HTTP1_PROTOCOLS] : HTTP1_PROTOCOLS
-  const tlsSocket = new TLSSocket(socket, {
-    isServer: true,
+  const tlsSocket = serverTlsSocket(socket, {
     secureContext: options.context,
     // The newest version the client offers: some clients list http/1.1 before h2 (Python's
     // httpx) yet want h2 wherever a server has it, as most servers choose.
@@ -83,5 +82,17 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
   })
   // The client's address from a PROXY protocol header, where there was one.
   inheritClientAddress(socket, tlsSocket)
+  return tlsSocket
+}
+
+/**
+ * A server-side TLS socket over `socket`, shaped as a `tls.Server`'s are: its idle timeout is set
+ * (to none) from the start, as `handshakeTimeout` sets a `tls.Server`'s. Without it, the HTTP
+ * server's first keep-alive timeout adds a property mid-life, and the idle timer Node refreshes on
+ * every read and write meets one shape of socket too many to stay fast (bench/README.md).
+ */
+export function serverTlsSocket(socket: Socket, options: TLSSocketOptions): TLSSocket {
+  const tlsSocket = new TLSSocket(socket, { ...options, isServer: true })
+  tlsSocket.setTimeout(0)
   return tlsSocket
 }
