@@ -3,7 +3,6 @@
  * Node a CONNECT cannot become a Request, and a server made with serve({ fetch }) closes it
  * unanswered. And with a Request whose signal aborts: it is rejected as fetch() rejects.
  */
-import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
@@ -11,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { createProxy } from '../src/proxy'
 import { echoApp } from './helpers/apps'
 import { rawExchange } from './helpers/clients'
+import { serveFetchEntry } from './helpers/proxy'
 
 let server: Server | undefined
 afterEach(async () => {
@@ -29,12 +29,7 @@ describe('Fetch-only mode and CONNECT', () => {
 
   it('leaves a CONNECT to serve({ fetch: proxy.fetch }) unanswered: Node closes it', async () => {
     const proxy = createProxy(echoApp(), { ca: { file: null } })
-    server = serve({
-      fetch: (request) => proxy.fetch(request),
-      port: 0,
-      hostname: '127.0.0.1',
-    }) as Server
-    await once(server, 'listening')
+    server = await serveFetchEntry(proxy)
     const { port } = server.address() as AddressInfo
     const answer = await rawExchange(
       port,

@@ -92,3 +92,37 @@ export async function opensslCa(
   ])
   return { keyPem, certPem }
 }
+
+/**
+ * `openssl s_client` through the proxy on `proxyPort`: CONNECT to `connect`, TLS naming
+ * `servername` and verified against `caFile` under that name, then `request` on stdin (s_client
+ * exits when the server answers and stdin ends).
+ */
+export function sClientThroughProxy(options: {
+  proxyPort: number
+  connect: string
+  servername: string
+  caFile: string
+  request: string
+}): Promise<OpensslResult> {
+  const { proxyPort, connect, servername, caFile, request } = options
+  return openssl(
+    [
+      's_client',
+      '-proxy',
+      `127.0.0.1:${proxyPort}`,
+      '-connect',
+      connect,
+      '-servername',
+      servername,
+      '-CAfile',
+      caFile,
+      '-verify_hostname',
+      servername,
+      '-verify_return_error',
+      '-brief',
+      '-ign_eof',
+    ],
+    { input: request }
+  )
+}

@@ -1,3 +1,5 @@
+import { serve } from '@hono/node-server'
+import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CertificateAuthority } from '../../src/ca/authority'
@@ -46,4 +48,15 @@ export async function startProxy(app: App, options: ProxyOptions = {}): Promise<
     errors,
     close: () => proxy.close(),
   }
+}
+
+/** `proxy.fetch` alone, served by `serve()` from `@hono/node-server` on 127.0.0.1:0. */
+export async function serveFetchEntry(proxy: Proxy): Promise<Server> {
+  const server = serve({
+    fetch: (request) => proxy.fetch(request),
+    port: 0,
+    hostname: '127.0.0.1',
+  }) as Server
+  await once(server, 'listening')
+  return server
 }

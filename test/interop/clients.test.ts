@@ -2,14 +2,14 @@
  * The proxy driven by the clients users point at it: curl, OpenSSL, Python's requests and
  * http.client. Each verifies TLS against the CA file, as a user who trusted it would.
  */
-import { execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'
+import { sClientThroughProxy } from '../helpers/openssl'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 import { missing, toolPath } from '../helpers/tools'
@@ -108,30 +108,15 @@ describe.skipIf(missing('curl'))('curl', () => {
 
 describe.skipIf(missing('openssl'))('openssl s_client', () => {
   it('verifies the host certificate through the proxy', async () => {
-    const child = spawn('openssl', [
-      's_client',
-      '-proxy',
-      `127.0.0.1:${running.port}`,
-      '-connect',
-      'example.com:443',
-      '-servername',
-      'example.com',
-      '-CAfile',
+    const { code, stdout, stderr } = await sClientThroughProxy({
+      proxyPort: running.port,
+      connect: 'example.com:443',
+      servername: 'example.com',
       caFile,
-      '-verify_hostname',
-      'example.com',
-      '-verify_return_error',
-      '-brief',
-      '-ign_eof',
-    ])
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    // An HTTP request on stdin; s_client exits when the server answers and stdin ends.
-    child.stdin.end('GET /ossl HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n')
-    const [code] = (await once(child, 'close')) as [number]
-    expect(output).toMatch(/Verification: OK/)
-    expect(output).toContain('/prefix/https://example.com/ossl')
+      request: 'GET /ossl HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n',
+    })
+    expect(stderr).toMatch(/Verification: OK/)
+    expect(stdout).toContain('/prefix/https://example.com/ossl')
     expect(code).toBe(0)
   })
 })
