@@ -2,7 +2,7 @@
  * The app of the original Python wsgiprox's test suite, in Hono: it answers in plain text with
  * the path and query it received (`Requested Url: ...`), so that a client's output shows the
  * translation exactly. Query parameters pick a response shape: `addproxyhost=true` appends the
- * `X-Wsgiprox-Proxy-Host` value, `chunked=true` and `write=true` send a body of unknown length,
+ * `X-Wsgiprox-Proxy-Host` value (to WebSocket echoes too, which the original did not), `chunked=true` and `write=true` send a body of unknown length,
  * `stream=true&data=...` streams `data` and counts in `streams` the readers that reached its end, and a
  * WebSocket upgrade echoes `WS Request Url: <path> Echo: <message>` unless `ignore_ws=true`.
  */
@@ -29,6 +29,12 @@ const requestUri = (c: Context) => {
   const url = new URL(c.req.url)
   return url.pathname + url.search
 }
+
+/** ` Proxy Host: <X-Wsgiprox-Proxy-Host>` when the query asks for it with `addproxyhost=true`. */
+const proxyHostPart = (c: Context) =>
+  c.req.query('addproxyhost') === 'true'
+    ? ` Proxy Host: ${c.req.header('x-wsgiprox-proxy-host') ?? ''}`
+    : ''
 
 /** A body of unknown length: the response goes out chunked to HTTP/1.1 clients. */
 function unsized(text: string): ReadableStream<Uint8Array> {
@@ -65,7 +71,7 @@ export function originalApp(streams: StreamEnds = { finished: 0 }): Hono {
   const echo = upgradeWebSocket((c) => ({
     onMessage(event, ws) {
       const message = typeof event.data === 'string' ? event.data : '(binary)'
-      ws.send(`WS Request Url: ${requestUri(c)} Echo: ${message}`)
+      ws.send(`WS Request Url: ${requestUri(c)} Echo: ${message}${proxyHostPart(c)}`)
     },
   }))
   app.all('*', async (c, next) => {
@@ -80,9 +86,7 @@ export function originalApp(streams: StreamEnds = { finished: 0 }): Hono {
     if (c.req.method === 'POST') {
       text += ` Post Data: ${await c.req.text()}`
     }
-    if (c.req.query('addproxyhost') === 'true') {
-      text += ` Proxy Host: ${c.req.header('x-wsgiprox-proxy-host') ?? ''}`
-    }
+    text += proxyHostPart(c)
     if (c.req.query('chunked') === 'true' || c.req.query('write') === 'true') {
       return c.body(unsized(text))
     }

@@ -201,6 +201,7 @@ show(requests.post('${scheme}://example.com/path/post', data=io.BytesIO(b'ABC=1&
     it('downloads the CA certificate as PEM (test_download_pem)', async () => {
       const res = await requestsGet(`${scheme}://wsgiprox/download/pem`)
       expect(res.headers['content-type']).toBe('application/x-x509-ca-cert')
+      expect(res.headers['content-length']).toBe(String(running.caPem.length))
       // SPEC "Proxy hosts and proxy apps": the certificate only, never the CA's key (the
       // original sent its whole CA file).
       expect(res.text).toBe(running.caPem)
@@ -218,6 +219,31 @@ print(json.dumps([res.headers['content-type'], res.content[:1].hex(), len(res.co
       // A DER SEQUENCE, as every PFX starts.
       expect([first, length > 100]).toEqual(['30', true])
     })
+  })
+
+  // SPEC "Translation: what the app sees": a client must not be able to forge the header.
+  it.each([
+    [
+      'http://example.com/f?addproxyhost=true',
+      '/prefix/http://example.com/f?addproxyhost=true',
+      'wsgiprox',
+    ],
+    [
+      'https://example.com/f?addproxyhost=true',
+      '/prefix/https://example.com/f?addproxyhost=true',
+      'wsgiprox',
+    ],
+    ['https://proxy-alias/f?addproxyhost=true', '/f?addproxyhost=true', 'proxy-alias'],
+    ['http://localhost:{PORT}/f?addproxyhost=true', '/f?addproxyhost=true', ''],
+  ])('never lets the client’s own X-Wsgiprox-Proxy-Host through: %s', async (url, path, host) => {
+    const stdout = await python(
+      'python3-requests',
+      `import requests
+url = ${JSON.stringify(url)}.replace('{PORT}', str(PORT))
+proxies = {} if url.startswith('http://localhost') else proxy_dict()
+show(requests.get(url, headers={'X-Wsgiprox-Proxy-Host': 'forged'}, proxies=proxies, verify=CA))`
+    )
+    expect((JSON.parse(stdout) as Shown).text).toBe(`Requested Url: ${path} Proxy Host: ${host}`)
   })
 
   it('passes a direct request through to the app (test_non_proxy_passthrough)', async () => {
@@ -300,14 +326,15 @@ print(json.dumps([head.decode().split('\\r\\n')[0], data.decode().split('\\r\\n\
 
 describe.skipIf(missing('python3-websocket'))('the original suite with websocket-client', () => {
   /** Connect to `url` through the proxy, send `message`, and print what came back or failed. */
-  const exchange = async (url: string, message: string) =>
+  const exchange = async (url: string, message: string, proxied = true) =>
     JSON.parse(
       await python(
         'python3-websocket',
         `import websocket
 ws = websocket.WebSocket(sslopt={'ca_certs': CA})
+proxy = {'http_proxy_host': 'localhost', 'http_proxy_port': PORT} if ${proxied ? 'True' : 'False'} else {}
 try:
-    ws.connect(${JSON.stringify(url)}, http_proxy_host='localhost', http_proxy_port=PORT)
+    ws.connect(${JSON.stringify(url)}, header=['X-Wsgiprox-Proxy-Host: forged'], **proxy)
     ws.send(${JSON.stringify(message)})
     print(json.dumps({'received': ws.recv()}))
     ws.close()
@@ -342,6 +369,18 @@ except websocket.WebSocketBadStatusException as error:
           received: `WS Request Url: /websocket?a=b Echo: ${wsScheme} message`,
         }
       )
+    })
+
+    it('never lets the client’s own X-Wsgiprox-Proxy-Host through', async () => {
+      expect(await exchange(`${wsScheme}://example.com/websocket?addproxyhost=true`, 'm')).toEqual({
+        received: `WS Request Url: /prefix/${scheme}://example.com/websocket?addproxyhost=true Echo: m Proxy Host: wsgiprox`,
+      })
+      // Direct, not through the proxy: passthrough carries no proxy-host header (SPEC
+      // "Traffic it accepts"), forged or not.
+      const direct = `${wsScheme}://localhost:${running.port}/websocket?addproxyhost=true`
+      expect(await exchange(direct, 'm', false)).toEqual({
+        received: 'WS Request Url: /websocket?addproxyhost=true Echo: m Proxy Host: ',
+      })
     })
 
     // The original's gevent-websocket accepted the handshake before its app ran, so its client
