@@ -1,6 +1,7 @@
 /**
  * The access log when nothing reads stdout (a stopped pager, a log shipper that is down): the CLI
- * keeps a bounded queue, drops the lines past it and says how many, instead of growing.
+ * keeps a bounded queue, drops the lines past it and says how many, instead of growing; and when
+ * its reader goes away (EPIPE), it keeps serving and counts the lines it could not write.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -167,5 +168,44 @@ describe('the error lines on a stderr nobody reads', () => {
     const exited = once(child, 'exit')
     child.kill('SIGTERM')
     expect(await exited).toEqual([0, null])
+  }, 60_000)
+})
+
+describe('the access log when its reader goes away', () => {
+  it('keeps serving, counts the lines it could not write and says so at exit', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-log-gone-'))
+    writeFileSync(join(cwd, 'app.mjs'), "export default () => new Response('ok')\n")
+    child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, CLI, '--port', '0', '--app', 'app.mjs'],
+      {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    while (!/listening on http:\/\/127\.0\.0\.1:(\d+)/.test(stdout)) {
+      await once(child.stdout ?? child, 'data')
+    }
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1])
+    // What `wsgiprox | head` does once head has its lines: the pipe's reading end closes, and
+    // each write of the proxy to it fails with EPIPE.
+    child.stdout?.destroy()
+
+    await sendRequests(port, 2000)
+    await sendRequests(port, 2000)
+    expect(child.exitCode).toBeNull()
+
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    expect(await exited).toEqual([0, null])
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/)
+    const dropped = Number(
+      /wsgiprox: (\d+) access lines dropped: stdout was closed/.exec(stderr)?.[1]
+    )
+    expect(dropped).toBe(4000)
   }, 60_000)
 })

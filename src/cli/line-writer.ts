@@ -1,7 +1,9 @@
 /**
  * Lines written with back-pressure: when a stream is not read (a pager that stopped, a log
  * shipper that is down), lines beyond a bounded queue are dropped and counted instead of held in
- * memory, and the count is told once the stream drains and when the proxy stops. The access
+ * memory, and the count is told once the stream drains and when the proxy stops. When its reader
+ * goes away (`wsgiprox | head`: the pipe's reading end closes and each write fails with EPIPE),
+ * every later line is dropped and counted the same way, and the proxy keeps serving. The access
  * lines on stdout and the error lines on stderr each go through one.
  * @module
  */
@@ -37,29 +39,54 @@ export function lineWriter(
   options: LineWriterOptions
 ): LineWriter {
   const maxBytes = options.maxBytes ?? LOG_QUEUE_MAX_BYTES
+  const what = (count: number) => `${count} ${options.what}${count === 1 ? '' : 's'}`
+  // Lines past the queue while the stream was not read, and lines lost once it failed (EPIPE).
   let dropped = 0
+  let lost = 0
+  let closed = false
   const queued = () =>
     (out as NodeJS.WritableStream & { writableLength?: number }).writableLength ?? 0
   const report = () => {
     if (dropped > 0) {
-      const what = `${options.what}${dropped === 1 ? '' : 's'}`
-      tell(`wsgiprox: ${dropped} ${what} dropped: ${options.stream} was not read\n`)
+      tell(`wsgiprox: ${what(dropped)} dropped: ${options.stream} was not read\n`)
       dropped = 0
     }
+    if (lost > 0) {
+      tell(`wsgiprox: ${what(lost)} dropped: ${options.stream} was closed\n`)
+      lost = 0
+    }
   }
+  // A write that failed, and each write queued behind it, is a lost write (one line, mostly).
+  const written = (error?: Error | null) => {
+    if (error) {
+      lost++
+    }
+  }
+  // Without a listener, the stream's error would end the process; 'drain' never comes after it.
+  out.on('error', () => {
+    closed = true
+  })
   return {
     write(text) {
+      if (closed) {
+        lost += lineCount(text)
+        return
+      }
       if (queued() >= maxBytes) {
         // The write that passed the stream's high-water mark asked for 'drain': report then.
         if (dropped === 0) {
           out.once('drain', report)
         }
-        // An error with its stack below it is several lines: count each.
-        dropped += Math.max(1, text.split('\n').length - 1)
+        dropped += lineCount(text)
         return
       }
-      out.write(text)
+      out.write(text, written)
     },
     report,
   }
+}
+
+/** The lines in `text`: an error with its stack below it is several, and each is counted. */
+function lineCount(text: string): number {
+  return Math.max(1, text.split('\n').length - 1)
 }
