@@ -16,7 +16,7 @@ import type { CertificateAuthority } from './ca/authority'
 import { onDrain } from './cluster/drain'
 import { toError } from './errors'
 import { installAcceptPath } from './inbound/accept'
-import { Connections } from './inbound/connections'
+import { Connections, openConnections } from './inbound/connections'
 import { installListener } from './inbound/http1'
 import { createHttp2Front } from './inbound/http2'
 import type { Http2Front } from './inbound/http2'
@@ -54,6 +54,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
     ? createMetrics({
         tunnels: () => connections.size,
         http2Sessions: () => http2?.sessionCount ?? 0,
+        connections: () => openConnections(attached.keys()),
       })
     : undefined
   const observed = metrics ? metrics.observe(normalized) : normalized

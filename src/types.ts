@@ -203,8 +203,8 @@ export interface ProxyOptions {
    */
   pac?: boolean | PacOptions
   /**
-   * Count requests (by protocol, status class and route), open tunnels and HTTP/2 sessions,
-   * certificates issued, the proxy's own refusals, errors by phase, request durations and the
+   * Count requests (by protocol, status class and route), response bytes, open connections,
+   * tunnels and HTTP/2 sessions, certificates issued, the proxy's own refusals, errors by phase, request durations and the
    * process's figures (fds, RSS, event-loop delay), and serve them as OpenMetrics text at
    * `http://<proxyHost>/metrics`, through the proxy only. `prom-client` is loaded only when this
    * is on; off, nothing is counted.

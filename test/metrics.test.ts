@@ -11,7 +11,7 @@ import type { LogRecord, RequestRecord } from '../src/log/records'
 import type { ProxyOptions } from '../src/types'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
-import { connectTunnel, proxyGet, rawExchange } from './helpers/clients'
+import { connectTunnel, proxyGet, rawExchange, rawSocket } from './helpers/clients'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 import type { Started } from './helpers/spawn'
@@ -23,6 +23,7 @@ import {
   refusedStatus,
   tunnelledSocket,
 } from './helpers/websockets'
+import { within } from './helpers/within'
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
@@ -98,6 +99,16 @@ async function scrape(port: number): Promise<string> {
   expect(reply.status).toBe(200)
   expect(reply.headers['content-type']).toBe(OPENMETRICS)
   return reply.body
+}
+
+/** Scrape until `wsgiprox_open_connections` is `count`, failing with `failure` if it never is. */
+async function gaugeSettles(port: number, count: number, failure: string): Promise<void> {
+  const settled = async () => {
+    while (sample(await scrape(port), 'wsgiprox_open_connections') !== count) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  await within(settled(), failure)
 }
 
 /** One HTTP/2 frame (RFC 9113 §4.1). */
@@ -189,6 +200,27 @@ describe('metrics', () => {
       expect.arrayContaining([101, 403])
     )
     expect(proxy.errors.map((error) => error.message)).toContain('the app failed on purpose')
+  })
+
+  it('tells the client connections open now and the body bytes sent, as the clients saw them', async () => {
+    const proxy = await start({ metrics: true })
+    const { port } = proxy
+    const first = await scrape(port)
+    const reply = await proxyGet(port, 'http://example.com/bytes')
+    await proxy.logged(2)
+    const text = await scrape(port)
+    expect(sample(text, 'wsgiprox_response_bytes_total', { protocol: 'http/1.1' })).toBe(
+      Buffer.byteLength(first) + Buffer.byteLength(reply.body)
+    )
+
+    const idle = await Promise.all([rawSocket(port), rawSocket(port), rawSocket(port)])
+    const tunnel = await connectTunnel(port, 'example.com:80')
+    // Three idle connections, the tunnel and the scrape's own; the closed ones are gone.
+    await gaugeSettles(port, 5, 'the open connections did not settle at 5')
+    for (const socket of [...idle, tunnel.socket]) {
+      socket.destroy()
+    }
+    await gaugeSettles(port, 1, 'the open connections did not come back to the scrape alone')
   })
 
   it('counts an HTTP/2 session error once, though its socket reports it too', async () => {

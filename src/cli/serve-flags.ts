@@ -84,7 +84,7 @@ export const FLAG_HELP: Record<
     text: 'expect a PROXY protocol v1/v2 header on every connection (behind HAProxy send-proxy-v2); refuse connections without one',
   },
   metrics: {
-    text: 'serve OpenMetrics (requests, tunnels, HTTP/2 sessions, certificates, errors, durations, fds, RSS) at http://PROXY-HOST/metrics, through the proxy',
+    text: 'serve OpenMetrics (requests, bytes, connections, tunnels, HTTP/2 sessions, certificates, errors, durations, fds, RSS) at http://PROXY-HOST/metrics, through the proxy',
   },
   'shutdown-timeout': {
     arg: 'SECONDS',

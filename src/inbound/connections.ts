@@ -3,6 +3,7 @@
  * budget the tunnels share, and closing them all at once.
  * @module
  */
+import type { Server } from 'node:net'
 import type { Duplex } from 'node:stream'
 
 /** Tracks detached sockets and open tunnels; stateful and long-lived, so it has a `closeAll()`. */
@@ -70,4 +71,23 @@ export class Connections {
     this.#tunnels.clear()
     this.#silent.clear()
   }
+}
+
+/**
+ * The client connections open now on `servers`, as each counts them: every TCP connection it
+ * accepted that is not closed yet, whether a tunnel, a SOCKS5 client, or idle between requests.
+ */
+export async function openConnections(servers: Iterable<Server>): Promise<number> {
+  const counts = await Promise.all(
+    Array.from(
+      servers,
+      (server) =>
+        new Promise<number>((resolve) => {
+          server.getConnections((error, count) => {
+            resolve(error ? 0 : count)
+          })
+        })
+    )
+  )
+  return counts.reduce((sum, count) => sum + count, 0)
 }

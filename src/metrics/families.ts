@@ -18,6 +18,8 @@ export interface LiveFigures {
   tunnels(): number
   /** HTTP/2 sessions open now. */
   http2Sessions(): number
+  /** Client connections open now on the proxy's servers, tunnels and idle ones included. */
+  connections(): Promise<number>
 }
 
 /**
@@ -33,6 +35,7 @@ export interface Families {
   registry: Registry<OpenMetricsContentType>
   requests: Counter<'protocol' | 'status_class' | 'route'>
   durations: Histogram<'protocol'>
+  bytes: Counter<'protocol'>
   refusals: Counter<'status'>
   tunnelsOpened: Counter
   certificates: Counter<'source'>
@@ -62,6 +65,14 @@ export function createFamilies(prom: PromClient, live: LiveFigures): Families {
       this.set(live.http2Sessions())
     },
   })
+  new prom.Gauge({
+    name: 'wsgiprox_open_connections',
+    help: 'Client connections open now (tunnels, idle and direct ones, the scrape included)',
+    registers,
+    async collect() {
+      this.set(await live.connections())
+    },
+  })
   return {
     registry,
     requests: new prom.Counter({
@@ -75,6 +86,12 @@ export function createFamilies(prom: PromClient, live: LiveFigures): Families {
       help: 'From the request to the end of its response (WebSocket connections excluded)',
       labelNames: ['protocol'],
       buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    bytes: new prom.Counter({
+      name: 'wsgiprox_response_bytes_total',
+      help: 'Body bytes sent in responses (for WebSockets, all bytes written), by protocol',
+      labelNames: ['protocol'],
       registers,
     }),
     refusals: new prom.Counter({
@@ -121,6 +138,9 @@ export function countRecord(families: Families, record: LogRecord): void {
         status_class: `${Math.floor(record.status / 100)}xx`,
         route: record.route,
       })
+      if (record.bytes) {
+        families.bytes.inc({ protocol }, record.bytes)
+      }
       if (record.route === 'proxy' && record.status >= 400) {
         families.refusals.inc({ status: String(record.status) })
       }
