@@ -223,6 +223,27 @@ describe('metrics', () => {
     await gaugeSettles(port, 1, 'the open connections did not come back to the scrape alone')
   })
 
+  it('counts an HTTP/1 request line that names HTTP/2.0 or HTTP/1.9 as the HTTP/1.1 it is', async () => {
+    const proxy = await start({ metrics: true })
+    const reply = await rawExchange(
+      proxy.port,
+      'GET http://example.com/v HTTP/2.0\r\nHost: example.com\r\n\r\n'
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 505 /)
+    // Refused by the parser for a bad header, and for a version it does not know.
+    for (const line of ['GET / HTTP/2.0\r\nBad Header', 'GET http://example.com/ HTTP/1.9']) {
+      expect(await rawExchange(proxy.port, `${line}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /)
+    }
+    await proxy.logged(3)
+    const text = await scrape(proxy.port)
+    const requests = (labels: Record<string, string>) =>
+      sample(text, 'wsgiprox_requests_total', labels)
+    expect(text).not.toMatch(/protocol="(h2|http\/1\.9)"/)
+    expect(requests({ protocol: 'http/1.1', status_class: '5xx', route: 'proxy' })).toBe(1)
+    expect(requests({ protocol: 'http/1.1', status_class: '4xx', route: 'proxy' })).toBe(2)
+    expect(sample(text, 'wsgiprox_admission_refusals_total', { status: '505' })).toBe(1)
+  })
+
   it('counts an HTTP/2 session error once, though its socket reports it too', async () => {
     const proxy = await start({ metrics: true })
     const tunnel = await connectTunnel(proxy.port, 'flood.example.com:443')

@@ -70,6 +70,25 @@ describe('bad input', () => {
     }
   )
 
+  it.each([
+    [
+      'HTTP/2.0 in an HTTP/1 request line',
+      'GET http://example.com/v HTTP/2.0\r\nHost: example.com',
+    ],
+    ['a request line without a version (HTTP/0.9)', 'GET http://example.com/v'],
+  ])('answers 505 with a reason to %s, never serving it', async (_name, head) => {
+    const reply = await rawExchange(running.port, `${head}\r\n\r\n`)
+    expect(reply).toMatch(/^HTTP\/1\.1 505 /)
+    expect(reply).toMatch(/\r\n\r\nThis port speaks HTTP\/1\.0 and HTTP\/1\.1/)
+  })
+
+  it('answers 505 to HTTP/2.0 in a request line inside a tunnel', async () => {
+    const tunnel = await connectTunnel(running.port, 'example.com:80')
+    const closed = closeOf(tunnel.socket, 'the tunnel did not close after its 505')
+    tunnel.socket.write('GET /v HTTP/2.0\r\nHost: example.com\r\n\r\n')
+    expect((await closed).toString('latin1')).toMatch(/^HTTP\/1\.1 505 /)
+  })
+
   it('answers 431 to oversized headers', async () => {
     const reply = await rawExchange(
       running.port,

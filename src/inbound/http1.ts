@@ -19,6 +19,7 @@ import type { Way } from './answer'
 import { answerWhenAdmitted, clientGone, upgradeClientGone } from './answer'
 import { handleConnect } from './connect'
 import type { Connections } from './connections'
+import { notHttp1 } from './not-http1'
 import { countPipelined } from './pipelining'
 import { reply, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
@@ -85,7 +86,8 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     if (tunnel && connections.shouldClose()) {
       res.shouldKeepAlive = false
     }
-    answerWhenAdmitted(way, req, res, gate.admitRequest(tunnel, req), options.onError)
+    const admission = req.httpVersionMajor === 1 ? gate.admitRequest(tunnel, req) : notHttp1(req)
+    answerWhenAdmitted(way, req, res, admission, options.onError)
   }
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     admitAndAnswer(requests, req, res)
@@ -169,7 +171,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     }
     // The handshake's answer (101, or a refusal) goes after the responses pipelined before it.
     whenIdle(socket, () => {
-      const admitted = gate.admitRequest(tunnel, req)
+      const admitted = req.httpVersionMajor === 1 ? gate.admitRequest(tunnel, req) : notHttp1(req)
       // Refused as a decision, so the access log and the metrics see the proxy's own answer.
       const admission = options.enableWebsockets
         ? admitted

@@ -21,7 +21,9 @@ function requestLine(rawPacket: unknown): { method: string; url: string; httpVer
     .toString('latin1')
     .replace(/\r$/, '')
   const [method = '', url = '', version = ''] = line.split(' ')
-  const httpVersion = /^HTTP\/(\d\.\d)$/.exec(version)?.[1] ?? '1.1'
+  // The parser that refused it speaks HTTP/1 only: another version named in the line (HTTP/2.0,
+  // HTTP/1.9) is not what the exchange was, and must not count as h2 or as a version of its own.
+  const httpVersion = version === 'HTTP/1.0' ? '1.0' : '1.1'
   return { method: method === '' ? '-' : method, url: url === '' ? '-' : url, httpVersion }
 }
 
