@@ -7,6 +7,7 @@
  * @module
  */
 import type { Http2Session } from 'node:http2'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
 /**
@@ -42,6 +43,11 @@ export function manageSession(
 ): void {
   let open = 0
   let grace: NodeJS.Timeout | undefined
+  const destroy = () => {
+    session.destroy()
+    socket.destroy()
+    raw.destroy()
+  }
   const close = () => {
     if (session.destroyed) {
       return
@@ -56,14 +62,15 @@ export function manageSession(
     }
     // A destroyed session still waits for its client to close the socket: the grace bounds that
     // wait too.
-    grace ??= setTimeout(() => {
-      session.destroy()
-      socket.destroy()
-      raw.destroy()
-    }, SESSION_CLOSE_GRACE_MS)
+    grace ??= setTimeout(destroy, SESSION_CLOSE_GRACE_MS)
     grace.unref()
   }
   const progress = watchProgress(session, socket, lifecycle.idleTimeoutMs, () => open > 0, close)
+  const answering = watchAnswering(session, raw, lifecycle.idleTimeoutMs, () => open > 0, {
+    idle: close,
+    // No answer to a PING: nothing more will go out or come in, so no grace either.
+    dead: destroy,
+  })
   session.on('stream', (stream: Duplex) => {
     open++
     progress.start()
@@ -83,6 +90,7 @@ export function manageSession(
   socket.once('end', close)
   session.once('close', () => {
     progress.stop()
+    clearInterval(answering)
     clearTimeout(grace)
     socket.destroy()
     raw.destroy()
@@ -142,6 +150,59 @@ function watchProgress(
     },
     stop,
   }
+}
+
+/**
+ * Every `everyMs`, look at the bytes that crossed `raw` either way, and when none did for a whole
+ * period: with no stream open, call `idle` (the idle rule, by the bytes rather than by the
+ * session's own timeout); with streams open, send a PING, and call `dead` when none came back by
+ * the next look. A client that breaks the protocol (a
+ * frame over the size limit, a DATA frame on a closed stream) gets nghttp2's GOAWAY, and nghttp2
+ * then stops reading and writing while Node tells the session nothing: no 'error', no 'close', no
+ * 'timeout'. Such a session, its streams and its socket would stay for the life of the process,
+ * the client gone or not. A stream that is open but quiet (an event stream between events) keeps
+ * its session: its client answers the PING.
+ */
+function watchAnswering(
+  session: Http2Session,
+  raw: Duplex,
+  everyMs: number,
+  busy: () => boolean,
+  on: { idle: () => void; dead: () => void }
+): NodeJS.Timeout {
+  const tcp = raw as Partial<Socket>
+  const moved = () => (tcp.bytesRead ?? 0) + (tcp.bytesWritten ?? 0)
+  let last = moved()
+  let pinged = false
+  const timer = setInterval(() => {
+    if (session.destroyed) {
+      // Its 'close' may never come (see above): the watch must not keep it alive.
+      clearInterval(timer)
+      return
+    }
+    const now = moved()
+    if (now !== last) {
+      last = now
+      pinged = false
+      return
+    }
+    if (!busy()) {
+      on.idle()
+      return
+    }
+    if (pinged) {
+      on.dead()
+      return
+    }
+    // Only the client's answer can tell a quiet stream from a session nghttp2 has given up on.
+    try {
+      pinged = session.ping(() => {})
+    } catch {
+      on.dead()
+    }
+  }, everyMs)
+  timer.unref()
+  return timer
 }
 
 /**
