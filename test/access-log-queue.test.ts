@@ -206,6 +206,8 @@ describe('the access log when its reader goes away', () => {
     const dropped = Number(
       /wsgiprox: (\d+) access lines dropped: stdout was closed/.exec(stderr)?.[1]
     )
-    expect(dropped).toBe(4000)
+    // Every line, but those a write may have put in the pipe before its reading end was closed.
+    expect(dropped).toBeGreaterThan(3990)
+    expect(dropped).toBeLessThanOrEqual(4000)
   }, 60_000)
 })
