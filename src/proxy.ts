@@ -23,6 +23,7 @@ import type { Http2Front } from './inbound/http2'
 import { createDirectHttp2 } from './inbound/http2-direct'
 import { handleSocks } from './inbound/socks'
 import { acceptTlsToProxy } from './inbound/tls-to-proxy'
+import { recordsReported } from './log/pending'
 import { createMetrics } from './metrics'
 import { appOption } from './option-checks'
 import { normalizeOptions, openCa } from './options'
@@ -220,6 +221,8 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       attached.clear()
       appServer.close()
       await Promise.all(closing)
+      // The records of what close() cut come as their sockets close, just after.
+      await recordsReported(opts.onLog)
     },
 
     fetch: createFetchEntry({ gate, dispatcher, proxyHosts }),

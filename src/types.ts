@@ -249,7 +249,10 @@ export interface Proxy {
    * passthrough still reaches the main app, and CONNECT and upgrades are added.
    */
   attach(server: Server): Server
-  /** Close the servers this proxy started or attached to, and every open tunnel. */
+  /**
+   * Close the servers this proxy started or attached to, and every open tunnel; resolves once
+   * `onLog` has had the records of the requests and WebSockets it cut.
+   */
   close(): Promise<void>
   /**
    * The Fetch-only entry for runtimes that cannot hand over a socket: proxy-host routing and

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
+import { awaitRecord, recordReported } from './pending'
 import type { LogRecord } from './records'
 import { beginRecord, unansweredStatus } from './watch'
 
@@ -39,8 +40,10 @@ export function watchUpgrade(
     onLog(finish(unansweredStatus(admission), 0, true, true))
     return
   }
+  const pending = awaitRecord(onLog)
   socket.once('close', () => {
     const bytes = sentBefore === undefined ? undefined : (sent() ?? sentBefore) - sentBefore
     onLog(finish(statuses.get(req) ?? 400, bytes, false, true))
+    recordReported(pending)
   })
 }

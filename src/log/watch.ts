@@ -9,6 +9,7 @@ import type { Admission, TunnelIdentity } from '../admission/decision'
 import { refusalStatus } from '../admission/decision'
 import { originOf } from '../admission/target'
 import { bodyBytesOf } from '../app/response-guard'
+import { awaitRecord, recordReported } from './pending'
 import type { ClientAddress, LogRecord, RequestRecord, TunnelRecord } from './records'
 
 /** The address a socket's peer has. */
@@ -104,6 +105,7 @@ export function watchRequest(
     onLog(finish(unansweredStatus(admission), 0, true, false))
     return
   }
+  const pending = awaitRecord(onLog)
   res.once('close', () => {
     // The app's body was counted as it went out; the proxy's own replies declare their length,
     // and send no body to HEAD.
@@ -113,6 +115,7 @@ export function watchRequest(
     // A response cut before its head went out sent no status: its 200 is only Node's default.
     const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS
     onLog(finish(status, bytes, aborted, false))
+    recordReported(pending)
   })
 }
 
