@@ -3,6 +3,7 @@
  * @module
  */
 import { Hono } from 'hono'
+import type { Context } from 'hono'
 import type { App, FetchApp } from '../types'
 
 /** The shape every app is called through; `undefined` means "not handled here". */
@@ -59,6 +60,7 @@ export function toFallthroughHandler(app: App): Handler {
     if (!router) {
       router = new Hono()
       router.route('/', app as unknown as Hono)
+      router.onError(rethrowUnlessHttpException)
       router.notFound((c) => {
         unmatched.add(c.req.raw)
         const response = new Response(null, { status: 404 })
@@ -71,4 +73,18 @@ export function toFallthroughHandler(app: App): Handler {
       ? response.then((result) => settle(request, result))
       : settle(request, response)
   }
+}
+
+/**
+ * The router's error handler. Hono's default prints the error (console.error) and answers 500;
+ * rethrown, it reaches the proxy, which answers 500 and tells `onError` (phase `app`), as for
+ * any app that throws. `route()` keeps a sub-app's own `onError` around its handlers, so only
+ * apps without one get here. An `HTTPException` is still an answer, as Hono's default gives it.
+ */
+function rethrowUnlessHttpException(error: Error, c: Context): Response {
+  if (!('getResponse' in error) || typeof error.getResponse !== 'function') {
+    throw error
+  }
+  const response = (error.getResponse as () => Response).call(error)
+  return c.newResponse(response.body, response)
 }

@@ -3,6 +3,7 @@
  * the proxy's CA only, apps swapped between requests, and the records a test asserts on.
  */
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { ProxyAgent } from 'undici'
 import { existsSync, readFileSync } from 'node:fs'
 import { CertificateAuthority } from '../../src/ca/authority'
@@ -106,6 +107,25 @@ describe('startProxy', () => {
     ])
     expect(reported).toEqual(['app: the fake broke'])
     expect(logged).toContain('request')
+  })
+
+  it('gathers what a Hono fake threw, printing nothing, and keeps its HTTPException', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const api = new Hono()
+      .get('/broken', () => {
+        throw new Error('the fake broke')
+      })
+      .get('/teapot', () => {
+        throw new HTTPException(418, { message: 'a teapot' })
+      })
+    proxy = await startProxy(main, { proxyApps: { 'api.example.com': api } })
+    expect((await get('https://api.example.com/broken')).status).toBe(500)
+    expect(await get('https://api.example.com/teapot')).toEqual({ status: 418, body: 'a teapot' })
+    expect(proxy.errors.map(({ error, context }) => [context.phase, error.message])).toEqual([
+      ['app', 'the fake broke'],
+    ])
+    expect(printed).not.toHaveBeenCalled()
+    printed.mockRestore()
   })
 
   it('writes the CA certificate alone to ca.file and removes it on close', async () => {
