@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
 import { validHost } from '../admission/target'
 import { CertificateAuthority } from '../ca/authority'
-import { OptionsError } from '../errors'
+import { isCode, OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
 import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
@@ -135,7 +135,7 @@ export async function startProxy(app: App, options: TestProxyOptions = {}): Prom
     started = await clientSide(proxy, port)
   } catch (error) {
     await proxy.close()
-    throw error
+    throw isCode(error, 'EADDRINUSE') ? portInUse(port, error) : error
   }
   const { url, certFile, dispatcher, spki } = started
   let env: Record<string, string> | undefined
@@ -193,4 +193,16 @@ async function clientSide(proxy: Proxy, port: number) {
   const certFile = tempCertFile(certPem)
   const dispatcher = await createTestDispatcher(url, certPem)
   return { url, port: actualPort, certFile, dispatcher, spki: spkiSha256(certPem) }
+}
+
+/**
+ * Node says "listen EADDRINUSE: address already in use", which names the address but not the
+ * way out; in a test suite the port is mostly a fixed one that test files running in parallel
+ * (or a proxy an earlier test left open) both ask for.
+ */
+function portInUse(port: number | string, error: unknown): OptionsError {
+  return new OptionsError(
+    `port ${port} on 127.0.0.1 is in use (EADDRINUSE): leave port out, or 0, for a free one`,
+    { cause: error }
+  )
 }

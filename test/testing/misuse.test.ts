@@ -108,6 +108,16 @@ describe('startProxy given a port it cannot listen on', () => {
     }
   )
 
+  it('says a port in use is in use, and how to get a free one', async () => {
+    proxy = await startProxy(() => new Response('main'))
+    const taken = startProxy(() => new Response('main'), { port: proxy.port })
+    await expect(taken).rejects.toThrow(
+      `port ${proxy.port} on 127.0.0.1 is in use (EADDRINUSE): leave port out, or 0, for a free one`
+    )
+    await expect(taken).rejects.toBeInstanceOf(OptionsError)
+    expect(await text('http://www.example.com/')).toBe('200 main')
+  })
+
   it('takes the digits of a port as PORT in the environment has them', async () => {
     proxy = await startProxy(() => new Response('main'), { port: '0' as unknown as number })
     expect(proxy.port).toBeGreaterThan(0)
