@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,6 +29,29 @@ export interface TempCertFile {
 }
 
 /**
+ * The folders written and not yet removed. A process that exits without `close()` (a script
+ * that calls `process.exit`, a runner that exits after a failed test) would leave them in the
+ * temporary directory for good. One `exit` listener for them all, whatever the number of proxies;
+ * a process that is killed runs none (vitest terminates its worker threads, and sends its forks
+ * SIGTERM).
+ */
+const unremoved = new Set<string>()
+let removedAtExit = false
+
+function removeAtExit(dir: string): void {
+  unremoved.add(dir)
+  if (!removedAtExit) {
+    removedAtExit = true
+    // Synchronous: nothing asynchronous runs once the process exits.
+    process.once('exit', () => {
+      for (const left of unremoved) {
+        rmSync(left, { recursive: true, force: true })
+      }
+    })
+  }
+}
+
+/**
  * `certPem` (never a key) as `wsgiprox-ca-cert.pem` in a new temporary folder, written on first
  * use: most tests of a suite use the dispatcher alone, and the three file system calls cost a
  * few milliseconds per proxy on a busy machine.
@@ -47,6 +70,7 @@ export function tempCertFile(certPem: string): TempCertFile {
       }
       if (file === undefined) {
         dir = mkdtempSync(join(tmpdir(), 'wsgiprox-ca-'))
+        removeAtExit(dir)
         file = join(dir, 'wsgiprox-ca-cert.pem')
         writeFileSync(file, certPem, { mode: 0o644 })
       }
@@ -55,6 +79,7 @@ export function tempCertFile(certPem: string): TempCertFile {
     async remove() {
       removed = true
       if (dir !== undefined) {
+        unremoved.delete(dir)
         await rm(dir, { recursive: true, force: true })
       }
     },

@@ -5,10 +5,15 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { ProxyAgent } from 'undici'
+import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { CertificateAuthority } from '../../src/ca/authority'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import { TSX_IMPORT } from '../helpers/spawn'
 
 let proxy: TestProxy | undefined
 afterEach(async () => {
@@ -191,5 +196,29 @@ describe('startProxy after close()', () => {
     expect(existsSync(file)).toBe(false)
     expect(closed.env.NODE_EXTRA_CA_CERTS).toBe(file)
     expect(existsSync(file)).toBe(false)
+  })
+})
+
+describe('a proxy never closed', () => {
+  it('leaves no CA file behind once its process exits', async () => {
+    const kit = pathToFileURL(resolve(import.meta.dirname, '../../src/testing/start-proxy.ts'))
+    // A test that failed before its close(): the run ends, and the process with it.
+    const script = [
+      `import { startProxy } from ${JSON.stringify(kit.href)}`,
+      `const proxy = await startProxy(() => new Response('fake'))`,
+      `console.log(proxy.env.NODE_EXTRA_CA_CERTS)`,
+      `process.exit(1)`,
+    ].join('\n')
+    const child = promisify(execFile)(process.execPath, [
+      '--import',
+      TSX_IMPORT,
+      '--input-type=module',
+      '-e',
+      script,
+    ])
+    const { stdout } = await child.catch((error: unknown) => error as { stdout: string })
+    const file = stdout.trim()
+    expect(file).toMatch(/wsgiprox-ca-cert\.pem$/)
+    expect(existsSync(dirname(file))).toBe(false)
   })
 })
