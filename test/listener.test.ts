@@ -35,6 +35,20 @@ describe('absolute-form proxy requests', () => {
     expect((JSON.parse(reply.body) as Echo).path).toBe('/prefix/https://example.com/a')
   })
 
+  it('gives the app the https URL of an absolute https URL sent without a tunnel', async () => {
+    // Older axios releases sent their HTTPS_PROXY requests so: a fake that builds links from
+    // its request URL must not hand out http:// ones.
+    const api = new Hono().get('/v1/items', (c) => c.text(c.req.url))
+    running = await startProxy((request) => new Response(request.url), {
+      prefix: '/prefix/',
+      proxyApps: { 'api.example.com': api },
+    })
+    const toApp = await proxyGet(running.port, 'https://api.example.com/v1/items?page=2')
+    expect(toApp.body).toBe('https://api.example.com/v1/items?page=2')
+    const toMain = await proxyGet(running.port, 'https://example.com/a')
+    expect(toMain.body).toBe('https://example.com/prefix/https://example.com/a')
+  })
+
   it('serves a proxy host untranslated', async () => {
     running = await startProxy(echoApp(), { prefix: '/prefix/' })
     const reply = await proxyGet(running.port, 'http://wsgiprox/path/file.html?A=B')

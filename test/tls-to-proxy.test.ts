@@ -57,6 +57,7 @@ describe('TLS to the proxy', () => {
     const reply = await requestOver(tls, 'http://example.com/a?b=c', { host: 'example.com' })
     expect(echo(reply.body)).toMatchObject({
       path: '/prefix/http://example.com/a?b=c',
+      url: 'http://example.com/prefix/http://example.com/a?b=c',
       proxyHost: 'wsgiprox',
     })
     tls.destroy()

@@ -162,6 +162,24 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
   }
 }
 
+/**
+ * HTTP/1 has no `:scheme`: node-server takes the scheme of the URL it builds from the socket,
+ * `https` over TLS. An admitted request whose scheme is not its socket's (an absolute `https://`
+ * URL sent to the proxy in clear, as older axios releases sent their `HTTPS_PROXY` requests, or
+ * an `http://` one sent to the proxy over TLS) gets its url in absolute form, which node-server
+ * takes as it is, so the app sees the scheme the client asked for.
+ */
+export function keepScheme(
+  incoming: { url?: string | undefined; socket: unknown },
+  scheme: string,
+  host: string
+): void {
+  const encrypted = (incoming.socket as { encrypted?: unknown } | null)?.encrypted === true
+  if (scheme !== (encrypted ? 'https' : 'http')) {
+    incoming.url = `${scheme}://${host}${incoming.url ?? '/'}`
+  }
+}
+
 /** The lengths of the stripped names: the others are passed over without being lower-cased. */
 const STRIPPED_LENGTHS = lengthsOf(STRIPPED_HEADERS)
 

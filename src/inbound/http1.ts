@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { refuseServed } from '../admission/decision'
 import type { AppServer } from '../app/app-server'
-import { PASSTHROUGH, passthroughRewrite, rewriteRequest } from '../app/rewrite'
+import { keepScheme, PASSTHROUGH, passthroughRewrite, rewriteRequest } from '../app/rewrite'
 import { parseErrorRecord } from '../log/parse-error-record'
 import { noteUpgradeStatus, watchUpgrade } from '../log/upgrade'
 import { watchRequest } from '../log/watch'
@@ -63,6 +63,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     serve(req, res, admission) {
       if (admission.kind === 'serve') {
         rewriteRequest(req, admission)
+        keepScheme(req, admission.scheme, admission.host)
         appServer.serve(req, res, admission.route)
         return
       }
@@ -120,6 +121,7 @@ export function installListener(server: Server, deps: ListenerDeps): () => void 
     serve(req, { socket, head }, admission) {
       if (admission.kind === 'serve') {
         rewriteRequest(req, admission)
+        keepScheme(req, admission.scheme, admission.host)
         appServer.upgrade(req, socket, head, admission.route)
         return
       }
