@@ -29,12 +29,19 @@ export function createRecords(
   const requests: RequestRecord[] = []
   const arrivals: number[] = []
   const errors: ReportedError[] = []
+  // A request asked before clear() belongs to the test before it, though its response may end
+  // (and its record come) while the next test runs: background calls, an unread body, a
+  // WebSocket the test did not wait for.
+  let clearedAt = -Infinity
   return {
     requests,
     errors,
     onLog: (record) => {
       if (record.type === 'request') {
-        insertByArrival(requests, arrivals, record)
+        const arrival = performance.now() - record.durationMs
+        if (arrival >= clearedAt) {
+          insertByArrival(requests, arrivals, record, arrival)
+        }
       }
       onLog?.(record)
     },
@@ -43,6 +50,7 @@ export function createRecords(
       onError?.(error, context)
     },
     clear: () => {
+      clearedAt = performance.now()
       requests.length = 0
       arrivals.length = 0
       errors.length = 0
@@ -58,9 +66,9 @@ export function createRecords(
 function insertByArrival(
   records: RequestRecord[],
   arrivals: number[],
-  record: RequestRecord
+  record: RequestRecord,
+  arrival: number
 ): void {
-  const arrival = performance.now() - record.durationMs
   let at = records.length
   while (at > 0 && (arrivals[at - 1] ?? 0) > arrival) {
     at -= 1

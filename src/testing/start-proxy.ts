@@ -85,7 +85,10 @@ export interface TestProxy extends AsyncDisposable {
   readonly requests: readonly RequestRecord[]
   /** What the proxy reported to `onError`, oldest first. */
   readonly errors: readonly ReportedError[]
-  /** Empty `requests` and `errors`, for example between tests. */
+  /**
+   * Empty `requests` and `errors`, for example between tests. A request asked before it is not
+   * listed when its response ends after it.
+   */
   clear(): void
   /** From the next request on, the main app is `app`. */
   setApp(app: App): void

@@ -15,26 +15,36 @@ afterEach(async () => {
   await proxy.close()
 })
 
+/** Something that happens once, and the promise of it. */
+function signal(): { happened: Promise<void>; happen: () => void } {
+  let happen!: () => void
+  const happened = new Promise<void>((resolve) => (happen = resolve))
+  return { happened, happen }
+}
+
+/** A fake's handler that answers with `answer` once released, and tells when it was called. */
+function held(answer: () => Response) {
+  const arrived = signal()
+  const released = signal()
+  const handler = async () => {
+    arrived.happen()
+    await released.happened
+    return answer()
+  }
+  return { arrived, released, handler }
+}
+
 describe('proxy.requests', () => {
   it('lists a slow request that arrived first before a quick one that ended first', async () => {
-    let arrived!: () => void
-    const slowArrived = new Promise<void>((resolve) => (arrived = resolve))
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
-    const api = new Hono()
-      .get('/slow', async (c) => {
-        arrived()
-        await released
-        return c.text('slow')
-      })
-      .get('/quick', (c) => {
-        release()
-        return c.text('quick')
-      })
+    const { arrived, released, handler } = held(() => new Response('slow'))
+    const api = new Hono().get('/slow', handler).get('/quick', (c) => {
+      released.happen()
+      return c.text('quick')
+    })
     proxy = await startProxy(() => new Response('main'), { proxyApps: { 'api.example.com': api } })
     const init = { dispatcher: proxy.dispatcher } as RequestInit
     const slow = fetch('https://api.example.com/slow', init).then((r) => r.text())
-    await slowArrived
+    await arrived.happened
     expect(await (await fetch('http://api.example.com/quick', init)).text()).toBe('quick')
     expect(await slow).toBe('slow')
     expect(proxy.requests.map((r) => r.url)).toEqual([
@@ -47,21 +57,42 @@ describe('proxy.requests', () => {
   })
 })
 
+describe('proxy.clear()', () => {
+  it('leaves out a request asked before it whose response ends after it', async () => {
+    const { arrived, released, handler } = held(() => new Response(null, { status: 204 }))
+    const api = new Hono()
+      .post('/telemetry', handler)
+      .get('/v1/user', (c) => c.json({ name: 'ada' }))
+    proxy = await startProxy(() => new Response('main'), { proxyApps: { 'api.example.com': api } })
+    const init = { dispatcher: proxy.dispatcher } as RequestInit
+    // The code a first test drives sends telemetry in the background, and the test moves on.
+    const telemetry = fetch('https://api.example.com/telemetry', { ...init, method: 'POST' })
+    await arrived.happened
+    proxy.clear()
+    // The next test: the background request ends while it runs.
+    released.happen()
+    expect((await telemetry).status).toBe(204)
+    await (await fetch('https://api.example.com/v1/user', init)).text()
+    expect(proxy.requests.map(({ method, url }) => `${method} ${url}`)).toEqual([
+      'GET https://api.example.com/v1/user',
+    ])
+  })
+})
+
 describe('proxy.requests after close()', () => {
   it.each([['https://api.example.com/hung'], ['http://api.example.com/hung']])(
     'holds the request close() cut (%s) as 499, aborted, once close() resolves',
     async (url) => {
-      let arrived!: () => void
-      const asked = new Promise<void>((resolve) => (arrived = resolve))
+      const arrived = signal()
       proxy = await startProxy(() => {
-        arrived()
+        arrived.happen()
         return new Promise<Response>(() => {})
       })
       const failed = fetch(url, { dispatcher: proxy.dispatcher } as RequestInit).then(
         () => false,
         () => true
       )
-      await asked
+      await arrived.happened
       await proxy.close()
       expect(proxy.requests.map(({ url, status, aborted }) => ({ url, status, aborted }))).toEqual([
         { url, status: 499, aborted: true },
