@@ -133,7 +133,7 @@ export function resolverOption(resolver: unknown, prefix: unknown): Resolver {
 /** Whether `value` can answer requests: a Hono app, any `{ fetch }` object or a function. */
 export function isApp(value: unknown): value is App {
   return (
-    typeof value === 'function' ||
+    (typeof value === 'function' && !isClass(value)) ||
     (typeof value === 'object' &&
       value !== null &&
       typeof (value as { fetch?: unknown }).fetch === 'function')
@@ -146,11 +146,22 @@ export function isApp(value: unknown): value is App {
  */
 export function appOption(name: string, value: unknown): App {
   if (!isApp(value)) {
+    const got = isClass(value)
+      ? `the class ${value.name}: pass an instance (new ${value.name}())`
+      : describe(value)
     throw new OptionsError(
-      `${name} must be a Hono app, { fetch } or a function (request) => Response, got ${describe(value)}`
+      `${name} must be a Hono app, { fetch } or a function (request) => Response, got ${got}`
     )
   }
   return value
+}
+
+/**
+ * Whether `value` is a class, which is a function but throws when called without `new`: given as
+ * the app (`startProxy(Hono)`), every request would be a 500 saying so.
+ */
+function isClass(value: unknown): value is abstract new () => unknown {
+  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value))
 }
 
 export function proxyAppsOption(apps: unknown): Map<string, App | null> {

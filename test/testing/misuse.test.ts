@@ -20,6 +20,7 @@ const NOT_APPS: [string, unknown][] = [
   ['undefined', undefined],
   ['a string', 'hello'],
   ['an object without fetch', { get: () => 'x' }],
+  ['the Hono class itself', Hono],
 ]
 
 async function text(url: string): Promise<string> {
@@ -33,6 +34,12 @@ describe('startProxy given something that is not an app', () => {
       /^the app given to startProxy must be a Hono app, \{ fetch \} or a function/
     )
     await expect(startProxy(app as App)).rejects.toBeInstanceOf(OptionsError)
+  })
+
+  it('names a class for what it is, and the instance it takes', async () => {
+    await expect(startProxy(Hono as unknown as App)).rejects.toThrow(
+      /, got the class Hono: pass an instance \(new Hono\(\)\)$/
+    )
   })
 
   it('refuses a proxy app that is not an app, naming its host', async () => {
