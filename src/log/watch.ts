@@ -9,6 +9,7 @@ import type { Admission, TunnelIdentity } from '../admission/decision'
 import { refusalStatus } from '../admission/decision'
 import { originOf } from '../admission/target'
 import { bodyBytesOf } from '../app/response-guard'
+import { now } from '../util/clock'
 import { awaitRecord, recordReported } from './pending'
 import type { ClientAddress, LogRecord, RequestRecord, TunnelRecord } from './records'
 
@@ -127,7 +128,7 @@ const arrivals = new WeakMap<object, { time: Date; start: number }>()
  * `requireAuth` or `resolve`): its `time` and `durationMs` then count the wait too.
  */
 export function noteArrival(req: object): void {
-  arrivals.set(req, { time: new Date(), start: performance.now() })
+  arrivals.set(req, { time: new Date(), start: now() })
 }
 
 /**
@@ -146,7 +147,7 @@ export function beginRecord(
 ) => RequestRecord {
   const arrival = arrivals.get(req)
   const time = arrival?.time ?? new Date()
-  const start = arrival?.start ?? performance.now()
+  const start = arrival?.start ?? now()
   const known = admission.kind === 'serve' || admission.kind === 'refuse'
   // An HTTP/2 CONNECT names its target in :authority, and has no :path (RFC 9113 §8.5).
   const url =
@@ -163,7 +164,7 @@ export function beginRecord(
     route: routeName(admission),
     status,
     bytes,
-    durationMs: performance.now() - start,
+    durationMs: now() - start,
     httpVersion: req.httpVersion,
     tunnel: tunnelInfo,
     aborted,

@@ -5,6 +5,7 @@
  */
 import type { LogRecord, RequestRecord } from '../log/records'
 import type { ErrorContext } from '../types'
+import { now } from '../util/clock'
 
 /** A problem the proxy reported to `onError`. */
 export interface ReportedError {
@@ -38,7 +39,7 @@ export function createRecords(
     errors,
     onLog: (record) => {
       if (record.type === 'request') {
-        const arrival = performance.now() - record.durationMs
+        const arrival = now() - record.durationMs
         if (arrival >= clearedAt) {
           insertByArrival(requests, arrivals, record, arrival)
         }
@@ -50,7 +51,7 @@ export function createRecords(
       onError?.(error, context)
     },
     clear: () => {
-      clearedAt = performance.now()
+      clearedAt = now()
       requests.length = 0
       arrivals.length = 0
       errors.length = 0

@@ -57,6 +57,24 @@ describe('proxy.requests', () => {
   })
 })
 
+describe('proxy.requests under fake timers', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('holds what a test asked after clear() and vi.useFakeTimers()', async () => {
+    proxy = await startProxy(() => new Response('fake'))
+    proxy.clear()
+    // The fake clock starts at 0: neither the records nor the dispatcher may go by it.
+    vi.useFakeTimers()
+    const response = await fetch('https://api.example.com/', {
+      dispatcher: proxy.dispatcher,
+    } as RequestInit)
+    expect(await response.text()).toBe('fake')
+    expect(proxy.requests.map(({ url }) => url)).toEqual(['https://api.example.com/'])
+  })
+})
+
 describe('proxy.clear()', () => {
   it('leaves out a request asked before it whose response ends after it', async () => {
     const { arrived, released, handler } = held(() => new Response(null, { status: 204 }))
