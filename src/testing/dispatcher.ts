@@ -31,7 +31,7 @@ export async function createTestDispatcher(
     httpsProxy: proxyUrl,
     noProxy: NO_PROXY,
     requestTls: { ca: caPem },
-  })
+  }).compose(endAfterRecord)
   return {
     dispatcher,
     async close() {
@@ -51,3 +51,32 @@ export async function createTestDispatcher(
 function isDestroyed(dispatcher: Dispatcher): boolean {
   return (dispatcher as Partial<Record<'destroyed' | 'closed', boolean>>).destroyed === true
 }
+
+/**
+ * Tell the client a response ended one turn later than undici would. Over TLS a response's last
+ * bytes reach this process's client before the proxy's write of them completes (Node completes
+ * TLS writes in the check phase of the loop), and the proxy makes its record only then: a fake
+ * that answered from a timer was recorded just after `await response.text()`, and a test that
+ * asserted on `requests` there found it missing. The completed write is reported before an
+ * immediate queued after it, so one is enough.
+ */
+/**
+ * The real one, taken when this module loads: a test's fake timers (`vi.useFakeTimers()`) replace
+ * the global one, and node:timers' too, and would hold every response until the test advanced
+ * its clock.
+ */
+const immediately = setImmediate
+
+const endAfterRecord: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
+  dispatch(options, {
+    onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+    onRequestUpgrade: (controller, status, headers, socket) =>
+      handler.onRequestUpgrade?.(controller, status, headers, socket),
+    onResponseStart: (controller, status, headers, message) =>
+      handler.onResponseStart?.(controller, status, headers, message),
+    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => {
+      immediately(() => handler.onResponseEnd?.(controller, trailers))
+    },
+    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+  })

@@ -57,6 +57,23 @@ describe('proxy.requests', () => {
   })
 })
 
+describe('proxy.requests after a fetch', () => {
+  it('holds the request once fetch has read the body, though the fake answered from a timer', async () => {
+    const api = new Hono().get('/v1/user', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return c.json({ name: 'ada' })
+    })
+    proxy = await startProxy(() => new Response('main'), { proxyApps: { 'api.example.com': api } })
+    const init = { dispatcher: proxy.dispatcher } as RequestInit
+    for (const count of [1, 2, 3]) {
+      expect(await (await fetch('https://api.example.com/v1/user', init)).json()).toEqual({
+        name: 'ada',
+      })
+      expect(proxy.requests).toHaveLength(count)
+    }
+  })
+})
+
 describe('proxy.requests under fake timers', () => {
   afterEach(() => {
     vi.useRealTimers()
