@@ -29,10 +29,10 @@ export interface SessionLifecycle {
  * Give `session`, served on `socket` (and `raw`, the TCP socket under a TLS one), an end:
  * - the client's FIN: GOAWAY, the open streams finish, then the socket is destroyed;
  * - no frame for `idleTimeoutMs` and no open stream: GOAWAY and close;
- * - a new stream while `shouldClose()`: GOAWAY after the streams already open, as an HTTP/1.1
- *   tunnel answers `Connection: close` then;
- * - once closing, the streams still open, and a client slow to close its side, have
- *   {@link SESSION_CLOSE_GRACE_MS}.
+ * - a new stream while `shouldClose()`: GOAWAY, and the streams already open run to their end,
+ *   as an HTTP/1.1 tunnel answers `Connection: close` then;
+ * - once closing for any other reason, the streams still open, and a client slow to close its
+ *   side, have {@link SESSION_CLOSE_GRACE_MS}; a retired session has it once its streams are done.
  * Whenever the session is over, both sockets are destroyed, so the descriptor is given back.
  */
 export function manageSession(
@@ -65,6 +65,16 @@ export function manageSession(
     grace ??= setTimeout(destroy, SESSION_CLOSE_GRACE_MS)
     grace.unref()
   }
+  // Past keepaliveMax the session retires: GOAWAY now, and the grace only once its streams are
+  // done, as an HTTP/1.1 tunnel's `Connection: close` waits for its response. An event stream or
+  // a long download runs to its end; a client that stops taking bytes is still caught as stalled.
+  let retiring = false
+  const retire = () => {
+    retiring = true
+    if (!session.closed && !session.destroyed) {
+      session.close()
+    }
+  }
   const progress = watchProgress(session, socket, lifecycle.idleTimeoutMs, () => open > 0, close)
   const answering = watchAnswering(session, raw, lifecycle.idleTimeoutMs, () => open > 0, {
     idle: close,
@@ -76,9 +86,12 @@ export function manageSession(
     progress.start()
     stream.once('close', () => {
       open--
+      if (retiring && open === 0) {
+        close()
+      }
     })
     if (lifecycle.shouldClose()) {
-      close()
+      retire()
     }
   })
   session.setTimeout(lifecycle.idleTimeoutMs, () => {

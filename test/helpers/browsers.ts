@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { inflateSync } from 'node:zlib'
+import type { App, ProxyOptions } from '../../src/types'
 import { browserApp } from './browser-app'
 import type { RunningProxy } from './proxy'
 import { startProxy } from './proxy'
@@ -30,12 +31,18 @@ export interface BrowserTestSetup {
   defer: (cleanup: () => Promise<void>) => void
 }
 
-/** Start the browser test app behind a proxy before each test; close everything after it. */
-export function useBrowserTestProxy(): BrowserTestSetup {
+/**
+ * Start `app` (the browser test app unless given) behind a proxy with `options` before each test;
+ * close everything after it.
+ */
+export function useBrowserTestProxy(
+  app: () => App = browserApp,
+  options: ProxyOptions = {}
+): BrowserTestSetup {
   let current: RunningProxy | undefined
   const cleanups: (() => Promise<void>)[] = []
   beforeEach(async () => {
-    const started = await startProxy(browserApp())
+    const started = await startProxy(app(), options)
     current = started
     cleanups.push(() => started.close())
   })
