@@ -5,7 +5,12 @@
  */
 import { PAGE_HOST, expectedResults } from '../helpers/browser-app'
 import type { PageResults } from '../helpers/browser-app'
-import { BROWSER_TEST_TIMEOUT_MS, chromiumOnProxy, useBrowserTestProxy } from '../helpers/browsers'
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  chromiumOnProxy,
+  pageProtocol,
+  useBrowserTestProxy,
+} from '../helpers/browsers'
 import { missing } from '../helpers/tools'
 
 const setup = useBrowserTestProxy()
@@ -17,12 +22,7 @@ describe.skipIf(missing('chromium', 'certutil'))(
     it('loads an https page over h2, and its WebSocket still echoes', async () => {
       const { page } = await chromiumOnProxy(setup)
       await page.goto(`https://${PAGE_HOST}/`)
-      const protocol = await page.evaluate(
-        () =>
-          (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
-            .nextHopProtocol
-      )
-      expect(protocol).toBe('h2')
+      expect(await pageProtocol(page)).toBe('h2')
       const results = await page.evaluate(
         () => (window as unknown as { results: Promise<PageResults> }).results
       )

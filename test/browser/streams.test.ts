@@ -6,7 +6,13 @@
 import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { BROWSER_TEST_TIMEOUT_MS, chromiumOnProxy, useBrowserTestProxy } from '../helpers/browsers'
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  chromiumOnProxy,
+  failedRequests,
+  pageProtocol,
+  useBrowserTestProxy,
+} from '../helpers/browsers'
 import { missing } from '../helpers/tools'
 
 const SITE = 'a.example'
@@ -51,10 +57,7 @@ describe.skipIf(missing('chromium', 'certutil'))(
   () => {
     it('gets every event of an h2 event stream when sent, past the tunnel budget', async () => {
       const { page } = await chromiumOnProxy(setup)
-      const failed: string[] = []
-      page.on('requestfailed', (request) => {
-        failed.push(`${request.url()} ${request.failure()?.errorText ?? ''}`)
-      })
+      const failed = failedRequests(page)
       await page.goto(`https://${SITE}/`)
       const chat = await page.evaluate(
         (url) =>
@@ -100,12 +103,7 @@ describe.skipIf(missing('chromium', 'certutil'))(
       // Each event when sent, not all at the end: the last comes about 14 periods after the first.
       expect(feed.at.at(-1)).toBeGreaterThan((EVENTS - 2) * EVERY_MS)
       expect(feed.at[1]).toBeLessThan(3 * EVERY_MS)
-      const protocol = await page.evaluate(
-        () =>
-          (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
-            .nextHopProtocol
-      )
-      expect(protocol).toBe('h2')
+      expect(await pageProtocol(page)).toBe('h2')
       expect(failed.filter((line) => !line.endsWith('/feed net::ERR_ABORTED'))).toEqual([])
     })
   }

@@ -192,3 +192,20 @@ export function summarizePng(png: Buffer): PngSummary {
   const pixels = inflateSync(Buffer.concat(idat))
   return { width, height, distinctBytes: new Set(pixels).size }
 }
+
+/** The requests of `page` that fail from now on, each as its URL and Chromium's error. */
+export function failedRequests(page: Page): string[] {
+  const failed: string[] = []
+  page.on('requestfailed', (request) => {
+    failed.push(`${request.url()} ${request.failure()?.errorText ?? ''}`)
+  })
+  return failed
+}
+
+/** The protocol the page's own document came over (`h2`, `http/1.1`). */
+export function pageProtocol(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol
+  )
+}
