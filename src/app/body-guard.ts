@@ -9,6 +9,7 @@
 import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
+import { enqueueSliced, isHttp2, slicedParts } from './h2-slices'
 import { cutShort } from './response-guard'
 import { cachedParts } from './response-parts'
 
@@ -42,7 +43,15 @@ export function guardBody(
     }
     const [status, body, headers] = parts
     if (!(body instanceof ReadableStream)) {
-      return response
+      // Over HTTP/2, a large body goes out a slice at a time (h2-slices.ts); a HEAD sends none.
+      const sliced =
+        isHttp2(outgoing) && outgoing.req?.method !== 'HEAD'
+          ? slicedParts(body, headers)
+          : undefined
+      if (sliced === undefined) {
+        return response
+      }
+      return new Response(sliced.stream, { status, headers: sliced.headers })
     }
     // A new one of node-server's responses, on its fast path still (the status text, which
     // node-server does not write, stays behind).
@@ -106,6 +115,7 @@ function passOn(
   outgoing: Ending,
   report: Report
 ): ReadableStream<Uint8Array> {
+  const http2 = isHttp2(outgoing)
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -141,7 +151,11 @@ function passOn(
           controller.close()
           return
         }
-        controller.enqueue(next.value)
+        if (http2) {
+          enqueueSliced(controller, chunk)
+        } else {
+          controller.enqueue(next.value)
+        }
       },
       cancel(reason) {
         return reader.cancel(reason)

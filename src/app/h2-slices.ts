@@ -1,0 +1,75 @@
+/**
+ * An app's body goes out over HTTP/2 in slices. The streams of a session share its memory bound
+ * (`maxSessionMemory`), which counts every byte written to a stream and not yet sent, and while
+ * it is passed Node refuses each new stream with ENHANCE_YOUR_CALM. A body written whole (an
+ * image of a few megabytes as one buffer, or one large chunk of a stream) counts whole at once:
+ * a page loading a few such images together saw its other requests refused (Chromium:
+ * `ERR_HTTP2_PROTOCOL_ERROR`). Sliced, a body is written a slice at a time, the next once the
+ * last has gone (node-server waits for `drain` between chunks), so a stream holds about one
+ * slice of the session's memory, as a well-behaved HTTP/2 server does.
+ * @module
+ */
+
+/** The largest write to an HTTP/2 stream: 100 streams at once hold 6.4 MB, under 10 MB. */
+export const SLICE_BYTES = 64 * 1024
+
+/** Whether `outgoing` is an HTTP/2 response (`Http2ServerResponse` has the stream it writes to). */
+export function isHttp2(outgoing: object): boolean {
+  return 'stream' in outgoing
+}
+
+/** Enqueue `chunk` into `controller`, in slices of at most {@link SLICE_BYTES}. */
+export function enqueueSliced(
+  controller: ReadableStreamDefaultController<Uint8Array>,
+  chunk: Uint8Array | string
+): void {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+  if (bytes.byteLength <= SLICE_BYTES) {
+    controller.enqueue(bytes)
+    return
+  }
+  for (let start = 0; start < bytes.byteLength; start += SLICE_BYTES) {
+    controller.enqueue(bytes.subarray(start, start + SLICE_BYTES))
+  }
+}
+
+/**
+ * A body node-server would write whole, as a stream of slices with its length stated, when it is
+ * larger than one slice: the parts of the response to make in its place, or `undefined` to keep
+ * it as it is. The app's headers are copied, never changed: an app may share them.
+ */
+export function slicedParts(
+  body: unknown,
+  headers: unknown
+): { stream: ReadableStream<Uint8Array>; headers: HeadersInit } | undefined {
+  const bytes =
+    typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : undefined
+  if (bytes === undefined || bytes.byteLength <= SLICE_BYTES) {
+    return undefined
+  }
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      enqueueSliced(controller, bytes)
+      controller.close()
+    },
+  })
+  return { stream, headers: withLength(headers, bytes.byteLength) }
+}
+
+/**
+ * A copy of `headers` that states `length` unless they state one. A plain object stays one, and
+ * none becomes a `Headers`: node-server adds its default content type to those, as it does to a
+ * body it writes whole, and to no plain object.
+ */
+function withLength(headers: unknown, length: number): HeadersInit {
+  if (headers instanceof Headers || headers === undefined || headers === null) {
+    const copy = new Headers(headers ?? undefined)
+    if (!copy.has('content-length')) {
+      copy.set('content-length', String(length))
+    }
+    return copy
+  }
+  const record = headers as Record<string, string>
+  const stated = Object.keys(record).some((name) => name.toLowerCase() === 'content-length')
+  return stated ? record : { ...record, 'content-length': String(length) }
+}
