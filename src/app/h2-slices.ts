@@ -42,6 +42,11 @@ export function slicedParts(
   body: unknown,
   headers: unknown
 ): { stream: ReadableStream<Uint8Array>; headers: HeadersInit } | undefined {
+  if (body instanceof Blob) {
+    return body.size <= SLICE_BYTES
+      ? undefined
+      : { stream: blobSlices(body), headers: withLength(headers, body.size) }
+  }
   const bytes =
     typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : undefined
   if (bytes === undefined || bytes.byteLength <= SLICE_BYTES) {
@@ -54,6 +59,25 @@ export function slicedParts(
     },
   })
   return { stream, headers: withLength(headers, bytes.byteLength) }
+}
+
+/** The bytes of `blob`, a slice read at a time as the stream is asked (node-server reads it whole). */
+function blobSlices(blob: Blob): ReadableStream<Uint8Array> {
+  let start = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (start >= blob.size) {
+          controller.close()
+          return
+        }
+        const end = start + SLICE_BYTES
+        controller.enqueue(new Uint8Array(await blob.slice(start, end).arrayBuffer()))
+        start = end
+      },
+    },
+    { highWaterMark: 0 }
+  )
 }
 
 /**
