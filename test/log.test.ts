@@ -287,6 +287,50 @@ describe('onLog', () => {
     expect(record).toMatchObject({ status: 200, httpVersion: '2.0', aborted: true })
   })
 
+  it.each(['body fails', 'body short of its Content-Length'])(
+    'marks a response the proxy cut short (%s) as aborted, over HTTP/1.1 and HTTP/2',
+    async (how) => {
+      // Part of a body goes out, then the app's stream fails or ends early: the client gets
+      // an incomplete response, and the record must not call it complete.
+      const cutApp = () =>
+        new Response(
+          new ReadableStream({
+            async pull(controller) {
+              controller.enqueue(new TextEncoder().encode('part'))
+              await new Promise((resolve) => setTimeout(resolve, 20))
+              if (how === 'body fails') {
+                controller.error(new Error('the stream broke'))
+              } else {
+                controller.close()
+              }
+            },
+          }),
+          how === 'body fails' ? {} : { headers: { 'content-length': '100' } }
+        )
+      running = await startProxy(cutApp, {
+        onLog: (record) => records.push(record),
+        onError: () => {},
+      })
+      const socket = await rawSocket(running.port)
+      socket.write('GET http://example.com/h1 HTTP/1.1\r\nHost: example.com\r\n\r\n')
+      socket.resume()
+      await within(once(socket, 'close'), 'the cut connection did not close')
+      const { session } = await h2OverTunnel(running.port, running.caPem)
+      const stream = session.request({ ':path': '/h2' })
+      // Reset with INTERNAL_ERROR: 'error' then 'close' (events.once would reject on the error).
+      const closed = new Promise((resolve) => stream.once('close', resolve))
+      stream.on('error', () => {})
+      stream.resume()
+      await within(closed, 'the cut stream did not close')
+      session.destroy()
+      const seen = await requestRecords(2)
+      expect(seen.map((record) => [record.url, record.status, record.aborted])).toEqual([
+        ['http://example.com/h1', 200, true],
+        ['https://example.com/h2', 200, true],
+      ])
+    }
+  )
+
   it('records 499 for a request the app never answered before its client left', async () => {
     let asked: () => void = () => {}
     const asking = new Promise<void>((resolve) => (asked = resolve))

@@ -9,8 +9,8 @@
 import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
+import { cutShort } from './cut-short'
 import { enqueueSliced, isHttp2, slicedParts } from './h2-slices'
-import { cutShort } from './response-guard'
 import { cachedParts } from './response-parts'
 
 /** What ends the response: node-server's `outgoing` of either HTTP version. */

@@ -11,8 +11,8 @@
  * refusal is told to `onError` with phase `app`.
  * @module
  */
-import { constants } from 'node:http2'
 import type { ErrorContext } from '../types'
+import { cutShort, markCut } from './cut-short'
 import {
   cleanHeaders,
   describeStatus,
@@ -186,6 +186,7 @@ function guardedEnd(this: WithBody, chunk?: unknown, encoding?: unknown, callbac
       return this
     }
     // HTTP/1: what was sent reaches the client, then the connection closes; nothing follows it.
+    markCut(this)
     // Node chose keep-alive when it made the head; `_last` is what it reads once the response
     // has finished, to close the connection instead of writing the next response on it.
     this.shouldKeepAlive = false
@@ -265,30 +266,6 @@ export function badGateway(res: GuardedResponse, report: Report, reason: string)
 export function unsendable(reason: string, report: Report): string {
   report(new Error(`The app's response could not be sent: ${oneLine(reason)}`), { phase: 'app' })
   return `Bad Gateway: the app's response could not be sent (${oneLine(reason)})\n`
-}
-
-/**
- * End a response whose body cannot be completed, so that the client knows it is incomplete: an
- * HTTP/2 stream is reset with INTERNAL_ERROR (a reset with NO_ERROR, what destroying the
- * response sends, reads to Node's client as a clean end), an HTTP/1 connection is closed.
- */
-export function cutShort(res: { destroy(error?: Error): unknown }): void {
-  const { stream } = res as { stream?: { close(code: number): void; destroyed: boolean } }
-  if (stream && !stream.destroyed) {
-    stream.close(constants.NGHTTP2_INTERNAL_ERROR)
-    return
-  }
-  // Node corks an HTTP/1 response (Node 24: a chunked body's parts wait in it) and its connection
-  // for a tick: what the app sent just before it failed goes out before the socket is destroyed.
-  const corked = res as { writableCorked?: number; uncork?: () => void }
-  while ((corked.writableCorked ?? 0) > 0 && corked.uncork) {
-    corked.uncork()
-  }
-  const { socket } = res as { socket?: { writableCorked: number; uncork(): void } | null }
-  while (socket && socket.writableCorked > 0) {
-    socket.uncork()
-  }
-  res.destroy()
 }
 
 function prototypeOf(res: GuardedResponse): GuardedResponse {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream'
 import type { Admission, TunnelIdentity } from '../admission/decision'
 import { refusalStatus } from '../admission/decision'
 import { originOf } from '../admission/target'
+import { wasCut } from '../app/cut-short'
 import { bodyBytesOf } from '../app/response-guard'
 import { now } from '../util/clock'
 import { awaitRecord, recordReported } from './pending'
@@ -112,7 +113,7 @@ export function watchRequest(
     // and send no body to HEAD.
     const length = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length'))
     const bytes = bodyBytesOf(res) ?? (Number.isFinite(length) ? length : undefined)
-    const aborted = !res.writableFinished || res.stream?.aborted === true
+    const aborted = !res.writableFinished || res.stream?.aborted === true || wasCut(res)
     // A response cut before its head went out sent no status: its 200 is only Node's default.
     const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS
     onLog(finish(status, bytes, aborted, false))
