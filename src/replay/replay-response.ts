@@ -17,6 +17,7 @@ import { payloadBytes, slice } from './record-reader'
 import type { AnswerCache } from './response-cache'
 import { CACHED_BODY_BYTES } from './response-cache'
 import {
+  headerText,
   nullBodyStatus,
   replayHeaders,
   sendableStatus,
@@ -51,10 +52,10 @@ export async function replayResponse(
   const shown =
     own && !(capture.kind === RecordKind.revisit && own.statusCode === 304) ? read : payload
   const http = shown.record.httpHeaders
-  const stored = validHeaders(payload.record.httpHeaders?.headers ?? [])
+  const stored = validHeaders(payload.record.httpHeaders ?? undefined)
   const sent = http ? sendableStatus(http.statusline, http.statusCode) : { status: 200 }
   const headers = http
-    ? replayHeaders(http.headers)
+    ? replayHeaders(http)
     : new Headers({ 'Content-Type': shown.record.warcContentType ?? 'application/octet-stream' })
   sessionCookies(headers, capture.time)
   if (!headers.has('content-type')) {
@@ -142,13 +143,13 @@ export async function upgradeRedirect(
       continue
     }
     const http = record.httpHeaders
-    const location = http && validHeaders(http.headers).get('location')
+    const location = http && validHeaders(http).get('location')
     const status = Number(http?.statusCode)
     if (!location || status < 300 || status >= 400) {
       return undefined
     }
     try {
-      const target = new URL(location, captured)
+      const target = new URL(headerText(location), captured)
       if (target.protocol !== 'https:' || urlKeys(target.href).exact !== urlKeys(url).exact) {
         return undefined
       }
@@ -198,7 +199,7 @@ function redirectsTo(
     return false
   }
   try {
-    return urlKeys(new URL(location, captured ?? url).href).exact === urlKeys(url).exact
+    return urlKeys(new URL(headerText(location), captured ?? url).href).exact === urlKeys(url).exact
   } catch {
     return false
   }

@@ -40,7 +40,7 @@ export function sendableStatus(statusline: string | undefined, code: unknown): S
   if (Number.isInteger(status) && status >= 200 && status <= 599) {
     return { status }
   }
-  return { status: 502, captured: (statusline ?? String(code)).trim() || 'none' }
+  return { status: 502, captured: utf8Bytes((statusline ?? String(code)).trim()) || 'none' }
 }
 
 /** Statuses whose responses have no body (RFC 9110): Fetch refuses one. */
@@ -48,12 +48,19 @@ export function nullBodyStatus(status: number): boolean {
   return status === 204 || status === 205 || status === 304
 }
 
+/** A captured HTTP head as warcio parses it. */
+export interface CapturedHead {
+  headers: Iterable<[string, string]>
+  /** The names whose values warcio kept as their bytes (see {@link wireValue}). */
+  reencodeHeaders?: ReadonlySet<string> | undefined
+}
+
 /**
  * The captured headers minus hop-by-hop and framing ones (and any named in `Connection`),
- * skipping any header Fetch would refuse (a bad name or value).
+ * skipping any header Fetch would refuse (a bad name or value); each value as its captured bytes.
  */
-export function replayHeaders(captured: Iterable<[string, string]>): Headers {
-  const entries = [...captured]
+export function replayHeaders(captured: CapturedHead): Headers {
+  const entries = wireEntries(captured)
   const headers = new Headers()
   const listed = new Set(
     entries
@@ -69,14 +76,46 @@ export function replayHeaders(captured: Iterable<[string, string]>): Headers {
   return headers
 }
 
-/** The captured headers as Fetch Headers, without those Fetch refuses. */
-export function validHeaders(captured: Iterable<[string, string]>): Headers {
+/**
+ * The captured headers as Fetch Headers, without those Fetch refuses; each value as its captured
+ * bytes, to be read as text with {@link headerText}.
+ */
+export function validHeaders(captured: CapturedHead | undefined): Headers {
   const headers = new Headers()
-  for (const [name, value] of captured) {
+  for (const [name, value] of captured ? wireEntries(captured) : []) {
     append(headers, name, value)
   }
   return headers
 }
+
+/**
+ * A header value as the bytes it was captured with, one character a byte: what Node writes.
+ * warcio reads a head as UTF-8 text and keeps as such a value Fetch's Headers can hold, `é`
+ * (U+00E9, two bytes on the wire) included; only one holding a character past U+00FF is kept as
+ * its bytes (its name in `reencodeHeaders`). Written as text, `Location: /café` would go out as
+ * the one byte E9, which Chromium, reading the header as UTF-8, follows to `/caf%EF%BF%BD`
+ * rather than to `/caf%C3%A9`, the URL the crawler followed and captured.
+ */
+function wireEntries(captured: CapturedHead): [string, string][] {
+  const kept = captured.reencodeHeaders
+  return [...captured.headers].map(([name, value]) => [
+    name,
+    kept?.has(name.toLowerCase()) ? value : utf8Bytes(value),
+  ])
+}
+
+/** `text` as its UTF-8 bytes, one character a byte. */
+function utf8Bytes(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text
+}
+
+/** A header value (its bytes, one character a byte) as the text a browser reads in it: UTF-8. */
+export function headerText(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value
+}
+
+/** Any character but printable ASCII and tab; ASCII control characters convert to themselves. */
+const NON_ASCII = /[^\u0020-\u007e\t]/
 
 function append(headers: Headers, name: string, value: string): void {
   try {

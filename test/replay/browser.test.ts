@@ -64,6 +64,27 @@ describe('chromium on the replay proxy', { timeout: BROWSER_TEST_TIMEOUT_MS }, (
     expect(await page.title()).toBe('The new page')
   })
 
+  it('follows a captured redirect whose Location has letters beyond ASCII', async () => {
+    const page = await browser({
+      'utf8.warc.gz': [
+        {
+          url: 'https://utf8.example/menu',
+          statusline: 'HTTP/1.1 301 Moved Permanently',
+          headers: { Location: '/café' },
+        },
+        // The crawler followed it to the URL the browser makes of it: UTF-8, percent-encoded.
+        {
+          url: 'https://utf8.example/caf%C3%A9',
+          body: '<!doctype html><meta charset="utf-8"><title>Le café</title>',
+        },
+      ],
+    })
+    const response = await page.goto('https://utf8.example/menu')
+    expect(page.url()).toBe('https://utf8.example/caf%C3%A9')
+    expect(response?.status()).toBe(200)
+    expect(await page.title()).toBe('Le café')
+  })
+
   it('opens a page asked for by http:// at the https:// origin its captured redirect names', async () => {
     const page = await browser({
       'upgrade.warc.gz': [

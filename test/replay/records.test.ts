@@ -83,6 +83,20 @@ const RECORDS: RecordSpec[] = [
   { url: 'http://example.com/denied', statusline: 'HTTP/1.1 999 Request denied', body: 'no bots' },
   { url: 'http://example.com/empty', statusline: 'HTTP/1.1 204 No Content', body: 'stray' },
   {
+    // A server sends UTF-8 bytes in a header; warcio writes them as they are.
+    url: 'http://example.com/utf8',
+    statusline: 'HTTP/1.1 302 Found',
+    headers: [
+      ['Location', '/café'],
+      ['Content-Disposition', 'attachment; filename="Übersicht — 日本.pdf"'],
+    ],
+  },
+  {
+    url: 'http://example.com/denied-utf8',
+    statusline: 'HTTP/1.1 999 Zugriff verweigert — kein Bot',
+    body: 'no bots',
+  },
+  {
     url: 'http://example.com/original',
     date: '2020-01-01T00:00:00Z',
     headers: { 'Content-Type': 'text/plain', ETag: '"v1"' },
@@ -271,6 +285,20 @@ describe('replayed records', () => {
     expect(reply.status).toBe(502)
     expect(reply.headers['x-archive-status']).toBe('HTTP/1.1 999 Request denied')
     expect(reply.body).toBe('no bots')
+  })
+
+  it('sends header values with the UTF-8 bytes they were captured with', async () => {
+    const reply = await get('http://example.com/utf8')
+    const bytes = (name: string) => Buffer.from(String(reply.headers[name]), 'latin1').toString()
+    expect(reply.status).toBe(302)
+    expect(bytes('location')).toBe('/café')
+    expect(bytes('content-disposition')).toBe('attachment; filename="Übersicht — 日本.pdf"')
+    const denied = await get('http://example.com/denied-utf8')
+    expect(denied.status).toBe(502)
+    expect(denied.body).toBe('no bots')
+    expect(Buffer.from(String(denied.headers['x-archive-status']), 'latin1').toString()).toBe(
+      'HTTP/1.1 999 Zugriff verweigert — kein Bot'
+    )
   })
 
   it('sends a captured 204 without a body', async () => {
