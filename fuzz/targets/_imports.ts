@@ -30,7 +30,7 @@ export {
 export { rewriteRequest, STRIPPED_HEADERS } from '../../src/app/rewrite'
 export type { RewritableRequest, Rewrite } from '../../src/app/rewrite'
 export type { Resolver } from '../../src/types'
-export { rangeOf } from '../../src/replay/range'
+export { partAnswer, rangeOf } from '../../src/replay/range'
 export { urlKeys, CACHE_BUSTING_PARAMS } from '../../src/replay/canonical'
 export {
   acceptDatetime,

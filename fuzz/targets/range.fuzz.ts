@@ -1,10 +1,12 @@
 /**
  * The `Range` header of a replayed request (rangeOf): whatever the client sends, a partial
- * answer lies inside the body, and the bytes it names are the ones the header asks for.
+ * answer lies inside the body, and the bytes it names are the ones the header asks for; and
+ * against the middle third of the body captured as a `206` part (partAnswer), an answer is
+ * inside the part and starts where rangeOf's does.
  * Input: the body length on the first line, the header value after it.
  */
 import { check } from './_check'
-import { rangeOf } from './_imports'
+import { partAnswer, rangeOf } from './_imports'
 
 /** One `first-last` range in the only form rangeOf serves; anything else is answered whole. */
 const ONE_RANGE = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i
@@ -27,6 +29,7 @@ export function fuzz(data: Buffer): void {
     )
     check(start <= end && end < length, 'a range lies inside the body', details)
   }
+  checkPart(header, length)
   const match = ONE_RANGE.exec(header)
   if (!match || (match[1] === '' && match[2] === '')) {
     check(answer.kind === 'whole', 'anything but one byte range is answered whole', details)
@@ -62,5 +65,36 @@ export function fuzz(data: Buffer): void {
       'a range starts where asked and ends where asked or at the end',
       details
     )
+  }
+}
+
+/** A captured part of the middle third of the body: what answers from it lies inside it. */
+function checkPart(header: string, length: number): void {
+  if (length < 3) {
+    return
+  }
+  const [first, last] = [Math.floor(length / 3), Math.floor((2 * length) / 3) - 1]
+  const held = last - first + 1
+  const part = partAnswer(`bytes ${first}-${last}/${length}`, header, held)
+  const asked = rangeOf(header, length)
+  const details = { header, length, first, last, part, asked }
+  check(
+    partAnswer(`bytes ${first}-${last}/${length}`, header, held + 1) === undefined,
+    'a part of another length than its Content-Range is sent as captured',
+    details
+  )
+  if (asked.kind === 'whole') {
+    check(part === undefined, 'a request the body answers whole gets the part as captured', details)
+  } else if (asked.kind === 'partial' && asked.start >= first && asked.start <= last) {
+    check(
+      part?.kind === 'within' &&
+        part.start === asked.start &&
+        part.end === Math.min(asked.end, last) &&
+        part.first === first,
+      'a range starting in the part is answered from it, up to its end',
+      details
+    )
+  } else {
+    check(part?.kind === 'outside', 'a range starting outside the part is not answered', details)
   }
 }

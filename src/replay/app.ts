@@ -107,8 +107,9 @@ async function replay(
   }
   // A capture that cannot serve the client gives way to the next closest: a redirect to the URL
   // itself (a crawler's http:// to https://, or to www.), which would only bring the client
-  // back here, and one that cannot be read (a revisit whose original is not in the archive, a
-  // record not where the index says).
+  // back here; a captured part of a media file (a 206) without the range asked for, when another
+  // capture may hold it; and one that cannot be read (a revisit whose original is not in the
+  // archive, a record not where the index says).
   const tried = captures.slice(0, CAPTURES_TRIED)
   const upgrade = await upgradeRedirect(request, url, collection, tried, keep)
   if (upgrade) {
@@ -127,7 +128,8 @@ async function replay(
   }
   try {
     if (failure === undefined) {
-      // Nothing but redirects to itself: the closest, as captured.
+      // Nothing but redirects to itself, or parts without the range: the closest, as captured
+      // (a part answers 416 to a range it lacks).
       const asCaptured = await replayResponse(request, url, collection, first, keep)
       return asCaptured ?? html(notArchivedPage(url, collection), 404)
     }

@@ -41,3 +41,42 @@ export function coversWhole(contentRange: string, length: number | undefined): b
   const [end, complete] = [Number(match?.[1]), Number(match?.[2])]
   return match !== null && end + 1 === complete && (length === undefined || length === complete)
 }
+
+/** What a captured part of a body (a `206` capture) answers to a range asked of it. */
+export type PartAnswer =
+  /** Bytes `start` to `end` (inclusive, of the complete body) are in the part, which starts at `first`. */
+  | { kind: 'within'; start: number; end: number; complete: number; first: number }
+  /** The asked range does not start in the part: another capture, or `416`. */
+  | { kind: 'outside'; complete: number }
+
+/**
+ * How a captured `206` holding `Content-Range: bytes <first>-<last>/<complete>` answers `header`:
+ * the asked range, cut to the part, when it starts in the part (a server may send less than was
+ * asked; the client asks again for the rest), or `outside`. `undefined` when the captured header
+ * is not one such range, its part is not `held` bytes long, or `header` asks for no single range:
+ * the capture is then sent as captured.
+ */
+export function partAnswer(
+  contentRange: string,
+  header: string,
+  held: number | undefined
+): PartAnswer | undefined {
+  const match = /^\s*bytes\s+(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)\s*$/i.exec(contentRange)
+  const [first, last, complete] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])]
+  if (
+    !match ||
+    last < first ||
+    last >= complete ||
+    (held !== undefined && held !== last - first + 1)
+  ) {
+    return undefined
+  }
+  const asked = rangeOf(header, complete)
+  if (asked.kind === 'whole') {
+    return undefined
+  }
+  if (asked.kind === 'unsatisfiable' || asked.start < first || asked.start > last) {
+    return { kind: 'outside', complete }
+  }
+  return { kind: 'within', start: asked.start, end: Math.min(asked.end, last), complete, first }
+}

@@ -11,7 +11,7 @@ import type { Collection } from './collection'
 import { httpDate } from './memento'
 import type { Body } from './payload'
 import { bodyOf } from './payload'
-import { coversWhole, rangeOf } from './range'
+import { coversWhole, partAnswer, rangeOf } from './range'
 import type { ReadCapture } from './record-reader'
 import { payloadBytes, slice } from './record-reader'
 import type { AnswerCache } from './response-cache'
@@ -36,7 +36,9 @@ export interface KeepIn {
 
 /**
  * Answer `request` with `capture` of `url` from `collection`, kept in `keep` when small; or
- * `undefined` when `skipSelfRedirects` is set and the capture redirects to `url` itself.
+ * `undefined` when `skipUnfit` is set and the capture cannot serve the request: a redirect to
+ * `url` itself, or a captured part of the body (a `206`) that lacks the range asked for, or that
+ * answers a request for no range.
  */
 export async function replayResponse(
   request: Request,
@@ -44,7 +46,7 @@ export async function replayResponse(
   collection: Collection,
   capture: Capture,
   keep: KeepIn,
-  skipSelfRedirects = false
+  skipUnfit = false
 ): Promise<Response | undefined> {
   const { read, payload } = await collection.read(capture)
   const own = read.record.httpHeaders
@@ -64,7 +66,7 @@ export async function replayResponse(
     // browser sniffs as it did when the page was captured.
     headers.set('Content-Type', '')
   }
-  if (skipSelfRedirects && redirectsTo(url, sent.status, headers, read.record.warcTargetURI)) {
+  if (skipUnfit && redirectsTo(url, sent.status, headers, read.record.warcTargetURI)) {
     return undefined
   }
   headers.set('Memento-Datetime', httpDate(capture.time))
@@ -81,8 +83,26 @@ export async function replayResponse(
   if (nullBodyStatus(status)) {
     return new Response(null, { status, headers })
   }
-  const rangeHeader = request.headers.get('range')
-  if (status !== 200 || rangeHeader === null || !/^(GET|HEAD)$/i.test(request.method)) {
+  const rangeHeader = /^(GET|HEAD)$/i.test(request.method) ? request.headers.get('range') : null
+  if (status === 206) {
+    const part =
+      rangeHeader === null
+        ? undefined
+        : partAnswer(headers.get('content-range') ?? '', rangeHeader, body.length)
+    if (skipUnfit && (rangeHeader === null || part?.kind === 'outside')) {
+      return undefined
+    }
+    if (part?.kind === 'outside') {
+      headers.set('Content-Range', `bytes */${part.complete}`)
+      return new Response(null, { status: 416, headers })
+    }
+    if (part) {
+      headers.set('Content-Range', `bytes ${part.start}-${part.end}/${part.complete}`)
+      const chunks = slice(body.chunks, part.start - part.first, part.end - part.first + 1)
+      return send(206, headers, chunks, part.end - part.start + 1)
+    }
+  }
+  if (status !== 200 || rangeHeader === null) {
     if (status === 200) {
       headers.set('Accept-Ranges', 'bytes')
     }

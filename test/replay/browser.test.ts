@@ -3,7 +3,7 @@
  * would (certificate errors are never ignored): the archived https page on one host, with its
  * stylesheet, images and data from another, and a captured redirect.
  */
-import type { BrowserContext } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import {
   BROWSER_TEST_TIMEOUT_MS,
   expectScreenshot,
@@ -221,14 +221,53 @@ Promise.all([ask('a'), ask('b')]).then((answers) => {
       ],
     })
     await page.goto('https://media.example/')
-    const seeked = await page.$eval('#a', (element) => {
+    const seeked = await seekAudio(page, 15)
+    expect(seeked).toBe('duration 20 at 15')
+  })
+
+  it('plays and seeks in audio captured as two 206 parts, as the player asked for them', async () => {
+    const audio = wav(8000, 60)
+    const split = 200_000
+    const page = await browser({
+      'parts.warc.gz': [
+        {
+          url: 'https://parts.example/',
+          headers: { 'Content-Type': 'text/html' },
+          body: '<!doctype html><title>Parts</title><audio id="a" src="/a.wav" preload="auto"></audio>',
+        },
+        ...[
+          [0, split - 1],
+          [split, audio.length - 1],
+        ].map(([first = 0, last = 0], i) => ({
+          url: 'https://parts.example/a.wav',
+          date: `2020-01-01T00:00:0${i}Z`,
+          statusline: 'HTTP/1.1 206 Partial Content',
+          headers: {
+            'Content-Type': 'audio/wav',
+            'Content-Range': `bytes ${first}-${last}/${audio.length}`,
+          },
+          body: audio.subarray(first, last + 1),
+        })),
+      ],
+    })
+    await page.goto('https://parts.example/')
+    // 45 s is byte 360,044: in the second part.
+    expect(await seekAudio(page, 45)).toBe('duration 60 at 45')
+  })
+})
+
+/** Play the page's `#a` audio and seek it to `seconds`: what it says once seeked, or its error. */
+async function seekAudio(page: Page, seconds: number): Promise<string> {
+  return page.$eval(
+    '#a',
+    (element, to) => {
       const a = element as HTMLAudioElement
       return new Promise<string>((resolve) => {
         const seek = () => {
           a.onseeked = () => {
             resolve(`duration ${Math.round(a.duration)} at ${Math.round(a.currentTime)}`)
           }
-          a.currentTime = 15
+          a.currentTime = to
         }
         a.onerror = () => {
           resolve(`error ${a.error?.code}`)
@@ -241,10 +280,10 @@ Promise.all([ask('a'), ask('b')]).then((answers) => {
           a.onloadedmetadata = seek
         }
       })
-    })
-    expect(seeked).toBe('duration 20 at 15')
-  })
-})
+    },
+    seconds
+  )
+}
 
 /** A WAV file of `seconds` of an 8-bit mono tone at `rate` samples a second. */
 function wav(rate: number, seconds: number): Buffer {
