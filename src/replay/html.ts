@@ -6,6 +6,14 @@
 import { count } from '../util/count'
 import type { Collection } from './collection'
 import { httpDate } from './memento'
+import type { Page } from './pages'
+
+/**
+ * The most pages the not-archived page lists. A large crawl has tens of thousands, and every
+ * archived page asks for URLs that were never captured (trackers, a favicon): listing them all
+ * made each such 404 some 11 MB for 50,000 pages, and 100 of them took 28 s.
+ */
+const PAGES_LISTED = 50
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -40,8 +48,8 @@ function howToPick(collections: readonly Collection[]): string {
     : ''
 }
 
-function pageList(collection: Collection): string {
-  const items = collection.pages
+function pageList(pages: readonly Page[]): string {
+  const items = pages
     .map(
       (p) =>
         `<li><a href="${escape(p.url)}">${escape(p.title ?? p.url)}</a> <small>${escape(p.title ? p.url + ', ' : '')}${escape(httpDate(p.time))}</small></li>`
@@ -55,7 +63,7 @@ export function collectionsPage(collections: readonly Collection[]): string {
   const sections = collections
     .map(
       (c) =>
-        `<h2>${escape(c.name)}</h2>\n<p><small>${escape(c.path)}: ${count(c.index.size, 'capture')}, ${count(c.pages.length, 'page')}</small></p>\n${pageList(c)}`
+        `<h2>${escape(c.name)}</h2>\n<p><small>${escape(c.path)}: ${count(c.index.size, 'capture')}, ${count(c.pages.length, 'page')}</small></p>\n${pageList(c.pages)}`
     )
     .join('\n')
   return page(
@@ -66,15 +74,52 @@ ${sections}`
   )
 }
 
-/** The 404 for a URL the collection has no capture of. */
+/**
+ * The 404 for a URL the collection has no capture of: with the collection's pages on the URL's
+ * host, or else its first pages, at most {@link PAGES_LISTED}.
+ */
 export function notArchivedPage(url: string, collection: Collection): string {
+  const all = collection.pages
+  const host = /^https?:\/\/([^/?#]+)/i.exec(url)?.[1]?.toLowerCase()
+  const near = host
+    ? [`http://${host}/`, `https://${host}/`].flatMap((prefix) => startingWith(all, prefix))
+    : []
+  const listed = (near.length > 0 ? near : all).slice(0, PAGES_LISTED)
+  const where = near.length > 0 && host ? ` on <b>${escape(host)}</b>` : ''
+  const more =
+    listed.length < all.length
+      ? `<p>${listed.length} of ${count(all.length, 'page')}; the proxy host's own page lists them all.</p>`
+      : ''
   return page(
     'Not in the archive',
     `<p><code>${escape(url)}</code> is not archived in the collection <b>${escape(collection.name)}</b>.
 Nothing was fetched from the live web.</p>
-<p>Archived pages in this collection:</p>
-${pageList(collection)}`
+<p>Archived pages${where} in this collection:</p>
+${pageList(listed)}
+${more}`
   )
+}
+
+/** The first {@link PAGES_LISTED} pages whose URL starts with `prefix`, found in the sorted list. */
+function startingWith(pages: readonly Page[], prefix: string): Page[] {
+  let [low, high] = [0, pages.length]
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((pages[middle]?.url ?? '') < prefix) {
+      low = middle + 1
+    } else {
+      high = middle
+    }
+  }
+  const found: Page[] = []
+  for (let i = low; found.length < PAGES_LISTED; i++) {
+    const next = pages[i]
+    if (!next?.url.startsWith(prefix)) {
+      break
+    }
+    found.push(next)
+  }
+  return found
 }
 
 /** The 404 for a proxy user name that names no collection. */
