@@ -49,6 +49,11 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
   if (!record) {
     throw new Error(`${source.bytes.name}: no WARC record at offset ${capture.offset}`)
   }
+  if (!isLength(record.warcContentLength)) {
+    throw new Error(
+      `${source.bytes.name}: the record at offset ${capture.offset} has no valid Content-Length`
+    )
+  }
   const payload = record.reader as { limit?: number }
   const payloadLength = typeof payload.limit === 'number' ? payload.limit : record.warcContentLength
   return {
@@ -59,6 +64,11 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
     // What the parser consumed so far is the WARC and HTTP headers: the payload comes next.
     payloadStart: source.gzip ? undefined : capture.offset + reader.getReadOffset(),
   }
+}
+
+/** Whether a record's `Content-Length` (as warcio reads it, a number) is one. */
+export function isLength(length: number): boolean {
+  return Number.isSafeInteger(length) && length >= 0
 }
 
 /**

@@ -15,6 +15,7 @@ import { MethodClass, methodClass, RecordKind } from './capture-index'
 import { captureTime } from './memento'
 import type { PageList } from './pages'
 import { isPage } from './pages'
+import { isLength } from './record-reader'
 import { consume } from './request-record'
 
 const GZIP_MAGIC = Uint8Array.of(0x1f, 0x8b, 0x08)
@@ -121,6 +122,14 @@ async function indexRun(
           `${source.name}: offset ${offset}: ${junk} bytes that are no WARC record; skipped to the next record at offset ${offset + junk}`
         )
         offset += junk
+      }
+      if (!isLength(record.warcContentLength)) {
+        // warcio reads a record of no length to the end of the file, taking every record after
+        // it as its content: start again at the next record instead.
+        flush()
+        run.end = offset
+        run.error = `no valid Content-Length (${record.warcType} ${record.warcTargetURI ?? ''})`
+        return run
       }
       // A request of another method than GET keeps its body (up to the limit) for its key.
       const method = record.warcType === 'request' ? (record.httpHeaders?.method ?? 'GET') : 'GET'

@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import type { Replay } from '../../src/replay/index'
 import { openReplay } from '../../src/replay/index'
 import type { RecordSpec } from './helpers/archives'
@@ -92,6 +93,26 @@ describe('damaged archives', () => {
     ])
   })
 
+  it.each([false, true])(
+    'skips a record whose Content-Length is no number, saying so, and serves the rest (gzip: %s)',
+    async (gzip) => {
+      const dir = await folder()
+      const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+      const garbled = Buffer.from(b)
+      // The WARC header's Content-Length comes first: "Content-Length: 3x1" is no number.
+      garbled[garbled.indexOf('Content-Length: ') + 'Content-Length: '.length + 1] = 0x78
+      const records = [a, garbled, c].map((record) => (gzip ? gzipSync(record) : record))
+      const file = join(dir, gzip ? 'length.warc.gz' : 'length.warc')
+      await writeFile(file, Buffer.concat(records))
+      const { replay, warnings } = await open([file])
+      expect(await served(replay)).toEqual(['a', 'c'])
+      const [first = EMPTY, second = EMPTY] = records
+      expect(warnings).toEqual([
+        `${file}: offset ${first.length}: no valid Content-Length (response https://example.com/b); skipped to the next record at offset ${first.length + second.length}`,
+      ])
+    }
+  )
+
   it('skips garbage between plain records', async () => {
     const dir = await folder()
     const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
@@ -158,20 +179,43 @@ describe('damaged archives', () => {
   })
 })
 
-describe('a gzip member changed after indexing', () => {
-  it('answers its capture with an error, whatever length its trailer claims, and serves the others', async () => {
-    const dir = await folder()
-    const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(true)
-    const file = join(dir, 'changed.warc.gz')
-    await writeFile(file, Buffer.concat([a, b, c]))
-    const { replay } = await open([file])
+/**
+ * Open a WARC of a, b and c (gzip members or plain records), then change its bytes in place with
+ * `change` (given the file's bytes and the lengths of a and b): the replay, and its answer for b.
+ */
+async function changedAfterIndexing(
+  gzip: boolean,
+  change: (bytes: Buffer, a: number, b: number) => void
+): Promise<{ replay: Replay; response: Response }> {
+  const dir = await folder()
+  const records = await parts(gzip)
+  const file = join(dir, gzip ? 'changed.warc.gz' : 'changed.warc')
+  await writeFile(file, Buffer.concat(records))
+  const { replay } = await open([file])
+  const changed = Buffer.concat(records)
+  change(changed, records[0]?.length ?? 0, records[1]?.length ?? 0)
+  await writeFile(file, changed)
+  const name = replay.collections[0]?.name ?? ''
+  const response = await replay.app(new Request(`http://wsgiprox/${name}/https://example.com/b`))
+  return { replay, response }
+}
+
+describe('records changed after indexing', () => {
+  it('answers a gzip member with an error, whatever length its trailer claims, and serves the others', async () => {
     // The trailer's inflated length (ISIZE) of b now says 4 GiB; serving sizes its buffer by it.
-    const changed = Buffer.concat([a, b, c])
-    changed.writeUInt32LE(0xffffffff, a.length + b.length - 4)
-    await writeFile(file, changed)
-    const name = replay.collections[0]?.name ?? ''
-    const response = await replay.app(new Request(`http://wsgiprox/${name}/https://example.com/b`))
+    const { replay, response } = await changedAfterIndexing(true, (bytes, a, b) => {
+      bytes.writeUInt32LE(0xffffffff, a + b - 4)
+    })
     expect(response.status).toBeGreaterThanOrEqual(500)
+    expect(await served(replay)).toEqual(['a', 'c'])
+  })
+
+  it('answers 502 when a Content-Length is no number any more, and serves the others', async () => {
+    const { replay, response } = await changedAfterIndexing(false, (bytes, a) => {
+      bytes[bytes.indexOf('Content-Length: ', a) + 'Content-Length: '.length + 1] = 0x78
+    })
+    expect(response.status).toBe(502)
+    expect(await response.text()).toMatch(/offset \d+ has no valid Content-Length/)
     expect(await served(replay)).toEqual(['a', 'c'])
   })
 })
