@@ -102,10 +102,15 @@ async function* recordBytes(
     ) as AsyncIterable<Uint8Array>
     return
   }
+  // A file gives the member in one chunk; a WARC deflated in a WACZ in the zip stream's chunks.
+  const chunks: Uint8Array[] = []
   for await (const chunk of raw) {
-    yield gunzipSync(chunk)
+    chunks.push(chunk)
   }
+  yield gunzipSync(chunks.length === 1 ? (chunks[0] ?? EMPTY) : Buffer.concat(chunks))
 }
+
+const EMPTY = new Uint8Array()
 
 /**
  * Inflate one gzip member into one buffer sized by the member's trailer (ISIZE, the inflated

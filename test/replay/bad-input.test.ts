@@ -2,6 +2,7 @@
  * Archives that are damaged or are not archives: each problem is one line naming the file (and
  * the offset where it applies), every readable record is still served, and nothing throws.
  */
+import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -150,6 +151,28 @@ describe('damaged archives', () => {
     const file = await writeWacz(join(dir, 'deflated.wacz'), RECORDS, { compressWarc: true })
     const { replay, warnings } = await open([file])
     expect(await served(replay)).toEqual(['a', 'b', 'c'])
+    expect(warnings).toEqual([])
+  })
+
+  it('serves every record of a WARC deflated inside the zip, members across its chunks too', async () => {
+    // Bytes that do not compress: each gzip member spans the 16 KiB chunks the zip stream gives.
+    const bodies = Array.from({ length: 12 }, (_, i) => randomBytes(10_000 + i * 997))
+    const specs = bodies.map((body, i) => ({
+      url: `https://example.com/file${i}`,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body,
+    }))
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'deflated.wacz'), specs, { compressWarc: true })
+    const { replay, warnings } = await open([file])
+    const name = replay.collections[0]?.name ?? ''
+    for (const [i, spec] of specs.entries()) {
+      const response = await replay.app(new Request(`http://wsgiprox/${name}/${spec.url}`))
+      expect(response.status, spec.url).toBe(200)
+      expect(Buffer.from(await response.arrayBuffer()).equals(bodies[i] ?? EMPTY), spec.url).toBe(
+        true
+      )
+    }
     expect(warnings).toEqual([])
   })
 
