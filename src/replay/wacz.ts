@@ -1,16 +1,15 @@
 /**
  * A WACZ (a zip of WARCs, a CDXJ index and a page list) read with yauzl: WARCs stored
- * uncompressed, as the WACZ spec asks, are read in place by position; a deflated one is read
- * through the zip stream. The archive's own index is used when it has one.
+ * uncompressed, as the WACZ spec asks, are read in place by position; a deflated one is
+ * inflated from its start for each read. The archive's own index is used when it has one.
  * @see https://specs.webrecorder.net/wacz/1.1.1/
  * @module
  */
 import yauzl from 'yauzl'
 import type { Entry, ZipFile } from 'yauzl'
 import { posix } from 'node:path'
-import { pipeline } from 'node:stream'
-import type { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import { Readable, pipeline } from 'node:stream'
+import { createGunzip, createInflateRaw } from 'node:zlib'
 import type { ByteSource, OpenFile } from './byte-source'
 import { openFile, sliceSource } from './byte-source'
 import { CaptureIndexBuilder } from './capture-index'
@@ -107,27 +106,36 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
   })
 }
 
-/** A stored entry is a slice of the file; a deflated one is read through the zip stream. */
+/**
+ * A stored entry is a slice of the file; a deflated one is inflated from its start on each read,
+ * from the file's own handle. Not through yauzl's read streams: they share one queue of reads per
+ * zip, and one ended before its end (every read but of the last record) while a read of it waits
+ * there throws in that queue (an uncaught exception) and stalls every read after it.
+ */
 async function entrySource(
   zip: ZipFile,
   file: OpenFile,
   entry: Entry,
   name: string
 ): Promise<ByteSource> {
+  const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true })
   // Method 0: stored, the bytes are in the file as they are.
   if (entry.compressionMethod === 0) {
-    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true })
     return sliceSource(file, fileDataStart, entry.uncompressedSize, name)
+  }
+  if (entry.compressionMethod !== 8) {
+    throw new Error(`${name}: compression method ${entry.compressionMethod} is not deflate`)
   }
   return {
     name,
     size: entry.uncompressedSize,
     async *read(start, end) {
-      const stream = await zip.openReadStreamPromise(entry)
+      const compressed = file.read(fileDataStart, fileDataStart + entry.compressedSize)
+      const inflated = pipeline(Readable.from(compressed), createInflateRaw(), () => undefined)
       try {
-        yield* slice(stream as AsyncIterable<Uint8Array>, start, end)
+        yield* slice(inflated as AsyncIterable<Uint8Array>, start, end)
       } finally {
-        stream.destroy()
+        inflated.destroy()
       }
     },
   }

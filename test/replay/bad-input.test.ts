@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Replay } from '../../src/replay/index'
 import { openReplay } from '../../src/replay/index'
+import { within } from '../helpers/within'
 import type { RecordSpec } from './helpers/archives'
 import { recordBytes, tempFolder, writeWacz } from './helpers/archives'
 
@@ -174,6 +175,30 @@ describe('damaged archives', () => {
       )
     }
     expect(warnings).toEqual([])
+  })
+
+  it('answers requests side by side for records of a WARC deflated inside the zip', async () => {
+    const specs = Array.from({ length: 400 }, (_, i) => ({
+      url: `https://example.com/many${i}`,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: randomBytes(10_000),
+    }))
+    const dir = await folder()
+    const file = await writeWacz(join(dir, 'deflated.wacz'), specs, { compressWarc: true })
+    const { replay } = await open([file])
+    const name = replay.collections[0]?.name ?? ''
+    const ask = async (i: number) => {
+      const response = await replay.app(new Request(`http://wsgiprox/${name}/${specs[i]?.url}`))
+      return `${response.status} ${(await response.arrayBuffer()).byteLength}`
+    }
+    for (let round = 0; round < 3; round++) {
+      const asked = [399, 398, 250, 300, 120, 397].map((i) => i - round * 7)
+      const answers = await within(
+        Promise.all(asked.map(ask)),
+        'the requests side by side were never all answered'
+      )
+      expect(answers).toEqual(asked.map(() => '200 10000'))
+    }
   })
 
   it('names a missing file, a file that is not an archive and a broken zip, and opens the rest', async () => {
