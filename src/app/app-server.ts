@@ -24,7 +24,13 @@ export type NodeResponse = ServerResponse | Http2ServerResponse
 /** node-server's request listener and upgrade handling, one per route. */
 export interface AppServer {
   /** Serve an admitted request with the app of `route` (`undefined`: the main app). */
-  serve(request: NodeRequest, response: NodeResponse, route: string | undefined): void
+  serve(request: IncomingMessage, response: ServerResponse, route: string | undefined): void
+  /** The same for an HTTP/2 stream. */
+  serveHttp2(
+    request: Http2ServerRequest,
+    response: Http2ServerResponse,
+    route: string | undefined
+  ): void
   /** Hand over an admitted WebSocket upgrade; `close()` ends its socket. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, route: string | undefined): void
   /** End every upgraded socket, and close the WebSocket server if it is our own. */
@@ -90,23 +96,39 @@ export function createAppServer(dispatcher: Dispatcher, options: AppServerOption
     }
     return route
   }
+  // HTTP/2 streams have listeners of their own (dispatch.ts: their large bodies go in slices).
+  const http2Listeners = new Map<string | undefined, Route['listener']>()
+  const http2ListenerOf = (name: string | undefined): Route['listener'] => {
+    let listener = http2Listeners.get(name)
+    if (!listener) {
+      listener = getRequestListener(dispatcher.forRoute(name, true))
+      http2Listeners.set(name, listener)
+    }
+    return listener
+  }
+
+  /** Run `listener` on `request`; what escapes it is answered here (see below). */
+  const run = (listener: Route['listener'], request: NodeRequest, response: NodeResponse) => {
+    guard(response)
+    listener(request, response).catch((error: unknown) => {
+      // node-server answers what it can. What still escapes (a header Fetch's Headers
+      // refuses, a value that cannot be made text) gets a 502 with the reason while nothing
+      // has been sent, and otherwise ends this response only.
+      if (!response.headersSent) {
+        badGateway(response, onError, toError(error).message)
+        return
+      }
+      onError(toError(error), { phase: 'app' })
+      response.destroy()
+    })
+  }
 
   return {
     serve(request, response, route) {
-      guard(response)
-      routeOf(route)
-        .listener(request, response)
-        .catch((error: unknown) => {
-          // node-server answers what it can. What still escapes (a header Fetch's Headers
-          // refuses, a value that cannot be made text) gets a 502 with the reason while nothing
-          // has been sent, and otherwise ends this response only.
-          if (!response.headersSent) {
-            badGateway(response, onError, toError(error).message)
-            return
-          }
-          onError(toError(error), { phase: 'app' })
-          response.destroy()
-        })
+      run(routeOf(route).listener, request, response)
+    },
+    serveHttp2(request, response, route) {
+      run(http2ListenerOf(route), request, response)
     },
     upgrade(request, socket, head, name) {
       upgraded.add(socket)

@@ -10,7 +10,7 @@ import { describe } from '../admission/target'
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
 import { cutShort } from './cut-short'
-import { enqueueSliced, isHttp2, slicedParts } from './h2-slices'
+import { enqueueSliced, isHttp2 } from './h2-slices'
 import { cachedParts } from './response-parts'
 
 /** What ends the response: node-server's `outgoing` of either HTTP version. */
@@ -43,15 +43,8 @@ export function guardBody(
     }
     const [status, body, headers] = parts
     if (!(body instanceof ReadableStream)) {
-      // Over HTTP/2, a large body goes out a slice at a time (h2-slices.ts); a HEAD sends none.
-      const sliced =
-        isHttp2(outgoing) && outgoing.req?.method !== 'HEAD'
-          ? slicedParts(body, headers)
-          : undefined
-      if (sliced === undefined) {
-        return response
-      }
-      return new Response(sliced.stream, { status, headers: sliced.headers })
+      // A large one goes to HTTP/2 in slices (sliceLarge, in h2-slices.ts), after this guard.
+      return response
     }
     // A new one of node-server's responses, on its fast path still (the status text, which
     // node-server does not write, stays behind).

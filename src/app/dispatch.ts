@@ -13,6 +13,7 @@ import { guardBody } from './body-guard'
 import type { Ending } from './body-guard'
 import type { Handler } from './fetch-handler'
 import { isFallthrough, toFetchHandler } from './fetch-handler'
+import { sliceLarge } from './h2-slices'
 import { forHttp10 } from './http10'
 import { unsendable } from './response-guard'
 
@@ -21,8 +22,11 @@ export type FetchCallback = (request: Request, env: unknown) => Response | Promi
 
 /** Routes requests to apps. */
 export interface Dispatcher {
-  /** The Fetch callback for requests admitted for `route` (`undefined`: the main app). */
-  forRoute(route: string | undefined): FetchCallback
+  /**
+   * The Fetch callback for requests admitted for `route` (`undefined`: the main app); with
+   * `http2`, for HTTP/2 streams, whose large bodies go out in slices.
+   */
+  forRoute(route: string | undefined, http2?: boolean): FetchCallback
   /** Run the apps for `request`, the proxy app of `route` first when there is one. */
   handle(request: Request, env: unknown, route: string | undefined): Response | Promise<Response>
 }
@@ -123,35 +127,52 @@ export function createDispatcher(
       .then((response) => settle(response, outgoing))
   }
 
-  const callbacks = new Map<string | undefined, FetchCallback>()
-  return {
-    forRoute(route) {
-      const key = route !== undefined && hostApps.has(route) ? route : undefined
-      let callback = callbacks.get(key)
-      if (!callback) {
-        callback = (request, env) => {
-          const { incoming, outgoing } = (env ?? NO_BINDINGS) as Partial<HttpBindings>
-          if (outgoing) {
-            if (!isHttp10(incoming)) {
-              return handle(request, env, key, outgoing)
-            }
-            // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body
-            // is short, and a body the connection's close ends where it is not. Only the framing
-            // differs: the status and headers reach the response guard as for HTTP/1.1. A body
-            // that fails while it is held has sent nothing yet: that is a 502 still.
-            return Promise.resolve(handle(request, env, key)).then((result) =>
-              forHttp10(result, outgoing, failedBeforeHead).then(
-                (held) => settle(held, outgoing),
-                // Parts a Response of the platform's refuses to give (an ArrayBuffer body with
-                // status 0): the guard answers them as it does for HTTP/1.1.
-                () => settle(result, outgoing)
-              )
-            )
-          }
-          // A WebSocket upgrade (no response object; app-server.ts answers it) or the Fetch entry.
-          return handle(request, env, key)
+  const http1Callback =
+    (key: string | undefined): FetchCallback =>
+    (request, env) => {
+      const { incoming, outgoing } = (env ?? NO_BINDINGS) as Partial<HttpBindings>
+      if (outgoing) {
+        if (!isHttp10(incoming)) {
+          return handle(request, env, key, outgoing)
         }
-        callbacks.set(key, callback)
+        // HTTP/1.0 has no chunked encoding: such clients get a Content-Length where the body
+        // is short, and a body the connection's close ends where it is not. Only the framing
+        // differs: the status and headers reach the response guard as for HTTP/1.1. A body
+        // that fails while it is held has sent nothing yet: that is a 502 still.
+        return Promise.resolve(handle(request, env, key)).then((result) =>
+          forHttp10(result, outgoing, failedBeforeHead).then(
+            (held) => settle(held, outgoing),
+            // Parts a Response of the platform's refuses to give (an ArrayBuffer body with
+            // status 0): the guard answers them as it does for HTTP/1.1.
+            () => settle(result, outgoing)
+          )
+        )
+      }
+      // A WebSocket upgrade (no response object; app-server.ts answers it) or the Fetch entry.
+      return handle(request, env, key)
+    }
+
+  // A callback of its own, so that the HTTP/1 path above tests nothing for HTTP/2.
+  const http2Callback =
+    (key: string | undefined): FetchCallback =>
+    (request, env) => {
+      const { outgoing } = env as HttpBindings
+      const result = handle(request, env, key, outgoing)
+      return result instanceof Promise
+        ? result.then((response) => sliceLarge(response, outgoing))
+        : sliceLarge(result, outgoing)
+    }
+
+  const callbacks = new Map<string | undefined, FetchCallback>()
+  const http2Callbacks = new Map<string | undefined, FetchCallback>()
+  return {
+    forRoute(route, http2 = false) {
+      const key = route !== undefined && hostApps.has(route) ? route : undefined
+      const made = http2 ? http2Callbacks : callbacks
+      let callback = made.get(key)
+      if (!callback) {
+        callback = http2 ? http2Callback(key) : http1Callback(key)
+        made.set(key, callback)
       }
       return callback
     },

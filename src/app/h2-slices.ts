@@ -9,13 +9,38 @@
  * slice of the session's memory, as a well-behaved HTTP/2 server does.
  * @module
  */
+import { cachedParts } from './response-parts'
 
 /** The largest write to an HTTP/2 stream: 100 streams at once hold 6.4 MB, under 10 MB. */
 export const SLICE_BYTES = 64 * 1024
 
-/** Whether `outgoing` is an HTTP/2 response (`Http2ServerResponse` has the stream it writes to). */
+/**
+ * Whether `outgoing` is an HTTP/2 response: an HTTP/1 `ServerResponse` has its own
+ * `shouldKeepAlive`, an `Http2ServerResponse` none. One property read, as the response guard
+ * tells them apart (an `in` test would walk the HTTP/1 response's prototypes on every request).
+ */
 export function isHttp2(outgoing: object): boolean {
-  return 'stream' in outgoing
+  return (outgoing as { shouldKeepAlive?: boolean }).shouldKeepAlive === undefined
+}
+
+/**
+ * `response`, guarded already, with a body node-server would write whole made a stream of slices
+ * when it is larger than one; a HEAD's, a small body and a stream (sliced as it is read, by
+ * `enqueueSliced`) go as they are. Only HTTP/2 responses come here: the HTTP/1 path does not
+ * even test for it.
+ */
+export function sliceLarge(
+  response: Response,
+  outgoing: { readonly req?: { readonly method?: string | undefined } | undefined }
+): Response {
+  const parts = outgoing.req?.method === 'HEAD' ? undefined : cachedParts(response)
+  if (!parts || parts[1] instanceof ReadableStream) {
+    return response
+  }
+  const sliced = slicedParts(parts[1], parts[2])
+  return sliced
+    ? new Response(sliced.stream, { status: parts[0], headers: sliced.headers })
+    : response
 }
 
 /** Enqueue `chunk` into `controller`, in slices of at most {@link SLICE_BYTES}. */

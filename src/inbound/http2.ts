@@ -124,7 +124,7 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       if (admission.kind === 'serve') {
         rewriteRequest(req, admission)
       }
-      appServer.serve(req, res, admission.kind === 'serve' ? admission.route : undefined)
+      appServer.serveHttp2(req, res, admission.kind === 'serve' ? admission.route : undefined)
     },
     reply(res, status, reason, headers, close) {
       reply(res, status, reason, headers)
