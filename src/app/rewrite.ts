@@ -103,7 +103,9 @@ export function rewriteRequest(incoming: RewritableRequest, rewrite: Rewrite): v
       sawHost = true
     } else if (role === SCHEME && http2 && scheme !== undefined) {
       outValue = scheme
-      changed = true
+      // Most often the same: then nothing is copied (an HTTP/2 request's headers are replaced
+      // in place, which costs a splice of them all).
+      changed = outValue !== value
     }
     if (kept === undefined) {
       if (!changed) {
