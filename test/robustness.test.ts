@@ -76,6 +76,8 @@ describe('bad input', () => {
       'GET http://example.com/v HTTP/2.0\r\nHost: example.com',
     ],
     ['a request line without a version (HTTP/0.9)', 'GET http://example.com/v'],
+    ['HTTP/2.0 in a CONNECT line', 'CONNECT example.com:443 HTTP/2.0\r\nHost: example.com:443'],
+    ['a CONNECT line without a version', 'CONNECT example.com:443'],
   ])('answers 505 with a reason to %s, never serving it', async (_name, head) => {
     const reply = await rawExchange(running.port, `${head}\r\n\r\n`)
     expect(reply).toMatch(/^HTTP\/1\.1 505 /)

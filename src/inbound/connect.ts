@@ -11,6 +11,7 @@ import { refusalStatus, refuse } from '../admission/decision'
 import { toError } from '../errors'
 import { beginRecord, rememberPeer } from '../log/watch'
 import { andThen } from '../util/settled'
+import { notHttp1 } from './not-http1'
 import { challengeHeaders, replyOnSocket } from './replies'
 import type { TunnelDeps } from './tunnel'
 import { openTunnel, tunnelOf } from './tunnel'
@@ -39,6 +40,9 @@ export function handleConnect(
   // answers included) within admissionTimeoutMs, and handshakeTimeoutMs is the client's time.
   const authorization = req.headers['proxy-authorization']
   const inside = tunnelOf(socket)
+  // A CONNECT line naming no HTTP/1 version (`HTTP/2.0`, or none) gets 505, as other methods do;
+  // refused before its record begins, so that the record says HTTP/1.1.
+  const notHttp1Refusal = req.httpVersionMajor === 1 ? undefined : notHttp1(req)
   // A refused CONNECT gets an access record as any refused request does; an admitted one is
   // logged as a tunnel.
   const log = deps.options.onLog
@@ -54,7 +58,10 @@ export function handleConnect(
       answerConnect(server, req, socket, head, admission, authorization, deps, refused)
     })
   }
-  const settled = andThen(deps.gate.admitTunnel(inside, target, authorization), decided)
+  const settled = andThen(
+    notHttp1Refusal ?? deps.gate.admitTunnel(inside, target, authorization),
+    decided
+  )
   if (settled instanceof Promise) {
     settled.catch((error: unknown) => {
       deps.options.onError(toError(error), { phase: 'connect', host: target })

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { refuse } from '../admission/decision'
-import type { Admission } from '../admission/decision'
+import type { Refusal } from '../admission/decision'
 
 /**
  * The refusal of a request Node's HTTP/1 parser took though its line names no HTTP/1 version: it
@@ -12,7 +12,7 @@ import type { Admission } from '../admission/decision'
  * its preface, or inside TLS with ALPN `h2`). The exchange is HTTP/1.1, the 505 included, and
  * the request is made to say so, so that its access record and metrics do not count it as h2.
  */
-export function notHttp1(req: IncomingMessage): Admission {
+export function notHttp1(req: IncomingMessage): Refusal {
   const message = `This port speaks HTTP/1.0 and HTTP/1.1, not HTTP/${req.httpVersion}`
   req.httpVersion = '1.1'
   req.httpVersionMajor = 1
