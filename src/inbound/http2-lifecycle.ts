@@ -184,9 +184,12 @@ function watchAnswering(
   on: { idle: () => void; dead: () => void }
 ): NodeJS.Timeout {
   const tcp = raw as Partial<Socket>
-  const moved = () => (tcp.bytesRead ?? 0) + (tcp.bytesWritten ?? 0)
+  const read = () => tcp.bytesRead ?? 0
+  const moved = () => read() + (tcp.bytesWritten ?? 0)
   let last = moved()
-  let pinged = false
+  // The bytes read when a PING went out, until the next look. The PING itself is bytes written:
+  // only bytes from the client answer it, or a client that never answers would look alive.
+  let readAtPing: number | undefined
   const timer = setInterval(() => {
     if (session.destroyed) {
       // Its 'close' may never come (see above): the watch must not keep it alive.
@@ -194,22 +197,28 @@ function watchAnswering(
       return
     }
     const now = moved()
+    if (readAtPing !== undefined) {
+      if (read() === readAtPing) {
+        on.dead()
+        return
+      }
+      readAtPing = undefined
+      last = now
+      return
+    }
     if (now !== last) {
       last = now
-      pinged = false
       return
     }
     if (!busy()) {
       on.idle()
       return
     }
-    if (pinged) {
-      on.dead()
-      return
-    }
     // Only the client's answer can tell a quiet stream from a session nghttp2 has given up on.
     try {
-      pinged = session.ping(() => {})
+      if (session.ping(() => {})) {
+        readAtPing = read()
+      }
     } catch {
       on.dead()
     }

@@ -36,28 +36,48 @@ function frame(type: number, flags: number, stream: number, payload: Buffer, len
 /** `GET https://example.com/` in HPACK: :method GET, :scheme https, :path /, :authority. */
 const GET_HEADERS = Buffer.from([0x82, 0x87, 0x84, 0x41, 0x0b, ...Buffer.from('example.com')])
 
+/** The same as a POST (:method POST is 0x83 in HPACK's static table). */
+const POST_HEADERS = Buffer.from([0x83, ...GET_HEADERS.subarray(1)])
+
 async function openGauges(): Promise<string[]> {
   const { body } = await proxyGet(running.port, 'http://wsgiprox/metrics')
   return body.split('\n').filter((line) => /^wsgiprox_(open_tunnels|http2_sessions) /.test(line))
 }
 
+/**
+ * A TLS tunnel with ALPN h2 whose client sends the preface, an empty SETTINGS and `frames`, reads
+ * what comes and answers nothing (no SETTINGS ACK, no PING ACK); resolves once the proxy closes it.
+ */
+async function sendAndWaitForClose(failure: string, ...frames: Buffer[]): Promise<void> {
+  const { socket } = await connectTunnel(running.port, 'example.com:443')
+  const h2 = { socket, servername: 'example.com', ca: running.caPem, ALPNProtocols: ['h2'] }
+  const tls = tlsConnect(h2)
+  await once(tls, 'secureConnect')
+  tls.resume()
+  const closed = closeOf(tls, failure)
+  const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+  tls.write(Buffer.concat([preface, frame(4, 0, 0, Buffer.alloc(0)), ...frames]))
+  await closed
+}
+
 describe('an HTTP/2 connection error inside a tunnel', () => {
   it('closes the connection after its GOAWAY, with a request open', async () => {
-    const { socket } = await connectTunnel(running.port, 'example.com:443')
-    const h2 = { socket, servername: 'example.com', ca: running.caPem, ALPNProtocols: ['h2'] }
-    const tls = tlsConnect(h2)
-    await once(tls, 'secureConnect')
-    const closed = closeOf(tls, 'the proxy kept the connection after its GOAWAY')
-    tls.write(
-      Buffer.concat([
-        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-        frame(4, 0, 0, Buffer.alloc(0)),
-        frame(1, 0x5, 3, GET_HEADERS),
-        // A DATA frame header announcing 64 KiB, over the 16 KiB the proxy allows.
-        frame(0, 0, 1, Buffer.alloc(0), 65_536),
-      ])
+    await sendAndWaitForClose(
+      'the proxy kept the connection after its GOAWAY',
+      frame(1, 0x5, 3, GET_HEADERS),
+      // A DATA frame header announcing 64 KiB, over the 16 KiB the proxy allows.
+      frame(0, 0, 1, Buffer.alloc(0), 65_536)
     )
-    await closed
+    expect(await openGauges()).toEqual(['wsgiprox_open_tunnels 0', 'wsgiprox_http2_sessions 0'])
+  })
+
+  it('destroys a session whose client does not answer PING, with a request open', async () => {
+    // The proxy's own PING is bytes crossing the socket too: they must not pass for an answer.
+    await sendAndWaitForClose(
+      'the proxy kept a session whose client never answered its PING',
+      // A POST's HEADERS without END_STREAM: its body never comes, so its stream stays open.
+      frame(1, 0x4, 1, POST_HEADERS)
+    )
     expect(await openGauges()).toEqual(['wsgiprox_open_tunnels 0', 'wsgiprox_http2_sessions 0'])
   })
 })
