@@ -86,6 +86,23 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
 }
 
 /**
+ * The SNI name of a resumed session, read as the SNICallback reads it; `undefined` after a full
+ * handshake (the SNICallback had the name) or when the client sent none. OpenSSL calls no
+ * SNICallback when a client resumes a session (a TLS 1.2 session id or ticket, a TLS 1.3 ticket),
+ * so its name must be admitted after the handshake. A name that is not UTF-8 is given as the
+ * empty string, which admission refuses.
+ */
+export function resumedName(tlsSocket: TLSSocket): string | undefined {
+  if (!tlsSocket.isSessionReused()) {
+    return undefined
+  }
+  const servername = (tlsSocket as TLSSocket & { servername?: unknown }).servername
+  return typeof servername === 'string' && servername !== ''
+    ? (hostFromWire(servername) ?? '')
+    : undefined
+}
+
+/**
  * A server-side TLS socket over `socket`, shaped as a `tls.Server`'s are: its idle timeout is set
  * (to none) from the start, as `handshakeTimeout` sets a `tls.Server`'s. Without it, the HTTP
  * server's first keep-alive timeout adds a property mid-life, and the idle timer Node refreshes on

@@ -21,7 +21,7 @@ import { toHttpServer } from './accept'
 import type { Connections } from './connections'
 import type { Http2Front } from './http2'
 import { mayBeginHttp2Preface, startsHttp2Preface } from './http2-direct'
-import { terminateTls } from './tls'
+import { resumedName, terminateTls } from './tls'
 import { TLS_HANDSHAKE_RECORD } from './tls-to-proxy'
 
 /** TCP keep-alive probes on tunnel sockets, so dead peers behind NATs are noticed. */
@@ -202,6 +202,13 @@ async function startTls(
     return
   }
   const secure: TunnelIdentity = { ...identity, scheme: 'https' }
+  const admitName = (servername: string) =>
+    andThen(deps.gate.admitName(secure, servername), (name) => {
+      if (name !== secure.host) {
+        secure.sni = name
+      }
+      return name
+    })
   const tlsSocket = terminateTls(socket, {
     host: identity.host,
     context,
@@ -209,12 +216,7 @@ async function startTls(
     wildcard,
     http2: deps.http2 !== undefined,
     admitName: (servername) => {
-      const admitted = andThen(deps.gate.admitName(secure, servername), (name) => {
-        if (name !== secure.host) {
-          secure.sni = name
-        }
-        return name
-      })
+      const admitted = admitName(servername)
       if (admitted instanceof Promise) {
         // The handshake waits on admission (bounded by admissionTimeoutMs), not on the client:
         // the client's deadline starts again once the name is decided.
@@ -250,15 +252,42 @@ async function startTls(
     tlsSocket.off('end', endedInHandshake)
     clearTimeout(deadline.timer)
     deadline.alpn = typeof tlsSocket.alpnProtocol === 'string' ? tlsSocket.alpnProtocol : 'none'
-    // The client's ALPN choice is known now; until then what it sends waits, decrypted.
-    if (tlsSocket.alpnProtocol === 'h2' && deps.http2) {
-      // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
-      // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
-      ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
-      deps.http2.serve(tlsSocket, secure, socket)
+    // A resumed session skips the SNICallback: its name is admitted now, before any request is
+    // read, with this tunnel's credentials (the session may come from another tunnel's).
+    const resumed = resumedName(tlsSocket)
+    const admitted = resumed === undefined ? undefined : admitName(resumed)
+    if (admitted instanceof Promise) {
+      admitted.then(
+        () => {
+          serveTls(server, tlsSocket, socket, secure, deps)
+        },
+        (error: unknown) => tlsSocket.destroy(toError(error))
+      )
     } else {
-      // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
-      toHttpServer(server, tlsSocket)
+      serveTls(server, tlsSocket, socket, secure, deps)
     }
   })
+}
+
+/** Hand a TLS socket whose handshake is done to HTTP/2 or to Node's HTTP server, by its ALPN. */
+function serveTls(
+  server: Server,
+  tlsSocket: TLSSocket,
+  socket: Socket,
+  secure: TunnelIdentity,
+  deps: TunnelDeps
+): void {
+  if (tlsSocket.destroyed) {
+    return
+  }
+  // The client's ALPN choice is known now; until then what it sends waits, decrypted.
+  if (tlsSocket.alpnProtocol === 'h2' && deps.http2) {
+    // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
+    // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
+    ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
+    deps.http2.serve(tlsSocket, secure, socket)
+  } else {
+    // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
+    toHttpServer(server, tlsSocket)
+  }
 }
