@@ -1,13 +1,17 @@
 import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect as http2Connect } from 'node:http2'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { ProxyAuthResolver, proxyUser } from '../../src/admission/resolvers'
 import type { Resolver } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import type { Echo } from '../helpers/apps'
 import { connectTunnel, proxyGet, requestOver, tlsOverTunnel } from '../helpers/clients'
+import { hasOpenssl, openssl } from '../helpers/openssl'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 
@@ -274,6 +278,33 @@ describe('the host belongs to the tunnel', () => {
       'SNI name secret.example is not admitted'
     )
   })
+
+  it.skipIf(!hasOpenssl)(
+    'refuses an SNI name to openssl s_client resuming, in an anonymous tunnel, the session of a login',
+    async () => {
+      running = await startProxy(echoApp(), { resolver: perHostPolicy })
+      const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-resume-'))
+      await writeFile(join(dir, 'ca.pem'), running.caPem)
+      const sClient = (...more: string[]) =>
+        openssl(
+          [
+            's_client',
+            ...['-proxy', `127.0.0.1:${String(running?.port)}`, '-connect', 'public.example:443'],
+            ...['-servername', 'secret.example', '-CAfile', join(dir, 'ca.pem'), '-tls1_3'],
+            ...['-ign_eof', ...more],
+          ],
+          { input: 'GET /s HTTP/1.1\r\nHost: secret.example\r\nConnection: close\r\n\r\n' }
+        )
+      const session = join(dir, 'session.pem')
+      const alice = await sClient('-proxy_user', 'alice', '-proxy_pass', 'pass:secret')
+      expect(alice.stdout).toContain('/p/https://secret.example/s')
+      await sClient('-proxy_user', 'alice', '-proxy_pass', 'pass:secret', '-sess_out', session)
+      const anonymous = await sClient('-sess_in', session)
+      await rm(dir, { recursive: true, force: true })
+      expect(anonymous.stdout).toMatch(/^Reused/m)
+      expect(anonymous.stdout).not.toContain('HTTP/1.1')
+    }
+  )
 
   it('serves a resumed TLS session as the host its SNI names', async () => {
     running = await startProxy(echoApp(), { prefix: '/' })
