@@ -89,17 +89,50 @@ export function terminateTls(socket: Socket, options: TlsOptions): TLSSocket {
  * The SNI name of a resumed session, read as the SNICallback reads it; `undefined` after a full
  * handshake (the SNICallback had the name) or when the client sent none. OpenSSL calls no
  * SNICallback when a client resumes a session (a TLS 1.2 session id or ticket, a TLS 1.3 ticket),
- * so its name must be admitted after the handshake. A name that is not UTF-8 is given as the
- * empty string, which admission refuses.
+ * so its name must be admitted after the handshake. A TLS 1.2 resumption does not report the
+ * name: it is read from `hello`, the first bytes of the handshake. A name that is not UTF-8 is
+ * given as the empty string, which admission refuses.
  */
-export function resumedName(tlsSocket: TLSSocket): string | undefined {
+export function resumedName(tlsSocket: TLSSocket, hello: Buffer): string | undefined {
   if (!tlsSocket.isSessionReused()) {
     return undefined
   }
-  const servername = (tlsSocket as TLSSocket & { servername?: unknown }).servername
-  return typeof servername === 'string' && servername !== ''
-    ? (hostFromWire(servername) ?? '')
-    : undefined
+  const reported = (tlsSocket as TLSSocket & { servername?: unknown }).servername
+  const servername = typeof reported === 'string' ? reported : serverNameOf(hello)
+  return servername ? (hostFromWire(servername) ?? '') : undefined
+}
+
+/**
+ * The host_name of the server_name extension (RFC 6066 §3) in a ClientHello, as Latin-1 text;
+ * `undefined` when there is none, or when `bytes` do not hold the ClientHello's extensions.
+ */
+export function serverNameOf(bytes: Buffer): string | undefined {
+  // The record header (5 bytes), the handshake header (4), the version (2) and the random (32).
+  let at = 43
+  const skip = (lengthBytes: number) => {
+    at += lengthBytes + (at + lengthBytes <= bytes.length ? bytes.readUIntBE(at, lengthBytes) : 0)
+  }
+  if (bytes[0] !== 0x16 || bytes[5] !== 0x01) {
+    return undefined
+  }
+  skip(1) // session id
+  skip(2) // cipher suites
+  skip(1) // compression methods
+  const end = Math.min(bytes.length, at + 2 + (bytes.length >= at + 2 ? bytes.readUInt16BE(at) : 0))
+  at += 2
+  while (at + 4 <= end) {
+    const type = bytes.readUInt16BE(at)
+    const length = bytes.readUInt16BE(at + 2)
+    // server_name: a list (2 bytes of length), whose first entry is of type host_name (0).
+    if (type === 0 && length >= 5 && at + 4 + length <= end && bytes[at + 6] === 0) {
+      const nameLength = bytes.readUInt16BE(at + 7)
+      return at + 9 + nameLength <= end
+        ? bytes.toString('latin1', at + 9, at + 9 + nameLength)
+        : undefined
+    }
+    at += 4 + length
+  }
+  return undefined
 }
 
 /**

@@ -118,7 +118,7 @@ export function openTunnel(
       socket.resume()
       return
     }
-    startTls(server, raw, identity, deps, deadline).catch((error: unknown) => {
+    startTls(server, raw, identity, deps, deadline, first).catch((error: unknown) => {
       clearTimeout(deadline.timer)
       deps.options.onError(toError(error), { phase: 'tls', host: identity.host })
       socket.destroy()
@@ -193,7 +193,8 @@ async function startTls(
   socket: Socket,
   identity: TunnelIdentity,
   deps: TunnelDeps,
-  deadline: Deadline
+  deadline: Deadline,
+  hello: Buffer
 ): Promise<void> {
   const wildcard = deps.options.useWildcardCerts
   const ca = await deps.getCa()
@@ -254,7 +255,7 @@ async function startTls(
     deadline.alpn = typeof tlsSocket.alpnProtocol === 'string' ? tlsSocket.alpnProtocol : 'none'
     // A resumed session skips the SNICallback: its name is admitted now, before any request is
     // read, with this tunnel's credentials (the session may come from another tunnel's).
-    const resumed = resumedName(tlsSocket)
+    const resumed = resumedName(tlsSocket, hello)
     const admitted = resumed === undefined ? undefined : admitName(resumed)
     if (admitted instanceof Promise) {
       admitted.then(

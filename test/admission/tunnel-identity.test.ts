@@ -247,37 +247,47 @@ describe('the host belongs to the tunnel', () => {
     expect(echoOf(reply.body).path).toBe('/https://example.com/a')
   })
 
-  it('puts the SNI name of a resumed TLS session to admission with the new tunnel credentials', async () => {
-    running = await startProxy(echoApp(), { resolver: perHostPolicy })
-    const alice = { 'Proxy-Authorization': basic('alice', 'secret') }
-    const first = await resumableOver(running, 'public.example:443', alice, 'secret.example')
-    expect(first.reused).toBe(false)
-    // Another tunnel, without alice's credentials, resumes her session for the same SNI name.
-    const { socket } = await connectTunnel(running.port, 'public.example:443')
-    const resumed = tlsConnect({
-      socket,
-      servername: 'secret.example',
-      ca: running.caPem,
-      session: first.session,
-    })
-    const served = new Promise<boolean>((resolve) => {
-      resumed.once('data', () => {
-        resolve(true)
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)(
+    'puts the SNI name of a resumed %s session to admission with the new tunnel credentials',
+    async (version) => {
+      running = await startProxy(echoApp(), { resolver: perHostPolicy })
+      const alice = { 'Proxy-Authorization': basic('alice', 'secret') }
+      const first = await resumableOver(
+        running,
+        'public.example:443',
+        alice,
+        'secret.example',
+        version
+      )
+      expect(first.reused).toBe(false)
+      // Another tunnel, without alice's credentials, resumes her session for the same SNI name.
+      const { socket } = await connectTunnel(running.port, 'public.example:443')
+      const resumed = tlsConnect({
+        socket,
+        servername: 'secret.example',
+        ca: running.caPem,
+        session: first.session,
+        maxVersion: version,
       })
-      resumed.once('close', () => {
-        resolve(false)
+      const served = new Promise<boolean>((resolve) => {
+        resumed.once('data', () => {
+          resolve(true)
+        })
+        resumed.once('close', () => {
+          resolve(false)
+        })
       })
-    })
-    resumed.on('error', () => undefined)
-    resumed.once('secureConnect', () => {
-      expect(resumed.isSessionReused()).toBe(true)
-      resumed.write('GET /s HTTP/1.1\r\nHost: public.example\r\n\r\n')
-    })
-    expect(await served).toBe(false)
-    expect(running.errors.map((error) => error.message).join('\n')).toContain(
-      'SNI name secret.example is not admitted'
-    )
-  })
+      resumed.on('error', () => undefined)
+      resumed.once('secureConnect', () => {
+        expect(resumed.isSessionReused()).toBe(true)
+        resumed.write('GET /s HTTP/1.1\r\nHost: public.example\r\n\r\n')
+      })
+      expect(await served).toBe(false)
+      expect(running.errors.map((error) => error.message).join('\n')).toContain(
+        'SNI name secret.example is not admitted'
+      )
+    }
+  )
 
   it.skipIf(!hasOpenssl)(
     'refuses an SNI name to openssl s_client resuming, in an anonymous tunnel, the session of a login',
@@ -306,13 +316,23 @@ describe('the host belongs to the tunnel', () => {
     }
   )
 
-  it('serves a resumed TLS session as the host its SNI names', async () => {
-    running = await startProxy(echoApp(), { prefix: '/' })
-    const first = await resumableOver(running, '10.0.35.1:443', {}, 'example.com')
-    const again = await resumableOver(running, '10.0.35.1:443', {}, 'example.com', first.session)
-    expect(again.reused).toBe(true)
-    expect(echoOf(again.body).path).toBe('/https://example.com/a')
-  })
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)(
+    'serves a resumed %s session as the host its SNI names',
+    async (version) => {
+      running = await startProxy(echoApp(), { prefix: '/' })
+      const first = await resumableOver(running, '10.0.35.1:443', {}, 'example.com', version)
+      const again = await resumableOver(
+        running,
+        '10.0.35.1:443',
+        {},
+        'example.com',
+        version,
+        first.session
+      )
+      expect(again.reused).toBe(true)
+      expect(echoOf(again.body).path).toBe('/https://example.com/a')
+    }
+  )
 
   it('keeps ProxyAuthResolver users on their own prefix inside a tunnel', async () => {
     running = await startProxy(echoApp(), { resolver: new ProxyAuthResolver() })
@@ -414,10 +434,11 @@ async function resumableOver(
   target: string,
   headers: Record<string, string>,
   servername: string,
+  maxVersion: 'TLSv1.3' | 'TLSv1.2',
   session?: Buffer
 ): Promise<{ body: string; session: Buffer; reused: boolean }> {
   const { socket } = await connectTunnel(proxy.port, target, headers)
-  const tls = tlsConnect({ socket, servername, ca: proxy.caPem, session })
+  const tls = tlsConnect({ socket, servername, ca: proxy.caPem, session, maxVersion })
   let left: Buffer | undefined
   // TLS 1.3 sends its tickets right after the handshake, before any response.
   tls.on('session', (ticket: Buffer) => (left = ticket))
