@@ -17,6 +17,23 @@ const bytes = (...parts: (number[] | string)[]) =>
 const V2 = '\r\n\r\n\0\r\nQUIT\n'
 const u16 = (n: number) => [n >> 8, n & 0xff]
 
+/** A server_name extension (RFC 6066 §3) naming `name` (Latin-1: a byte per character). */
+const sniExtension = (name: string) =>
+  bytes([0, 0], u16(name.length + 5), u16(name.length + 3), [0], u16(name.length), name)
+/** A TLS 1.2 ClientHello record: no session id, one cipher suite, then `extensions`. */
+function clientHello(...extensions: Buffer[]): Buffer {
+  const all = Buffer.concat(extensions)
+  const body = bytes(
+    [3, 3, ...Array<number>(32).fill(7), 0],
+    u16(2),
+    [0x13, 1, 1, 0],
+    u16(all.length)
+  )
+  const hello = Buffer.concat([body, all])
+  const message = Buffer.concat([bytes([1, 0], u16(hello.length)), hello])
+  return Buffer.concat([bytes([0x16, 3, 1], u16(message.length)), message])
+}
+
 const REQUESTS: Record<string, string> = {
   'absolute-get': crlf(
     'GET http://example.com/a/b?c=d HTTP/1.1',
@@ -117,6 +134,12 @@ const SEEDS: Record<string, Record<string, string | Buffer>> = {
     'request-ipv6-as-name': bytes([5, 1, 0, 3, 3], '::1', u16(80)),
     'request-bind': bytes([5, 2, 0, 1, 127, 0, 0, 1], u16(80)),
     'request-bad-type': bytes([5, 1, 0, 5, 0, 0]),
+  },
+  'client-hello': {
+    'sni-example': clientHello(sniExtension('example.com')),
+    'sni-after-another': clientHello(bytes([0, 0x17, 0, 0]), sniExtension('a.example.com')),
+    'no-sni': clientHello(bytes([0, 0x17, 0, 0])),
+    'sni-utf8': clientHello(sniExtension('b\xc3\xbccher.de')),
   },
   'proxy-protocol': {
     'v1-tcp4': 'PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\nGET / HTTP/1.1\r\n',
