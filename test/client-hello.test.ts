@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
-import { serverNameOf } from '../src/inbound/tls'
+import { serverNameOf } from '../src/inbound/client-hello'
 
 /** The first bytes a Node TLS client sends, naming `servername` (none when undefined). */
 async function clientHello(servername: string | undefined): Promise<Buffer> {

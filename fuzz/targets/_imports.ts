@@ -15,7 +15,7 @@ export { parseProxyHeader, V1_MAX_LENGTH, V2_MAX_LENGTH } from '../../src/inboun
 export type { ProxiedAddresses } from '../../src/inbound/proxy-protocol'
 export { FixedResolver } from '../../src/admission/resolvers'
 export { parseCredentials, parseGreeting, parseRequest } from '../../src/inbound/socks5'
-export { serverNameOf } from '../../src/inbound/tls'
+export { serverNameOf } from '../../src/inbound/client-hello'
 export {
   addressHost,
   fullUrl,
