@@ -15,6 +15,7 @@ import { CertificateAuthority } from '../src/ca/authority'
 import { main } from '../src/cli/index'
 import { canListenOnIpv6 } from './helpers/ipv6'
 import { runCli } from './helpers/spawn'
+import { readText } from './helpers/streams'
 import { within } from './helpers/within'
 
 const hasIpv6 = await canListenOnIpv6()
@@ -118,7 +119,7 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
   it('refuses -- with no command', async () => {
     const stderr = new PassThrough()
     expect(await main(['--'], { stdout: new PassThrough(), stderr })).toBe(2)
-    expect(String(stderr.read())).toMatch(/^wsgiprox: nothing to run after --/)
+    expect(readText(stderr)).toMatch(/^wsgiprox: nothing to run after --/)
   })
 })
 
@@ -135,7 +136,7 @@ describe('wsgiprox env', () => {
       })
     ).toBe(0)
     const certFile = join(dir, 'my-ca-cert.pem')
-    const lines = String(stdout.read()).split('\n')
+    const lines = readText(stdout).split('\n')
     expect(lines).toContain('export HTTPS_PROXY=http://127.0.0.1:9123')
     expect(lines).toContain('export NODE_USE_ENV_PROXY=1')
     expect(lines).toContain(`export NODE_EXTRA_CA_CERTS=${certFile}`)
@@ -152,6 +153,6 @@ describe('wsgiprox env', () => {
     const stderr = new PassThrough()
     const missing = join(tmpdir(), 'no-such-dir-wsgiprox', 'ca.pem')
     expect(await main(['env', '--ca-file', missing], { stdout: new PassThrough(), stderr })).toBe(1)
-    expect(String(stderr.read())).toContain('does not exist')
+    expect(readText(stderr)).toContain('does not exist')
   })
 })

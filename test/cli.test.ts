@@ -13,6 +13,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
 import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
 import type { Started } from './helpers/spawn'
 import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
+import { readText } from './helpers/streams'
 
 const CLI = resolve(import.meta.dirname, '../src/cli/index.ts')
 
@@ -39,7 +40,7 @@ const root = resolve(import.meta.dirname, '..')
 function buffers() {
   const stdout = new PassThrough()
   const stderr = new PassThrough()
-  const read = (stream: PassThrough) => () => (stream.read() as Buffer | null)?.toString() ?? ''
+  const read = (stream: PassThrough) => () => readText(stream)
   return { io: { stdout, stderr }, out: read(stdout), err: read(stderr) }
 }
 

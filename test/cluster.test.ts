@@ -11,7 +11,7 @@ import { httpsTunnel, requestOver } from './helpers/clients'
 import type { Seen } from './helpers/conninfo-app'
 import type { Started } from './helpers/spawn'
 import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
-import { streamThrough } from './helpers/streams'
+import { readText, streamThrough } from './helpers/streams'
 
 const root = resolve(import.meta.dirname, '..')
 const APP = join(root, 'test/helpers/conninfo-app.ts')
@@ -204,6 +204,6 @@ describe('wsgiprox --workers', () => {
     const { main } = await import('../src/cli/index')
     const stderr = new PassThrough()
     expect(await main(flags, { stdout: new PassThrough(), stderr })).toBe(2)
-    expect((stderr.read() as Buffer).toString()).toMatch(message)
+    expect(readText(stderr)).toMatch(message)
   })
 })

@@ -2,6 +2,7 @@
 import { once } from 'node:events'
 import { request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
 
 /** Stream `/stream?chunks=N` through the proxy; resolves with the response once it starts. */
 export async function streamThrough(port: number, chunks: number) {
@@ -25,4 +26,20 @@ export async function streamThrough(port: number, chunks: number) {
   })
   const firstChunk = once(res, 'data')
   return { firstChunk, ended }
+}
+
+/**
+ * Everything written to `stream` so far, as text. One `read()` is not enough: since Node 26 it
+ * returns one written chunk, not all of them.
+ */
+export function readText(stream: Readable): string {
+  let text = ''
+  for (
+    let chunk = stream.read() as Buffer | null;
+    chunk !== null;
+    chunk = stream.read() as Buffer | null
+  ) {
+    text += chunk.toString()
+  }
+  return text
 }

@@ -7,13 +7,14 @@ import { PassThrough } from 'node:stream'
 import { main } from '../../src/cli/index'
 import { REPLAY_OPTIONS, runReplay } from '../../src/cli/replay'
 import { proxyGet } from '../helpers/clients'
+import { readText } from '../helpers/streams'
 import { tempFolder, writeWacz, writeWarc } from './helpers/archives'
 import { OTHER, PAGE_HOST, SITE } from './helpers/site'
 
 function buffers() {
   const stdout = new PassThrough()
   const stderr = new PassThrough()
-  const read = (stream: PassThrough) => () => (stream.read() as Buffer | null)?.toString() ?? ''
+  const read = (stream: PassThrough) => () => readText(stream)
   return { io: { stdout, stderr }, out: read(stdout), err: read(stderr) }
 }
 
