@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { CertificateAuthority } from '../src/ca/authority'
 import { main } from '../src/cli/index'
 import { canListenOnIpv6 } from './helpers/ipv6'
-import { runCli } from './helpers/spawn'
+import { runCli, withoutEnvProxyWarning } from './helpers/spawn'
 import { readText } from './helpers/streams'
 import { within } from './helpers/within'
 
@@ -83,7 +83,7 @@ describe('wsgiprox -- COMMAND', { timeout: 30_000 }, () => {
       '-e',
       script,
     ]).exited
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect({ code, stderr: withoutEnvProxyWarning(stderr) }).toEqual({ code: 0, stderr: '' })
     expect(stdout).toMatch(/^\[::1\]:\d+ 200$/)
   })
 

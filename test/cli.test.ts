@@ -12,7 +12,7 @@ import { DEFAULTS } from '../src/options'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
 import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
 import type { Started } from './helpers/spawn'
-import { outputMatching, startListening, TSX_IMPORT } from './helpers/spawn'
+import { outputMatching, startListening, TSX_IMPORT, withoutEnvProxyWarning } from './helpers/spawn'
 import { readText } from './helpers/streams'
 
 const CLI = resolve(import.meta.dirname, '../src/cli/index.ts')
@@ -305,7 +305,7 @@ describe('wsgiprox cli', () => {
       })
     })
     if ((process.features as { typescript?: unknown }).typescript) {
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+      expect({ code, stderr: withoutEnvProxyWarning(stderr) }).toEqual({ code: 0, stderr: '' })
     } else {
       expect(code).toBe(1)
       expect(stderr).toContain(

@@ -71,6 +71,13 @@ describe('runCluster in a program of its own', () => {
     expect([code, signal]).toEqual([0, null])
   }, 60_000)
 
+  it('keeps the primary up when a worker reports a failed message on its channel', async () => {
+    const { output, code } = await stopped({ WSGIPROX_TEST_CHANNEL_ERROR: '1' })
+    expect(output).not.toContain("Unhandled 'error' event")
+    expect(output).toContain('own handler: stopped')
+    expect(code).toBe(0)
+  }, 60_000)
+
   it('by default stops on SIGTERM itself and ends each worker with code 0', async () => {
     const { output } = await stopped({ WSGIPROX_TEST_DEFAULTS: '1' })
     expect(output).toContain('SIGTERM listeners: 1')

@@ -160,6 +160,9 @@ export function workerCount(workers: number | 'auto'): number {
   return workers
 }
 
+/** A failed message to a worker: its 'exit' tells the rest. */
+const ignoreChannelError = (): undefined => undefined
+
 function runPrimary(
   workers: number,
   shutdownTimeoutMs: number,
@@ -206,6 +209,10 @@ function runPrimary(
       )
       const bornAt = Date.now()
       const pid = worker.process.pid ?? 0
+      // Node's own messages to a worker that has just died fail on the closed channel (EPIPE),
+      // and the Worker emits that as 'error': unheard, it would end the primary. The worker's
+      // 'exit' below reports its end.
+      worker.on('error', ignoreChannelError)
       worker.on('message', (message: unknown) => {
         if (!isMessage(message) || message.wsgiprox !== 'listening') {
           return
@@ -255,6 +262,7 @@ function runPrimary(
     }
   })
 }
+
 
 function exitOf(worker: Worker): Promise<void> {
   return new Promise((resolve) => {

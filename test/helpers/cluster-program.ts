@@ -3,7 +3,8 @@
  * (`handleSignals: false`, `exitWorkers: false`): its primary stops the cluster from its own
  * SIGTERM handler and says so, and each worker sets an exit code of its own, which the primary
  * prints as it sees each worker exit. `WSGIPROX_TEST_DEFAULTS=1` runs it with runCluster's
- * defaults instead, for comparison.
+ * defaults instead, for comparison; `WSGIPROX_TEST_CHANNEL_ERROR=1` has each worker report a
+ * failed message on its channel.
  */
 import cluster from 'node:cluster'
 import { createProxy, runCluster } from '../../src/index'
@@ -17,6 +18,12 @@ if (cluster.isPrimary) {
   cluster.on('exit', (_worker, code) => {
     process.stdout.write(`worker exited with code ${String(code)}\n`)
   })
+  if (process.env.WSGIPROX_TEST_CHANNEL_ERROR === '1') {
+    // What the Worker emits when one of Node's own messages meets a worker that has just died.
+    cluster.on('online', (worker) => {
+      worker.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    })
+  }
 }
 const running = await runCluster(
   (port) => createProxy(() => new Response('ok\n'), { ca }).listen(port ?? 0, '127.0.0.1'),

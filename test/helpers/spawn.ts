@@ -109,3 +109,15 @@ export function runCli(args: string[]): CliRun {
   }))
   return { child, exited, stdout: () => stdout }
 }
+
+/**
+ * `stderr` without the warning Node 22 prints in every process started with
+ * `NODE_USE_ENV_PROXY=1` (its proxy support is experimental there): what a child of the proxy's
+ * `env` prints of its own.
+ */
+export function withoutEnvProxyWarning(stderr: string): string {
+  return stderr.replace(
+    /^\(node:\d+\) \[UNDICI-EHPA\] Warning: .*\n(\(Use `node --trace-warnings \.\.\.` .*\n)?/m,
+    ''
+  )
+}
