@@ -30,7 +30,7 @@ beforeAll(async () => {
     const { pathname, search } = new URL(request.url)
     return fetch(`${serverUrl}${pathname}${search}`, { headers: request.headers })
   }
-  proxy = await startProxy(() => new Response('not faked\n', { status: 404 }), {
+  proxy = await startProxy({
     proxyApps: { 'api.example.com': api, 'cdn.example.com': cdn, 'shop.example.com': shop },
   })
   server = spawn(process.execPath, ['--import', 'tsx', 'examples/testing-app-server.ts'], {

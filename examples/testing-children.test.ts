@@ -30,7 +30,7 @@ const useEnvProxy = readsProxyEnv
 let proxy: TestProxy
 beforeAll(async () => {
   const api = new Hono().get('/v1/user', (c) => c.json({ name: 'ada' }))
-  proxy = await startProxy(() => new Response('not faked\n', { status: 404 }), {
+  proxy = await startProxy({
     proxyApps: { 'api.example.com': api },
   })
 })

@@ -48,7 +48,7 @@ const api = new Hono().get('/v1/user', (c) =>
 let proxy: TestProxy
 let browser: Browser
 beforeAll(async () => {
-  proxy = await startProxy(() => new Response('not faked\n', { status: 404 }), {
+  proxy = await startProxy({
     proxyApps: { 'www.example.com': site, 'api.example.com': api },
   })
   browser = await chromium.launch({

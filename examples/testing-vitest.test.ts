@@ -21,7 +21,7 @@ async function greeting(id: number, init: RequestInit = {}): Promise<string> {
 
 let proxy: TestProxy
 beforeAll(async () => {
-  proxy = await startProxy(() => new Response('not faked\n', { status: 404 }), {
+  proxy = await startProxy({
     proxyApps: { 'api.example.com': null },
   })
 })

@@ -58,7 +58,7 @@ export interface NormalizedOptions {
 }
 
 /** Every option `createProxy` knows, so that a misspelt one is refused rather than ignored. */
-const KNOWN_OPTIONS = new Set<string>([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   'prefix',
   'resolver',
   'proxyHost',

@@ -5,8 +5,9 @@
  */
 import { describe } from '../admission/target'
 import { OptionsError } from '../errors'
-import { checkKnownOptions, normalizeOptions } from '../options'
-import type { ProxyOptions } from '../types'
+import { isApp } from '../option-checks'
+import { checkKnownOptions, KNOWN_OPTIONS, normalizeOptions } from '../options'
+import type { App, ProxyOptions } from '../types'
 
 /** Throw the OptionsError createProxy would for `options`, or one for a port listen cannot take. */
 export function checkTestOptions(options: unknown): void {
@@ -32,4 +33,28 @@ function checkPort(port: unknown): void {
       `port must be an integer from 0 to 65535 (0 for a free one), got ${typeof port === 'number' ? port : describe(port)}`
     )
   }
+}
+
+/**
+ * `startProxy(app, options)` or `startProxy(options)`: the first argument is the options when it
+ * is absent, or a plain object that is no app and is empty or names an option. Any other object
+ * stays the app, to be refused as one (`{ get }` is an app missing its `fetch`, not options).
+ */
+export function splitArguments<Options extends object>(
+  first: unknown,
+  second: Options | undefined
+): [App | undefined, Options | undefined] {
+  if (first === undefined) {
+    return [undefined, second]
+  }
+  const plain =
+    typeof first === 'object' &&
+    first !== null &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(first) as object | null)
+  if (!plain || isApp(first)) {
+    return [first as App, second]
+  }
+  const keys = Object.keys(first)
+  const named = keys.length === 0 || keys.some((key) => key === 'port' || KNOWN_OPTIONS.has(key))
+  return named ? [undefined, first as Options] : [first as App, second]
 }

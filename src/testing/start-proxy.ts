@@ -14,9 +14,10 @@ import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
 import { spkiSha256, tempCertFile } from './ca-pin'
-import { checkTestOptions } from './check-options'
+import { checkTestOptions, splitArguments } from './check-options'
 import { createTestDispatcher } from './dispatcher'
 import { proxyEnv } from './env'
+import { notFaked } from './not-faked'
 import type { ReportedError } from './records'
 import { createRecords } from './records'
 import { swappableMainApp, swappableProxyApp } from './swappable-app'
@@ -111,12 +112,19 @@ export interface TestProxy extends AsyncDisposable {
 /**
  * Start a proxy on 127.0.0.1 answering with `app` (and the `proxyApps`, keyed by host), with a
  * new CA kept in memory unless `options.ca` says otherwise; pass one `CertificateAuthority` to
- * many proxies to skip making a CA each time.
+ * many proxies to skip making a CA each time. Without `app`, what no proxy app answers gets a
+ * 404 whose body names the request (`not faked: GET https://...`).
  * @example
- * await using proxy = await startProxy(app, { proxyApps: { 'api.example.com': apiFake } })
+ * await using proxy = await startProxy({ proxyApps: { 'api.example.com': apiFake } })
  * const response = await fetch('https://api.example.com/v1/user', { dispatcher: proxy.dispatcher })
  */
-export async function startProxy(app: App, options: TestProxyOptions = {}): Promise<TestProxy> {
+export async function startProxy(options?: TestProxyOptions): Promise<TestProxy>
+export async function startProxy(app: App, options?: TestProxyOptions): Promise<TestProxy>
+export async function startProxy(
+  appOrOptions?: App | TestProxyOptions,
+  maybeOptions?: TestProxyOptions
+): Promise<TestProxy> {
+  const [app = notFaked, options = {}] = splitArguments(appOrOptions, maybeOptions)
   checkTestOptions(options)
   const { port = 0, ca = { file: null }, proxyApps = {}, onLog, onError, ...rest } = options
   const records = createRecords(onLog, onError)

@@ -17,7 +17,6 @@ afterEach(async () => {
 
 /** What a JavaScript caller may pass where an app belongs. */
 const NOT_APPS: [string, unknown][] = [
-  ['undefined', undefined],
   ['a string', 'hello'],
   ['an object without fetch', { get: () => 'x' }],
   ['the Hono class itself', Hono],

@@ -1,0 +1,63 @@
+/**
+ * startProxy without a main app: the options alone, as most tests fake sites by host and want
+ * to hear about a request nothing fakes.
+ */
+import { Hono } from 'hono'
+import { startProxy } from '../../src/testing/start-proxy'
+import type { TestProxy } from '../../src/testing/start-proxy'
+
+let proxy: TestProxy | undefined
+afterEach(async () => {
+  await proxy?.close()
+  proxy = undefined
+})
+
+async function get(url: string): Promise<string> {
+  const response = await fetch(url, { dispatcher: proxy?.dispatcher } as RequestInit)
+  return `${response.status} ${response.headers.get('content-type')}\n${await response.text()}`
+}
+
+const api = () => new Hono().get('/v1/user', (c) => c.json({ name: 'ada' }))
+
+describe('startProxy(options)', () => {
+  it('serves the proxy apps it is given with the options alone', async () => {
+    proxy = await startProxy({ proxyApps: { 'api.example.com': api() } })
+    expect(await get('https://api.example.com/v1/user')).toBe(
+      '200 application/json\n{"name":"ada"}'
+    )
+  })
+
+  it('answers a host nothing fakes with a 404 that names the request and the fix', async () => {
+    proxy = await startProxy({ proxyApps: { 'api.example.com': api() } })
+    expect(await get('https://www.example.org/x?y=1')).toBe(
+      '404 text/plain; charset=utf-8\n' +
+        'not faked: GET https://www.example.org/x?y=1\n' +
+        '(startProxy was given no app that answers it: pass a proxy app for www.example.org in proxyApps, or a main app)\n'
+    )
+    expect(proxy.requests.map((r) => `${r.url} ${r.status}`)).toEqual([
+      'https://www.example.org/x?y=1 404',
+    ])
+  })
+
+  it('names the full URL of a request a proxy app lets fall through', async () => {
+    proxy = await startProxy({ proxyApps: { 'api.example.com': api() } })
+    expect(await get('http://api.example.com/v1/other')).toMatch(
+      /^404 text\/plain; charset=utf-8\nnot faked: GET http:\/\/api\.example\.com\/v1\/other\n/
+    )
+  })
+
+  it('starts with no argument at all, and takes apps later', async () => {
+    proxy = await startProxy()
+    expect(await get('https://www.example.org/')).toMatch(
+      /^404 .*\nnot faked: GET https:\/\/www\.example\.org\/\n/
+    )
+    proxy.setApp(() => new Response('main'))
+    expect(await get('https://www.example.org/')).toBe('200 text/plain; charset=UTF-8\nmain')
+  })
+
+  it('still refuses an object that is neither an app nor options', async () => {
+    await expect(startProxy({ get: () => 'x' } as never)).rejects.toThrow(
+      /^the app given to startProxy must be a Hono app, \{ fetch \} or a function/
+    )
+  })
+})
