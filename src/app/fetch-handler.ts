@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { routePath } from 'hono/route'
 import type { App, FetchApp } from '../types'
 
 /** The shape every app is called through; `undefined` means "not handled here". */
@@ -49,12 +50,17 @@ export function toFallthroughHandler(app: App): Handler {
     return toFetchHandler(app)
   }
   let router: Hono | undefined
-  const unmatched = new WeakSet<Request>()
+  const unmatched = new WeakMap<Request, Context>()
   const settle = (request: Request, response: Response): Response | undefined => {
-    if (unmatched.delete(request)) {
-      return undefined
+    const context = unmatched.get(request)
+    if (!context) {
+      return response
     }
-    return response
+    unmatched.delete(request)
+    if (!context.finalized) {
+      throw returnedNothing(request, context)
+    }
+    return undefined
   }
   return (request, env) => {
     if (!router) {
@@ -62,7 +68,7 @@ export function toFallthroughHandler(app: App): Handler {
       router.route('/', app as unknown as Hono)
       router.onError(rethrowUnlessHttpException)
       router.notFound((c) => {
-        unmatched.add(c.req.raw)
+        unmatched.set(c.req.raw, c)
         const response = new Response(null, { status: 404 })
         fallthroughs.add(response)
         return response
@@ -73,6 +79,19 @@ export function toFallthroughHandler(app: App): Handler {
       ? response.then((result) => settle(request, result))
       : settle(request, response)
   }
+}
+
+/**
+ * A route matched and returned nothing (a missing `return`). Hono answers that with its not-found
+ * handler when the route is the only handler matched, and throws "Context is not finalized" when
+ * middleware ran too; falling through here would hide the bug behind the main app's answer. An
+ * unmatched request, or a handler that calls `next()`, leaves the context finalized (Hono
+ * assigns `c.res` from the not-found handler), and still falls through.
+ */
+function returnedNothing(request: Request, c: Context): Error {
+  return new Error(
+    `the route ${request.method} ${routePath(c)} of the proxy app for ${new URL(request.url).host} returned no Response: return one (return c.json(...)), or call next() to let the request fall through`
+  )
 }
 
 /**

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import { getThrough } from '../helpers/kit'
 
 let proxy: TestProxy | undefined
 afterEach(async () => {
@@ -12,10 +13,7 @@ afterEach(async () => {
   proxy = undefined
 })
 
-async function get(url: string): Promise<string> {
-  const response = await fetch(url, { dispatcher: proxy?.dispatcher } as RequestInit)
-  return `${response.status} ${response.headers.get('content-type')}\n${await response.text()}`
-}
+const get = (url: string) => getThrough(proxy, url, { contentType: true })
 
 const api = () => new Hono().get('/v1/user', (c) => c.json({ name: 'ada' }))
 
