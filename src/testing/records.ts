@@ -11,6 +11,24 @@ import { now } from '../util/clock'
 export interface ReportedError {
   error: Error
   context: ErrorContext
+  /** When the request whose app failed arrived; for other errors, when it was reported. */
+  time: Date
+}
+
+/** Where `now()` counts from, in epoch milliseconds; read once, as `now` is. */
+const ORIGIN = performance.timeOrigin
+
+/**
+ * When the request each error was thrown for arrived, as the test kit's apps mark it: an error
+ * is reported when the app fails, which for a request asked before `clear()` can be after it.
+ */
+const arrivals = new WeakMap<object, number>()
+
+/** Note that `error`, thrown by an app, belongs to a request that arrived at `arrival`. */
+export function markArrival(error: unknown, arrival: number): void {
+  if (typeof error === 'object' && error !== null && !arrivals.has(error)) {
+    arrivals.set(error, arrival)
+  }
 }
 
 /** The gathered records and the callbacks that fill them. */
@@ -28,11 +46,11 @@ export function createRecords(
   onError?: (error: Error, context: ErrorContext) => void
 ): Records {
   const requests: RequestRecord[] = []
-  const arrivals: number[] = []
+  const requestArrivals: number[] = []
   const errors: ReportedError[] = []
   // A request asked before clear() belongs to the test before it, though its response may end
   // (and its record come) while the next test runs: background calls, an unread body, a
-  // WebSocket the test did not wait for.
+  // WebSocket the test did not wait for. So does the error its app throws then.
   let clearedAt = -Infinity
   return {
     requests,
@@ -41,19 +59,22 @@ export function createRecords(
       if (record.type === 'request') {
         const arrival = now() - record.durationMs
         if (arrival >= clearedAt) {
-          insertByArrival(requests, arrivals, record, arrival)
+          insertByArrival(requests, requestArrivals, record, arrival)
         }
       }
       onLog?.(record)
     },
     onError: (error, context) => {
-      errors.push({ error, context })
+      const arrival = arrivals.get(error) ?? now()
+      if (arrival >= clearedAt) {
+        errors.push({ error, context, time: new Date(ORIGIN + arrival) })
+      }
       onError?.(error, context)
     },
     clear: () => {
       clearedAt = now()
       requests.length = 0
-      arrivals.length = 0
+      requestArrivals.length = 0
       errors.length = 0
     },
   }

@@ -88,7 +88,7 @@ export interface TestProxy extends AsyncDisposable {
   readonly errors: readonly ReportedError[]
   /**
    * Empty `requests` and `errors`, for example between tests. A request asked before it is not
-   * listed when its response ends after it.
+   * listed when its response ends after it, nor the error its app throws after it.
    */
   clear(): void
   /** From the next request on, the main app is `app`. */

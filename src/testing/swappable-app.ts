@@ -9,6 +9,8 @@ import type { Handler } from '../app/fetch-handler'
 import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
 import { appOption } from '../option-checks'
 import type { App } from '../types'
+import { now } from '../util/clock'
+import { markArrival } from './records'
 
 /** A stable handler and the way to change what it calls. */
 export interface SwappableApp {
@@ -22,7 +24,7 @@ export interface SwappableApp {
 export function swappableMainApp(app: App): SwappableApp {
   let current = toFetchHandler(appOption('the app given to startProxy', app))
   return {
-    handler: (request, env) => current(request, env),
+    handler: (request, env) => marked(current, request, env),
     set: (next) => {
       current = toFetchHandler(appOption('the app given to setApp', next))
     },
@@ -43,9 +45,27 @@ export function swappableProxyApp(host: string, app: App | null): SwappableApp {
       : toFallthroughHandler(appOption(`the app given to setProxyApp for ${host}`, next))
   let current = toHandler(app)
   return {
-    handler: (request, env) => current(request, env),
+    handler: (request, env) => marked(current, request, env),
     set: (next) => {
       current = toHandler(next)
     },
+  }
+}
+
+/**
+ * Call `handler`, marking what it throws with the request's arrival, so that `clear()` can tell
+ * the error of a request asked before it from one asked after.
+ */
+function marked(handler: Handler, request: Request, env: unknown): ReturnType<Handler> {
+  const arrival = now()
+  const mark = (error: unknown): never => {
+    markArrival(error, arrival)
+    throw error
+  }
+  try {
+    const response = handler(request, env)
+    return response instanceof Promise ? response.catch(mark) : response
+  } catch (error) {
+    return mark(error)
   }
 }

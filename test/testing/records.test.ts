@@ -8,6 +8,7 @@ import { WebSocket } from 'undici'
 import { once } from 'node:events'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import type { App } from '../../src/types'
 import { within } from '../helpers/within'
 
 let proxy: TestProxy
@@ -92,25 +93,63 @@ describe('proxy.requests under fake timers', () => {
   })
 })
 
+/**
+ * Start a proxy for `api`, whose POST /telemetry is held: the code a first test drives sends it
+ * in the background and the test moves on; clear() runs; in the next test the request ends.
+ */
+async function telemetryAcrossClear(
+  api: App,
+  arrived: ReturnType<typeof signal>,
+  released: ReturnType<typeof signal>
+): Promise<{ telemetry: Response; init: RequestInit }> {
+  proxy = await startProxy(() => new Response('main'), { proxyApps: { 'api.example.com': api } })
+  const init = { dispatcher: proxy.dispatcher } as RequestInit
+  const telemetry = fetch('https://api.example.com/telemetry', { ...init, method: 'POST' })
+  await arrived.happened
+  proxy.clear()
+  released.happen()
+  return { telemetry: await telemetry, init }
+}
+
 describe('proxy.clear()', () => {
   it('leaves out a request asked before it whose response ends after it', async () => {
     const { arrived, released, handler } = held(() => new Response(null, { status: 204 }))
     const api = new Hono()
       .post('/telemetry', handler)
       .get('/v1/user', (c) => c.json({ name: 'ada' }))
-    proxy = await startProxy(() => new Response('main'), { proxyApps: { 'api.example.com': api } })
-    const init = { dispatcher: proxy.dispatcher } as RequestInit
-    // The code a first test drives sends telemetry in the background, and the test moves on.
-    const telemetry = fetch('https://api.example.com/telemetry', { ...init, method: 'POST' })
-    await arrived.happened
-    proxy.clear()
-    // The next test: the background request ends while it runs.
-    released.happen()
-    expect((await telemetry).status).toBe(204)
+    const { telemetry, init } = await telemetryAcrossClear(api, arrived, released)
+    expect(telemetry.status).toBe(204)
     await (await fetch('https://api.example.com/v1/user', init)).text()
     expect(proxy.requests.map(({ method, url }) => `${method} ${url}`)).toEqual([
       'GET https://api.example.com/v1/user',
     ])
+  })
+})
+
+describe('proxy.errors across clear()', () => {
+  it('leaves out the error of a request asked before it whose app fails after it', async () => {
+    const { arrived, released } = held(() => new Response(null))
+    const api = new Hono()
+      .post('/telemetry', async () => {
+        arrived.happen()
+        await released.happened
+        throw new Error('telemetry failed')
+      })
+      .get('/v1/user', () => {
+        throw new Error('user failed')
+      })
+    const { telemetry, init } = await telemetryAcrossClear(api, arrived, released)
+    expect(telemetry.status).toBe(500)
+    const before = Date.now()
+    expect((await fetch('https://api.example.com/v1/user', init)).status).toBe(500)
+    const after = Date.now()
+    expect(proxy.errors.map(({ error, context }) => `${context.phase} ${error.message}`)).toEqual([
+      'app user failed',
+    ])
+    // When its request arrived: a millisecond either side for the two clocks' rounding.
+    const time = proxy.errors[0]?.time.getTime() ?? 0
+    expect(time).toBeGreaterThanOrEqual(before - 1)
+    expect(time).toBeLessThanOrEqual(after + 1)
   })
 })
 
