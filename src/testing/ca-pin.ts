@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +51,53 @@ function removeAtExit(dir: string): void {
   }
 }
 
+/** The temporary folders' names: the prefix, the pid of the process that wrote it, a suffix. */
+const PREFIX = 'wsgiprox-ca-'
+const LEFT_BY = new RegExp(`^${PREFIX}(\\d+)-`)
+let leftoversRemoved = false
+
+/**
+ * Remove, once per process, the folders that processes no longer running left behind. A process
+ * that is killed runs no `exit` listener: vitest terminates its worker threads and ends its forks
+ * without one, so a suite that never closes its proxy (or a worker killed at a timeout, or by
+ * SIGKILL) leaves its folder. What is left is harmless, a certificate whose key went with the
+ * process's memory (or stays in the CA file a test gave), but it would pile up run after run. A
+ * folder whose process still runs, or that this user may not remove, is left alone; a process
+ * ID the system has given again keeps its folder until that process ends too.
+ */
+function removeLeftovers(): void {
+  if (leftoversRemoved) {
+    return
+  }
+  leftoversRemoved = true
+  let names: string[]
+  try {
+    names = readdirSync(tmpdir())
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(LEFT_BY.exec(name)?.[1])
+    if (pid > 0 && pid !== process.pid && !isRunning(pid)) {
+      try {
+        rmSync(join(tmpdir(), name), { recursive: true, force: true })
+      } catch {
+        // Another user's folder in a shared /tmp, or one removed meanwhile.
+      }
+    }
+  }
+}
+
+/** Whether a process `pid` runs: signal 0 tests for it; EPERM says it runs as another user. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /**
  * `certPem` (never a key) as `wsgiprox-ca-cert.pem` in a new temporary folder, written on first
  * use: most tests of a suite use the dispatcher alone, and the three file system calls cost a
@@ -69,7 +116,8 @@ export function tempCertFile(certPem: string): TempCertFile {
         return join(tmpdir(), 'wsgiprox-ca-removed', 'wsgiprox-ca-cert.pem')
       }
       if (file === undefined) {
-        dir = mkdtempSync(join(tmpdir(), 'wsgiprox-ca-'))
+        removeLeftovers()
+        dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`))
         removeAtExit(dir)
         file = join(dir, 'wsgiprox-ca-cert.pem')
         writeFileSync(file, certPem, { mode: 0o644 })

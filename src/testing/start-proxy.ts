@@ -33,7 +33,10 @@ export interface TestProxyOptions extends ProxyOptions {
 export interface TestProxyCa {
   /** The CA certificate in PEM, without the key. */
   readonly pem: string
-  /** A file holding that certificate only; `close()` removes it, or else the process's exit. */
+  /**
+   * A file holding that certificate only; `close()` removes it, or else the process's exit. A
+   * killed process's is removed by the next proxy that writes one.
+   */
   readonly file: string
   /** Base64 SHA-256 of the CA's SubjectPublicKeyInfo, as `--ignore-certificate-errors-spki-list` wants. */
   readonly spki: string
