@@ -135,7 +135,10 @@ export async function startProxy(
   const hosts = new Map<string, SwappableApp>()
   // Checked here: createProxy sees only the stable handlers, which are always valid apps.
   for (const [host, hostApp] of proxyAppsOption(proxyApps)) {
-    hosts.set(host, swappableProxyApp(host, hostApp))
+    const onOwnError = (error: Error) => {
+      records.onError(error, { phase: 'app', host })
+    }
+    hosts.set(host, swappableProxyApp(host, hostApp, onOwnError))
   }
   const proxy = createProxy(main.handler, {
     ...rest,

@@ -6,10 +6,11 @@
  * @module
  */
 import type { Handler } from '../app/fetch-handler'
-import { toFallthroughHandler, toFetchHandler } from '../app/fetch-handler'
+import { toFetchHandler } from '../app/fetch-handler'
 import { appOption } from '../option-checks'
 import type { App } from '../types'
 import { now } from '../util/clock'
+import { seeingOwnErrors } from './own-error-handler'
 import { markArrival } from './records'
 
 /** A stable handler and the way to change what it calls. */
@@ -33,16 +34,28 @@ export function swappableMainApp(app: App): SwappableApp {
 
 const notHandled: Handler = () => undefined
 
+/** When each request reached the kit's apps, for the errors an app's own `onError` answers. */
+const arrivals = new WeakMap<Request, number>()
+
 /**
  * A proxy app: what the current app does not handle (an unmatched Hono route, `undefined` from a
  * function) falls through to the main app, as with the proxy apps given to `createProxy`; `null`
- * hands every request of the host to the main app, as an alias does.
+ * hands every request of the host to the main app, as an alias does. `onOwnError` is told what a
+ * Hono app's own `onError` answered.
  */
-export function swappableProxyApp(host: string, app: App | null): SwappableApp {
+export function swappableProxyApp(
+  host: string,
+  app: App | null,
+  onOwnError: (error: Error) => void
+): SwappableApp {
+  const report = (error: Error, request: Request) => {
+    markArrival(error, arrivals.get(request) ?? now())
+    onOwnError(error)
+  }
   const toHandler = (next: App | null) =>
     next === null
       ? notHandled
-      : toFallthroughHandler(appOption(`the app given to setProxyApp for ${host}`, next))
+      : seeingOwnErrors(appOption(`the app given to setProxyApp for ${host}`, next), report)
   let current = toHandler(app)
   return {
     handler: (request, env) => marked(current, request, env),
@@ -58,6 +71,7 @@ export function swappableProxyApp(host: string, app: App | null): SwappableApp {
  */
 function marked(handler: Handler, request: Request, env: unknown): ReturnType<Handler> {
   const arrival = now()
+  arrivals.set(request, arrival)
   const mark = (error: unknown): never => {
     markArrival(error, arrival)
     throw error

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
 import { getThrough } from '../helpers/kit'
@@ -66,6 +67,36 @@ describe('a proxy app request that is not handled', () => {
     proxy = await startProxy(main, { proxyApps: { 'api.example.com': api } })
     expect(await get('https://api.example.com/v1/other')).toBe('404 main app\n')
     expect(await get('https://api.example.com/v1/next')).toBe('404 main app\n')
+    expect(proxy.errors).toEqual([])
+  })
+})
+
+describe('a proxy app with an onError of its own', () => {
+  const withOwnHandler = () =>
+    new Hono()
+      .get('/v1/user', () => {
+        throw new Error('user failed')
+      })
+      .get('/v1/gone', () => {
+        throw new HTTPException(410, { message: 'gone' })
+      })
+      .onError((error, c) =>
+        'getResponse' in error ? c.text('own: gone', 410) : c.text(`own: ${error.message}`, 500)
+      )
+
+  it('answers with its handler, and the error is in proxy.errors with the host', async () => {
+    proxy = await startProxy(main, { proxyApps: { 'api.example.com': withOwnHandler() } })
+    expect(await get('https://api.example.com/v1/user')).toBe('500 own: user failed')
+    expect(proxy.errors.map(({ error, context }) => [error.message, context])).toEqual([
+      ['user failed', { phase: 'app', host: 'api.example.com' }],
+    ])
+  })
+
+  it('keeps an HTTPException an answer, out of proxy.errors, after setProxyApp too', async () => {
+    proxy = await startProxy(main, { proxyApps: { 'api.example.com': null } })
+    proxy.setProxyApp('api.example.com', withOwnHandler())
+    expect(await get('https://api.example.com/v1/gone')).toBe('410 own: gone')
+    expect(await get('https://api.example.com/v1/other')).toBe('404 main app\n')
     expect(proxy.errors).toEqual([])
   })
 })
