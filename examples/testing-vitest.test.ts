@@ -30,15 +30,14 @@ beforeEach(() => {
   proxy.clear()
 })
 
-// The dispatcher sends fetch through the proxy and trusts its CA; nothing else changes.
-const viaProxy = () => ({ dispatcher: proxy.dispatcher }) as RequestInit
-
+// proxy.fetchInit ({ dispatcher }) sends fetch through the proxy and trusts its CA; nothing else
+// changes.
 test('greets the user the API knows', async () => {
   proxy.setProxyApp(
     'api.example.com',
     new Hono().get('/v1/users/:id', (c) => c.json({ name: `user ${c.req.param('id')}` }))
   )
-  expect(await greeting(7, viaProxy())).toBe('Hello, user 7')
+  expect(await greeting(7, proxy.fetchInit)).toBe('Hello, user 7')
   expect(proxy.requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual([
     'GET https://api.example.com/v1/users/7 200',
   ])
@@ -49,6 +48,6 @@ test('says so when the API answers 404', async () => {
     'api.example.com',
     new Hono().get('/v1/users/:id', (c) => c.json({ error: 'gone' }, 404))
   )
-  expect(await greeting(8, viaProxy())).toBe('no user 8 (404)')
+  expect(await greeting(8, proxy.fetchInit)).toBe('no user 8 (404)')
   expect(proxy.requests).toHaveLength(1)
 })

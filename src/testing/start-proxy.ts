@@ -83,6 +83,14 @@ export interface TestProxy extends AsyncDisposable {
   // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- unknown only under the DOM lib this repository compiles with
   readonly dispatcher: Dispatcher & FetchInitDispatcher
   /**
+   * `{ dispatcher }`, typed as the `RequestInit` of the project that compiles it: under the DOM
+   * lib, whose `RequestInit` has no `dispatcher`, the object literal would need a cast. Spread it
+   * to add to it.
+   * @example
+   * await fetch('https://api.example.com/v1/users', { ...proxy.fetchInit, method: 'POST', body })
+   */
+  readonly fetchInit: RequestInit
+  /**
    * One record per request, added when its response has ended (what `onLog` is given), in the
    * order the requests arrived.
    */
@@ -179,6 +187,7 @@ export async function startProxy(
       return [`--proxy-server=${url}`, `--ignore-certificate-errors-spki-list=${spki}`]
     },
     dispatcher: dispatcher.dispatcher,
+    fetchInit: { dispatcher: dispatcher.dispatcher } as RequestInit,
     requests: records.requests,
     errors: records.errors,
     clear: records.clear,

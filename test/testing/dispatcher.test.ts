@@ -75,3 +75,16 @@ describe('proxy.dispatcher', () => {
     expect(await text(localUrl)).toBe('local server\n')
   })
 })
+
+describe('proxy.fetchInit', () => {
+  it('sends fetch through the proxy, spread with a method and a body', async () => {
+    proxy.setApp(async (request) => new Response(`${request.method} ${await request.text()}\n`))
+    expect(await text('https://api.example.com/', proxy.fetchInit)).toBe('GET \n')
+    const post = { ...proxy.fetchInit, method: 'POST', body: '{"name":"ada"}' }
+    expect(await text('https://api.example.com/', post)).toBe('POST {"name":"ada"}\n')
+    expect(proxy.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET https://api.example.com/',
+      'POST https://api.example.com/',
+    ])
+  })
+})

@@ -26,13 +26,13 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
 /** tsc's complaints about `source`, compiled as a strict ESM test file importing 'wsgiprox'. */
-async function typeErrors(source: string): Promise<string> {
+async function typeErrors(source: string, lib = ['ES2022', 'ESNext.Disposable']): Promise<string> {
   const tsconfig = {
     compilerOptions: {
       target: 'ES2022',
       module: 'ESNext',
       moduleResolution: 'Bundler',
-      lib: ['ES2022', 'ESNext.Disposable'],
+      lib,
       strict: true,
       // As most projects have it: hono's own declarations need the DOM lib.
       skipLibCheck: true,
@@ -67,4 +67,25 @@ describe('the test kit types', () => {
     `
     expect(await typeErrors(source)).toBe('')
   }, 60_000)
+
+  it.each([
+    ['Node fetch types', undefined],
+    ['the DOM lib', ['ES2022', 'ESNext.Disposable', 'DOM']],
+  ])(
+    'take proxy.fetchInit, spread or not, and the options alone, under %s',
+    async (_, lib) => {
+      const source = `
+      import { Hono } from 'hono'
+      import { startProxy } from 'wsgiprox'
+
+      await using proxy = await startProxy({ proxyApps: { 'api.example.com': new Hono() } })
+      await fetch('https://api.example.com/', proxy.fetchInit)
+      await fetch('https://api.example.com/', { ...proxy.fetchInit, method: 'POST', body: '{}' })
+      await using empty = await startProxy()
+      empty.setApp(() => new Response('fake'))
+    `
+      expect(await typeErrors(source, lib)).toBe('')
+    },
+    60_000
+  )
 })
