@@ -6,7 +6,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /**
@@ -51,8 +51,12 @@ function removeAtExit(dir: string): void {
   }
 }
 
-/** The temporary folders' names: the prefix, the pid of the process that wrote it, a suffix. */
-const PREFIX = 'wsgiprox-ca-'
+/**
+ * The temporary folders' names: the prefix, a tag of this host's name, the pid of the process
+ * that wrote it, a suffix. A pid means something only on the host (the PID namespace) that gave
+ * it: containers that share a /tmp have names of their own, and never touch each other's folders.
+ */
+const PREFIX = `wsgiprox-ca-${createHash('sha256').update(hostname()).digest('hex').slice(0, 8)}-`
 const LEFT_BY = new RegExp(`^${PREFIX}(\\d+)-`)
 let leftoversRemoved = false
 

@@ -3,9 +3,10 @@
  * workers, a SIGKILL), so the next proxy that writes its CA file removes what they left.
  */
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startProxy } from '../../src/testing/start-proxy'
@@ -51,9 +52,13 @@ describe('the CA file of a killed process', () => {
     expect(readFileSync(left, 'utf8')).toMatch(
       /^-----BEGIN CERTIFICATE-----\n[^]*-----END CERTIFICATE-----\n$/
     )
-    // A folder of a process that still runs (this one's parent) stays.
-    const running = join(temp, `wsgiprox-ca-${process.ppid}-AbCdEf`)
+    // A folder of a process that still runs (this one's parent) stays, and so does one another
+    // host wrote (a container sharing /tmp): its pid names no process here.
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+    const running = join(temp, `wsgiprox-ca-${tag}-${process.ppid}-AbCdEf`)
     mkdirSync(running)
+    const otherHost = join(temp, `wsgiprox-ca-12345678-${String(2 ** 22 + 1)}-AbCdEf`)
+    mkdirSync(otherHost)
 
     vi.stubEnv('TMPDIR', temp)
     proxy = await startProxy()
@@ -61,7 +66,9 @@ describe('the CA file of a killed process', () => {
     expect(existsSync(dirname(left))).toBe(false)
     // (tsx keeps its cache in TMPDIR too.)
     const folders = readdirSync(temp).filter((name) => name.startsWith('wsgiprox-ca-'))
-    expect(folders.sort()).toEqual([basename(running), basename(dirname(own))].sort())
-    expect(basename(dirname(own))).toMatch(new RegExp(`^wsgiprox-ca-${process.pid}-`))
+    expect(folders.sort()).toEqual(
+      [basename(running), basename(otherHost), basename(dirname(own))].sort()
+    )
+    expect(basename(dirname(own))).toMatch(new RegExp(`^wsgiprox-ca-${tag}-${process.pid}-`))
   })
 })
