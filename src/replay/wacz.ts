@@ -1,22 +1,23 @@
 /**
  * A WACZ (a zip of WARCs, a CDXJ index and a page list) read with yauzl: WARCs stored
  * uncompressed, as the WACZ spec asks, are read in place by position; a deflated one is
- * inflated from its start for each read. The archive's own index is used when it has one.
+ * inflated once, on opening, into a temporary file read the same way. The archive's own index is used when it has one.
  * @see https://specs.webrecorder.net/wacz/1.1.1/
  * @module
  */
 import yauzl from 'yauzl'
 import type { Entry, ZipFile } from 'yauzl'
 import { posix } from 'node:path'
-import { Readable, pipeline } from 'node:stream'
-import { createGunzip, createInflateRaw } from 'node:zlib'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream'
+import { createGunzip } from 'node:zlib'
 import type { ByteSource, OpenFile } from './byte-source'
 import { openFile, sliceSource } from './byte-source'
 import { CaptureIndexBuilder } from './capture-index'
 import { readPages } from './cdxj'
 import type { CollectionParts } from './collection-parts'
+import { inflateEntry } from './inflated-entry'
 import { PageList } from './pages'
-import { slice } from './record-reader'
 import { readWaczIndex } from './wacz-index'
 import { indexWarc, warcFormat } from './warc-indexer'
 
@@ -47,7 +48,7 @@ export async function openWacz(
   const warcs = entries.filter((e) => /^archive\/.+\.warc(\.gz)?$/i.test(e.fileName))
   const sourceIds = new Map<string, number>()
   for (const entry of warcs) {
-    const bytes = await entrySource(zip, file, entry, `${path}!${entry.fileName}`)
+    const bytes = await entrySource(zip, file, entry, `${path}!${entry.fileName}`, parts, warn)
     const format = await warcFormat(bytes)
     if (!format) {
       warn(`${bytes.name}: not a WARC file; skipped`)
@@ -107,16 +108,18 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
 }
 
 /**
- * A stored entry is a slice of the file; a deflated one is inflated from its start on each read,
- * from the file's own handle. Not through yauzl's read streams: they share one queue of reads per
- * zip, and one ended before its end (every read but of the last record) while a read of it waits
- * there throws in that queue (an uncaught exception) and stalls every read after it.
+ * A stored entry is a slice of the file; a deflated one is inflated once into a temporary file
+ * (`inflateEntry`), from the file's own handle. Not through yauzl's read streams: they share one
+ * queue of reads per zip, and one ended before its end while a read of it waits there throws in
+ * that queue (an uncaught exception) and stalls every read after it.
  */
 async function entrySource(
   zip: ZipFile,
   file: OpenFile,
   entry: Entry,
-  name: string
+  name: string,
+  { closers }: CollectionParts,
+  warn: (line: string) => void
 ): Promise<ByteSource> {
   const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true })
   // Method 0: stored, the bytes are in the file as they are.
@@ -126,19 +129,13 @@ async function entrySource(
   if (entry.compressionMethod !== 8) {
     throw new Error(`${name}: compression method ${entry.compressionMethod} is not deflate`)
   }
-  return {
+  const inflated = await inflateEntry(
+    sliceSource(file, fileDataStart, entry.compressedSize, name),
     name,
-    size: entry.uncompressedSize,
-    async *read(start, end) {
-      const compressed = file.read(fileDataStart, fileDataStart + entry.compressedSize)
-      const inflated = pipeline(Readable.from(compressed), createInflateRaw(), () => undefined)
-      try {
-        yield* slice(inflated as AsyncIterable<Uint8Array>, start, end)
-      } finally {
-        inflated.destroy()
-      }
-    },
-  }
+    warn
+  )
+  closers.push(() => inflated.close())
+  return inflated
 }
 
 /** The content of an entry, gunzipped when its name ends in `.gz`; a failure ends it with an error. */

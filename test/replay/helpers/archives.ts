@@ -178,3 +178,24 @@ export async function cdxj(warc: Uint8Array, filename: string): Promise<string> 
 
 /** Read a file back (for checks on what was written). */
 export const bytesOf = (path: string) => readFile(path)
+
+/** What a test file closes after each of its tests: `defer` adds to it; `folder` makes one. */
+export function afterEachTest(): {
+  defer: (close: () => Promise<void>) => void
+  folder: () => Promise<string>
+} {
+  const closers: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close()
+    }
+  })
+  return {
+    defer: (close) => closers.push(close),
+    folder: async () => {
+      const { dir, cleanup } = await tempFolder()
+      closers.push(cleanup)
+      return dir
+    },
+  }
+}
