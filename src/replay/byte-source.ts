@@ -112,17 +112,18 @@ async function* readRange(
 }
 
 /**
- * The first position at or after `from` where `pattern` occurs in `source`, or `undefined`:
- * how indexing finds the next record after bytes it cannot read.
+ * The first position at or after `from` (and before `to`) where `pattern` starts in `source`, or
+ * `undefined`: how indexing finds the next record after bytes it cannot read.
  */
 export async function findNext(
   source: ByteSource,
   pattern: Uint8Array,
-  from: number
+  from: number,
+  to = source.size
 ): Promise<number | undefined> {
   let carry = Buffer.alloc(0)
   let base = from
-  for await (const chunk of source.read(from, source.size)) {
+  for await (const chunk of source.read(from, Math.min(to + pattern.length - 1, source.size))) {
     const window = Buffer.concat([carry, chunk])
     const at = window.indexOf(pattern)
     if (at !== -1) {

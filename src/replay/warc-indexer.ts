@@ -17,6 +17,7 @@ import type { PageList } from './pages'
 import { isPage } from './pages'
 import { isLength } from './record-reader'
 import { consume } from './request-record'
+import { hearWarcio } from './warcio-console'
 
 const GZIP_MAGIC = Uint8Array.of(0x1f, 0x8b, 0x08)
 const WARC_MAGIC = new TextEncoder().encode('WARC/1.')
@@ -81,12 +82,34 @@ interface Run {
   error?: string
 }
 
-/** Parse records from `start` until the data ends or stops being a WARC. */
-async function indexRun(
+/**
+ * Parse records from `start` until the data ends or stops being a WARC. What warcio prints about
+ * a record (its content goes on after its `Content-Length`, in a gzip member) is a warning.
+ */
+function indexRun(
   source: ByteSource,
   format: 'gzip' | 'plain',
   start: number,
   target: IndexTarget
+): Promise<Run> {
+  const last = { offset: start, what: '' }
+  const heard = (message: string) => {
+    // In a plain WARC, the bytes after the record are reported as no record (reportGap).
+    if (format === 'gzip' && message.startsWith('Content-Length Too Small')) {
+      target.warn(
+        `${source.name}: offset ${last.offset}: its Content-Length does not end where its gzip member does (${last.what})`
+      )
+    }
+  }
+  return hearWarcio(heard, () => readRun(source, format, start, target, last))
+}
+
+async function readRun(
+  source: ByteSource,
+  format: 'gzip' | 'plain',
+  start: number,
+  target: IndexTarget,
+  last: { offset: number; what: string }
 ): Promise<Run> {
   const reader = new AsyncIterReader(
     source.read(start, source.size),
@@ -142,8 +165,18 @@ async function indexRun(
       }
       // Known once the content is read; a plain record's ends before its closing CRLF CRLF.
       const length = parser.recordLength - (offset - start - parser.offset)
-      run.end = offset + length + (format === 'plain' ? 4 : 0)
       const url = record.warcTargetURI ?? ''
+      last.offset = offset
+      last.what = `${record.warcType} ${url}`
+      if (format === 'plain' && (await runsIntoNext(source, offset, length))) {
+        // The record's Content-Length takes in the start of the next record: its end is
+        // unknown, so it is skipped, and the next one looked for after its start.
+        flush()
+        run.end = offset
+        run.error = `its Content-Length runs into the next record (${last.what})`
+        return run
+      }
+      run.end = offset + length + (format === 'plain' ? 4 : 0)
       if (record.warcType === 'request') {
         // Crawlers write the request after its response (warcio, pywb, Browsertrix) or before
         // (wget): a response paired with the request before it leaves this one to the next.
@@ -175,6 +208,29 @@ async function indexRun(
   }
   flush()
   return run
+}
+
+const RECORD_START = new TextEncoder().encode('\r\n\r\nWARC/1.')
+
+/**
+ * Whether the plain record at `offset`, `length` bytes long by its Content-Length, takes in the
+ * start of the record after it. Looked for only when line ends and a record do not follow it.
+ */
+async function runsIntoNext(source: ByteSource, offset: number, length: number): Promise<boolean> {
+  const end = offset + length
+  for await (const chunk of source.read(end, end + 64)) {
+    const after = Buffer.from(chunk)
+    let at = 0
+    while (at < after.length && (after[at] === 13 || after[at] === 10)) {
+      at++
+    }
+    const next = after.subarray(at, at + 5).toString('latin1')
+    if (at === after.length || 'WARC/'.startsWith(next) || next.startsWith('WARC/')) {
+      return false
+    }
+    return (await findNext(source, RECORD_START, offset, end)) !== undefined
+  }
+  return false
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Replay } from '../../src/replay/index'
 import { openReplay } from '../../src/replay/index'
 import { within } from '../helpers/within'
 import type { RecordSpec } from './helpers/archives'
-import { recordBytes, tempFolder, writeWacz } from './helpers/archives'
+import { lyingLength, recordBytes, tempFolder, writeWacz } from './helpers/archives'
 
 const RECORDS: RecordSpec[] = ['a', 'b', 'c'].map((name) => ({
   url: `https://example.com/${name}`,
@@ -114,6 +114,36 @@ describe('damaged archives', () => {
       ])
     }
   )
+
+  it.each([5, 400])(
+    'skips a plain record whose Content-Length takes in the next record (%i bytes), and serves that one',
+    async (delta) => {
+      const dir = await folder()
+      const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+      const lying = lyingLength(b, delta)
+      const file = join(dir, 'lying.warc')
+      await writeFile(file, Buffer.concat([a, lying, c]))
+      const { replay, warnings } = await open([file])
+      expect(await served(replay)).toEqual(['a', 'c'])
+      expect(warnings).toEqual([
+        `${file}: offset ${a.length}: its Content-Length runs into the next record (response https://example.com/b); skipped to the next record at offset ${a.length + lying.length}`,
+      ])
+    }
+  )
+
+  it('says so when a gzip member goes on after its record, and serves the next one', async () => {
+    const dir = await folder()
+    const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+    const lying = lyingLength(b, -3)
+    const records = [a, lying, c].map((record) => gzipSync(record))
+    const file = join(dir, 'lying.warc.gz')
+    await writeFile(file, Buffer.concat(records))
+    const { replay, warnings } = await open([file])
+    expect(warnings).toEqual([
+      `${file}: offset ${records[0]?.length}: its Content-Length does not end where its gzip member does (response https://example.com/b)`,
+    ])
+    expect(await served(replay)).toEqual(['a', 'c'])
+  })
 
   it('skips garbage between plain records', async () => {
     const dir = await folder()

@@ -2,14 +2,19 @@
  * `wsgiprox replay`: the banner names each collection with its page count, a damaged or missing
  * archive is one line on stderr, and a command line with nothing to replay is refused.
  */
-import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { gzipSync } from 'node:zlib'
 import { main } from '../../src/cli/index'
 import { REPLAY_OPTIONS, runReplay } from '../../src/cli/replay'
 import { proxyGet } from '../helpers/clients'
+import { startListening, TSX_IMPORT } from '../helpers/spawn'
 import { readText } from '../helpers/streams'
-import { tempFolder, writeWacz, writeWarc } from './helpers/archives'
+import { lyingLength, recordBytes, tempFolder, writeWacz, writeWarc } from './helpers/archives'
 import { OTHER, PAGE_HOST, SITE } from './helpers/site'
+
+const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts')
 
 function buffers() {
   const stdout = new PassThrough()
@@ -56,6 +61,35 @@ describe('wsgiprox replay', () => {
       headers: { 'Proxy-Authorization': auth },
     })
     expect(reply.body).toContain('from the other archive')
+  })
+
+  it("prints its own line for a record whose Content-Length lies, not warcio's", async () => {
+    const dir = await archives()
+    const lying = lyingLength(
+      await recordBytes({ url: 'https://example.com/b', body: 'bbbbbb' }, false),
+      -3
+    )
+    const file = join(dir, 'lying.warc.gz')
+    await writeFile(
+      file,
+      Buffer.concat([
+        gzipSync(await recordBytes({ url: 'https://example.com/a', body: 'aaa' }, false)),
+        gzipSync(lying),
+        gzipSync(await recordBytes({ url: 'https://example.com/c', body: 'ccc' }, false)),
+      ])
+    )
+    const running = await startListening(
+      ['--import', TSX_IMPORT, CLI, 'replay', file, '--port', '0'],
+      {
+        cwd: dir,
+      }
+    )
+    cleanups.push(() => running.stop())
+    const output = running.output()
+    expect(output).not.toMatch(/Content-Length Too Small/)
+    expect(output).toMatch(
+      /^warning: \S+lying\.warc\.gz: offset \d+: its Content-Length does not end where its gzip member does \(response https:\/\/example\.com\/b\)$/m
+    )
   })
 
   it('prints its help with the flags it takes', async () => {

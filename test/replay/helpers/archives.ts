@@ -55,6 +55,18 @@ export async function recordBytes(spec: RecordSpec, gzip: boolean): Promise<Uint
   return WARCSerializer.serialize(record, { gzip })
 }
 
+/** A plain record whose WARC Content-Length is changed by `delta`: one that lies. */
+export function lyingLength(record: Uint8Array, delta: number): Buffer {
+  return Buffer.from(
+    Buffer.from(record)
+      .toString('latin1')
+      .replace(/Content-Length: (\d+)/, (_, length: string) => {
+        return `Content-Length: ${Number(length) + delta}`
+      }),
+    'latin1'
+  )
+}
+
 /** The bytes of a WARC of `specs` (and a request record for each spec with a method). */
 export async function warcBytes(specs: RecordSpec[], gzip = false): Promise<Buffer> {
   const parts: Uint8Array[] = []
