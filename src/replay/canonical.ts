@@ -7,9 +7,12 @@
 import { hash } from 'node:crypto'
 
 /**
- * Query parameters that only defeat caches (jQuery's `_=<time>` and its cousins). The loose key
- * drops them, and so does any parameter whose value is a Unix time in seconds (10 digits) or
- * milliseconds (13 digits), which is what scripts append to make each request unique.
+ * Query parameters that only defeat caches (jQuery's `_=<time>` and its cousins), with or
+ * without leading underscores (`__rnd`), and those naming a JSONP callback, whose answer is
+ * renamed to the callback the request names. The loose key drops them, and so does any
+ * parameter whose value is a Unix time in seconds (10 digits) or milliseconds (13 digits), with
+ * or without a fraction, a `Math.random()` (`0.` and at least 6 digits), or a name jQuery makes
+ * up for a callback (`jQuery123_456`): what scripts append to make each request unique.
  */
 export const CACHE_BUSTING_PARAMS: ReadonlySet<string> = new Set([
   '_',
@@ -22,9 +25,13 @@ export const CACHE_BUSTING_PARAMS: ReadonlySet<string> = new Set([
   'rand',
   'rnd',
   'random',
+  'callback',
+  'jsonp',
+  'jsoncallback',
 ])
 
-const UNIX_TIME = /^\d{10}(\d{3})?$/
+/** Values only made to be unique, lower-cased as keys are. */
+const UNIQUE_VALUE = /^(\d{10}(\d{3})?(\.\d+)?|0\.\d{6,}|jquery\d+_\d+)$/
 
 /** The two keys of a URL: `exact` (canonical) and `loose` (also without cache-busting parameters). */
 export interface UrlKeys {
@@ -82,7 +89,10 @@ function unreserved(text: string): string {
 function isCacheBusting(part: string): boolean {
   const equals = part.indexOf('=')
   const name = equals === -1 ? part : part.slice(0, equals)
-  return CACHE_BUSTING_PARAMS.has(name) || (equals !== -1 && UNIX_TIME.test(part.slice(equals + 1)))
+  return (
+    CACHE_BUSTING_PARAMS.has(name.replace(/^_+(?=.)/, '')) ||
+    (equals !== -1 && UNIQUE_VALUE.test(part.slice(equals + 1)))
+  )
 }
 
 /** A 64-bit digest of a key as two 32-bit halves: the index stores these, not the strings. */

@@ -8,6 +8,7 @@ import { urlKeys } from './canonical'
 import type { Capture } from './capture-index'
 import { RecordKind } from './capture-index'
 import type { Collection } from './collection'
+import { jsonpCallback, renameCallback } from './jsonp'
 import { httpDate } from './memento'
 import type { Body } from './payload'
 import { bodyOf } from './payload'
@@ -74,16 +75,20 @@ export async function replayResponse(
   if (sent.captured !== undefined) {
     headers.set('X-Archive-Status', sent.captured)
   }
-  const acceptEncoding = request.headers.get('accept-encoding')
+  const rangeHeader = /^(GET|HEAD)$/i.test(request.method) ? request.headers.get('range') : null
+  const callback = jsonpCallback(url, headers.get('content-type'), rangeHeader)
+  // A JSONP answer is renamed decoded: the client gets it so, whatever it accepts.
+  const acceptEncoding = callback === undefined ? request.headers.get('accept-encoding') : null
   let body = await bodyOf(payload, stored, acceptEncoding)
   if (body.encoding) {
     headers.set('Content-Encoding', body.encoding)
+  } else if (callback !== undefined) {
+    body = { chunks: renameCallback(body.chunks, callback), length: undefined, encoding: undefined }
   }
   const status = partialStatus(sent.status, http?.headers.get('content-range'), body, headers)
   if (nullBodyStatus(status)) {
     return new Response(null, { status, headers })
   }
-  const rangeHeader = /^(GET|HEAD)$/i.test(request.method) ? request.headers.get('range') : null
   if (status === 206) {
     const part =
       rangeHeader === null

@@ -11,6 +11,7 @@ import {
   nssDatabase,
   tempDir,
 } from '../helpers/browsers'
+import { JSONP_ARCHIVE } from './helpers/jsonp-site'
 import type { ArchiveSet, ReplayProxy } from './helpers/replay-proxy'
 import { startReplayProxy } from './helpers/replay-proxy'
 import { PAGE_HOST } from './helpers/site'
@@ -145,6 +146,13 @@ document.getElementById('cookie').textContent = document.cookie
     await page.goto('https://cookie.example/login')
     await page.goto('https://cookie.example/me')
     expect(await page.textContent('#cookie')).toBe('sid=abc')
+  })
+
+  it('runs an archived JSONP answer for the callback name the page made up', async () => {
+    const page = await browser({ 'jsonp.warc.gz': JSONP_ARCHIVE })
+    await page.goto('https://jsonp.example/')
+    await page.waitForFunction(() => document.getElementById('data')?.textContent !== 'pending')
+    expect(await page.textContent('#data')).toBe('from the archived API')
   })
 
   it('shows the not-archived page for a URL the archive lacks', async () => {

@@ -23,14 +23,27 @@ describe('urlKeys', () => {
     ['http://example.com/a?_=123', 'http://example.com/a?_=456'],
     ['http://example.com/a%2Fb', 'http://example.com/a/b'],
     ['http://example.com/a?q=%26', 'http://example.com/a?q=&'],
+    ['http://example.com/a?zoom=0.5', 'http://example.com/a?zoom=0.25'],
   ])('tells %s from %s', (a, b) => {
     expect(urlKeys(a).exact).not.toBe(urlKeys(b).exact)
+    if (a.includes('zoom')) {
+      expect(urlKeys(a).loose).not.toBe(urlKeys(b).loose)
+    }
   })
 
   it.each([
     ['http://example.com/a?_=1733000000000&v=1', 'http://example.com/a?v=1&_=42'],
     ['http://example.com/a?cb=9', 'http://example.com/a'],
     ['http://example.com/a?t=1733000000', 'http://example.com/a?t=1799999999'],
+    ['http://example.com/a?t=0.8237461985', 'http://example.com/a?t=0.1049582617'],
+    ['http://example.com/a?ts=1733000000.25', 'http://example.com/a'],
+    ['http://example.com/a?v=2&__rnd=77', 'http://example.com/a?v=2'],
+    [
+      'http://example.com/api?callback=jQuery1124_1733000000001&q=x',
+      'http://example.com/api?q=x&callback=jQuery3310_1599000000002&_=1599000000003',
+    ],
+    ['http://example.com/api?cb=jQuery1_2', 'http://example.com/api?callback=handle'],
+    ['http://example.com/api?jsonp=x', 'http://example.com/api'],
   ])('drops cache-busting parameters from the loose key of %s', (a, b) => {
     expect(urlKeys(a).loose).toBe(urlKeys(b).loose)
   })
