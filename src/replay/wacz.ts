@@ -20,6 +20,7 @@ import { inflateEntry } from './inflated-entry'
 import { PageList } from './pages'
 import { readWaczIndex } from './wacz-index'
 import { indexWarc, warcFormat } from './warc-indexer'
+import { listEntries } from './zip-entries'
 
 /** Open the WACZ at `path` and index it. */
 export async function openWacz(
@@ -29,7 +30,12 @@ export async function openWacz(
 ): Promise<void> {
   let zip: ZipFile
   try {
-    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false })
+    // Names are read by listEntries: yauzl would refuse the whole zip for one bad one.
+    zip = await yauzl.openPromise(path, {
+      lazyEntries: true,
+      autoClose: false,
+      decodeStrings: false,
+    })
   } catch (error) {
     throw new Error(
       `${path}: not a readable WACZ (${error instanceof Error ? error.message : String(error)})`,
@@ -44,7 +50,7 @@ export async function openWacz(
       return Promise.resolve()
     }
   )
-  const entries = await listEntries(zip)
+  const entries = await listEntries(zip, path, warn)
   const warcs = entries.filter((e) => /^archive\/.+\.warc(\.gz)?$/i.test(e.fileName))
   const sourceIds = new Map<string, number>()
   for (const entry of warcs) {
@@ -54,7 +60,7 @@ export async function openWacz(
       warn(`${bytes.name}: not a WARC file; skipped`)
       continue
     }
-    sourceIds.set(posix.basename(entry.fileName), parts.sources.length)
+    sourceIds.set(entry.fileName.slice('archive/'.length), parts.sources.length)
     parts.sources.push({ bytes, gzip: format === 'gzip' })
   }
   const pagesEntry = entries.find((e) => e.fileName === 'pages/pages.jsonl')
@@ -73,7 +79,7 @@ export async function openWacz(
           parts.sources,
           {
             builder: parts.builder,
-            sourceOf: (name) => sourceIds.get(posix.basename(name)),
+            sourceOf: (name) => sourceNamed(sourceIds, name),
             pages: pagesEntry ? undefined : parts.pages,
             warn,
           }
@@ -90,21 +96,6 @@ export async function openWacz(
   for (const [index, source] of parts.sources.entries()) {
     await indexWarc(source.bytes, { sourceId: index, builder: parts.builder, pages, warn })
   }
-}
-
-function listEntries(zip: ZipFile): Promise<Entry[]> {
-  return new Promise((resolve, reject) => {
-    const entries: Entry[] = []
-    zip.on('entry', (entry: Entry) => {
-      entries.push(entry)
-      zip.readEntry()
-    })
-    zip.once('end', () => {
-      resolve(entries)
-    })
-    zip.once('error', reject)
-    zip.readEntry()
-  })
 }
 
 /**
@@ -136,6 +127,21 @@ async function entrySource(
   )
   closers.push(() => inflated.close())
   return inflated
+}
+
+/**
+ * The WARC a CDXJ line's `filename` names: its path under `archive/` (what py-wacz and
+ * Browsertrix write is the bare name), or else the one WARC of that base name, when only one has it.
+ */
+function sourceNamed(ids: ReadonlyMap<string, number>, name: string): number | undefined {
+  const under = name.replace(/^archive\//, '')
+  const exact = ids.get(under)
+  if (exact !== undefined) {
+    return exact
+  }
+  const base = posix.basename(under)
+  const same = [...ids].filter(([path]) => posix.basename(path) === base)
+  return same.length === 1 ? same[0]?.[1] : undefined
 }
 
 /** The content of an entry, gunzipped when its name ends in `.gz`; a failure ends it with an error. */

@@ -1,6 +1,6 @@
 /**
  * What a WACZ holds besides a stored WARC: a WARC deflated inside the zip is inflated once, not
- * once per capture served.
+ * once per capture served; members with planted names are skipped, and the rest served.
  */
 import { ZipFile } from 'yazl'
 import { randomBytes } from 'node:crypto'
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { openReplay } from '../../src/replay/index'
-import { afterEachTest, warcBytes, writeWacz } from './helpers/archives'
+import { afterEachTest, cdxj, warcBytes, writeWacz } from './helpers/archives'
 
 const { defer, folder } = afterEachTest()
 
@@ -60,16 +60,7 @@ describe('a WARC deflated inside a WACZ', () => {
     // A plain WARC deflated and cut short: stored by yazl, then marked deflated (method 8) in
     // its local and central headers.
     const deflated = deflateRawSync(await warcBytes(specs))
-    const zip = new ZipFile()
-    zip.addBuffer(deflated.subarray(0, deflated.length / 2), 'archive/data.warc', {
-      compress: false,
-    })
-    zip.end()
-    const chunks: Buffer[] = []
-    for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) {
-      chunks.push(chunk)
-    }
-    const bytes = Buffer.concat(chunks)
+    const bytes = await zipOf([['archive/data.warc', deflated.subarray(0, deflated.length / 2)]])
     bytes.writeUInt16LE(8, 8)
     bytes.writeUInt16LE(8, bytes.indexOf(Buffer.of(0x50, 0x4b, 0x01, 0x02)) + 10)
     const file = join(await folder(), 'damaged.wacz')
@@ -95,5 +86,97 @@ describe('a WARC deflated inside a WACZ', () => {
       expect(response.status).toBe(200)
       expect(await response.text()).toBe(specs[i]?.body)
     }
+  })
+})
+
+/** A zip of stored `entries`, then with each `[from, to]` of `renames` replaced in its bytes. */
+async function zipOf(
+  entries: [string, Uint8Array][],
+  renames: [string, string][] = []
+): Promise<Buffer> {
+  const zip = new ZipFile()
+  for (const [name, data] of entries) {
+    zip.addBuffer(Buffer.from(data), name, { compress: false })
+  }
+  zip.end()
+  const chunks: Buffer[] = []
+  for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) {
+    chunks.push(chunk)
+  }
+  // yazl refuses such names itself: they are planted in the bytes, of the same length.
+  let text = Buffer.concat(chunks).toString('latin1')
+  for (const [from, to] of renames) {
+    text = text.replaceAll(from, to)
+  }
+  return Buffer.from(text, 'latin1')
+}
+
+describe('members with planted names', () => {
+  const ask = async (
+    file: string,
+    entries: [string, Uint8Array][],
+    renames?: [string, string][]
+  ) => {
+    await writeFile(file, await zipOf(entries, renames))
+    const warnings: string[] = []
+    const replay = await openReplay([file], { onWarning: (line) => warnings.push(line) })
+    defer(() => replay.close())
+    const name = replay.collections[0]?.name ?? ''
+    const response = await replay.app(new Request(`http://wsgiprox/${name}/https://a.example/`))
+    return { warnings, answer: `${response.status} ${await response.text()}` }
+  }
+  const archive = async () => {
+    const good = await warcBytes([{ url: 'https://a.example/', body: 'the archived page' }], true)
+    const planted = await warcBytes([{ url: 'https://a.example/', body: 'planted' }], true)
+    const index = Buffer.from(await cdxj(good, 'data.warc.gz'))
+    return { good, planted, index }
+  }
+
+  it.each([
+    ['archive/xx/planted.warc.gz', 'archive/../planted.warc.gz'],
+    ['Xarchive/planted.warc.gz', '/archive/planted.warc.gz'],
+  ])(
+    'skips a member named %s (planted as %s), saying so, and serves the rest',
+    async (written, planted) => {
+      const { good, planted: bytes, index } = await archive()
+      const file = join(await folder(), 'planted.wacz')
+      const { warnings, answer } = await ask(
+        file,
+        [
+          ['archive/data.warc.gz', good],
+          [written, bytes],
+          ['indexes/index.cdx', index],
+        ],
+        [[written, planted]]
+      )
+      expect(answer).toBe('200 the archived page')
+      expect(warnings).toEqual([`${file}: member "${planted}" is no plain relative path; skipped`])
+    }
+  )
+
+  it('reads the first of two members of the same name, saying so', async () => {
+    const { good, planted, index } = await archive()
+    const file = join(await folder(), 'twice.wacz')
+    const { warnings, answer } = await ask(file, [
+      ['archive/data.warc.gz', good],
+      ['archive/data.warc.gz', planted],
+      ['indexes/index.cdx', index],
+    ])
+    expect(answer).toBe('200 the archived page')
+    expect(warnings).toEqual([
+      `${file}: member "archive/data.warc.gz" is in the zip twice; only the first is read`,
+    ])
+  })
+
+  it('reads the WARC the index names, not another of the same name in a folder', async () => {
+    const { good, planted, index } = await archive()
+    const file = join(await folder(), 'folders.wacz')
+    const { warnings, answer } = await ask(file, [
+      ['archive/data.warc.gz', good],
+      ['archive/more/data.warc.gz', planted],
+      ['indexes/index.cdx', index],
+    ])
+    expect(answer).toBe('200 the archived page')
+    expect(warnings).toEqual([])
   })
 })
