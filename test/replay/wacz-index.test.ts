@@ -57,9 +57,12 @@ describe('a WACZ index that does not describe its WARCs', () => {
     )
   })
 
-  it('uses an index that describes its WARCs, with no warning', async () => {
-    const { served, warnings } = await replayOf(true)
-    expect(served).toEqual(['200 record a', '200 record b', '200 record c'])
-    expect(warnings).toEqual([])
-  })
+  it.each([true, 'zipnum'] as const)(
+    'uses an index that describes its WARCs (%s), with no warning',
+    async (index) => {
+      const { served, warnings } = await replayOf(index)
+      expect(served).toEqual(['200 record a', '200 record b', '200 record c'])
+      expect(warnings).toEqual([])
+    }
+  )
 })

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
 
 const encoder = new TextEncoder()
 
@@ -115,9 +116,11 @@ export interface WaczOptions {
   /**
    * Write indexes/index.cdx (made with warcio's CDX indexer), or one that does not describe the
    * WARC: a corrupt index.cdx.gz, a legacy space-separated CDX, a CDXJ naming another WARC, or
-   * one whose offsets are 10 bytes off. @default true
+   * one whose offsets are 10 bytes off; or a ZipNum index as Browsertrix writes it for large
+   * crawls: index.cdx.gz, gzip members of a few lines each, and index.idx, the first key and
+   * place of each member. @default true
    */
-  index?: boolean | 'corrupt' | 'legacy-cdx' | 'other-warc' | 'wrong-offsets'
+  index?: boolean | 'corrupt' | 'legacy-cdx' | 'other-warc' | 'wrong-offsets' | 'zipnum'
   pages?: { url: string; ts: string; title?: string }[]
   /** Deflate the WARC inside the zip (the spec says store it). @default false */
   compressWarc?: boolean
@@ -145,6 +148,21 @@ export async function writeWacz(
       Buffer.from([' CDX N b a m s k r M S V g', ...lines, ''].join('\n')),
       'indexes/index.cdx'
     )
+  } else if (options.index === 'zipnum') {
+    const lines = (await cdxj(warc, 'data.warc.gz')).split('\n').filter((line) => line !== '')
+    const members: Buffer[] = []
+    const idx = ['!meta 0 {"format": "cdxj-gzip-1.0"}']
+    for (let at = 0, offset = 0; at < lines.length; at += 2) {
+      const member = gzipSync(lines.slice(at, at + 2).join('\n') + '\n')
+      const key = (lines[at] ?? '').split(' ').slice(0, 2).join(' ')
+      idx.push(
+        `${key} ${JSON.stringify({ offset, length: member.length, filename: 'index.cdx.gz' })}`
+      )
+      members.push(member)
+      offset += member.length
+    }
+    zip.addBuffer(Buffer.concat(members), 'indexes/index.cdx.gz')
+    zip.addBuffer(Buffer.from(idx.join('\n') + '\n'), 'indexes/index.idx')
   } else if (options.index ?? true) {
     let index = await cdxj(warc, options.index === 'other-warc' ? 'other.warc.gz' : 'data.warc.gz')
     if (options.index === 'wrong-offsets') {
