@@ -10,6 +10,7 @@ import { openFile } from './byte-source'
 import type { Capture, CaptureIndex, MethodClass } from './capture-index'
 import { RecordKind } from './capture-index'
 import { emptyParts } from './collection-parts'
+import { closeMembers } from './inflated-members'
 import { captureTime, closest } from './memento'
 import type { Page } from './pages'
 import type { ReadCapture, WarcSource } from './record-reader'
@@ -82,6 +83,7 @@ export async function openCollection(
   }
   const index = parts.builder.build()
   const { sources, closers } = parts
+  closers.push(() => closeMembers(sources))
   const pages = parts.pages.list()
   // A site's pages ask for the same stylesheets, scripts and images again and again: the
   // answer for a URL (none included) is kept, since an archive never changes.

@@ -1,26 +1,29 @@
 /**
- * A WARC deflated inside a WACZ, inflated once into a temporary file that is removed as soon as
- * it is open: reads are then positioned reads like a stored WARC's, where inflating the entry
- * from its start for each one made a capture near the end of a 50 MB entry take 0.2 s.
+ * Compressed bytes inflated once into a temporary file that is removed as soon as it is open:
+ * reads are then positioned reads like a stored WARC's. A WARC deflated inside a WACZ is so
+ * (inflating the entry from its start for each capture made one near the end of a 50 MB entry
+ * take 0.2 s), and so is a large gzip member a player seeks in (inflated-members.ts).
  * @module
  */
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import type { Transform } from 'node:stream'
 import { createInflateRaw } from 'node:zlib'
 import type { ByteSource, OpenFile } from './byte-source'
 import { openFile } from './byte-source'
 
 /**
- * The deflated bytes of `compressed`, inflated into an open temporary file (no name left on
- * disk). When the deflate stream is corrupt, what inflated before the damage is kept and `warn`
- * says so; indexing then finds where its records stop.
+ * The bytes of `compressed`, inflated by `inflater` (raw deflate by default) into an open
+ * temporary file (no name left on disk). When the stream is corrupt, what inflated before the
+ * damage is kept and `warn` says so; indexing then finds where its records stop.
  */
 export async function inflateEntry(
   compressed: ByteSource,
   name: string,
-  warn: (line: string) => void
+  warn: (line: string) => void,
+  inflater: () => Transform = createInflateRaw
 ): Promise<OpenFile> {
   const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-wacz-'))
   try {
@@ -28,8 +31,8 @@ export async function inflateEntry(
     const out = await open(path, 'w')
     let written = 0
     try {
-      const inflater = Readable.from(compressed.read(0, compressed.size)).pipe(createInflateRaw())
-      for await (const chunk of inflater as AsyncIterable<Buffer>) {
+      const inflated = Readable.from(compressed.read(0, compressed.size)).pipe(inflater())
+      for await (const chunk of inflated as AsyncIterable<Buffer>) {
         written += (await out.write(chunk)).bytesWritten
       }
     } catch (error) {

@@ -9,6 +9,7 @@ import { Readable, pipeline } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
 import type { ByteSource } from './byte-source'
 import type { Capture } from './capture-index'
+import { inflatedMember, SEEK_INFLATE_MIN_BYTES } from './inflated-members'
 
 /** Small captures are read with one positioned read; larger ones stream in chunks of this. */
 const SERVE_CHUNK_BYTES = 256 * 1024
@@ -38,6 +39,8 @@ export interface ReadCapture {
   payloadLength: number
   /** Where the payload starts in the source, when the record is not compressed. */
   payloadStart: number | undefined
+  /** Where the payload starts in the record (after its WARC and HTTP headers). */
+  headerLength: number
 }
 
 /** Read the record of `capture` from `source`; rejects when it is not a record any more. */
@@ -63,6 +66,7 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
     payloadLength,
     // What the parser consumed so far is the WARC and HTTP headers: the payload comes next.
     payloadStart: source.gzip ? undefined : capture.offset + reader.getReadOffset(),
+    headerLength: reader.getReadOffset(),
   }
 }
 
@@ -137,8 +141,21 @@ export function payloadBytes(
       SERVE_CHUNK_BYTES
     )
   }
+  if (seeksInMember(read) && from > 0) {
+    return fromMember(read, read.headerLength + from, read.headerLength + to)
+  }
   const whole = read.record.reader as AsyncIterable<Uint8Array>
   return from === 0 && to >= read.payloadLength ? whole : slice(whole, from, to)
+}
+
+/** Whether a range of the payload of `read` is read from its gzip member inflated once. */
+export function seeksInMember(read: ReadCapture): boolean {
+  return read.source.gzip && read.capture.length >= SEEK_INFLATE_MIN_BYTES
+}
+
+async function* fromMember(read: ReadCapture, from: number, to: number) {
+  const file = await inflatedMember(read.source.bytes, read.capture)
+  yield* file.read(from, to, SERVE_CHUNK_BYTES)
 }
 
 /** Bytes `from` to `to` (exclusive) of a stream of chunks. */

@@ -14,7 +14,7 @@ import type { Body } from './payload'
 import { bodyOf } from './payload'
 import { coversWhole, partAnswer, rangeOf } from './range'
 import type { ReadCapture } from './record-reader'
-import { payloadBytes, slice } from './record-reader'
+import { payloadBytes, seeksInMember, slice } from './record-reader'
 import type { AnswerCache } from './response-cache'
 import { CACHED_BODY_BYTES } from './response-cache'
 import {
@@ -230,9 +230,13 @@ function redirectsTo(
   }
 }
 
-/** A stored payload in an uncompressed record is read from the file at the range's start. */
+/**
+ * A stored payload in an uncompressed record, or in a large gzip member, is read from the file
+ * (or the member inflated once) at the range's start.
+ */
 function rangeChunks(payload: ReadCapture, body: Body, from: number, to: number) {
-  return body.length !== undefined && payload.payloadStart !== undefined && from > 0
+  const seekable = payload.payloadStart !== undefined || seeksInMember(payload)
+  return body.length !== undefined && seekable && from > 0
     ? payloadBytes(payload, from, to)
     : slice(body.chunks, from, to)
 }

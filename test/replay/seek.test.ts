@@ -1,0 +1,56 @@
+/**
+ * Seeking in a large payload stored in a gzip member (a video in a `.warc.gz`): the member is
+ * inflated once, for the first range past its start, and later ranges are read from there.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { openReplay } from '../../src/replay/index'
+import { afterEachTest, writeWarc } from './helpers/archives'
+
+const { defer, folder } = afterEachTest()
+
+/** Bytes this process has read from files and sockets so far (Linux). */
+const bytesRead = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1])
+
+describe('seeking in a video stored in a gzip member', () => {
+  it.skipIf(!existsSync('/proc/self/io'))(
+    'serves each range right, reading the member once',
+    async () => {
+      // 6 MiB that do not compress, so the member is as large.
+      const video = randomBytes(6 * 1024 * 1024)
+      const file = await writeWarc(
+        join(await folder(), 'video.warc.gz'),
+        [
+          {
+            url: 'https://v.example/movie.mp4',
+            headers: { 'Content-Type': 'video/mp4' },
+            body: video,
+          },
+        ],
+        true
+      )
+      const replay = await openReplay([file])
+      defer(() => replay.close())
+      const seek = async (first: number, last?: number) => {
+        const start = bytesRead()
+        const response = await replay.app(
+          new Request('http://wsgiprox/video/https://v.example/movie.mp4', {
+            headers: { Range: `bytes=${first}-${last ?? ''}` },
+          })
+        )
+        const body = Buffer.from(await response.arrayBuffer())
+        const end = last ?? video.length - 1
+        expect(response.status).toBe(206)
+        expect(response.headers.get('content-range')).toBe(`bytes ${first}-${end}/${video.length}`)
+        expect(body.equals(video.subarray(first, end + 1))).toBe(true)
+        return bytesRead() - start
+      }
+      await seek(0, 65535)
+      await seek(6_000_000)
+      // Seeking again reads the range asked for, not the member before it.
+      expect(await seek(5_000_000, 5_065_535)).toBeLessThan(1024 * 1024)
+      expect(await seek(3_000_000, 3_065_535)).toBeLessThan(1024 * 1024)
+    }
+  )
+})
