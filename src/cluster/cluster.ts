@@ -263,7 +263,6 @@ function runPrimary(
   })
 }
 
-
 function exitOf(worker: Worker): Promise<void> {
   return new Promise((resolve) => {
     worker.once('exit', () => {
