@@ -1,6 +1,8 @@
 import { build } from 'tsdown'
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { EventEmitter, once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -8,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { CA_DEFAULTS } from '../src/ca/authority'
 import { main } from '../src/cli/index'
 import { SERVE_OPTIONS } from '../src/cli/serve'
+import { stopOnSignals } from '../src/cli/shutdown'
 import { DEFAULTS } from '../src/options'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../src/proxy'
 import { httpsTunnel, proxyGet, rawExchange, requestOver } from './helpers/clients'
@@ -326,4 +329,117 @@ describe('wsgiprox cli', () => {
     },
     60_000
   )
+})
+
+/** Whether something accepts a connection on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy()
+      done(true)
+    })
+    socket.on('error', () => {
+      done(false)
+    })
+  })
+}
+
+describe('npm start', () => {
+  let group: number | undefined
+  afterEach(() => {
+    try {
+      // What a failed run left behind: npm's shell or the proxy it orphaned.
+      if (group !== undefined) {
+        process.kill(-group, 'SIGKILL')
+      }
+    } catch {
+      // the group has ended
+    }
+    group = undefined
+  })
+
+  it.each([
+    [
+      'a SIGTERM to npm alone, as a supervisor sends it',
+      (pid: number) => process.kill(pid, 'SIGTERM'),
+    ],
+    [
+      'Ctrl-C, which a terminal sends npm and the proxy',
+      (pid: number) => process.kill(-pid, 'SIGINT'),
+    ],
+  ])(
+    'stops the proxy on %s, exits 0 and leaves nothing listening',
+    async (_, send) => {
+      await (built ??= build({ logLevel: 'warn' }))
+      const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-npm-start-'))
+      const args = ['start', '--', '--port', '0', '--ca-file', join(cwd, 'ca.pem')]
+      // A process group of its own, as a shell gives the command it runs.
+      const npm = spawn('npm', args, {
+        cwd: root,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      group = npm.pid
+      const exited = once(npm, 'exit')
+      let output = ''
+      npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+      const port = await new Promise<number>((done) => {
+        npm.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString()
+          const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+          if (match) {
+            done(Number(match[1]))
+          }
+        })
+      })
+      expect(await listening(port)).toBe(true)
+      send(npm.pid ?? 0)
+      expect(await exited).toEqual([0, null])
+      expect(output).toContain('wsgiprox: stopping;')
+      expect(await listening(port)).toBe(false)
+    },
+    60_000
+  )
+
+  it('stops gracefully on a SIGTERM sent the moment the banner is written', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-banner-signal-'))
+    const signals = new EventEmitter()
+    const exited = new Promise<number>((exit) => {
+      // A supervisor that waits for the banner and stops the proxy as soon as it reads it.
+      const stdout = new PassThrough()
+      stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('listening on')) {
+          signals.emit('SIGTERM')
+        }
+      })
+      const stderr = new PassThrough()
+      void main(
+        ['--port', '0', '--ca-file', join(cwd, 'ca.pem')],
+        { stdout, stderr },
+        {
+          signals,
+          exit,
+        }
+      )
+    })
+    expect(await exited).toBe(0)
+  })
+
+  it('exits with the same code on a signal that comes once it has stopped', async () => {
+    const signals = new EventEmitter()
+    const codes: number[] = []
+    stopOnSignals(
+      Promise.resolve(async () => {}),
+      buffers().io,
+      { signals, exit: (code) => codes.push(code) }
+    )
+    signals.emit('SIGINT')
+    await vi.waitFor(() => {
+      expect(codes).toEqual([0])
+    })
+    // npm passes on the terminal's Ctrl-C a moment later. A listener must take it: with none,
+    // Node lets the signal's default action kill the exiting process (npm start then says 130).
+    expect(signals.emit('SIGINT')).toBe(true)
+    expect(codes).toEqual([0, 0])
+  })
 })

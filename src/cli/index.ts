@@ -39,15 +39,11 @@ export async function main(
     if (dashes !== -1) {
       return ended(await runCommand(args.slice(0, dashes), args.slice(dashes + 1), io), control)
     }
-    const stop =
-      argv[0] === 'replay'
-        ? await runReplay(argv.slice(1), io)
-        : await runServe(args, io, packageJson.version)
-    if (!stop) {
-      return 0
-    }
-    stopOnSignals(stop, io, control)
-    return undefined
+    const starting =
+      argv[0] === 'replay' ? runReplay(argv.slice(1), io) : runServe(args, io, packageJson.version)
+    // Listening before the banner shows: a signal sent on seeing it stops the proxy gracefully.
+    stopOnSignals(starting, io, control)
+    return (await starting) ? undefined : 0
   } catch (error) {
     const code = reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
     return argv[0] === 'ca' || argv[0] === 'env' ? code : ended(code, control)

@@ -69,10 +69,17 @@ export function drainingStop(
 }
 
 /**
- * Run `stop` on the first SIGINT or SIGTERM, then exit with 0 (1 if it failed); exit with 1 at
- * once on a second one.
+ * Stop the proxy `started` resolves with on the first SIGINT or SIGTERM, then exit with 0 (1 if
+ * that failed); exit with 1 at once on a second one, and with the same code on any later one. It
+ * listens while the proxy starts: a signal sent as soon as the banner shows (a supervisor that
+ * waits for it) stops the proxy gracefully, never by the signal's default action. Nothing started
+ * (`--help`, an error that the caller reports) leaves the signals alone.
  */
-export function stopOnSignals(stop: () => Promise<void>, io: Io, control: StopControl = {}): void {
+export function stopOnSignals(
+  started: Promise<(() => Promise<void>) | undefined>,
+  io: Io,
+  control: StopControl = {}
+): void {
   const signals = control.signals ?? process
   const exit =
     control.exit ??
@@ -81,33 +88,57 @@ export function stopOnSignals(stop: () => Promise<void>, io: Io, control: StopCo
     })
   const now = (signal: string) => {
     io.stderr.write(`wsgiprox: ${signal} again: stopping now\n`)
-    release()
-    exit(1)
+    end(1)
   }
   const first = () => {
     for (const name of STOP_SIGNALS) {
       signals.off(name, first)
       signals.on(name, now)
     }
-    stop().then(
-      () => {
-        release()
-        exit(0)
+    started.then(
+      (stop) => {
+        stop?.().then(
+          () => {
+            end(0)
+          },
+          (error: unknown) => {
+            io.stderr.write(`wsgiprox: could not stop cleanly: ${String(error)}\n`)
+            end(1)
+          }
+        )
       },
-      (error: unknown) => {
-        io.stderr.write(`wsgiprox: could not stop cleanly: ${String(error)}\n`)
-        release()
-        exit(1)
-      }
+      () => {}
     )
   }
-  const release = () => {
+  const off = () => {
     for (const name of STOP_SIGNALS) {
       signals.off(name, first)
       signals.off(name, now)
     }
   }
+  // Once it has ended, a late signal exits with the same code. With no listener left, Node would
+  // let the signal's default action kill the exiting process, and `npm start` sends one: npm
+  // passes on the Ctrl-C that the terminal also sent the proxy, a moment later.
+  const end = (code: number) => {
+    off()
+    for (const name of STOP_SIGNALS) {
+      signals.on(name, () => {
+        exit(code)
+      })
+    }
+    exit(code)
+  }
   for (const name of STOP_SIGNALS) {
     signals.on(name, first)
   }
+  started.then(
+    (stop) => {
+      if (!stop) {
+        off()
+      }
+    },
+    () => {
+      off()
+    }
+  )
 }
