@@ -155,4 +155,12 @@ describe('wsgiprox env', () => {
     expect(await main(['env', '--ca-file', missing], { stdout: new PassThrough(), stderr })).toBe(1)
     expect(readText(stderr)).toContain('does not exist')
   })
+
+  it('answers a flag it does not take with one line that points to its own help', async () => {
+    const stderr = new PassThrough()
+    expect(await main(['env', '--prot', '8080'], { stdout: new PassThrough(), stderr })).toBe(2)
+    expect(String(stderr.read())).toBe(
+      "wsgiprox: Unknown option '--prot' (see wsgiprox env --help)\n"
+    )
+  })
 })

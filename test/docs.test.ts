@@ -2,8 +2,9 @@ import { format, resolveConfig } from 'prettier'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { trustStepsMarkdown, withTrustSteps } from '../scripts/trust-steps'
+import { ENV_OPTIONS } from '../src/cli/env-command'
 import { REPLAY_OPTIONS } from '../src/cli/replay'
-import { SERVE_OPTIONS } from '../src/cli/serve'
+import { SERVE_OPTIONS, SERVE_USAGE } from '../src/cli/serve'
 import { installGroups } from '../src/pages/landing-steps'
 import { proxyEnv } from '../src/testing/env'
 
@@ -105,6 +106,15 @@ describe('the CLI flags the docs name', () => {
     const readme = await readFile(join(root, 'README.md'), 'utf8')
     const synopsis = /\n## CLI\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
     expect(flags(synopsis)).toEqual(optionFlags(SERVE_OPTIONS))
+  })
+
+  it('the env lines of the synopsis and of wsgiprox --help name every flag of wsgiprox env', async () => {
+    const readme = await readFile(join(root, 'README.md'), 'utf8')
+    const envFlags = optionFlags(ENV_OPTIONS).filter((flag) => flag !== '--help')
+    for (const text of [readme, SERVE_USAGE]) {
+      const line = /^(?:usage: )?\s*wsgiprox env .*$/m.exec(text)?.[0] ?? ''
+      expect(flags(line).filter((flag) => flag !== '--help')).toEqual(envFlags)
+    }
   })
 
   it('docs/replay.md names every flag of wsgiprox replay, and no other', async () => {

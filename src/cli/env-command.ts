@@ -21,18 +21,17 @@ SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, ...) for a proxy running on P
 ${DEFAULT_PORT}) at ADDRESS (default ${DEFAULT_HOST}) with the CA in FILE, whose certificate alone
 is written beside it as <name>-cert.pem. Use: eval "$(wsgiprox env --port 8080)"`
 
+/** The flags of `wsgiprox env`. */
+export const ENV_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'ca-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 /** Print the environment for a running proxy; resolves with the exit code. */
 export async function runEnv(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      'ca-file': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  })
+  const { values } = parseArgs({ args: argv, options: ENV_OPTIONS, strict: true })
   if (values.help) {
     io.stdout.write(`${ENV_USAGE}\n`)
     return 0

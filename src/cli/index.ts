@@ -45,7 +45,8 @@ export async function main(
     stopOnSignals(starting, io, control)
     return (await starting) ? undefined : 0
   } catch (error) {
-    const code = reportError(error, io, argv[0] === 'replay' ? 'wsgiprox replay' : 'wsgiprox')
+    const command = argv[0] === 'replay' || argv[0] === 'env' ? `wsgiprox ${argv[0]}` : 'wsgiprox'
+    const code = reportError(error, io, command)
     return argv[0] === 'ca' || argv[0] === 'env' ? code : ended(code, control)
   }
 }

@@ -34,7 +34,7 @@ export type { ServeTarget, ServeValues } from './serve-flags'
 export const SERVE_USAGE = `usage: wsgiprox [options]
        wsgiprox replay ARCHIVE...          (see wsgiprox replay --help)
        wsgiprox [options] -- COMMAND [ARGS...]   (run COMMAND through the proxy)
-       wsgiprox env [--port PORT] [--ca-file FILE]   (export lines for a running proxy)
+       wsgiprox env [--port PORT] [--host ADDRESS] [--ca-file FILE]   (see wsgiprox env --help)
        wsgiprox ca init|issue|export ...   (see wsgiprox ca --help)
 
 Starts an HTTP/HTTPS/WebSocket proxy whose every request is answered by the built-in demo app,
