@@ -57,7 +57,13 @@ export function reportError(error: unknown, io: Io, helpCommand: string): number
   const usage =
     error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
   const hint = usage ? ` (see ${helpCommand} --help)` : ''
-  io.stderr.write(`wsgiprox: ${oneLine(messageOf(error))}${hint}\n`)
+  let message = oneLine(messageOf(error))
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // Where positionals are taken (replay), Node adds a sentence on `--` whose quote it never
+    // closes: the first sentence says it all.
+    message = message.split('. ')[0] ?? message
+  }
+  io.stderr.write(`wsgiprox: ${message}${hint}\n`)
   // Lines below it, such as the stack of an --app module that threw while loading.
   const details = (error as { details?: unknown } | null | undefined)?.details
   if (Array.isArray(details)) {

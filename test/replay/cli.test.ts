@@ -108,7 +108,7 @@ describe('wsgiprox replay', () => {
     [
       ['x.warc', '--prefix', '/p/'],
       2,
-      /Unknown option '--prefix'.*\(see wsgiprox replay --help\)$/m,
+      /^wsgiprox: Unknown option '--prefix' \(see wsgiprox replay --help\)\n$/,
     ],
   ])('answers %j with exit code %i and a clear line', async (argv, code, message) => {
     const { io, err } = buffers()
