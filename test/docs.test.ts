@@ -54,6 +54,27 @@ describe('README', () => {
       expect(readme).toMatch(new RegExp(`\`${name}[(\`]`))
     }
   })
+
+  it('writes the functions and the Proxy members with the parameters the reference gives them', async () => {
+    const [readme, reference] = await Promise.all([
+      readFile(join(root, 'README.md'), 'utf8'),
+      readFile(join(root, 'docs/api/wsgiprox.md'), 'utf8'),
+    ])
+    const proxy = reference.split('\n### Proxy\n')[1]?.split('\n### ')[0] ?? ''
+    const signature = (text: string, name: string) =>
+      new RegExp(`^(?:function )?(${name}\\([^)]*\\))`, 'm').exec(
+        text.split(`### ${name}()\n`)[1] ?? ''
+      )?.[1]
+    const members = [...readme.matchAll(/^\| `(\w+)\(([^)]*)\)`/gm)]
+    expect(members.map((m) => m[1])).toContain('getCertificateAuthority')
+    for (const [, name = '', params] of members) {
+      expect(`${name}(${params})`).toBe(signature(proxy, name))
+    }
+    for (const name of ['createProxy', 'startProxy']) {
+      const written = new RegExp(`\`(${name}\\([^)]*\\))\` (?:takes|starts)`).exec(readme)?.[1]
+      expect(written).toBe(signature(reference, name))
+    }
+  })
 })
 
 describe('docs/testing.md', () => {
