@@ -344,7 +344,7 @@ function listening(port: number): Promise<boolean> {
   })
 }
 
-describe('npm start', () => {
+describe('npm start and npm run dev', () => {
   let group: number | undefined
   afterEach(() => {
     try {
@@ -358,21 +358,24 @@ describe('npm start', () => {
     group = undefined
   })
 
-  it.each([
-    [
-      'a SIGTERM to npm alone, as a supervisor sends it',
-      (pid: number) => process.kill(pid, 'SIGTERM'),
-    ],
-    [
-      'Ctrl-C, which a terminal sends npm and the proxy',
-      (pid: number) => process.kill(-pid, 'SIGINT'),
-    ],
-  ])(
-    'stops the proxy on %s, exits 0 and leaves nothing listening',
-    async (_, send) => {
+  const sends = {
+    'a SIGTERM to npm alone, as a supervisor sends it': (pid: number) => {
+      process.kill(pid, 'SIGTERM')
+    },
+    'Ctrl-C, which a terminal sends npm and the proxy': (pid: number) => {
+      process.kill(-pid, 'SIGINT')
+    },
+  }
+  it.each(
+    ['start', 'run dev'].flatMap((script) =>
+      Object.entries(sends).map(([signal, send]) => [script, signal, send] as const)
+    )
+  )(
+    'npm %s: stops the proxy on %s, exits 0 and leaves nothing listening',
+    async (script, _, send) => {
       await (built ??= build({ logLevel: 'warn' }))
       const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-npm-start-'))
-      const args = ['start', '--', '--port', '0', '--ca-file', join(cwd, 'ca.pem')]
+      const args = [...script.split(' '), '--', '--port', '0', '--ca-file', join(cwd, 'ca.pem')]
       // A process group of its own, as a shell gives the command it runs.
       const npm = spawn('npm', args, {
         cwd: root,
