@@ -183,6 +183,25 @@ describe('wsgiprox cli', () => {
     expect(err().trim().split('\n')).toHaveLength(1)
   })
 
+  it.each([
+    [
+      'a CA file that holds no key',
+      (dir: string) => ['--ca-file', join(dir, 'ca.pem')],
+      /^wsgiprox: CA file \S+ca\.pem: holds no private key/,
+    ],
+    [
+      'a --host that is no address',
+      () => ['--host', '256.1.1.1'],
+      /^wsgiprox: cannot listen on 256\.1\.1\.1:0: 256\.1\.1\.1 is not an address or a known host name; check --host$/,
+    ],
+  ])('answers %s with one line that names it, and exit code 1', async (_, flags, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-open-'))
+    writeFileSync(join(dir, 'ca.pem'), 'not a PEM file\n')
+    const { io, err } = buffers()
+    expect(await main(['--port', '0', ...flags(dir)], io)).toBe(1)
+    expect(err().trim().split('\n')).toEqual([expect.stringMatching(message)])
+  })
+
   it('serves the demo app, showing what the app received, over http and https', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-cli-'))
     started = await startListening(

@@ -6,6 +6,7 @@
  */
 import { FixedResolver } from '../admission/resolvers'
 import { addressHost } from '../admission/target'
+import { CaFileError } from '../errors'
 import { messageOf, UsageError } from './io'
 
 /** `--prefix`, as `FixedResolver` takes it: `archive` becomes `/archive/`. */
@@ -33,6 +34,10 @@ export function authFlags(values: {
 
 /** Why the proxy could not listen on `host:port`, in words that say what to do. */
 export function listenError(error: unknown, host: string, port: number): Error {
+  if (error instanceof CaFileError) {
+    // The CA is opened before the port: its error names the file, and has nothing to do with where.
+    return error
+  }
   const code = (error as NodeJS.ErrnoException | null | undefined)?.code
   const where = `${addressHost(host)}:${port}`
   switch (code) {
@@ -45,6 +50,13 @@ export function listenError(error: unknown, host: string, port: number): Error {
       return new Error(
         `cannot listen on ${where}: permission denied; ports below 1024 need privileges, choose another --port`,
         { cause: error }
+      )
+    case 'ENOTFOUND':
+      return new Error(
+        `cannot listen on ${where}: ${host} is not an address or a known host name; check --host`,
+        {
+          cause: error,
+        }
       )
     case 'EADDRNOTAVAIL':
       return new Error(`cannot listen on ${where}: no such address on this machine; check --host`, {
