@@ -2,9 +2,10 @@
  * `wsgiprox [flags] -- COMMAND` and `wsgiprox env`, run as a user runs them: the command's
  * output, exit code and signals, and the environment it was given.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -147,6 +148,41 @@ describe('wsgiprox env', () => {
       `${lines.join('\n')}\necho "$NO_PROXY|$REQUESTS_CA_BUNDLE"`,
     ])
     expect(shell).toBe(`localhost,127.0.0.1,::1,[::1]|${certFile}\n`)
+  })
+
+  it('replaces a link planted at the certificate path instead of writing through it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-env-link-'))
+    const caFile = join(dir, 'ca.pem')
+    const ca = await CertificateAuthority.open({ file: caFile })
+    const key = readFileSync(caFile, 'utf8')
+    // A link to the CA file itself: written through, the key would be lost for the certificate.
+    const certFile = join(dir, 'ca-cert.pem')
+    symlinkSync(caFile, certFile)
+    const io = { stdout: new PassThrough(), stderr: new PassThrough() }
+    expect(await main(['env', '--ca-file', caFile], io)).toBe(0)
+    expect(readFileSync(caFile, 'utf8')).toBe(key)
+    expect(lstatSync(certFile).isSymbolicLink()).toBe(false)
+    expect(readFileSync(certFile, 'utf8')).toBe(ca.certPem)
+  })
+
+  it('replaces a FIFO planted at the certificate path at once, without waiting for a reader', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsgiprox-env-fifo-'))
+    const caFile = join(dir, 'ca.pem')
+    const ca = await CertificateAuthority.open({ file: caFile })
+    const certFile = join(dir, 'ca-cert.pem')
+    execFileSync('mkfifo', [certFile])
+    const io = { stdout: new PassThrough(), stderr: new PassThrough() }
+    const running = main(['env', '--ca-file', caFile], io)
+    try {
+      expect(await within(running, 'wsgiprox env did not finish')).toBe(0)
+    } finally {
+      if (lstatSync(certFile).isFIFO()) {
+        // Let a write stuck on the FIFO end, so that it holds no thread past this test.
+        await readFile(certFile)
+      }
+    }
+    expect(lstatSync(certFile).isFile()).toBe(true)
+    expect(readFileSync(certFile, 'utf8')).toBe(ca.certPem)
   })
 
   it('refuses a CA file that does not exist rather than making a new one', async () => {

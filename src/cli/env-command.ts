@@ -4,12 +4,12 @@
  * writing the CA certificate alone beside the CA file (clients never get the key).
  * @module
  */
-import { writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { addressHost } from '../admission/target'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../proxy'
 import { exportLines, proxyEnv } from '../testing/env'
+import { writeAtomically } from '../util/atomic-write'
 import { openExisting } from './ca'
 import type { Io } from './io'
 import { fileError, UsageError } from './io'
@@ -45,9 +45,13 @@ export async function runEnv(argv: string[], io: Io): Promise<number> {
   const ca = await openExisting(values['ca-file'])
   const caFile = ca.file ?? ''
   const certFile = join(dirname(caFile), `${basename(caFile, extname(caFile))}-cert.pem`)
-  await writeFile(certFile, ca.certPem, { mode: 0o644 }).catch((error: unknown) => {
-    throw fileError('write', certFile, error)
-  })
+  // Written beside the file and renamed into place: whatever is at the name (a link, even to the
+  // CA file itself, or a FIFO nobody reads) is replaced, never written through or waited on.
+  await writeAtomically(certFile, ca.certPem, { mode: 0o644, replace: true }).catch(
+    (error: unknown) => {
+      throw fileError('write', certFile, error)
+    }
+  )
   const url = `http://${addressHost(values.host ?? DEFAULT_HOST)}:${port}`
   io.stdout.write(exportLines(proxyEnv(url, certFile)))
   return 0
