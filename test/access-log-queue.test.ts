@@ -1,16 +1,28 @@
 /**
  * The access log when nothing reads stdout (a stopped pager, a log shipper that is down): the CLI
  * keeps a bounded queue, drops the lines past it and says how many, instead of growing; and when
- * its reader goes away (EPIPE), it keeps serving and counts the lines it could not write.
+ * its reader goes away (EPIPE), it keeps serving and counts the lines it could not write; a reader
+ * that comes back hears the count and gets the next lines; a log file rotated under it is not
+ * reopened.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { TSX_IMPORT } from './helpers/spawn'
+import { within } from './helpers/within'
 
 const CLI = resolve(import.meta.dirname, '../src/cli/index.ts')
 /** Long targets make long lines: what an unbounded queue holds grows by about 1 KB a request. */
@@ -209,5 +221,102 @@ describe('the access log when its reader goes away', () => {
     // Every line, but those a write may have put in the pipe before its reading end was closed.
     expect(dropped).toBeGreaterThan(3990)
     expect(dropped).toBeLessThanOrEqual(4000)
+  }, 60_000)
+})
+
+/** Start the CLI in `cwd` with `stdout` as its stdout; resolves with it and its port. */
+async function startCli(
+  cwd: string,
+  stdout: 'pipe' | number
+): Promise<{ running: ChildProcess; port: number }> {
+  writeFileSync(join(cwd, 'app.mjs'), "export default () => new Response('ok')\n")
+  const running = spawn(
+    process.execPath,
+    ['--import', TSX_IMPORT, CLI, '--port', '0', '--app', 'app.mjs', '--log-format', 'json'],
+    { cwd, stdio: ['ignore', stdout, 'pipe'] }
+  )
+  child = running
+  let stderr = ''
+  running.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  while (!/listening on http:\/\/127\.0\.0\.1:(\d+)/.test(stderr)) {
+    await once(running.stderr, 'data')
+  }
+  return { running, port: Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) }
+}
+
+/** What the CLI's stderr says from now on. */
+function stderrOf(running: ChildProcess): () => string {
+  let text = ''
+  running.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()))
+  return () => text
+}
+
+/** Resolves once `check()` holds, looked at every 20 ms; fails with `failure` after 3 s. */
+function until(check: () => boolean, failure: string): Promise<void> {
+  return within(
+    (async () => {
+      while (!check()) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })(),
+    failure
+  )
+}
+
+describe('the access log when its reader stalls, then reads again', () => {
+  it('tells the lines dropped once it drains, and the next lines arrive', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-log-resume-'))
+    const { running, port } = await startCli(cwd, 'pipe')
+    const stderr = stderrOf(running)
+    running.stdout?.pause()
+    // Past the pipe's buffer and the 1 MiB queue: about 1 KB a line.
+    await sendRequests(port, 3000)
+    let stdout = ''
+    running.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    running.stdout?.resume()
+    await until(
+      () => stderr().includes('access lines dropped: stdout was not read'),
+      'no drop count on stderr once stdout was read again'
+    )
+    expect(running.exitCode).toBeNull()
+    stdout = ''
+    await sendRequests(port, 1)
+    await until(() => stdout.includes('"status":200'), 'no access line after the reader came back')
+  }, 60_000)
+})
+
+describe('the access log written to a file that is rotated', () => {
+  it('goes on in a renamed file, from the start of a truncated one, and past a deleted one', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-log-rotate-'))
+    const log = join(cwd, 'access.log')
+    // `wsgiprox >> access.log`: the shell opens it for appending.
+    const fd = openSync(log, 'a')
+    const { running, port } = await startCli(cwd, fd).finally(() => {
+      closeSync(fd)
+    })
+    /** The text a request adds to `path`. */
+    const lineIn = async (path: string) => {
+      const before = readFileSync(path, 'utf8')
+      await sendRequests(port, 1)
+      await until(() => readFileSync(path, 'utf8') !== before, `no access line in ${path}`)
+      return readFileSync(path, 'utf8').slice(before.length)
+    }
+    expect(await lineIn(log)).toContain('"status":200')
+    // Rotation by renaming: the proxy's stdout is the renamed file.
+    renameSync(log, `${log}.1`)
+    expect(await lineIn(`${log}.1`)).toContain('"status":200')
+    // logrotate's copytruncate: the next line starts the emptied file, with no hole before it.
+    truncateSync(`${log}.1`)
+    await lineIn(`${log}.1`)
+    expect(readFileSync(`${log}.1`, 'utf8')).toMatch(/^\{"type":"request"/)
+    // Deleted: the proxy keeps serving.
+    unlinkSync(`${log}.1`)
+    await sendRequests(port, 50)
+    expect(running.exitCode).toBeNull()
+    const stderr = stderrOf(running)
+    const exited = once(running, 'exit')
+    running.kill('SIGTERM')
+    expect(await exited).toEqual([0, null])
+    expect(stderr()).not.toMatch(/dropped|error/)
   }, 60_000)
 })
