@@ -237,9 +237,9 @@ async function startCli(
   )
   child = running
   let stderr = ''
-  running.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  running.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   while (!/listening on http:\/\/127\.0\.0\.1:(\d+)/.test(stderr)) {
-    await once(running.stderr, 'data')
+    await once(running.stderr ?? running, 'data')
   }
   return { running, port: Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) }
 }
