@@ -18,6 +18,7 @@ import {
   requestOver,
   tlsOverTunnel,
 } from './helpers/clients'
+import { frame, PREFACE } from './helpers/h2-frames'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 import { socksConnect } from './helpers/socks'
@@ -107,6 +108,98 @@ describe('a CONNECT stream inside an HTTP/2 tunnel', () => {
       session.destroy()
     }
   })
+})
+
+/** A HEADERS frame (END_HEADERS, END_STREAM) of literal fields, which need no HPACK table. */
+function h2Headers(stream: number, fields: [string, string][]): Buffer {
+  const block = fields.map(([name, value]) =>
+    Buffer.concat([
+      Buffer.from([0, name.length]),
+      Buffer.from(name),
+      Buffer.from([value.length]),
+      Buffer.from(value),
+    ])
+  )
+  return frame(0x1, 0x5, stream, Buffer.concat(block))
+}
+
+/** The frames in `bytes` as `type:stream`, with RST_STREAM's error code: `3:1:1`. */
+function h2FramesOf(bytes: Buffer): string[] {
+  const frames: string[] = []
+  for (let at = 0; at + 9 <= bytes.length;) {
+    const length = bytes.readUIntBE(at, 3)
+    const type = bytes[at + 3] ?? 0
+    const stream = bytes.readUInt32BE(at + 5) & 0x7fffffff
+    frames.push(type === 0x3 ? `3:${stream}:${bytes.readUInt32BE(at + 9)}` : `${type}:${stream}`)
+    at += 9 + length
+  }
+  return frames
+}
+
+describe('an extended CONNECT (RFC 8441) inside an HTTP/2 tunnel', () => {
+  it.each([['TLS'], ['plain']])(
+    'is reset, never reaches the app, and the session goes on (%s)',
+    async (kind) => {
+      const paths: string[] = []
+      running = await startProxy((request: Request) => {
+        paths.push(new URL(request.url).pathname)
+        return new Response('ok')
+      })
+      const { socket } = await connectTunnel(running.port, 'example.com:443')
+      const wire =
+        kind === 'TLS'
+          ? tlsConnect({
+              socket,
+              servername: 'example.com',
+              ca: running.caPem,
+              ALPNProtocols: ['h2'],
+            })
+          : socket
+      if (kind === 'TLS') {
+        await once(wire, 'secureConnect')
+      }
+      let received = Buffer.alloc(0)
+      wire.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])))
+      // The proxy does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL: a :protocol is malformed.
+      wire.write(
+        Buffer.concat([
+          PREFACE,
+          frame(0x4, 0, 0),
+          h2Headers(1, [
+            [':method', 'CONNECT'],
+            [':protocol', 'websocket'],
+            [':scheme', 'https'],
+            [':path', '/chat'],
+            [':authority', 'other.com'],
+          ]),
+          h2Headers(3, [
+            [':method', 'GET'],
+            [':scheme', 'https'],
+            [':path', '/after'],
+            [':authority', 'example.com'],
+          ]),
+        ])
+      )
+      try {
+        await within(
+          (async () => {
+            while (!h2FramesOf(received).includes('1:3')) {
+              await once(wire, 'data')
+            }
+          })(),
+          'no answer on the stream after the extended CONNECT'
+        )
+        // RST_STREAM with PROTOCOL_ERROR (1) on the CONNECT; the GET answered.
+        expect(h2FramesOf(received)).toContain('3:1:1')
+        expect(h2FramesOf(received)).not.toContain('1:1')
+        // A plain tunnel is served as http, so its port is shown.
+        const url = kind === 'TLS' ? 'https://example.com' : 'http://example.com:443'
+        expect(paths).toEqual([`/${url}/after`])
+      } finally {
+        wire.destroy()
+      }
+    }
+  )
 })
 
 describe('what the proxy serves itself', () => {

@@ -16,6 +16,7 @@ import type { App, ProxyOptions } from '../src/types'
 import { echoApp } from './helpers/apps'
 import type { Echo } from './helpers/apps'
 import { connectTunnel, proxyGet, splitFirstWrite } from './helpers/clients'
+import { frame, PREFACE } from './helpers/h2-frames'
 import type { RunningProxy } from './helpers/proxy'
 import { startProxy } from './helpers/proxy'
 import { missing, toolPath } from './helpers/tools'
@@ -363,24 +364,6 @@ describe('h2c with prior knowledge inside a plain tunnel', () => {
     expect(echoOf(reply.body).path).toBe('/prefix/http://example.com/slow')
   })
 })
-
-/** The HTTP/2 client connection preface. */
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
-
-/** An HTTP/2 frame: its 9-byte header, then `payload`. */
-function frame(
-  type: number,
-  flags: number,
-  stream: number,
-  payload: Buffer = Buffer.alloc(0)
-): Buffer {
-  const head = Buffer.alloc(9)
-  head.writeUIntBE(payload.length, 0, 3)
-  head[3] = type
-  head[4] = flags
-  head.writeUInt32BE(stream, 5)
-  return Buffer.concat([head, payload])
-}
 
 /**
  * The HPACK block of `GET https://example.com<path>`: :method and :scheme from the static table,
