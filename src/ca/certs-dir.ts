@@ -13,6 +13,7 @@ import { writeAtomically } from '../util/atomic-write'
 import { makeFolder } from '../util/make-folder'
 import { pemBlocks } from './keys'
 import { readRegularFile } from './safe-read'
+import type { SafeRead } from './safe-read'
 import { writeAccess } from './write-access'
 
 /** A stored key and certificate take about 1.5 KB; anything much larger is not ours. */
@@ -87,7 +88,7 @@ export class CertsDir {
     if (read.kind === 'missing') {
       return undefined
     }
-    const stored = read.kind === 'refused' ? read.reason : this.#parse(read.text, name)
+    const stored = this.#usable(read, name)
     if (typeof stored === 'string') {
       // A file, link, FIFO or device is replaced by the rename of save(); a folder is not
       // (rename(2) gives EISDIR), so the certificate is issued without being stored.
@@ -99,6 +100,19 @@ export class CertsDir {
       return undefined
     }
     return stored
+  }
+
+  /** What the file `read` gave holds for `name`, or why it may not be used. */
+  #usable(read: Exclude<SafeRead, { kind: 'missing' }>, name: string): StoredCertificate | string {
+    if (read.kind === 'refused') {
+      return read.reason
+    }
+    // Its key is the one the host would be served with: a key that others may read is not used,
+    // and the file that replaces it is the owner's alone (0600).
+    if (read.mode & 0o044) {
+      return `its private key may be read by group or others (mode ${read.mode.toString(8)})`
+    }
+    return this.#parse(read.text, name)
   }
 
   /** The key and certificate `text` holds for `name`, or why it holds none that may be used. */

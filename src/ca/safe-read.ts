@@ -17,9 +17,12 @@ const { O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants as Partial<typeof constants
 export const READ_NONBLOCK = constants.O_RDONLY | O_NONBLOCK
 const FLAGS = READ_NONBLOCK | O_NOFOLLOW
 
-/** What reading gave: the text, nothing (no such file), or why the file was not read. */
+/**
+ * What reading gave: the text (and the file's permission bits), nothing (no such file), or why
+ * the file was not read.
+ */
 export type SafeRead =
-  | { kind: 'text'; text: string }
+  | { kind: 'text'; text: string; mode: number }
   | { kind: 'missing' }
   /** `folder`: a folder is there, which a file cannot replace. */
   | { kind: 'refused'; reason: string; folder?: boolean }
@@ -55,7 +58,7 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<S
     if (text === undefined) {
       return { kind: 'refused', reason: `it is larger than ${maxBytes} bytes` }
     }
-    return { kind: 'text', text }
+    return { kind: 'text', text, mode: stats.mode & 0o777 }
   } catch (error) {
     return { kind: 'refused', reason: `it cannot be read (${(error as Error).message})` }
   } finally {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CertificateAuthority } from '../../src/ca/authority'
@@ -11,6 +11,7 @@ import { echoApp } from '../helpers/apps'
 import { httpsTunnel, requestOver } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { within } from '../helpers/within'
 
 let dir: string
 let running: RunningProxy | undefined
@@ -89,6 +90,40 @@ describe('certsDir files planted by someone else', () => {
         /victim\.test\.pem was not used: its certificate does not name victim\.test/
       ),
     ])
+  })
+
+  it('skips a stored key that others may read, and stores one only its owner may read', async () => {
+    const first = await start()
+    expect(await httpsStatus(first.proxy, 'read.test')).toBe(200)
+    await first.proxy.close()
+    const file = join(caOptions().certsDir, hostFileName('read.test'))
+    await within(
+      (async () => {
+        while (!(await stat(file).catch(() => undefined))) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })(),
+      'the certificate was not stored'
+    )
+    const leaked = await readFile(file, 'utf8')
+    await chmod(file, 0o644)
+    const { proxy, warnings } = await start()
+    expect(await httpsStatus(proxy, 'read.test')).toBe(200)
+    expect(warnings).toEqual([
+      `${file} was not used: its private key may be read by group or others (mode 644); a new certificate replaces it`,
+    ])
+    await within(
+      (async () => {
+        while ((await readFile(file, 'utf8')) === leaked) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })(),
+      'the file with the readable key was not replaced'
+    )
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    // The key that was exposed serves the host no more.
+    const keyOf = (pem: string) => /-----BEGIN PRIVATE KEY-----[^-]+/.exec(pem)?.[0]
+    expect(keyOf(await readFile(file, 'utf8'))).not.toBe(keyOf(leaked))
   })
 
   it('refuses a folder every user may write, naming it and the fix', async () => {
