@@ -132,6 +132,29 @@ describe('bad input', () => {
     expect(performance.now() - start).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5)
   })
 
+  // A slowloris of the handshake: every byte resets no clock, so the deadline is the same.
+  it('closes a tunnel whose ClientHello trickles in a byte at a time at the handshake deadline', async () => {
+    const start = performance.now()
+    const { socket } = await connectTunnel(running.port, 'example.com:443')
+    const closed = closeOf(socket, 'a ClientHello sent a byte at a time kept its tunnel open')
+    const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])
+    const trickle = Buffer.concat([hello, Buffer.alloc(500, 0x2a)])
+    let sent = 0
+    const timer = setInterval(() => {
+      if (!socket.destroyed) {
+        socket.write(trickle.subarray(sent, ++sent))
+      }
+    }, 50)
+    try {
+      expect((await closed).toString('latin1')).toBe('')
+    } finally {
+      clearInterval(timer)
+    }
+    // Bytes still came when it closed: the deadline, not an idle timer, closed it.
+    expect(sent).toBeGreaterThan(10)
+    expect(performance.now() - start).toBeLessThan(HANDSHAKE_TIMEOUT_MS * 2)
+  })
+
   // Half a ClientHello and then the client's FIN: the handshake can never complete, so the
   // tunnel closes at once, not at the deadline.
   it('closes a tunnel at once when its client ends its side half way through the handshake', async () => {
