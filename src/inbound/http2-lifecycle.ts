@@ -27,7 +27,8 @@ export interface SessionLifecycle {
 
 /**
  * Give `session`, served on `socket` (and `raw`, the TCP socket under a TLS one), an end:
- * - the client's FIN: GOAWAY, the open streams finish, then the socket is destroyed;
+ * - the client's FIN: GOAWAY, the open streams finish, then the socket is destroyed (at once
+ *   when none is open);
  * - no frame for `idleTimeoutMs` and no open stream: GOAWAY and close;
  * - a new stream while `shouldClose()`: GOAWAY, and the streams already open run to their end,
  *   as an HTTP/1.1 tunnel answers `Connection: close` then;
@@ -99,8 +100,16 @@ export function manageSession(
       close()
     }
   })
-  // A TLS socket reports the client's FIN (with or without close_notify) as its end.
-  socket.once('end', close)
+  // A TLS socket reports the client's FIN (with or without close_notify) as its end. With no
+  // stream open, nothing is left to answer: the session ends now. A GOAWAY would wait in vain for
+  // a frame the client left half sent, which it can no longer complete.
+  socket.once('end', () => {
+    if (open === 0) {
+      destroy()
+    } else {
+      close()
+    }
+  })
   session.once('close', () => {
     progress.stop()
     clearInterval(answering)

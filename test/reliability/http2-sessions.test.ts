@@ -5,12 +5,15 @@ import { readdirSync } from 'node:fs'
 import { connect as http2Connect, constants } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
 import type { Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../../src/log/records'
+import { SESSION_CLOSE_GRACE_MS } from '../../src/inbound/http2-lifecycle'
 import { createProxy } from '../../src/proxy'
 import type { App, ProxyOptions } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import { connectTunnel, h2OverTunnel } from '../helpers/clients'
+import { frame, PREFACE } from '../helpers/h2-frames'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 
@@ -131,6 +134,34 @@ describe('http2 session lifecycle', () => {
       expect(await tunnelsClosed(sessions)).toBe(sessions)
       await Promise.all(clientsClosed)
       expect(openFds()).toBe(before)
+    }
+  )
+
+  it.each([
+    ['TLS', false],
+    ['a plain tunnel', true],
+  ])(
+    'closes a session in %s at once when its client ends it half way through a frame',
+    async (_name, plain) => {
+      const { proxy, tunnelsClosed } = await countingProxy()
+      const { socket } = await connectTunnel(proxy.port, 'example.com:443')
+      const wire = plain
+        ? socket
+        : tlsConnect({ socket, servername: 'example.com', ca: proxy.caPem, ALPNProtocols: ['h2'] })
+      if (!plain) {
+        await once(wire, 'secureConnect')
+      }
+      wire.on('error', () => {})
+      wire.resume()
+      // The preface and SETTINGS, then a HEADERS frame header that announces 100 bytes and two of
+      // them, then the client's FIN (a raw client: node:http2 sends no half frames).
+      wire.write(Buffer.concat([PREFACE, frame(0x4, 0, 0)]))
+      await once(wire, 'data')
+      const start = performance.now()
+      wire.end(Buffer.from([0, 0, 100, 1, 4, 0, 0, 0, 1, 1, 2]))
+      expect(await tunnelsClosed(1)).toBe(1)
+      // No stream is open and the frame can never be completed: nothing is left to wait for.
+      expect(performance.now() - start).toBeLessThan(SESSION_CLOSE_GRACE_MS / 2)
     }
   )
 
