@@ -55,9 +55,10 @@ export interface Http2Front {
   readonly sessionCount: number
   /**
    * Serve `socket`, a TLS socket that chose h2 or a plain one that sent the preface; `raw` is
-   * the TCP socket under a TLS one.
+   * the TCP socket under a TLS one (or `socket` itself). A request body has `requestTimeoutMs`
+   * from its stream's start to arrive whole, as the HTTP/1 server that took the tunnel gives one.
    */
-  serve(socket: Duplex, tunnel: TunnelIdentity, raw?: Duplex): void
+  serve(socket: Duplex, tunnel: TunnelIdentity, raw: Duplex, requestTimeoutMs: number): void
   /** Send GOAWAY on every session: idle ones end now, the others once their streams are done. */
   drain(): void
   /**
@@ -77,11 +78,15 @@ export interface Http2Deps {
   lifecycle: SessionLifecycle
 }
 
-/** A session's tunnel, the socket it reads (TLS or plain), and the TCP socket under it. */
+/**
+ * A session's tunnel, the socket it reads (TLS or plain), the TCP socket under it, and the time
+ * a request body has to arrive (the HTTP/1 server's `requestTimeout`; 0: none).
+ */
 interface Served {
   tunnel: TunnelIdentity
   socket: Duplex
   raw: Duplex
+  requestTimeoutMs: number
 }
 
 /** Build the HTTP/2 front. */
@@ -105,9 +110,9 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     onError(error, { phase: 'request' })
   })
 
-  const tunnelOf = (req: Http2ServerRequest) => {
+  const servedOf = (req: Http2ServerRequest) => {
     const session = req.stream.session
-    return session && sessions.get(session)?.tunnel
+    return session && sessions.get(session)
   }
   // The tunnel of each stream, as it arrived: a stream its client cancelled while admission
   // decided no longer knows its session, and its record still names its tunnel.
@@ -158,11 +163,13 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     req: Http2ServerRequest,
     res: Http2ServerResponse
   ) => {
-    const tunnel = tunnelOf(req)
-    if (!tunnel) {
+    const served = servedOf(req)
+    if (!served) {
       res.stream.close(constants.NGHTTP2_REFUSED_STREAM)
       return
     }
+    const { tunnel } = served
+    bodyDeadline(req, res, served.requestTimeoutMs)
     if (onLog) {
       arrivedIn.set(req, tunnel)
     }
@@ -192,8 +199,8 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
     get sessionCount() {
       return sessions.size
     },
-    serve(socket, tunnel, raw = socket) {
-      arriving = { tunnel, socket, raw }
+    serve(socket, tunnel, raw, requestTimeoutMs) {
+      arriving = { tunnel, socket, raw, requestTimeoutMs }
       try {
         server.emit('connection', socket)
       } finally {
@@ -233,4 +240,38 @@ export function createHttp2Front(deps: Http2Deps): Http2Front {
       sessions.clear()
     },
   }
+}
+
+/** What a request whose body did not come whole in time is told. */
+const BODY_TOO_LATE = 'The request body did not arrive in time'
+
+/**
+ * Cut a request whose body has not come whole within `ms` of its stream's start (its client sent
+ * no END_STREAM), as Node's `requestTimeout` cuts an HTTP/1.1 request: `408` when no answer has
+ * begun, a reset (CANCEL) when one has. A client that stops sending would otherwise hold its
+ * stream, and an app that waits for the body, for as long as it answers the session's PINGs. A
+ * body that came whole is never cut, however long the app then takes.
+ */
+function bodyDeadline(req: Http2ServerRequest, res: Http2ServerResponse, ms: number): void {
+  const { stream } = req
+  if (ms <= 0 || stream.endAfterHeaders) {
+    return
+  }
+  const timer = setTimeout(() => {
+    if (stream.destroyed || stream.state.remoteClose) {
+      return
+    }
+    if (res.headersSent) {
+      stream.close(constants.NGHTTP2_CANCEL)
+      return
+    }
+    reply(res, 408, BODY_TOO_LATE)
+    stream.once('finish', () => {
+      stream.close(constants.NGHTTP2_NO_ERROR)
+    })
+  }, ms)
+  timer.unref()
+  stream.once('close', () => {
+    clearTimeout(timer)
+  })
 }

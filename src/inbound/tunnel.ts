@@ -111,7 +111,7 @@ export function openTunnel(
       markTunnel(socket, identity)
       if (deps.http2 && startsHttp2Preface(first)) {
         // The session reads the socket itself, bytes already buffered included.
-        deps.http2.serve(socket, identity)
+        deps.http2.serve(socket, identity, socket, server.requestTimeout)
         return
       }
       toHttpServer(server, socket)
@@ -286,7 +286,7 @@ function serveTls(
     // A server-side TLSSocket made without a tls.Server keeps `secureConnecting` true after
     // its handshake, and an HTTP/2 session would wait for a 'secureConnect' that never comes.
     ;(tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false
-    deps.http2.serve(tlsSocket, secure, socket)
+    deps.http2.serve(tlsSocket, secure, socket, server.requestTimeout)
   } else {
     // Node's HTTP server parses what the TLS socket decrypts, as for any other connection.
     toHttpServer(server, tlsSocket)

@@ -16,6 +16,7 @@ import { connectTunnel, h2OverTunnel } from '../helpers/clients'
 import { frame, PREFACE } from '../helpers/h2-frames'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
+import { within } from '../helpers/within'
 
 let running: RunningProxy | undefined
 const clients: { tls: TLSSocket | Socket; session: ClientHttp2Session }[] = []
@@ -218,5 +219,55 @@ describe('http2 session lifecycle', () => {
 
   it('refuses an idle timeout that is not a positive number of milliseconds', () => {
     expect(() => createProxy(echoApp(), { http2IdleTimeoutMs: 0 })).toThrow(/http2IdleTimeoutMs/)
+  })
+})
+
+describe('an HTTP/2 upload its client abandons', () => {
+  /** A proxy whose app reads the whole body, then answers after `delayMs`; HTTP/1's requestTimeout is `ms`. */
+  async function uploadProxy(requestTimeoutMs: number, delayMs = 0) {
+    const app = new Hono()
+    app.post('*', async (c) => {
+      const body = await c.req.text()
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      return c.text(`got ${body.length}`)
+    })
+    running = await startProxy(app)
+    running.server.requestTimeout = requestTimeoutMs
+    return h2Session(running)
+  }
+
+  /** POST `sent` on `session`, ending the body only with `end`: the status and body. */
+  async function post(session: ClientHttp2Session, sent: string, end: boolean) {
+    const req = session.request({ ':method': 'POST', ':path': '/up' }, { endStream: false })
+    req.on('error', () => {})
+    if (end) {
+      req.end(sent)
+    } else {
+      req.write(sent)
+    }
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => (body += chunk))
+    const [headers] = (await within(
+      once(req, 'response'),
+      'no answer to a body that stopped coming'
+    )) as [Record<string, unknown>]
+    await within(once(req, 'close'), 'the stream of the cut upload was left open')
+    return { status: headers[':status'], body }
+  }
+
+  it("is cut with 408 at the server's requestTimeout, as over HTTP/1.1, and the session goes on", async () => {
+    const { session } = await uploadProxy(300)
+    const start = performance.now()
+    const cut = await post(session, '0123456789', false)
+    expect(cut.status).toBe(408)
+    expect(cut.body).toBe('The request body did not arrive in time\n')
+    expect(performance.now() - start).toBeGreaterThanOrEqual(290)
+    expect(await post(session, 'whole', true)).toEqual({ status: 200, body: 'got 5' })
+  })
+
+  it('is not cut once the whole body came, however long the app then takes', async () => {
+    const { session } = await uploadProxy(200, 600)
+    expect(await post(session, 'whole', true)).toEqual({ status: 200, body: 'got 5' })
   })
 })
