@@ -2,11 +2,12 @@ import { once } from 'node:events'
 import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { connect as http2Connect } from 'node:http2'
-import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2'
+import type { ClientHttp2Session } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
 import type { ErrorContext } from '../src/types'
 import {
   connectTunnel,
+  h2Get,
   rawExchange,
   rawSocket,
   requestOver,
@@ -275,16 +276,6 @@ async function h2Attempt(session: ClientHttp2Session, path: string) {
   // 'close' comes after 'error' for a reset stream; once() would reject on the error.
   await new Promise((resolve) => stream.on('error', () => {}).once('close', resolve))
   return { status, body, rstCode: stream.rstCode }
-}
-
-async function h2Get(session: ClientHttp2Session, path: string) {
-  const stream = session.request({ ':path': path })
-  const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders]
-  let body = ''
-  for await (const chunk of stream) {
-    body += String(chunk)
-  }
-  return { status: Number(headers[':status']), headers, body }
 }
 
 const appReports = () => reports.filter((report) => report.context.phase === 'app')

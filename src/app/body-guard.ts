@@ -48,7 +48,7 @@ export function guardBody(
     }
     // A new one of node-server's responses, on its fast path still (the status text, which
     // node-server does not write, stays behind).
-    return unfailing(body as ReadableStream<Uint8Array>, outgoing, report, (stream) => {
+    return unfailing(body as ReadableStream<Uint8Array>, status, outgoing, report, (stream) => {
       return new Response(stream, { status, headers: headers as HeadersInit | undefined })
     })
   }
@@ -58,7 +58,7 @@ export function guardBody(
   if (body === null) {
     return response
   }
-  return unfailing(body, outgoing, report, (stream) => {
+  return unfailing(body, response.status, outgoing, report, (stream) => {
     return new Response(stream, {
       status: response.status,
       statusText: response.statusText,
@@ -71,20 +71,29 @@ export function guardBody(
 const AT_ONCE = Promise.resolve(undefined)
 
 /**
+ * Statuses whose response has no content (RFC 9110 §15.3.5, §15.3.6, §15.4.5): the client never
+ * gets a body the app gives them.
+ */
+const NO_CONTENT = new Set<unknown>([204, 205, 304])
+
+/**
  * A response made by `respond` from a stream of `source` that never fails. Its first read is
  * made now: where it fails at once (the stream had failed already), the promise rejects. A
- * `HEAD` gets an empty stream at once, and the app's is cancelled.
+ * `HEAD`, and a status without content, get an empty stream at once, and the app's is cancelled.
  */
 function unfailing(
   source: ReadableStream<Uint8Array>,
+  status: unknown,
   outgoing: Ending,
   report: Report,
   respond: (stream: ReadableStream<Uint8Array>) => Response
 ): Response | Promise<Response> {
-  if (outgoing.req?.method === 'HEAD') {
-    // No protocol sends a HEAD's body: the app's is released now, unread. node-server would read
-    // all of it for Node to drop over HTTP/1.1, and over HTTP/2, whose stream ends with the head,
-    // wait for ever with the app's body (and what it holds, a file) open.
+  if (outgoing.req?.method === 'HEAD' || NO_CONTENT.has(status)) {
+    // No protocol sends such a body: the app's is released now, unread. node-server would read
+    // all of it for Node to drop over HTTP/1.1 (chunks ready at once, in one unbroken run of
+    // microtasks that holds up every other client, for ever if the body never ends), and over
+    // HTTP/2, whose stream ends with the head, wait for ever with the app's body (and what it
+    // holds, a file) open.
     source.cancel().catch(() => {})
     return respond(
       new ReadableStream({

@@ -152,15 +152,21 @@ function guardedWrite(
   if (state?.ending) {
     return state.node.write.call(this, chunk, encoding, callback)
   }
-  if (!state || state.done) {
+  if (!state) {
     return true
+  }
+  if (state.done) {
+    // The response is complete: `false` stops a writer that keeps going (node-server's, until
+    // the response closes and it cancels the app's body). A body whose chunks are ready at once
+    // would otherwise be read to its end in one run of microtasks that holds up every client.
+    return false
   }
   const part = admit(this, state, chunk)
   if (part === chunk) {
     return state.node.write.call(this, chunk, encoding, callback)
   }
   finish(this, state, part)
-  return true
+  return false
 }
 
 function guardedEnd(this: WithBody, chunk?: unknown, encoding?: unknown, callback?: unknown) {

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { request as httpRequest } from 'node:http'
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { connect as http2Connect } from 'node:http2'
-import type { ClientHttp2Session } from 'node:http2'
+import type { ClientHttp2Session, IncomingHttpHeaders as Http2Headers } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
@@ -187,6 +187,17 @@ export async function h2OverTunnel(
   await once(tls, 'secureConnect')
   const session = http2Connect(`https://${host}`, { createConnection: () => tls })
   return { tls, session }
+}
+
+/** A GET of `path` on `session`, read whole: the status, the headers and the body as text. */
+export async function h2Get(session: ClientHttp2Session, path: string) {
+  const stream = session.request({ ':path': path })
+  const [headers] = (await once(stream, 'response')) as [Http2Headers]
+  let body = ''
+  for await (const chunk of stream) {
+    body += String(chunk)
+  }
+  return { status: Number(headers[':status']), headers, body }
 }
 
 /**
