@@ -236,7 +236,9 @@ function admit(res: GuardedResponse, state: BodyState, chunk: unknown): unknown 
   state.sent += room
   state.report(
     new Error(
-      `The app sent more than the ${String(state.declared)} bytes its Content-Length declared; the rest was dropped`
+      res.statusCode === 205
+        ? "The app's 205 (Reset Content) had a body; no 205 carries one, so it was dropped"
+        : `The app sent more than the ${String(state.declared)} bytes its Content-Length declared; the rest was dropped`
     ),
     { phase: 'app' }
   )

@@ -160,14 +160,22 @@ export function cleanHeaders(
       if (others.length > 0) {
         ;(dropped ??= []).push(...others)
       }
-      if (typeof value !== 'number' && value !== String(length)) {
+      // A 205 has no content (RFC 9110 §15.3.6): length 0, whatever the app's body (HTTP/2
+      // resets a stream whose length its DATA frames do not make up).
+      const sent = status === 205 ? 0 : length
+      if (value !== sent && value !== String(sent)) {
         // `5, 5` or a repeated header: one value, which HTTP/2 and strict clients require.
-        single = [lengthName, length]
+        single = [lengthName, sent]
       }
       if (carriesBody(res, status)) {
-        declared = length
+        declared = sent
       }
     }
+  }
+  if (status === 205 && lengthName === undefined && carriesBody(res, status)) {
+    // node-server gives a text body its length on Node's response, not among the headers.
+    single = ['Content-Length', 0]
+    declared = 0
   }
   if (dropped || single) {
     headers = { ...bag }

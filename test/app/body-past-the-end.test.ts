@@ -6,7 +6,7 @@
  */
 import type { ClientHttp2Session } from 'node:http2'
 import type { ErrorContext } from '../../src/types'
-import { h2Get, h2OverTunnel, proxyGet } from '../helpers/clients'
+import { h2Get, h2OverTunnel, proxyGet, rawExchange } from '../helpers/clients'
 import type { RunningProxy } from '../helpers/proxy'
 import { startProxy } from '../helpers/proxy'
 import { within } from '../helpers/within'
@@ -45,6 +45,9 @@ function app(request: Request): Response {
       return new Response(longStream(), { status: 204 })
     case '/reset-content':
       return new Response(longStream(), { status: 205 })
+    case '/reset-content-text':
+      // node-server gives a text body its Content-Length, which a 205 cannot have but as 0.
+      return new Response('archived form', { status: 205 })
     case '/bad-status':
       return new Response(longStream(), { status: 999 })
     case '/not-modified':
@@ -126,4 +129,30 @@ describe('a body the client will not get is not read to its end', () => {
       }
     }
   )
+
+  it('sends a 205 with a text body as Content-Length: 0 over HTTP/1.1, and the next response follows', async () => {
+    const reply = await rawExchange(
+      running.port,
+      'GET http://example.com/reset-content-text HTTP/1.1\r\nHost: example.com\r\n\r\n' +
+        'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'
+    )
+    const [first, second] = reply.split(/(?=HTTP\/1\.1 )/)
+    expect(first).toMatch(/^HTTP\/1\.1 205 /)
+    expect(first?.toLowerCase()).toContain('\r\ncontent-length: 0\r\n')
+    expect(first?.endsWith('\r\n\r\n')).toBe(true)
+    expect(second).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nok$/)
+    expect(reports.map(({ error }) => error.message)).toEqual([
+      "The app's 205 (Reset Content) had a body; no 205 carries one, so it was dropped",
+    ])
+  })
+
+  it('answers a 205 with a text body over HTTP/2, and the session goes on', async () => {
+    const session = await h2Session()
+    try {
+      expect(shown(await h2Get(session, '/reset-content-text'))).toEqual({ status: 205, body: '' })
+      expect(shown(await h2Get(session, '/'))).toEqual({ status: 200, body: 'ok' })
+    } finally {
+      session.destroy()
+    }
+  })
 })
