@@ -114,6 +114,20 @@ function unruly(request: Request): Response | Promise<Response> {
           },
         })
       )
+    case '/detached-chunk': {
+      // A chunk whose ArrayBuffer the app transferred after it enqueued it: its bytes are gone.
+      const transferred = new Uint8Array(8)
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('first part'))
+            controller.enqueue(transferred)
+            structuredClone(transferred.buffer, { transfer: [transferred.buffer] })
+            controller.close()
+          },
+        })
+      )
+    }
     case '/failing-stream':
       // The body fails after its first part went out.
       return new Response(
@@ -439,6 +453,7 @@ describe("the app's response is input", () => {
     ['/unprintable-failure', 'a value that cannot be shown as text'],
     ['/unreadable-message', 'a value that cannot be shown as text'],
     ['/number-chunk', 'a chunk that is not bytes (a number)'],
+    ['/detached-chunk', 'a chunk whose ArrayBuffer was detached (transferred)'],
   ])(
     'cuts a body that fails oddly (%s) short, tells onError, and prints nothing',
     async (path, told) => {

@@ -140,21 +140,19 @@ function passOn(
           return
         }
         const chunk: unknown = next.value
-        if (!(chunk instanceof Uint8Array) && typeof chunk !== 'string') {
+        const fault = chunkFault(chunk)
+        if (fault !== undefined) {
           // Node would throw on it: the response is cut short here instead, and said why.
-          report(
-            new Error(
-              `The app's body sent a chunk that is not bytes (${describe(chunk)}); the response was cut short`
-            ),
-            { phase: 'app' }
-          )
+          report(new Error(`The app's body sent ${fault}; the response was cut short`), {
+            phase: 'app',
+          })
           await reader.cancel().catch(() => {})
           cutShort(outgoing)
           controller.close()
           return
         }
         if (http2) {
-          enqueueSliced(controller, chunk)
+          enqueueSliced(controller, chunk as Uint8Array | string)
         } else {
           controller.enqueue(next.value)
         }
@@ -166,4 +164,34 @@ function passOn(
     // Read only as node-server asks: the app's own stream keeps its back-pressure.
     { highWaterMark: 0 }
   )
+}
+
+/**
+ * Why Node cannot write `chunk`, if it cannot: it is not bytes, or its bytes are gone (the app
+ * transferred its ArrayBuffer, which leaves every view of it empty and unwritable).
+ */
+function chunkFault(chunk: unknown): string | undefined {
+  if (typeof chunk === 'string') {
+    return undefined
+  }
+  if (!(chunk instanceof Uint8Array)) {
+    return `a chunk that is not bytes (${describe(chunk)})`
+  }
+  if (chunk.byteLength === 0 && isDetached(chunk.buffer)) {
+    return 'a chunk whose ArrayBuffer was detached (transferred)'
+  }
+  return undefined
+}
+
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength > 0) {
+    return false
+  }
+  try {
+    // A view on a detached buffer cannot be made; on an empty one it can.
+    new Uint8Array(buffer)
+    return false
+  } catch {
+    return true
+  }
 }
