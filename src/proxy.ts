@@ -225,7 +225,7 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
       await recordsReported(opts.onLog)
     },
 
-    fetch: createFetchEntry({ gate, dispatcher, proxyHosts }),
+    fetch: createFetchEntry({ gate, dispatcher, proxyHosts, onError: opts.onError }),
 
     getCertificateAuthority: getCa,
   }

@@ -10,7 +10,9 @@ import type { Gate } from '../admission/gate'
 import type { Way } from '../inbound/answer'
 import { answer } from '../inbound/answer'
 import type { ReplyHeaders } from '../inbound/replies'
+import type { ErrorContext } from '../types'
 import type { Dispatcher } from './dispatch'
+import { checkFetchAnswer } from './fetch-answer'
 import { PROXY_HOST_HEADER, stripProxyHeaders } from './rewrite'
 
 /** What the Fetch-only entry needs from the proxy. */
@@ -18,6 +20,7 @@ export interface FetchEntryDeps {
   gate: Gate
   dispatcher: Dispatcher
   proxyHosts: ReadonlySet<string>
+  onError: (error: Error, context: ErrorContext) => void
 }
 
 /** The request as it came, and the env to pass on. */
@@ -30,7 +33,7 @@ interface Asked {
 
 /** The `fetch` of a proxy. */
 export function createFetchEntry(deps: FetchEntryDeps) {
-  const { gate, dispatcher, proxyHosts } = deps
+  const { gate, dispatcher, proxyHosts, onError } = deps
 
   const way: Way<Asked, undefined, Response | Promise<Response>> = {
     serve({ request, url, headers, env }, _out, admission: Served) {
@@ -78,18 +81,22 @@ export function createFetchEntry(deps: FetchEntryDeps) {
     return answer(way, asked, undefined, admission)
   }
 
+  // The caller's server writes the answer as it is: it is checked here (fetch-answer.ts).
+  const checked = (request: Request, env: unknown): Promise<Response> =>
+    respond(request, env).then((response) => checkFetchAnswer(response, request.method, onError))
+
   // As fetch() does: an aborted request is rejected with the signal's reason, and the app's
   // Request (which follows the caller's signal) sees the abort.
   return (request: Request, env?: unknown): Promise<Response> => {
     // What some runtime hands in as a Request (a CONNECT, see above) may have no signal.
     const signal = request.signal as AbortSignal | undefined
     if (!signal) {
-      return respond(request, env)
+      return checked(request, env)
     }
     if (signal.aborted) {
       return Promise.reject(signal.reason as Error)
     }
-    return untilAborted(signal, respond(request, env))
+    return untilAborted(signal, checked(request, env))
   }
 }
 
