@@ -1,3 +1,4 @@
+import { Response as UndiciResponse } from 'undici'
 import { once } from 'node:events'
 import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
@@ -39,6 +40,14 @@ function unruly(request: Request): Response | Promise<Response> {
     // What a fetch handler written in plain JavaScript may return.
     case '/not-a-response':
       return 42 as unknown as Response
+    case '/undici-response':
+      // What `fetch` from the undici package answers: a Response of another class than Node's.
+      return new UndiciResponse('from undici', {
+        status: 201,
+        headers: { 'X-From': 'undici' },
+      }) as unknown as Response
+    case '/undici-stream':
+      return new UndiciResponse(streamOf('streamed ', 'from undici')) as unknown as Response
     case '/text-not-a-response':
       return 'archived body' as unknown as Response
     case '/hop-by-hop':
@@ -328,6 +337,21 @@ describe("the app's response is input", () => {
       expect(appReports()[0]?.error.message).toMatch(/the app returned .*, not a Response/)
     }
   )
+
+  it('serves a Response of the undici package as a Response, over HTTP/1.1, HTTP/2 and fetch', async () => {
+    const [made, streamed] = await onOneConnection([
+      'http://archived.example/undici-response',
+      'http://archived.example/undici-stream',
+    ])
+    expect(made).toEqual({ status: 201, body: 'from undici' })
+    expect(streamed).toEqual({ status: 200, body: 'streamed from undici' })
+    const overH2 = await h2Get(await h2Session(), '/undici-response')
+    expect(overH2).toMatchObject({ status: 201, body: 'from undici' })
+    expect(overH2.headers['x-from']).toBe('undici')
+    const viaFetch = await proxy().proxy.fetch(new Request('http://wsgiprox/undici-stream'))
+    expect(await viaFetch.text()).toBe('streamed from undici')
+    expect(appReports()).toEqual([])
+  })
 
   it('answers 502 to status 999 over HTTP/1.0', async () => {
     const reply = await rawExchange(

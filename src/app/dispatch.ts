@@ -16,6 +16,7 @@ import { isFallthrough, toFetchHandler } from './fetch-handler'
 import { sliceLarge } from './h2-slices'
 import { forHttp10 } from './http10'
 import { unsendable } from './response-guard'
+import { adoptResponse } from './response-parts'
 
 /** The Fetch callback @hono/node-server calls, with the env it passes along. */
 export type FetchCallback = (request: Request, env: unknown) => Response | Promise<Response>
@@ -52,6 +53,14 @@ export function createDispatcher(
     }
     if (response === undefined) {
       return notFound()
+    }
+    try {
+      const adopted = adoptResponse(response)
+      if (adopted) {
+        return adopted
+      }
+    } catch (error) {
+      return badGateway(toError(error).message)
     }
     // Not thrown: answered, with what no Response can be. What the app returns is input.
     return badGateway(`the app returned ${describe(response)}, not a Response`)

@@ -28,3 +28,24 @@ export function cachedParts(response: Response): ResponseParts | undefined {
   const parts = (response as unknown as Record<symbol, unknown>)[cacheSymbol]
   return Array.isArray(parts) && parts.length === 3 ? (parts as ResponseParts) : undefined
 }
+
+/**
+ * A Response of another Fetch implementation than the platform's (the undici package's `fetch`
+ * answers with its own class, which `instanceof Response` does not know), made one of ours with
+ * its status, reason phrase, headers and body stream; `undefined` for anything else. Read as
+ * such a Response is read: a number status, iterable headers, a body that is null or a stream.
+ */
+export function adoptResponse(value: unknown): Response | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return undefined
+  }
+  const { status, statusText, headers, body } = value as Partial<Response>
+  if (
+    typeof status !== 'number' ||
+    typeof (headers as Partial<Iterable<unknown>> | undefined)?.[Symbol.iterator] !== 'function' ||
+    !(body === null || body instanceof ReadableStream)
+  ) {
+    return undefined
+  }
+  return new Response(body, { status, statusText, headers: new Headers(headers) })
+}
