@@ -48,6 +48,13 @@ function unruly(request: Request): Response | Promise<Response> {
       }) as unknown as Response
     case '/undici-stream':
       return new UndiciResponse(streamOf('streamed ', 'from undici')) as unknown as Response
+    case '/unreadable-response':
+      // Every read of it throws, `then` included, which awaiting it reads.
+      return new Proxy(new Response('x'), {
+        get() {
+          throw new Error('a Response that cannot be read')
+        },
+      })
     case '/text-not-a-response':
       return 'archived body' as unknown as Response
     case '/hop-by-hop':
@@ -352,6 +359,24 @@ describe("the app's response is input", () => {
     expect(await viaFetch.text()).toBe('streamed from undici')
     expect(appReports()).toEqual([])
   })
+
+  it.each([
+    ['HTTP/1.0', 'GET http://archived.example/unreadable-response HTTP/1.0\r\n\r\n'],
+    [
+      'a WebSocket upgrade',
+      'GET http://archived.example/unreadable-response HTTP/1.1\r\nHost: archived.example\r\n' +
+        'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    ],
+  ])(
+    'answers 502 with the reason to a Response that throws when read, over %s',
+    async (_, text) => {
+      const reply = await rawExchange(proxy().port, text)
+      expect(reply).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
+      expect(reply).toContain('(a Response that cannot be read)')
+      expect(appReports()[0]?.error.message).toContain('a Response that cannot be read')
+    }
+  )
 
   it('answers 502 to status 999 over HTTP/1.0', async () => {
     const reply = await rawExchange(

@@ -49,7 +49,13 @@ export function createDispatcher(
   }
   const orNotFound = (response: unknown): Response => {
     if (response instanceof Response) {
-      return response
+      try {
+        // What awaiting it reads: a Proxy of a Response may throw there, past every guard.
+        Reflect.get(response, 'then')
+        return response
+      } catch (error) {
+        return badGateway(toError(error).message)
+      }
     }
     if (response === undefined) {
       return notFound()
