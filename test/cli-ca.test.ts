@@ -242,9 +242,18 @@ describe('wsgiprox ca', () => {
     expect(result.stderr).toMatch(message)
   })
 
-  it('prints usage with --help', async () => {
+  it('prints usage with --help, as the other commands do, each flag with what it takes', async () => {
     const result = await ca('--help')
     expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^usage: wsgiprox ca init /)
     expect(result.stdout).toContain('wsgiprox ca issue  HOST')
+    const flags = result.stdout.split('\n').filter((line) => /^ {2}--/.test(line))
+    expect(flags.map((line) => line.trim().split(/ {2,}/)[0])).toEqual([
+      '--ca-file FILE',
+      '--ca-name NAME',
+      '--wildcard',
+      '--out DIR|FILE',
+      '--format FORMAT',
+    ])
   })
 })

@@ -15,20 +15,19 @@ import { makeFolder } from '../util/make-folder'
 import type { Io } from './io'
 import { fileError, reportError, UsageError } from './io'
 
-const USAGE = `Usage:
-  wsgiprox ca init   [--ca-file FILE] [--ca-name NAME]
-  wsgiprox ca issue  HOST [--ca-file FILE] [--wildcard | --no-wildcard] [--out DIR]
-  wsgiprox ca export [--ca-file FILE] [--format pem|p12|der] [--out FILE]
+const USAGE = `usage: wsgiprox ca init   [--ca-file FILE] [--ca-name NAME]
+       wsgiprox ca issue  HOST [--ca-file FILE] [--wildcard | --no-wildcard] [--out DIR]
+       wsgiprox ca export [--ca-file FILE] [--format pem|p12|der] [--out FILE]
 
   init    create the CA file if missing, then print its path and SHA-256 fingerprint
   issue   write DIR/HOST.pem: a new private key and a certificate for HOST signed by the CA
   export  write the CA certificate (never the key) to FILE, or to stdout
 
-  --ca-file FILE   the CA file (PEM key + certificate)   default ${CA_DEFAULTS.file}
-  --ca-name NAME   common name of a new CA               default '${CA_DEFAULTS.name}'
-  --wildcard       issue *.parent when allowed (default); --no-wildcard: the exact host
-  --out            output folder (issue, default .) or file (export, default stdout)
-  --format         pem (default), p12 (Windows, macOS) or der (.cer: Android, Windows)
+  --ca-file FILE     the CA file (PEM key + certificate)   default ${CA_DEFAULTS.file}
+  --ca-name NAME     common name of a new CA               default '${CA_DEFAULTS.name}'
+  --wildcard         issue *.parent when allowed (default); --no-wildcard: the exact host
+  --out DIR|FILE     output folder (issue, default .) or file (export, default stdout)
+  --format FORMAT    pem (default), p12 (Windows, macOS) or der (.cer: Android, Windows)
 `
 
 const EXPORT_FORMATS = ['pem', 'p12', 'der'] as const
