@@ -210,8 +210,9 @@ function partialStatus(
 
 /**
  * Whether a captured redirect leads to `url` itself once keys are compared (`http://` to
- * `https://`, `example.com` to `www.example.com`): the client would ask again and get the same
- * capture, until it gives up (Chromium's ERR_TOO_MANY_REDIRECTS).
+ * `https://`, `example.com` to `www.example.com`) and a trailing slash ignored (`/docs/` to
+ * `/docs`), as pywb's self-redirect check does: the client would ask again and get the same
+ * capture, or one redirecting back, until it gives up (Chromium's ERR_TOO_MANY_REDIRECTS).
  */
 function redirectsTo(
   url: string,
@@ -224,11 +225,15 @@ function redirectsTo(
     return false
   }
   try {
-    return urlKeys(new URL(headerText(location), captured ?? url).href).exact === urlKeys(url).exact
+    const target = new URL(headerText(location), captured ?? url).href
+    return slashless(urlKeys(target).exact) === slashless(urlKeys(url).exact)
   } catch {
     return false
   }
 }
+
+/** A URL key without the slash that ends its path (`host/docs/?q` is `host/docs?q`). */
+const slashless = (key: string) => key.replace(/\/(?=\?|$)/, '')
 
 /**
  * A stored payload in an uncompressed record, or in a large gzip member, is read from the file
