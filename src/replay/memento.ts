@@ -32,6 +32,20 @@ export function httpDate(seconds: number): string {
 }
 
 /**
+ * The headers of a memento found by datetime negotiation at its own URL (RFC 7089 section 4.1.2,
+ * a URI-R that is its own TimeGate, as every URL through a replay proxy is): its time, the URL as
+ * `original timegate`, and `Vary: accept-datetime`, added to the captured `Vary`, since another
+ * `Accept-Datetime` may get another capture and no cache should answer it with this one.
+ */
+export function mementoHeaders(headers: Headers, time: number, original: string): void {
+  headers.set('Memento-Datetime', httpDate(time))
+  headers.append('Link', `<${original}>; rel="original timegate"`)
+  if (headers.get('vary')?.trim() !== '*') {
+    headers.append('Vary', 'accept-datetime')
+  }
+}
+
+/**
  * The time an `Accept-Datetime` header asks for: `undefined` when absent, `null` when it is
  * not an HTTP date (RFC 7089 section 4.1.1 answers that with 400). An HTTP date is one of the
  * three forms of RFC 9110 section 5.6.7, always in GMT: `Date.parse` alone would also take `1`

@@ -9,7 +9,7 @@ import type { Capture } from './capture-index'
 import { RecordKind } from './capture-index'
 import type { Collection } from './collection'
 import { jsonpCallback, renameCallback } from './jsonp'
-import { httpDate } from './memento'
+import { mementoHeaders } from './memento'
 import type { Body } from './payload'
 import { bodyOf } from './payload'
 import { coversWhole, partAnswer, rangeOf } from './range'
@@ -70,8 +70,7 @@ export async function replayResponse(
   if (skipUnfit && redirectsTo(url, sent.status, headers, read.record.warcTargetURI)) {
     return undefined
   }
-  headers.set('Memento-Datetime', httpDate(capture.time))
-  headers.append('Link', `<${read.record.warcTargetURI ?? url}>; rel="original"`)
+  mementoHeaders(headers, capture.time, read.record.warcTargetURI ?? url)
   if (sent.captured !== undefined) {
     headers.set('X-Archive-Status', sent.captured)
   }
