@@ -136,6 +136,10 @@ describe.each([['post.warc.gz'], ['post.wacz']])('POST bodies in %s', (file) => 
     // A GET never gets a POST's answer; a POST to a page captured by GET only gets that page.
     expect((await proxy.get(API)).status).toBe(404)
     expect(await post('https://p.example/page', 'x=1')).toBe('200 the page, captured by GET')
+    // A URL captured by no method at all is not in the archive, whatever the body.
+    expect(await post('https://p.example/never', '{"q":"a","page":1}')).toMatch(
+      /^404 .*is not archived in the collection/s
+    )
   })
 
   it('matches small bodies beside captures over the limit, and larger bodies by URL', async () => {
