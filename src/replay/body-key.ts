@@ -68,6 +68,20 @@ export function cdxjBodyKey(requestBody: string): BodyKey | undefined {
     : pairsKey([...new URLSearchParams(requestBody)])
 }
 
+/**
+ * `key` as the body of a request of `method`: a `POST`'s as it is, another's (`PUT`, `PATCH`,
+ * `DELETE`...) mixed with the method's name, so that a `PUT` and a `POST` of the same URL and body
+ * find each their own capture, as pywb's keys (`__wb_method=put&...`) keep them apart.
+ */
+export function methodBodyKey(key: BodyKey, method: string): BodyKey {
+  const name = method.toUpperCase()
+  if (name === 'POST') {
+    return key
+  }
+  const [high, low] = keyHash(`__wb_method=${name}`)
+  return [(key[0] ^ high) >>> 0, (key[1] ^ low) >>> 0]
+}
+
 /** JSON as its flattened values; any other body as its digest. */
 function rawKey(bytes: Uint8Array): BodyKey {
   if (bytes.length === 0) {

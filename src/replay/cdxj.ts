@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { cdxjBodyKey } from './body-key'
+import { cdxjBodyKey, methodBodyKey } from './body-key'
 import type { CaptureIndexBuilder } from './capture-index'
 import { MethodClass, methodClass, RecordKind } from './capture-index'
 import { timestampTime } from './memento'
@@ -77,12 +77,14 @@ export async function readCdxj(lines: Readable, name: string, target: CdxjTarget
         : fields.status === undefined
           ? RecordKind.resource
           : RecordKind.response
-    const method = methodClass(typeof fields.method === 'string' ? fields.method : undefined)
+    const methodName = typeof fields.method === 'string' ? fields.method : 'GET'
+    const method = methodClass(methodName)
     // A line that does not give the body leaves it to the request record (see wacz-index.ts).
-    const body =
+    const key =
       method === MethodClass.other && typeof fields.requestBody === 'string' && fields.requestBody
         ? cdxjBodyKey(fields.requestBody)
         : undefined
+    const body = key && methodBodyKey(key, methodName)
     target.builder.add({ url: fields.url, source, offset, length, time, kind, method, body })
     added++
     const status = fields.status === undefined ? undefined : Number(fields.status)

@@ -4,10 +4,18 @@
  * @module
  */
 import type { BodyKey } from './body-key'
-import { BODY_MATCH_MAX_BYTES, bodyKey } from './body-key'
+import { BODY_MATCH_MAX_BYTES, bodyKey, methodBodyKey } from './body-key'
 
-/** The key of `request`'s body, or `undefined` when it is too large to be matched. */
+/**
+ * The key of `request`'s body (and method, see {@link methodBodyKey}), or `undefined` when it is
+ * too large to be matched.
+ */
 export async function requestBodyKey(request: Request): Promise<BodyKey | undefined> {
+  const key = await bodyKeyOf(request)
+  return key && methodBodyKey(key, request.method)
+}
+
+async function bodyKeyOf(request: Request): Promise<BodyKey | undefined> {
   const type = request.headers.get('content-type')
   const declared = Number(request.headers.get('content-length'))
   if (declared > BODY_MATCH_MAX_BYTES) {

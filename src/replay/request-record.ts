@@ -7,7 +7,7 @@
 import { AsyncIterReader, WARCParser } from 'warcio'
 import type { WARCRecord } from 'warcio'
 import type { BodyKey } from './body-key'
-import { BODY_MATCH_MAX_BYTES, bodyKey } from './body-key'
+import { BODY_MATCH_MAX_BYTES, bodyKey, methodBodyKey } from './body-key'
 import type { WarcSource } from './record-reader'
 
 /** What reading a record's content found. */
@@ -18,7 +18,10 @@ export interface Consumed {
   body: BodyKey | undefined
 }
 
-/** Read past `record`'s content, keeping it for a body key when `keepBody` is set. */
+/**
+ * Read past `record`'s content, keeping it for a body key (with its method's, see
+ * {@link methodBodyKey}) when `keepBody` is set.
+ */
 export async function consume(record: WARCRecord, keepBody = false): Promise<Consumed> {
   const reader = record.reader as AsyncIterable<Uint8Array> & { limit?: number }
   const kept: Uint8Array[] = []
@@ -36,7 +39,7 @@ export async function consume(record: WARCRecord, keepBody = false): Promise<Con
   const type = record.httpHeaders?.headers.get('content-type') ?? null
   const body =
     keepBody && whole && size <= BODY_MATCH_MAX_BYTES
-      ? await bodyKey(Buffer.concat(kept), type)
+      ? methodBodyKey(await bodyKey(Buffer.concat(kept), type), record.httpHeaders?.method ?? 'GET')
       : undefined
   return { whole, body }
 }

@@ -16,6 +16,7 @@ const API = 'https://p.example/api'
 const FORM = 'https://p.example/search'
 const BIG = 'https://p.example/upload'
 const NOTE = 'https://p.example/note'
+const ITEM = 'https://p.example/items/1'
 const TWO_MIB = 'x'.repeat(2 * 1024 * 1024)
 
 const answer = (text: string) => ({ headers: { 'Content-Type': 'text/plain' }, body: text })
@@ -85,6 +86,15 @@ const RECORDS: RecordSpec[] = [
     ...answer('note 2'),
   },
   { url: 'https://p.example/page', ...answer('the page, captured by GET') },
+  // A REST API: the same body POSTed (to create) and later PUT (to replace).
+  ...(['POST', 'PUT'] as const).map((method, i) => ({
+    url: ITEM,
+    date: `202${i}-01-01T00:00:00Z`,
+    method,
+    requestType: 'application/json',
+    requestBody: '{"title":"a"}',
+    ...answer(`${method} answer`),
+  })),
 ]
 
 describe.each([['post.warc.gz'], ['post.wacz']])('POST bodies in %s', (file) => {
@@ -140,6 +150,13 @@ describe.each([['post.warc.gz'], ['post.wacz']])('POST bodies in %s', (file) => 
     expect(await post('https://p.example/never', '{"q":"a","page":1}')).toMatch(
       /^404 .*is not archived in the collection/s
     )
+  })
+
+  it('keeps a PUT and a POST of the same URL and body apart, as pywb keys them', async () => {
+    for (const method of ['POST', 'PUT']) {
+      const response = await proxy.get(ITEM, { method, body: '{"title":"a"}' })
+      expect(await response.text()).toBe(`${method} answer`)
+    }
   })
 
   it('matches small bodies beside captures over the limit, and larger bodies by URL', async () => {
