@@ -31,7 +31,8 @@ type Pairs = [string, string][]
 
 /**
  * The key of a request body `bytes` sent with Content-Type `contentType`, as
- * `Collection.lookup()` takes it to pick the capture of a `POST` that had the same body.
+ * `Collection.lookup()` takes it to pick the capture of a `POST` that had the same body. For
+ * another method (`PUT`, `PATCH`...), pass it through {@link methodBodyKey} first.
  * @example
  * const body = await bodyKey(new TextEncoder().encode('{"q":"a"}'), 'application/json')
  * collection.lookup('https://example.com/api', MethodClass.other, body)
@@ -72,6 +73,9 @@ export function cdxjBodyKey(requestBody: string): BodyKey | undefined {
  * `key` as the body of a request of `method`: a `POST`'s as it is, another's (`PUT`, `PATCH`,
  * `DELETE`...) mixed with the method's name, so that a `PUT` and a `POST` of the same URL and body
  * find each their own capture, as pywb's keys (`__wb_method=put&...`) keep them apart.
+ * @example
+ * const body = await bodyKey(new TextEncoder().encode('{"q":"a"}'), 'application/json')
+ * collection.lookup('https://example.com/api', MethodClass.other, methodBodyKey(body, 'PUT'))
  */
 export function methodBodyKey(key: BodyKey, method: string): BodyKey {
   const name = method.toUpperCase()

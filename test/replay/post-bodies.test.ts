@@ -6,6 +6,8 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import type { BodyKey } from '../../src/replay/index'
+import { bodyKey, MethodClass, methodBodyKey } from '../../src/replay/index'
 import type { RecordSpec } from './helpers/archives'
 import type { ReplayProxy } from './helpers/replay-proxy'
 import { startReplayProxy } from './helpers/replay-proxy'
@@ -157,6 +159,17 @@ describe.each([['post.warc.gz'], ['post.wacz']])('POST bodies in %s', (file) => 
       const response = await proxy.get(ITEM, { method, body: '{"title":"a"}' })
       expect(await response.text()).toBe(`${method} answer`)
     }
+  })
+
+  it('finds the PUT capture for a library given bodyKey through methodBodyKey', async () => {
+    const [collection] = proxy.replay.collections
+    const body = await bodyKey(new TextEncoder().encode('{"title":"a"}'), 'application/json')
+    const when = (key: BodyKey) =>
+      collection
+        ?.lookup(ITEM, MethodClass.other, key)
+        .map((c) => new Date(c.time * 1000).getUTCFullYear())
+    expect(when(body)).toEqual([2020])
+    expect(when(methodBodyKey(body, 'PUT'))).toEqual([2021])
   })
 
   it('matches small bodies beside captures over the limit, and larger bodies by URL', async () => {
