@@ -47,26 +47,54 @@ export function createDispatcher(
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     })
   }
-  const orNotFound = (response: unknown): Response => {
+  /**
+   * What the app answered, as the response to send (settled for `outgoing`, when given). A
+   * thenable is awaited, as `await` takes one: an async app's thenable is awaited by the language
+   * already, so a sync app's is too, on every way in.
+   */
+  const orNotFound = (response: unknown, outgoing?: Ending): Response | Promise<Response> => {
     if (response instanceof Response) {
       try {
         // What awaiting it reads: a Proxy of a Response may throw there, past every guard.
         Reflect.get(response, 'then')
-        return response
       } catch (error) {
-        return badGateway(toError(error).message)
+        return settle(badGateway(toError(error).message), outgoing)
       }
+      return settle(response, outgoing)
     }
+    const made = notAResponse(response)
+    return made instanceof Promise
+      ? made.then(
+          (value) => orNotFound(value, outgoing),
+          (error: unknown) => settle(failed(error), outgoing)
+        )
+      : settle(made, outgoing)
+  }
+  /** The answer to what is not a Response: a 404, an adopted Response, a 502, or a thenable's. */
+  const notAResponse = (response: unknown): Response | Promise<unknown> => {
     if (response === undefined) {
       return notFound()
     }
+    let then: unknown
     try {
       const adopted = adoptResponse(response)
       if (adopted) {
         return adopted
       }
+      // Read once, and in the try: a getter or a Proxy's trap is the app's code too.
+      then = thenOf(response)
     } catch (error) {
       return badGateway(toError(error).message)
+    }
+    if (typeof then === 'function') {
+      // A throw in its `then`, or a rejection, is the app failing (500), as for a Promise.
+      return new Promise((resolve, reject) => {
+        ;(then as (ok: (value: unknown) => void, no: (error: unknown) => void) => unknown).call(
+          response,
+          resolve,
+          reject
+        )
+      })
     }
     // Not thrown: answered, with what no Response can be. What the app returns is input.
     return badGateway(`the app returned ${describe(response)}, not a Response`)
@@ -118,10 +146,10 @@ export function createDispatcher(
     }
     return response instanceof Promise
       ? response.then(
-          (value) => settle(orNotFound(value), outgoing),
+          (value) => orNotFound(value, outgoing),
           (error: unknown) => settle(failed(error), outgoing)
         )
-      : settle(orNotFound(response), outgoing)
+      : orNotFound(response, outgoing)
   }
 
   const callHostApp = async (handler: Handler, request: Request, env: unknown) => {
@@ -208,6 +236,13 @@ function isHttp10(incoming: Partial<HttpBindings>['incoming']): boolean {
     incoming.httpVersionMinor === 0 &&
     incoming.method !== 'HEAD'
   )
+}
+
+/** The `then` of what the app returned, as `await` reads it: only objects and functions have one. */
+function thenOf(value: unknown): unknown {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function'
+    ? (value as { then?: unknown }).then
+    : undefined
 }
 
 function notFound(): Response {
