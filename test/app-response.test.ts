@@ -498,9 +498,32 @@ describe("the app's response is input", () => {
     }
   )
 
+  it.each(['/unprintable-failure', '/unreadable-message'])(
+    'answers 502 to a body that fails oddly before its first byte (%s), tells onError, and prints nothing',
+    async (path) => {
+      const printed = [vi.spyOn(console, 'error'), vi.spyOn(console, 'info')]
+      try {
+        const reply = await rawExchange(
+          proxy().port,
+          `GET http://archived.example${path} HTTP/1.1\r\nHost: archived.example\r\nConnection: close\r\n\r\n`
+        )
+        expect(reply).toMatch(/^HTTP\/1\.1 502 /)
+        expect(reply).toContain(
+          'its body failed before its response began: a value that cannot be shown as text'
+        )
+        expect(appReports()[0]?.error.message).toContain('a value that cannot be shown as text')
+        for (const spy of printed) {
+          expect(spy).not.toHaveBeenCalled()
+        }
+      } finally {
+        for (const spy of printed) {
+          spy.mockRestore()
+        }
+      }
+    }
+  )
+
   it.each([
-    ['/unprintable-failure', 'a value that cannot be shown as text'],
-    ['/unreadable-message', 'a value that cannot be shown as text'],
     ['/number-chunk', 'a chunk that is not bytes (a number)'],
     ['/detached-chunk', 'a chunk whose ArrayBuffer was detached (transferred)'],
   ])(

@@ -23,8 +23,9 @@ type Report = (error: Error, context: ErrorContext) => void
 
 /**
  * `response` with a body stream that ends `outgoing` and reports, rather than fails. A stream
- * that has failed already, before node-server could write the head, throws its error here (the
- * caller answers `502` with its reason); a stream still pending is not waited for.
+ * that fails before its first chunk, in the turn of the event loop the app answered in, rejects
+ * here (the caller answers `502` with its reason: no byte of the response exists yet); one whose
+ * first chunk is not there by then is not waited for.
  */
 export function guardBody(
   response: Response,
@@ -67,9 +68,6 @@ export function guardBody(
   })
 }
 
-/** Settled before any read that has to wait: what a race with a read's promise tells apart. */
-const AT_ONCE = Promise.resolve(undefined)
-
 /**
  * Statuses whose response has no content (RFC 9110 §15.3.5, §15.3.6, §15.4.5): the client never
  * gets a body the app gives them.
@@ -78,8 +76,9 @@ const NO_CONTENT = new Set<unknown>([204, 205, 304])
 
 /**
  * A response made by `respond` from a stream of `source` that never fails. Its first read is
- * made now: where it fails at once (the stream had failed already), the promise rejects. A
- * `HEAD`, and a status without content, get an empty stream at once, and the app's is cancelled.
+ * made now, and the response waits for it until the event loop's next turn (`setImmediate`):
+ * where the read fails by then, the promise rejects. A `HEAD`, and a status without content, get
+ * an empty stream at once, and the app's is cancelled.
  */
 function unfailing(
   source: ReadableStream<Uint8Array>,
@@ -106,8 +105,39 @@ function unfailing(
   // A stream the app locked or read already throws here, for the caller's 502 with that reason.
   const reader = source.getReader()
   const first = reader.read()
-  // A failure at once rejects the race; anything else, a chunk or a wait, makes the response.
-  return Promise.race([first, AT_ONCE]).then(() => respond(passOn(reader, first, outgoing, report)))
+  // Not a race with a settled promise, which the stream's own start and pull can lose or win by
+  // how many microtask turns they take: every microtask runs before the next turn of the event
+  // loop, so a body that fails in any number of them is told apart from one that waits (on I/O,
+  // a timer), whatever the Node version. Only bodies that are streams get here.
+  return new Promise((resolve, reject) => {
+    let made = false
+    const make = () => {
+      if (made) {
+        return
+      }
+      made = true
+      try {
+        resolve(respond(passOn(reader, first, outgoing, report)))
+      } catch (error) {
+        reject(toError(error))
+      }
+    }
+    const later = setImmediate(make)
+    first.then(
+      () => {
+        clearImmediate(later)
+        make()
+      },
+      (error: unknown) => {
+        if (!made) {
+          clearImmediate(later)
+          made = true
+          reject(toError(error))
+        }
+        // Once the response began, passOn's read of `first` tells the failure.
+      }
+    )
+  })
 }
 
 /** The chunks of `reader`, from its `first` read on, in a stream that never fails. */

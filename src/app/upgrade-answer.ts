@@ -76,7 +76,7 @@ export function createUpgradeAnswer(
     })
     socket.resume()
     try {
-      // A body that failed already rejects here: the 502 below, with its reason.
+      // A body that fails before its first chunk rejects here: the 502 below, with its reason.
       answers.set(incoming, await guardBody(response, res, report))
       await write(incoming, res)
     } catch (error) {
