@@ -105,36 +105,29 @@ function unfailing(
   // A stream the app locked or read already throws here, for the caller's 502 with that reason.
   const reader = source.getReader()
   const first = reader.read()
-  // Not a race with a settled promise, which the stream's own start and pull can lose or win by
-  // how many microtask turns they take: every microtask runs before the next turn of the event
-  // loop, so a body that fails in any number of them is told apart from one that waits (on I/O,
-  // a timer), whatever the Node version. Only bodies that are streams get here.
+  return byNextTurn(first).then(() => respond(passOn(reader, first, outgoing, report)))
+}
+
+/**
+ * Settles once `first` (a body's first read) has, or at the event loop's next turn
+ * (`setImmediate`), whichever is sooner; rejects where the read failed by then. Not a race with a
+ * settled promise, which a stream's own start and pull win or lose by how many microtask turns
+ * they take: every microtask runs before the next turn of the event loop, on any Node version,
+ * so a body that fails in any number of them is told apart from one that waits (on I/O, a
+ * timer). Only bodies that are streams come here.
+ */
+export function byNextTurn(first: Promise<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
-    let made = false
-    const make = () => {
-      if (made) {
-        return
-      }
-      made = true
-      try {
-        resolve(respond(passOn(reader, first, outgoing, report)))
-      } catch (error) {
-        reject(toError(error))
-      }
-    }
-    const later = setImmediate(make)
+    const later = setImmediate(resolve)
     first.then(
       () => {
         clearImmediate(later)
-        make()
+        resolve()
       },
       (error: unknown) => {
-        if (!made) {
-          clearImmediate(later)
-          made = true
-          reject(toError(error))
-        }
-        // Once the response began, passOn's read of `first` tells the failure.
+        clearImmediate(later)
+        // Once settled by the turn, the read that takes `first` tells the failure.
+        reject(toError(error))
       }
     )
   })

@@ -7,11 +7,13 @@
  * run here, once, on the Response: a status outside 200-599 or a header no server can write gets
  * `502` with its reason; hop-by-hop headers are dropped; a body is held to its Content-Length
  * (cut past it, and failed, which ends the connection, when it falls short); a status without
- * content has none. Each repair and refusal is told to `onError` with phase `app`.
+ * content has none; a body that fails before its first chunk gets the `502` too. Each repair and refusal is told to `onError` with phase `app`.
  * @module
  */
 import { toError } from '../errors'
 import type { ErrorContext } from '../types'
+import { byNextTurn } from './body-guard'
+import { readOn } from './read-on'
 import { unsendable } from './response-guard'
 import type { HeaderBag } from './response-headers'
 import { cleanHeaders, describeStatus, headerFault, isSendableStatus } from './response-headers'
@@ -23,7 +25,11 @@ type Report = (error: Error, context: ErrorContext) => void
 const NO_CONTENT = new Set<unknown>([204, 205, 304])
 
 /** `response` as a server may write it as it is, for a request of `method`. */
-export function checkFetchAnswer(response: Response, method: string, report: Report): Response {
+export function checkFetchAnswer(
+  response: Response,
+  method: string,
+  report: Report
+): Response | Promise<Response> {
   const [status, body, headers] = cachedParts(response) ?? [
     response.status,
     response.body,
@@ -53,11 +59,51 @@ export function checkFetchAnswer(response: Response, method: string, report: Rep
     release(body)
     return new Response(null, init)
   }
+  if (body instanceof ReadableStream) {
+    return fromFirstRead(body as ReadableStream<unknown>, init, declared, report)
+  }
   if (declared === undefined) {
     return new Response(body as BodyInit, init)
   }
-  const stream = body instanceof ReadableStream ? body : new Response(body as BodyInit).body
+  const stream = new Response(body as BodyInit).body
   return new Response(stream?.pipeThrough(heldTo(declared, report)) ?? null, init)
+}
+
+/**
+ * The response of a streamed body once its first read has settled, or the event loop's next
+ * turn has come (body-guard.ts): a body that failed by then has sent nothing, and gets the `502`
+ * with its reason, as on every other way in.
+ */
+function fromFirstRead(
+  body: ReadableStream<unknown>,
+  init: ResponseInit,
+  declared: number | undefined,
+  report: Report
+): Response | Promise<Response> {
+  let reader: ReadableStreamDefaultReader<unknown>
+  try {
+    reader = body.getReader()
+  } catch (error) {
+    // Locked or read already by the app.
+    return badGateway(undefined, toError(error).message, report)
+  }
+  const first = reader.read()
+  const rest = readOn(reader, [], first)
+  return byNextTurn(first).then(
+    () =>
+      new Response(
+        (declared === undefined
+          ? rest
+          : rest.pipeThrough(heldTo(declared, report))) as ReadableStream<Uint8Array>,
+        init
+      ),
+    (error: unknown) =>
+      badGateway(
+        undefined,
+        `its body failed before its response began: ${toError(error).message}`,
+        report
+      )
+  )
 }
 
 /**

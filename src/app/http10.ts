@@ -9,6 +9,7 @@
  * @module
  */
 import type { ServerResponse } from 'node:http'
+import { readOn } from './read-on'
 import { cachedParts } from './response-parts'
 
 /**
@@ -73,25 +74,7 @@ export async function forHttp10(
   } finally {
     outgoing?.off('close', cancel)
   }
-  const rest = new ReadableStream<unknown>({
-    start(controller) {
-      for (const chunk of held) {
-        controller.enqueue(chunk)
-      }
-      held.length = 0
-    },
-    async pull(controller) {
-      const { done, value } = await reader.read()
-      if (done) {
-        controller.close()
-      } else {
-        controller.enqueue(value)
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
-  })
+  const rest = readOn(reader, held)
   return new Response(rest as ReadableStream<Uint8Array>, part(status, headers))
 }
 

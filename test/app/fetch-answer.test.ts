@@ -29,6 +29,33 @@ function app(request: Request): Response {
       return new Response('hello, and more', { headers: { 'Content-Length': '5' } })
     case '/no-content':
       return new Response('archived', { status: 204 })
+    case '/fails-on-pull':
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            controller.error(new Error('the first pull failed'))
+          },
+        })
+      )
+    case '/fails-in-start':
+      return new Response(
+        new ReadableStream({
+          async start() {
+            await Promise.resolve()
+            throw new Error('the first pull failed')
+          },
+        })
+      )
+    case '/streamed':
+      return new Response(
+        new ReadableStream({
+          async pull(controller) {
+            await new Promise((resolve) => setTimeout(resolve, 5))
+            controller.enqueue(new TextEncoder().encode('streamed'))
+            controller.close()
+          },
+        })
+      )
     default:
       return new Response('ok')
   }
@@ -99,6 +126,31 @@ describe('what the app returns through proxy.fetch', () => {
     // node-server may not write what it read with the failure: the client sees less, then the end.
     expect('hello'.startsWith(body)).toBe(true)
     expect(reports[0]?.error.message).toContain('ended after 5 of the 9 bytes')
+  })
+
+  it.each(['/fails-on-pull', '/fails-in-start'])(
+    'answers 502 with the reason to a body that fails before its first byte (%s), and prints nothing',
+    async (path) => {
+      const printed = vi.spyOn(console, 'error')
+      try {
+        const [first, next] = responses(await exchange(path))
+        expect(first).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/)
+        expect(first).toContain(
+          '(its body failed before its response began: the first pull failed)\n'
+        )
+        expect(next).toMatch(NEXT)
+        expect(reports.map(({ context }) => context.phase)).toEqual(['app'])
+        expect(printed).not.toHaveBeenCalled()
+      } finally {
+        printed.mockRestore()
+      }
+    }
+  )
+
+  it('streams a body whose first chunk comes later, as it came', async () => {
+    const [first, next] = responses(await exchange('/streamed'))
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n8\r\nstreamed\r\n0\r\n\r\n$/)
+    expect(next).toMatch(NEXT)
   })
 
   it('gives a 204 no body, and the platform reads it without an error', async () => {
