@@ -12,6 +12,7 @@ import { createDispatcher } from './app/dispatch'
 import { createFetchEntry } from './app/fetch-entry'
 import type { Handler } from './app/fetch-handler'
 import { toFallthroughHandler } from './app/fetch-handler'
+import { allowLateProxyApps } from './app/late-proxy-apps'
 import type { CertificateAuthority } from './ca/authority'
 import { onDrain } from './cluster/drain'
 import { toError } from './errors'
@@ -229,5 +230,11 @@ export function createProxy(app: App, options: ProxyOptions = {}): Proxy {
 
     getCertificateAuthority: getCa,
   }
+  allowLateProxyApps(proxy, (host, handler) => {
+    const pages = hostApps.get(host)
+    const added = toFallthroughHandler(handler)
+    hostApps.set(host, pages ? inFront(pages, added) : added)
+    gate.addProxyHost(host)
+  })
   return proxy
 }

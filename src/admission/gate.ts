@@ -40,7 +40,7 @@ export interface AdmissionOptions {
   resolver: Resolver
   proxyHost: string
   /** Every host whose requests stay untranslated: proxy host, download host, proxy apps. */
-  proxyHosts: ReadonlySet<string>
+  proxyHosts: Set<string>
   /** The host of the certificate downloads; `undefined` when they are off. */
   downloadHost: string | undefined
   /** How long an async `requireAuth` or `resolve` may take before the request is refused. */
@@ -76,6 +76,11 @@ export interface Gate {
   admitName(tunnel: TunnelIdentity, servername: string): Settled<string>
   /** Admit one request, inside `tunnel` or on a direct connection. */
   admitRequest(tunnel: TunnelIdentity | undefined, request: AskedRequest): Settled<Admission>
+  /**
+   * Make `host` a proxy host from the next request on, forgetting the decisions kept per
+   * connection: one kept for `host` before would still send it through the resolver.
+   */
+  addProxyHost(host: string): void
 }
 
 /** Build the gate. */
@@ -166,7 +171,7 @@ export function createGate(options: AdmissionOptions): Gate {
   }
 
   // Neither check looks at the request: a connection asking again gets its last decision.
-  const last = needsRequest ? undefined : new LastDecisions()
+  let last = needsRequest ? undefined : new LastDecisions()
 
   const admitDirect = (
     request: AskedRequest,
@@ -195,6 +200,10 @@ export function createGate(options: AdmissionOptions): Gate {
   }
 
   return {
+    addProxyHost(host) {
+      proxyHosts.add(host)
+      last &&= new LastDecisions()
+    },
     admitTunnel(inside, target, authorization) {
       if (inside) {
         return NESTED_CONNECT

@@ -6,7 +6,8 @@
  */
 import type { Dispatcher } from 'undici'
 import type { AddressInfo } from 'node:net'
-import { validHost } from '../admission/target'
+import { describe, validHost } from '../admission/target'
+import { addProxyApp } from '../app/late-proxy-apps'
 import { CertificateAuthority } from '../ca/authority'
 import { isCode, OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
@@ -106,9 +107,9 @@ export interface TestProxy extends AsyncDisposable {
   setApp(app: App): void
   /**
    * From the next request on, `host`'s proxy app is `app`; `null` hands its requests to the main
-   * app. The host must be one of the `proxyApps` given to `startProxy` (`null` there to start it
-   * empty).
-   * @throws OptionsError for a host that was not given.
+   * app. A host not named in the `proxyApps` given to `startProxy` becomes a proxy host here: its
+   * requests are no longer translated, and its certificate is issued on its first handshake.
+   * @throws OptionsError for what is not a host name.
    */
   setProxyApp(host: string, app: App | null): void
   /** The underlying proxy made by `createProxy`. */
@@ -142,11 +143,12 @@ export async function startProxy(
   const main = swappableMainApp(app)
   const hosts = new Map<string, SwappableApp>()
   // Checked here: createProxy sees only the stable handlers, which are always valid apps.
-  for (const [host, hostApp] of proxyAppsOption(proxyApps)) {
-    const onOwnError = (error: Error) => {
+  const proxyAppOf = (host: string, hostApp: App | null) =>
+    swappableProxyApp(host, hostApp, (error) => {
       records.onError(error, { phase: 'app', host })
-    }
-    hosts.set(host, swappableProxyApp(host, hostApp, onOwnError))
+    })
+  for (const [host, hostApp] of proxyAppsOption(proxyApps)) {
+    hosts.set(host, proxyAppOf(host, hostApp))
   }
   const proxy = createProxy(main.handler, {
     ...rest,
@@ -193,16 +195,19 @@ export async function startProxy(
     clear: records.clear,
     setApp: main.set,
     setProxyApp(host, hostApp) {
-      // A JavaScript caller may pass anything: what is not a host name is looked up as given.
+      // A JavaScript caller may pass anything: what is not a host name is refused by name.
       const name = typeof (host as unknown) === 'string' ? validHost(host) : undefined
       const swap = hosts.get(name ?? host)
-      if (!swap) {
-        const known = [...hosts.keys()].join(', ') || 'none'
-        throw new OptionsError(
-          `${host} has no proxy app to replace (given: ${known}); name it in startProxy's proxyApps, null to start it empty`
-        )
+      if (swap) {
+        swap.set(hostApp)
+        return
       }
-      swap.set(hostApp)
+      if (name === undefined) {
+        throw new OptionsError(`setProxyApp wants a host name, got ${describe(host)}`)
+      }
+      const added = proxyAppOf(name, hostApp)
+      hosts.set(name, added)
+      addProxyApp(proxy, name, added.handler)
     },
     proxy,
     close,
