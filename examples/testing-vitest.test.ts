@@ -41,6 +41,8 @@ test('greets the user the API knows', async () => {
   expect(proxy.requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual([
     'GET https://api.example.com/v1/users/7 200',
   ])
+  // The headers the fake was sent, as mockttp's seen requests give them.
+  expect(proxy.requests[0]?.headers?.get('host')).toBe('api.example.com')
 })
 
 test('says so when the API answers 404', async () => {

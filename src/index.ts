@@ -53,3 +53,4 @@ export type {
   TestProxyOptions,
 } from './testing/start-proxy'
 export type { ReportedError } from './testing/records'
+export type { RecordedBody, TestRequestRecord } from './testing/seen'

@@ -121,6 +121,17 @@ export function watchRequest(
   })
 }
 
+/**
+ * The request (Node's, as the app server is given it) each record describes, for the test kit,
+ * which pairs a record with the headers and body its app saw.
+ */
+const requestsOfRecords = new WeakMap<RequestRecord, object>()
+
+/** The request `record` was made of: the `incoming` of the app's node-server env. */
+export function requestOfRecord(record: RequestRecord): object | undefined {
+  return requestsOfRecords.get(record)
+}
+
 /** When requests whose admission waits on the user's callbacks arrived. */
 const arrivals = new WeakMap<object, { time: Date; start: number }>()
 
@@ -155,22 +166,26 @@ export function beginRecord(
     (known ? admission.fullUrl : undefined) ?? inTunnel(req.url, tunnel) ?? req.authority ?? ''
   const client = clientOf(req.socket)
   const tunnelInfo = tunnelRecord(tunnel, req.socket)
-  return (status, bytes, aborted, websocket) => ({
-    type: 'request',
-    time,
-    client,
-    method: req.method ?? 'GET',
-    url,
-    path: appPath(admission, req.url),
-    route: routeName(admission),
-    status,
-    bytes,
-    durationMs: now() - start,
-    httpVersion: req.httpVersion,
-    tunnel: tunnelInfo,
-    aborted,
-    websocket,
-  })
+  return (status, bytes, aborted, websocket) => {
+    const record: RequestRecord = {
+      type: 'request',
+      time,
+      client,
+      method: req.method ?? 'GET',
+      url,
+      path: appPath(admission, req.url),
+      route: routeName(admission),
+      status,
+      bytes,
+      durationMs: now() - start,
+      httpVersion: req.httpVersion,
+      tunnel: tunnelInfo,
+      aborted,
+      websocket,
+    }
+    requestsOfRecords.set(record, req)
+    return record
+  }
 }
 
 /**

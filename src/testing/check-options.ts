@@ -8,6 +8,7 @@ import { OptionsError } from '../errors'
 import { isApp } from '../option-checks'
 import { checkKnownOptions, KNOWN_OPTIONS, normalizeOptions } from '../options'
 import type { App, ProxyOptions } from '../types'
+import { bodyLimitOption } from './seen'
 
 /** Throw the OptionsError createProxy would for `options`, or one for a port listen cannot take. */
 export function checkTestOptions(options: unknown): void {
@@ -16,8 +17,12 @@ export function checkTestOptions(options: unknown): void {
     normalizeOptions(options as ProxyOptions)
     return
   }
-  checkKnownOptions(options, ['port'])
-  const { port, ...proxyOptions } = options as ProxyOptions & { port?: unknown }
+  checkKnownOptions(options, ['port', 'recordBodyLimit'])
+  const { port, recordBodyLimit, ...proxyOptions } = options as ProxyOptions & {
+    port?: unknown
+    recordBodyLimit?: unknown
+  }
+  bodyLimitOption(recordBodyLimit)
   normalizeOptions(proxyOptions)
   checkPort(port === undefined ? 0 : port)
 }
@@ -55,6 +60,8 @@ export function splitArguments<Options extends object>(
     return [first as App, second]
   }
   const keys = Object.keys(first)
-  const named = keys.length === 0 || keys.some((key) => key === 'port' || KNOWN_OPTIONS.has(key))
+  const named =
+    keys.length === 0 ||
+    keys.some((key) => key === 'port' || key === 'recordBodyLimit' || KNOWN_OPTIONS.has(key))
   return named ? [undefined, first as Options] : [first as App, second]
 }

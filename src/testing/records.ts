@@ -3,9 +3,11 @@
  * `onError` reports, gathered in arrays, still passed on to the user's own callbacks.
  * @module
  */
-import type { LogRecord, RequestRecord } from '../log/records'
+import type { LogRecord } from '../log/records'
 import type { ErrorContext } from '../types'
 import { now } from '../util/clock'
+import type { TestRequestRecord } from './seen'
+import { withSeen } from './seen'
 
 /** A problem the proxy reported to `onError`. */
 export interface ReportedError {
@@ -33,7 +35,7 @@ export function markArrival(error: unknown, arrival: number): void {
 
 /** The gathered records and the callbacks that fill them. */
 export interface Records {
-  readonly requests: RequestRecord[]
+  readonly requests: TestRequestRecord[]
   readonly errors: ReportedError[]
   onLog: (record: LogRecord) => void
   onError: (error: Error, context: ErrorContext) => void
@@ -45,7 +47,7 @@ export function createRecords(
   onLog?: (record: LogRecord) => void,
   onError?: (error: Error, context: ErrorContext) => void
 ): Records {
-  const requests: RequestRecord[] = []
+  const requests: TestRequestRecord[] = []
   const requestArrivals: number[] = []
   const errors: ReportedError[] = []
   // A request asked before clear() belongs to the test before it, though its response may end
@@ -59,7 +61,7 @@ export function createRecords(
       if (record.type === 'request') {
         const arrival = now() - record.durationMs
         if (arrival >= clearedAt) {
-          insertByArrival(requests, requestArrivals, record, arrival)
+          insertByArrival(requests, requestArrivals, withSeen(record), arrival)
         }
       }
       onLog?.(record)
@@ -86,9 +88,9 @@ export function createRecords(
  * is now less its duration, finer than its `time` (milliseconds). `arrivals` runs beside `records`.
  */
 function insertByArrival(
-  records: RequestRecord[],
+  records: TestRequestRecord[],
   arrivals: number[],
-  record: RequestRecord,
+  record: TestRequestRecord,
   arrival: number
 ): void {
   let at = records.length

@@ -10,7 +10,6 @@ import { describe, validHost } from '../admission/target'
 import { addProxyApp } from '../app/late-proxy-apps'
 import { CertificateAuthority } from '../ca/authority'
 import { isCode, OptionsError } from '../errors'
-import type { RequestRecord } from '../log/records'
 import { proxyAppsOption } from '../option-checks'
 import { createProxy } from '../proxy'
 import type { App, Proxy, ProxyOptions } from '../types'
@@ -21,6 +20,8 @@ import { proxyEnv } from './env'
 import { notFaked } from './not-faked'
 import type { ReportedError } from './records'
 import { createRecords } from './records'
+import { bodyLimitOption, see } from './seen'
+import type { TestRequestRecord } from './seen'
 import { swappableMainApp, swappableProxyApp } from './swappable-app'
 import type { SwappableApp } from './swappable-app'
 
@@ -28,6 +29,12 @@ import type { SwappableApp } from './swappable-app'
 export interface TestProxyOptions extends ProxyOptions {
   /** The port on 127.0.0.1 to listen on. @default 0 (a free port) */
   port?: number
+  /**
+   * The bytes of each request body kept in its record (`requests[i].body`); past them the
+   * record keeps the start and says `truncated`, and the app still reads the whole body. `0`:
+   * no bodies are recorded. @default 1048576 (1 MiB)
+   */
+  recordBodyLimit?: number
 }
 
 /** The proxy's CA as clients take it. */
@@ -93,9 +100,12 @@ export interface TestProxy extends AsyncDisposable {
   readonly fetchInit: RequestInit
   /**
    * One record per request, added when its response has ended (what `onLog` is given), in the
-   * order the requests arrived.
+   * order the requests arrived, with the headers and body the app saw.
+   * @example
+   * expect(proxy.requests[0]?.headers?.get('authorization')).toBe('Bearer t')
+   * expect(await proxy.requests[0]?.body?.json()).toEqual({ amount: 5 })
    */
-  readonly requests: readonly RequestRecord[]
+  readonly requests: readonly TestRequestRecord[]
   /** What the proxy reported to `onError`, oldest first. */
   readonly errors: readonly ReportedError[]
   /**
@@ -139,19 +149,27 @@ export async function startProxy(
   const [app = notFaked, options = {}] = splitArguments(appOrOptions, maybeOptions)
   checkTestOptions(options)
   const { port = 0, ca = { file: null }, proxyApps = {}, onLog, onError, ...rest } = options
+  const { recordBodyLimit, ...proxyOptions } = rest
+  const bodyLimit = bodyLimitOption(recordBodyLimit)
+  const look = (request: Request, env: unknown) => see(request, env, bodyLimit)
   const records = createRecords(onLog, onError)
-  const main = swappableMainApp(app)
+  const main = swappableMainApp(app, look)
   const hosts = new Map<string, SwappableApp>()
   // Checked here: createProxy sees only the stable handlers, which are always valid apps.
   const proxyAppOf = (host: string, hostApp: App | null) =>
-    swappableProxyApp(host, hostApp, (error) => {
-      records.onError(error, { phase: 'app', host })
-    })
+    swappableProxyApp(
+      host,
+      hostApp,
+      (error) => {
+        records.onError(error, { phase: 'app', host })
+      },
+      look
+    )
   for (const [host, hostApp] of proxyAppsOption(proxyApps)) {
     hosts.set(host, proxyAppOf(host, hostApp))
   }
   const proxy = createProxy(main.handler, {
-    ...rest,
+    ...proxyOptions,
     ca: ca instanceof CertificateAuthority ? ca : { file: null, ...ca },
     proxyApps: Object.fromEntries([...hosts].map(([host, swap]) => [host, swap.handler])),
     onLog: records.onLog,

@@ -21,11 +21,14 @@ export interface SwappableApp {
   readonly set: (app: App | null) => void
 }
 
+/** What keeps the headers and body an app is about to see; whether it is recording a body. */
+export type Look = (request: Request, env: unknown) => boolean
+
 /** The main app: every request it gets is answered by the current app. */
-export function swappableMainApp(app: App): SwappableApp {
+export function swappableMainApp(app: App, look: Look): SwappableApp {
   let current = toFetchHandler(appOption('the app given to startProxy', app))
   return {
-    handler: (request, env) => marked(current, request, env),
+    handler: (request, env) => marked(current, request, env, look),
     set: (next) => {
       current = toFetchHandler(appOption('the app given to setApp', next))
     },
@@ -46,7 +49,8 @@ const arrivals = new WeakMap<Request, number>()
 export function swappableProxyApp(
   host: string,
   app: App | null,
-  onOwnError: (error: Error) => void
+  onOwnError: (error: Error) => void,
+  look: Look
 ): SwappableApp {
   const report = (error: Error, request: Request) => {
     markArrival(error, arrivals.get(request) ?? now())
@@ -58,7 +62,7 @@ export function swappableProxyApp(
       : seeingOwnErrors(appOption(`the app given to setProxyApp for ${host}`, next), report)
   let current = toHandler(app)
   return {
-    handler: (request, env) => marked(current, request, env),
+    handler: (request, env) => marked(current, request, env, look),
     set: (next) => {
       current = toHandler(next)
     },
@@ -66,10 +70,11 @@ export function swappableProxyApp(
 }
 
 /**
- * Call `handler`, marking what it throws with the request's arrival, so that `clear()` can tell
+ * Call `handler`, once `look` has kept what it sees of the request, marking what it throws with the request's arrival, so that `clear()` can tell
  * the error of a request asked before it from one asked after.
  */
-function marked(handler: Handler, request: Request, env: unknown): ReturnType<Handler> {
+function marked(handler: Handler, request: Request, env: unknown, look: Look): ReturnType<Handler> {
+  const recording = look(request, env)
   const arrival = now()
   arrivals.set(request, arrival)
   const mark = (error: unknown): never => {
@@ -78,7 +83,12 @@ function marked(handler: Handler, request: Request, env: unknown): ReturnType<Ha
   }
   try {
     const response = handler(request, env)
-    return response instanceof Promise ? response.catch(mark) : response
+    if (response instanceof Promise) {
+      return response.catch(mark)
+    }
+    // Answered at once, node-server sends the response and discards the rest of the body before
+    // the recording copy of it is read; answered later, it leaves the body to be read.
+    return recording ? Promise.resolve(response) : response
   } catch (error) {
     return mark(error)
   }

@@ -78,10 +78,10 @@ describe('createProxy given something that is not an app', () => {
 })
 
 describe('startProxy given an option it does not know', () => {
-  it('names the option meant, and lists port among those it takes', async () => {
+  it('names the option meant, and lists port and recordBodyLimit among those it takes', async () => {
     const options = { proxyapps: { 'api.example.com': null } } as TestProxyOptions
     await expect(startProxy(() => new Response('main'), options)).rejects.toThrow(
-      /^unknown option "proxyapps"; did you mean proxyApps\? The options are port, prefix, /
+      /^unknown option "proxyapps"; did you mean proxyApps\? The options are port, recordBodyLimit, prefix, /
     )
   })
 
