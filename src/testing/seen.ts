@@ -30,12 +30,16 @@ export interface TestRequestRecord extends RequestRecord {
    * `undefined` when no app saw the request (the proxy answered it itself).
    */
   headers: Headers | undefined
-  /** The request body; `undefined` without one, with `recordBodyLimit: 0`, or when no app saw it. */
+  /**
+   * The request body; `undefined` without one, for a `GET` or `HEAD`, with `recordBodyLimit: 0`,
+   * or when no app saw it.
+   */
   body: RecordedBody | undefined
 }
 
 interface Seen {
-  headers: Headers
+  /** Node's raw headers of the request the app was given: made a `Headers` only when read. */
+  rawHeaders: readonly string[]
   body: RecordedBody | undefined
 }
 
@@ -63,8 +67,11 @@ export function see(request: Request, env: unknown, bodyLimit: number): boolean 
   if (!incoming || seen) {
     return seen?.body !== undefined
   }
-  const body = request.body === null || bodyLimit === 0 ? undefined : recordBody(request, bodyLimit)
-  seenRequests.set(incoming, { headers: new Headers(request.headers), body })
+  // node-server makes a full Request only when its body (or the like) is read: a GET's is not.
+  const bodiless = bodyLimit === 0 || request.method === 'GET' || request.method === 'HEAD'
+  const body = bodiless || request.body === null ? undefined : recordBody(request, bodyLimit)
+  const { rawHeaders } = incoming as { rawHeaders?: string[] }
+  seenRequests.set(incoming, { rawHeaders: rawHeaders ?? [], body })
   return body !== undefined
 }
 
@@ -72,7 +79,34 @@ export function see(request: Request, env: unknown, bodyLimit: number): boolean 
 export function withSeen(record: RequestRecord): TestRequestRecord {
   const incoming = requestOfRecord(record)
   const seen = incoming && seenRequests.get(incoming)
-  return { ...record, headers: seen?.headers, body: seen?.body }
+  if (!seen) {
+    return { ...record, headers: undefined, body: undefined }
+  }
+  let headers: Headers | undefined
+  return {
+    ...record,
+    // Made when read: a test reads few records' headers, and the copy would cost every request.
+    get headers() {
+      return (headers ??= toHeaders(seen.rawHeaders))
+    },
+    body: seen.body,
+  }
+}
+
+/** The headers node-server gives the app of Node's raw ones: HTTP/2's pseudo-headers left out. */
+function toHeaders(raw: readonly string[]): Headers {
+  const headers = new Headers()
+  for (let at = 0; at + 1 < raw.length; at += 2) {
+    const name = raw[at] ?? ''
+    if (!name.startsWith(':')) {
+      try {
+        headers.append(name, raw[at + 1] ?? '')
+      } catch {
+        // A value Fetch refuses: node-server leaves it out of the app's headers too.
+      }
+    }
+  }
+  return headers
 }
 
 /** Read a clone of `request`'s body up to `limit` bytes, and then let it go. */

@@ -82,6 +82,7 @@ describe('the headers and body of each request, in proxy.requests', () => {
     const [charge] = proxy.requests
     expect(charge?.httpVersion).toBe('2.0')
     expect(charge?.headers?.get('x-request-id')).toBe('42')
+    expect(charge?.headers?.get('host')).toBe('api.example.com')
     expect(charge?.headers?.has('proxy-authorization')).toBe(false)
     expect(await charge?.body?.json()).toEqual({ amount: 7 })
   })
