@@ -3,11 +3,15 @@
  * `proxy.requests` has the headers and body the app saw, over HTTP/1.1, HTTPS in a tunnel,
  * HTTP/2 and from a child process, while the app reads its own body as before.
  */
+import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
+import { WebSocket } from 'undici'
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
+import { within } from '../helpers/within'
 
 let proxy: TestProxy | undefined
 afterEach(async () => {
@@ -97,5 +101,23 @@ describe('the headers and body of each request, in proxy.requests', () => {
       ['wsgiprox', undefined, undefined],
       ['app', 'example.com', undefined],
     ])
+  })
+
+  it('keeps the headers of a WebSocket upgrade', async () => {
+    proxy = await startProxy(
+      new Hono().get(
+        '*',
+        upgradeWebSocket(() => ({}))
+      )
+    )
+    const socket = new WebSocket('wss://chat.example.com/live', {
+      dispatcher: proxy.dispatcher,
+      protocols: ['chat.v2'],
+    })
+    await within(once(socket, 'open'), 'the WebSocket did not open')
+    await proxy.close()
+    const [upgrade] = proxy.requests
+    expect(upgrade?.websocket).toBe(true)
+    expect(upgrade?.headers?.get('sec-websocket-protocol')).toBe('chat.v2')
   })
 })
