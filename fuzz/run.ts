@@ -16,6 +16,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { jazzerEnv } from './jazzer-env'
+import { runStats } from './log-stats'
 
 const ROOT = dirname(import.meta.dirname)
 const WORK = join(ROOT, '.cache', 'fuzz')
@@ -137,20 +138,10 @@ async function fuzzTarget(target: string): Promise<Outcome> {
   }
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   file.end()
-  const status = [...output.matchAll(/cov: (\d+) ft: (\d+)/g)].at(-1)
-  const stat = (name: string) =>
-    Number(new RegExp(`stat::${name}:\\s+(\\d+)`).exec(output)?.[1] ?? 0)
   const ok = code === 0
   if (!ok) {
     console.log(output.split('\n').slice(-40).join('\n'))
     console.log(`fuzz: ${target} failed (exit ${String(code)}); its log is ${log}`)
   }
-  return {
-    target,
-    ok,
-    runs: stat('number_of_executed_units'),
-    perSecond: stat('average_exec_per_sec'),
-    coverage: status ? `cov ${status[1]} ft ${status[2]}` : '-',
-    log,
-  }
+  return { target, ok, ...runStats(output), log }
 }
