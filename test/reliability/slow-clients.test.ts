@@ -3,19 +3,23 @@
  * the CONNECT itself, a plain tunnel, a TLS tunnel). A request head sent a byte at a time is
  * served, HTTP/1.0 and 1.1 alike, however far past the tunnel's handshake deadline it runs; a
  * head that never ends gets `408` at Node's `headersTimeout`; an upload its client abandons while
- * the app waits for the body gets `408` at Node's `requestTimeout`. Other clients are served
- * meanwhile. The server's timers are shortened here: Node's own are 60 s and 300 s, looked at
- * every 30 s (docs/behaviour.md, "Slow clients").
+ * the app waits for the body gets `408` at Node's `requestTimeout`. Over HTTP/2, a HEADERS frame
+ * trickled a byte at a time gets GOAWAY at `http2IdleTimeoutMs`: bytes that make no frame do not
+ * count as activity. Other clients are served meanwhile. The server's timers are shortened here:
+ * Node's own are 60 s and 300 s, looked at every 30 s (docs/behaviour.md, "Slow clients").
  */
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { connect as tlsConnect } from 'node:tls'
+import { SESSION_CLOSE_GRACE_MS } from '../../src/inbound/http2-lifecycle'
 import { createProxy } from '../../src/proxy'
 import type { Proxy } from '../../src/types'
 import { echoApp } from '../helpers/apps'
 import { connectTunnel, proxyGet, rawSocket, tlsOverTunnel } from '../helpers/clients'
+import { frame, PREFACE } from '../helpers/h2-frames'
 import { testCa } from '../helpers/proxy'
 import { closeOf } from '../helpers/within'
 
@@ -23,6 +27,8 @@ import { closeOf } from '../helpers/within'
 const PACE_MS = 50
 /** A handshake deadline a slow request head runs far past: it must not cut one once it began. */
 const HANDSHAKE_MS = 300
+/** How long an HTTP/2 session with no stream may go without a frame. */
+const H2_IDLE_MS = 1000
 
 let proxy: Proxy | undefined
 const sockets: Duplex[] = []
@@ -40,6 +46,7 @@ async function start(timers: { headersTimeout: number; requestTimeout: number })
   proxy = createProxy(echoApp(), {
     ca: await testCa(),
     handshakeTimeoutMs: HANDSHAKE_MS,
+    http2IdleTimeoutMs: H2_IDLE_MS,
     onError: () => {},
   })
   proxy.attach(server)
@@ -199,6 +206,56 @@ describe('an upload its client abandons while the app waits for the body', () =>
       expect(status).toBe('HTTP/1.1 408 Request Timeout')
       expect(body).toBe('The request did not arrive in time\n')
       expect(performance.now() - sent).toBeGreaterThan(1100)
+    }
+  )
+})
+
+const GOAWAY = 0x7
+
+/** The types of the HTTP/2 frames in `bytes`, in order. */
+function frameTypes(bytes: Buffer): number[] {
+  const types: number[] = []
+  for (let at = 0; at + 9 <= bytes.length; at += 9 + bytes.readUIntBE(at, 3)) {
+    types.push(bytes[at + 3] ?? -1)
+  }
+  return types
+}
+
+describe('an HTTP/2 HEADERS frame sent a byte at a time', () => {
+  it.each(['TLS', 'plain'])(
+    'ends the session at http2IdleTimeoutMs in a %s tunnel, and other clients are served',
+    async (kind) => {
+      const port = await start({ headersTimeout: 60_000, requestTimeout: 300_000 })
+      const { socket } = await connectTunnel(port, 'example.com:443')
+      const wire =
+        kind === 'TLS'
+          ? tlsConnect({
+              socket,
+              servername: 'example.com',
+              ca: (await testCa()).certPem,
+              ALPNProtocols: ['h2'],
+            })
+          : socket
+      sockets.push(wire)
+      if (kind === 'TLS') {
+        await once(wire, 'secureConnect')
+      }
+      // GOAWAY at the idle timeout; a client that keeps sending then has the closing grace.
+      const closed = closeOf(
+        wire,
+        `the trickled HEADERS kept its ${kind} session open`,
+        H2_IDLE_MS + SESSION_CLOSE_GRACE_MS + 1000
+      )
+      const sent = performance.now()
+      wire.write(Buffer.concat([PREFACE, frame(0x4, 0, 0)]))
+      // The frame announces 200 bytes of header block and gets them one at a time: the bytes
+      // keep coming, the frame never does.
+      const headers = frame(0x1, 0x4, 1, Buffer.alloc(200, 0x40))
+      void trickle(wire, headers.toString('latin1'))
+      await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_MS))
+      expect((await proxyGet(port, 'http://example.com/other')).status).toBe(200)
+      expect(frameTypes(await closed)).toContain(GOAWAY)
+      expect(performance.now() - sent).toBeGreaterThan(H2_IDLE_MS - 50)
     }
   )
 })
