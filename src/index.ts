@@ -53,4 +53,5 @@ export type {
   TestProxyOptions,
 } from './testing/start-proxy'
 export type { ReportedError } from './testing/records'
-export type { RecordedBody, TestRequestRecord } from './testing/seen'
+export type { RecordedBody } from './testing/recorded-body'
+export type { TestRequestRecord } from './testing/seen'

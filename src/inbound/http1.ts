@@ -233,7 +233,10 @@ function answerParseError(
 ): { status: number; bytes: number | undefined } | undefined {
   const { code = '', reason } = error as Error & { code?: string; reason?: string }
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
+  // A client that ends its side mid-body has left that request, whose own record says so (499,
+  // its body cut): no answer to nobody, and no second record of the same request.
+  const leftMidBody = code === 'HPE_INVALID_EOF_STATE' && pending
+  if (code === 'ECONNRESET' || leftMidBody || !socket.writable || pending?.headersSent) {
     socket.destroy()
     return undefined
   }

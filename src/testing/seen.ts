@@ -4,24 +4,15 @@
  * app reads its own as before.
  * @module
  */
+import type { Readable } from 'node:stream'
 import { OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
 import { requestOfRecord } from '../log/watch'
+import type { RecordedBody } from './recorded-body'
+import { recordIncomingBody, recordRequestBody } from './recorded-body'
 
 /** The bytes recorded of each request body when `recordBodyLimit` is not given: 1 MiB. */
 export const RECORD_BODY_LIMIT = 1024 * 1024
-
-/** A request body as recorded: its first `recordBodyLimit` bytes at most. */
-export interface RecordedBody {
-  /** The bytes recorded; resolves once the body has ended, been cut at the limit, or failed. */
-  bytes(): Promise<Uint8Array>
-  /** The bytes recorded, as UTF-8. */
-  text(): Promise<string>
-  /** The body parsed as JSON. @throws Error when it was cut at the limit, or is not JSON. */
-  json(): Promise<unknown>
-  /** Whether the body went on past `recordBodyLimit`: `bytes()` has only its start. */
-  truncated(): Promise<boolean>
-}
 
 /** A request record of the test kit: the `onLog` record, and what the app saw. */
 export interface TestRequestRecord extends RequestRecord {
@@ -31,8 +22,8 @@ export interface TestRequestRecord extends RequestRecord {
    */
   headers: Headers | undefined
   /**
-   * The request body; `undefined` without one, for a `GET` or `HEAD`, with `recordBodyLimit: 0`,
-   * or when no app saw it.
+   * The request body as the client sent it (for a `GET` or `HEAD` too, though the app's `Request`
+   * has none); `undefined` without one, with `recordBodyLimit: 0`, or when no app saw it.
    */
   body: RecordedBody | undefined
 }
@@ -67,12 +58,39 @@ export function see(request: Request, env: unknown, bodyLimit: number): boolean 
   if (!incoming || seen) {
     return seen?.body !== undefined
   }
-  // node-server makes a full Request only when its body (or the like) is read: a GET's is not.
-  const bodiless = bodyLimit === 0 || request.method === 'GET' || request.method === 'HEAD'
-  const body = bodiless || request.body === null ? undefined : recordBody(request, bodyLimit)
+  const body = bodyLimit === 0 ? undefined : recordBody(request, incoming, bodyLimit)
   const { rawHeaders } = incoming as { rawHeaders?: string[] }
   seenRequests.set(incoming, { rawHeaders: rawHeaders ?? [], body })
   return body !== undefined
+}
+
+/**
+ * Record the body of `request`, if it has one. Fetch gives a GET or HEAD no body, though HTTP
+ * allows one (search APIs take their query so), so theirs is read from Node's request instead,
+ * when its headers announce one; node-server makes a full Request only when its body (or the
+ * like) is read, which a GET's never is, so one without costs nothing.
+ */
+function recordBody(request: Request, incoming: object, limit: number): RecordedBody | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return request.body === null ? undefined : recordRequestBody(request, limit)
+  }
+  return announcesBody(incoming) ? recordIncomingBody(incoming as Readable, limit) : undefined
+}
+
+/**
+ * Whether Node's request `incoming` has a body coming: HTTP/1 says so in Content-Length or
+ * Transfer-Encoding (RFC 9112 §6.3); an HTTP/2 stream that did not end with its headers has one.
+ */
+function announcesBody(incoming: object): boolean {
+  const { headers, stream } = incoming as {
+    headers?: Record<string, string | string[] | undefined>
+    stream?: { endAfterHeaders?: boolean }
+  }
+  if (stream?.endAfterHeaders === false) {
+    return true
+  }
+  const length = headers?.['content-length']
+  return headers?.['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /** `record` with what the app saw of its request. */
@@ -107,58 +125,4 @@ function toHeaders(raw: readonly string[]): Headers {
     }
   }
   return headers
-}
-
-/** Read a clone of `request`'s body up to `limit` bytes, and then let it go. */
-function recordBody(request: Request, limit: number): RecordedBody {
-  const read = readUpTo(request.clone().body, limit)
-  const bytes = async () => (await read).bytes
-  return {
-    bytes,
-    text: async () => new TextDecoder().decode(await bytes()),
-    truncated: async () => (await read).truncated,
-    json: async () => {
-      const { bytes: recorded, truncated } = await read
-      if (truncated) {
-        throw new Error(
-          `the request body was recorded up to recordBodyLimit (${limit} bytes) only; raise it to read it as JSON`
-        )
-      }
-      return JSON.parse(new TextDecoder().decode(recorded)) as unknown
-    },
-  }
-}
-
-async function readUpTo(
-  stream: ReadableStream<Uint8Array> | null,
-  limit: number
-): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  let truncated = false
-  const reader = stream?.getReader()
-  try {
-    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
-      const room = limit - size
-      if (chunk.value.byteLength > room) {
-        chunks.push(chunk.value.subarray(0, room))
-        size = limit
-        truncated = true
-        // The app's branch of the body goes on; only this copy stops here.
-        await reader?.cancel()
-        break
-      }
-      chunks.push(chunk.value)
-      size += chunk.value.byteLength
-    }
-  } catch {
-    // The client left mid-body: what came is what was sent.
-  }
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return { bytes, truncated }
 }
