@@ -3,6 +3,9 @@
  * to hear about a request nothing fakes.
  */
 import { Hono } from 'hono'
+import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
 import { getThrough } from '../helpers/kit'
@@ -57,5 +60,30 @@ describe('startProxy(options)', () => {
     await expect(startProxy({ get: () => 'x' } as never)).rejects.toThrow(
       /^the app given to startProxy must be a Hono app, \{ fetch \} or a function/
     )
+  })
+})
+
+describe('a request sent to the test proxy, not through it', () => {
+  // Python requests 2.28 with urllib3 1.26 (Debian 12's) sends a chunked upload to an https URL
+  // so: TLS to the proxy's own address, no CONNECT. Node's https does the same asked directly.
+  it('is answered with what happened, not with a fix that cannot help', async () => {
+    proxy = await startProxy({ proxyApps: { 'api.example.com': api() } })
+    const request = httpsRequest({
+      host: '127.0.0.1',
+      port: proxy.port,
+      method: 'POST',
+      path: '/v1/user',
+      ca: proxy.ca.pem,
+    })
+    request.end('ada')
+    const [response] = (await once(request, 'response')) as [IncomingMessage]
+    let text = ''
+    for await (const chunk of response) {
+      text += String(chunk)
+    }
+    expect(`${response.statusCode}\n${text}`).toMatch(
+      /^404\nnot faked: POST https:\/\/127\.0\.0\.1:\d+\/v1\/user\n\(it was sent to the proxy itself, not through it: the client named no site/
+    )
+    expect(text).toContain('send bytes instead of a generator')
   })
 })
