@@ -196,7 +196,7 @@ export function installGroups(ctx: StepsContext): InstallGroup[] {
               `keytool -importcert -noprompt -alias wsgiprox -file ${pem} -keystore wsgiprox.jks -storepass changeit\njava -Djavax.net.ssl.trustStore=wsgiprox.jks -Djavax.net.ssl.trustStorePassword=changeit \\\n  -Dhttps.proxyHost=${host} -Dhttps.proxyPort=${port} -Dhttp.proxyHost=${host} -Dhttp.proxyPort=${port} -jar app.jar`
             ),
             'Or add it to the JDK’s own store: `keytool -importcert -cacerts -alias wsgiprox -file ' +
-              `${pem}\` (default password \`changeit\`). \`java.net.http.HttpClient\` needs \`.proxy(ProxySelector.getDefault())\` to use these proxy settings.`,
+              `${pem}\` (default password \`changeit\`). \`java.net.http.HttpClient.newHttpClient()\` uses these proxy settings too, as \`HttpURLConnection\` does.`,
           ],
         },
         {

@@ -124,13 +124,17 @@ describe.skipIf(missing('curl'))('landing page recipes', () => {
     async () => {
       const fetchJava = `public class Fetch {
   public static void main(String[] args) throws Exception {
-    var url = new java.net.URI("https://example.com/java").toURL();
-    System.out.println(((java.net.HttpURLConnection) url.openConnection()).getResponseCode());
+    var url = new java.net.URI("https://example.com/java");
+    System.out.println(((java.net.HttpURLConnection) url.toURL().openConnection()).getResponseCode());
+    // The step says HttpClient needs no .proxy(...) of its own for these settings.
+    var client = java.net.http.HttpClient.newHttpClient();
+    var request = java.net.http.HttpRequest.newBuilder(url).build();
+    System.out.println(client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
   }
 }\n`
       await writeFile(join(dir.path, 'Fetch.java'), fetchJava)
       const script = code('java', 0).replace('-jar app.jar', 'Fetch.java')
-      expect((await sh(script)).stdout).toBe('200\n')
+      expect((await sh(script)).stdout).toBe('200\n200\n')
     }
   )
 })
