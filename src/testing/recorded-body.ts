@@ -5,15 +5,22 @@
  * @module
  */
 import type { Readable } from 'node:stream'
+import { codingsOf, decodeContent } from './content-coding'
 
 /** A request body as recorded: its first `recordBodyLimit` bytes at most. */
 export interface RecordedBody {
-  /** The bytes recorded; resolves once the body has ended, been cut at the limit, or failed. */
+  /**
+   * The bytes recorded, as they were sent (still gzipped, for one sent with
+   * `Content-Encoding: gzip`); resolves once the body has ended, been cut at the limit, or failed.
+   */
   bytes(): Promise<Uint8Array>
-  /** The bytes recorded, as UTF-8. */
+  /**
+   * The body as UTF-8, its `Content-Encoding` (`gzip`, `deflate`, `br`) undone.
+   * @throws Error when an encoded body was recorded only in part, or its encoding is another.
+   */
   text(): Promise<string>
   /**
-   * The body parsed as JSON.
+   * The body parsed as JSON, its `Content-Encoding` undone as for `text()`.
    * @throws Error when only part of it was recorded (see `truncated()`), or it is not JSON.
    */
   json(): Promise<unknown>
@@ -34,7 +41,8 @@ interface Recording {
 
 /** Record up to `limit` bytes of the body of `request` (a copy: the app reads its own). */
 export function recordRequestBody(request: Request, limit: number): RecordedBody {
-  return recorded(readUpTo(request.clone().body, limit), limit)
+  const codings = codingsOf(request.headers.get('content-encoding'))
+  return recorded(readUpTo(request.clone().body, limit), limit, codings)
 }
 
 /**
@@ -42,7 +50,11 @@ export function recordRequestBody(request: Request, limit: number): RecordedBody
  * Fetch lets no GET or HEAD carry a body. It is read to its end, as Node would discard it, so the
  * connection goes on as before.
  */
-export function recordIncomingBody(incoming: Readable, limit: number): RecordedBody {
+export function recordIncomingBody(
+  incoming: Readable,
+  limit: number,
+  codings: readonly string[]
+): RecordedBody {
   const reading = new Promise<Recording>((resolve) => {
     const kept = new Kept(limit)
     incoming.on('data', (chunk: Uint8Array) => {
@@ -58,14 +70,30 @@ export function recordIncomingBody(incoming: Readable, limit: number): RecordedB
     incoming.once('close', cut)
     incoming.once('error', cut)
   })
-  return recorded(reading, limit)
+  return recorded(reading, limit, codings)
 }
 
-function recorded(reading: Promise<Recording>, limit: number): RecordedBody {
+function recorded(
+  reading: Promise<Recording>,
+  limit: number,
+  codings: readonly string[]
+): RecordedBody {
   const bytes = async () => (await reading).bytes
+  const text = async () => {
+    const { bytes: body, cut } = await reading
+    if (codings.length === 0) {
+      return new TextDecoder().decode(body)
+    }
+    if (cut !== undefined) {
+      throw new Error(
+        `the request body is ${codings.join(', ')}-encoded and was recorded only in part (see truncated()), too little to decode: read bytes() instead`
+      )
+    }
+    return new TextDecoder().decode(decodeContent(body, codings))
+  }
   return {
     bytes,
-    text: async () => new TextDecoder().decode(await bytes()),
+    text,
     truncated: async () => (await reading).cut !== undefined,
     json: async () => {
       const { bytes: body, cut } = await reading
@@ -79,7 +107,7 @@ function recorded(reading: Promise<Recording>, limit: number): RecordedBody {
           `the client left before the body ended: ${body.byteLength} bytes came, too few to read as JSON`
         )
       }
-      return JSON.parse(new TextDecoder().decode(body)) as unknown
+      return JSON.parse(await text()) as unknown
     },
   }
 }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream'
 import { OptionsError } from '../errors'
 import type { RequestRecord } from '../log/records'
 import { requestOfRecord } from '../log/watch'
+import { codingsOf } from './content-coding'
 import type { RecordedBody } from './recorded-body'
 import { recordIncomingBody, recordRequestBody } from './recorded-body'
 
@@ -74,7 +75,11 @@ function recordBody(request: Request, incoming: object, limit: number): Recorded
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return request.body === null ? undefined : recordRequestBody(request, limit)
   }
-  return announcesBody(incoming) ? recordIncomingBody(incoming as Readable, limit) : undefined
+  if (!announcesBody(incoming)) {
+    return undefined
+  }
+  const codings = codingsOf(request.headers.get('content-encoding'))
+  return recordIncomingBody(incoming as Readable, limit, codings)
 }
 
 /**

@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { promisify } from 'node:util'
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
 import { rawSocket } from '../helpers/clients'
@@ -111,5 +112,50 @@ describe('a body the client cut off, in proxy.requests', () => {
     expect(proxy.requests.map((r) => `${r.method} ${r.status} ${r.aborted}`)).toEqual([
       'POST 499 true',
     ])
+  })
+})
+
+describe('an encoded upload, in proxy.requests', () => {
+  const event = { name: 'signup', at: 1 }
+  const encoders = {
+    gzip: gzipSync,
+    deflate: deflateSync,
+    br: brotliCompressSync,
+    'gzip, br': (bytes: Buffer) => brotliCompressSync(gzipSync(bytes)),
+  }
+
+  it.each(Object.keys(encoders) as (keyof typeof encoders)[])(
+    'gives text() and json() of a %s body decoded, and bytes() as sent',
+    async (coding) => {
+      proxy = await startProxy(() => new Response(null, { status: 204 }))
+      const sent = encoders[coding](Buffer.from(JSON.stringify(event)))
+      await fetch('https://telemetry.example.com/v1/events', {
+        ...proxy.fetchInit,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body: sent,
+      })
+      const [upload] = proxy.requests
+      expect(await upload?.body?.json()).toEqual(event)
+      expect(await upload?.body?.text()).toBe(JSON.stringify(event))
+      expect(Buffer.from((await upload?.body?.bytes()) ?? [])).toEqual(sent)
+    }
+  )
+
+  it('says which coding it cannot decode, and one it recorded only in part', async () => {
+    proxy = await startProxy(() => new Response(null, { status: 204 }), { recordBodyLimit: 8 })
+    for (const coding of ['zstd', 'gzip']) {
+      await fetch('https://telemetry.example.com/v1/events', {
+        ...proxy.fetchInit,
+        method: 'POST',
+        headers: { 'content-encoding': coding },
+        body: coding === 'gzip' ? gzipSync('{"name":"signup"}') : 'abc',
+      })
+    }
+    const [zstd, cut] = proxy.requests
+    await expect(zstd?.body?.json()).rejects.toThrow(
+      /zstd-encoded, which the test kit cannot decode/
+    )
+    await expect(cut?.body?.text()).rejects.toThrow(/gzip-encoded and was recorded only in part/)
   })
 })
