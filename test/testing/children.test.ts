@@ -1,13 +1,17 @@
 /**
  * Child processes through the proxy with nothing but `proxy.env` merged into their environment:
- * curl, Python requests, and Node 24's own fetch. Each verifies TLS against `ca.file`.
+ * curl, Python requests and httpx, Node 24's own fetch, and Java with the recipe of
+ * docs/testing.md. Each verifies TLS against `ca.file`.
  */
 import { Hono } from 'hono'
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
@@ -105,6 +109,76 @@ describeWith('python3 with requests', runs(PYTHON, ['-c', 'import requests']))(
         /SSLError|CERTIFICATE_VERIFY_FAILED/
       )
     })
+  }
+)
+
+describeWith('python3 with httpx and h2', runs(PYTHON, ['-c', 'import httpx, h2']))(
+  'python httpx with proxy.env',
+  () => {
+    it.each([false, true])(
+      'fetches a faked https API, verified against SSL_CERT_FILE (http2=%s)',
+      async (http2) => {
+        const script = [
+          'import httpx',
+          `with httpx.Client(http2=${http2 ? 'True' : 'False'}) as client:`,
+          `    r = client.get(${JSON.stringify(API)}); r.raise_for_status()`,
+          '    print(r.http_version, r.text)',
+        ].join('\n')
+        const { stdout } = await child(PYTHON, ['-c', script])
+        const [version, ...body] = stdout.split(' ')
+        expect(version).toBe(http2 ? 'HTTP/2' : 'HTTP/1.1')
+        expect(JSON.parse(body.join(' '))).toEqual({ name: 'ada', agent: 'python-httpx' })
+      }
+    )
+  }
+)
+
+describeWith('javac', runs('javac', ['-version']))(
+  'java with the recipe of docs/testing.md',
+  () => {
+    it(
+      'fetches a faked https API with HttpClient, through a keytool trust store',
+      { timeout: 30_000 },
+      async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'wsgiprox-java-'))
+        try {
+          const main = join(dir, 'Main.java')
+          await writeFile(
+            main,
+            `public class Main {
+  public static void main(String[] args) throws Exception {
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(${JSON.stringify(API)})).build();
+    var body = java.net.http.HttpResponse.BodyHandlers.ofString();
+    System.out.println(java.net.http.HttpClient.newHttpClient().send(request, body).body());
+  }
+}\n`
+          )
+          // The recipe, as docs/testing.md gives it.
+          const store = join(dir, 'ca.p12')
+          const keytool = [
+            '-importcert',
+            '-noprompt',
+            '-alias',
+            'wsgiprox',
+            '-storepass',
+            'changeit',
+          ]
+          await run('keytool', [...keytool, '-file', proxy.ca.file, '-keystore', store])
+          const jvm = [
+            ...[
+              `-Djavax.net.ssl.trustStore=${store}`,
+              '-Djavax.net.ssl.trustStorePassword=changeit',
+            ],
+            ...['-Dhttps.proxyHost=127.0.0.1', `-Dhttps.proxyPort=${proxy.port}`],
+            ...['-Dhttp.proxyHost=127.0.0.1', `-Dhttp.proxyPort=${proxy.port}`],
+          ]
+          const { stdout } = await run('java', [...jvm, main], { timeout: 25_000 })
+          expect(JSON.parse(stdout)).toEqual({ name: 'ada', agent: 'Java-http-client' })
+        } finally {
+          await rm(dir, { recursive: true, force: true })
+        }
+      }
+    )
   }
 )
 
