@@ -2,12 +2,14 @@
  * SPEC "CLI", with nothing but `--port 0`, read by curl and openssl as a user would: 127.0.0.1,
  * the CA created with its folder in `./ca/wsgiprox-ca.pem` (mode 0600, key and certificate, the
  * default name), the demo app showing method, translated URL, proxy host and headers, and the
- * CA downloads and PAC file with their content types.
+ * CA downloads and PAC file with their content types. Then `--app MODULE`: its default export (a
+ * Hono app) and its `proxyApps` export (an app and an alias keyed by host).
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { hasOpenssl, opensslOk } from '../helpers/openssl'
 import { startListening, TSX_IMPORT } from '../helpers/spawn'
@@ -16,17 +18,35 @@ import { missing } from '../helpers/tools'
 
 const run = promisify(execFile)
 const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts')
+const HONO = pathToFileURL(resolve(import.meta.dirname, '../../node_modules/hono/dist/index.js'))
+
+/** A user's module: a Hono app as its default export, and apps keyed by host in `proxyApps`. */
+const USER_MODULE = `import { Hono } from '${HONO.href}'
+const app = new Hono()
+app.all('*', (c) => c.text('main ' + c.req.method + ' ' + c.req.path + ' ' + c.req.header('x-wsgiprox-proxy-host')))
+export default app
+export const proxyApps = {
+  'api.test': { fetch: (request) => new Response('api ' + new URL(request.url).pathname) },
+  'alias.test': null,
+}
+`
 
 let cwd: string
 let cli: Started
 let proxy: string
+let user: Started
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'wsgiprox-spec-cli-'))
-  cli = await startListening(['--import', TSX_IMPORT, CLI, '--port', '0'], { cwd })
+  writeFileSync(join(cwd, 'my-app.mjs'), USER_MODULE)
+  const args = ['--import', TSX_IMPORT, CLI, '--port', '0']
+  ;[cli, user] = await Promise.all([
+    startListening(args, { cwd }),
+    startListening([...args, '--app', './my-app.mjs', '--ca-file', 'user-ca.pem'], { cwd }),
+  ])
   proxy = `http://127.0.0.1:${cli.port}`
 }, 20_000)
 afterAll(async () => {
-  await cli.stop()
+  await Promise.all([cli.stop(), user.stop()])
 })
 
 /** curl's output with `-w` giving the status and content type after the body. */
@@ -113,5 +133,17 @@ describe.skipIf(missing('curl'))('wsgiprox --port 0, through curl', () => {
       readFileSync(join(cwd, 'ca/wsgiprox-ca.pem'), 'utf8').replace(/^[^]*?(?=-----BEGIN CERT)/, '')
     )
     expect(body).not.toContain('PRIVATE KEY')
+  })
+})
+
+describe.skipIf(missing('curl'))('wsgiprox --app MODULE', () => {
+  it.each([
+    ['http://example.com/a?b', 'main GET /http://example.com/a wsgiprox'],
+    ['http://wsgiprox/own', 'main GET /own wsgiprox'],
+    ['http://api.test/v1', 'api /v1'],
+    ['http://alias.test/x', 'main GET /x alias.test'],
+  ])('answers %s from the module: %s', async (url, text) => {
+    const { body, status } = await curl('-x', `http://127.0.0.1:${user.port}`, url)
+    expect(`${status.split(' ')[0]} ${body}`).toBe(`200 ${text}`)
   })
 })
