@@ -15,6 +15,7 @@ import { MethodClass, methodClass, RecordKind } from './capture-index'
 import { captureTime } from './memento'
 import type { PageList } from './pages'
 import { isPage } from './pages'
+import { memberEnd, reportGap, runsIntoNext } from './record-bounds'
 import { isLength } from './record-reader'
 import { consume } from './request-record'
 import { hearWarcio } from './warcio-console'
@@ -60,7 +61,7 @@ export async function indexWarc(source: ByteSource, target: IndexTarget): Promis
     if (run.end >= source.size - (format === 'plain' ? 4 : 0)) {
       break
     }
-    const next = await findNext(source, magic, run.end + 1)
+    const next = run.resume ?? (await findNext(source, magic, run.end + 1))
     const reason = run.error ?? 'truncated or corrupt record'
     target.warn(
       next === undefined
@@ -80,6 +81,8 @@ interface Run {
   /** Where the last readable record ended. */
   end: number
   error?: string
+  /** Where the next record starts, when known (else it is looked for after `end`). */
+  resume?: number
 }
 
 /**
@@ -156,7 +159,17 @@ async function readRun(
       }
       // A request of another method than GET keeps its body (up to the limit) for its key.
       const method = record.warcType === 'request' ? (record.httpHeaders?.method ?? 'GET') : 'GET'
+      const member = reader.inflator
       const { whole, body } = await consume(record, methodClass(method) === MethodClass.other)
+      if (whole && member && reader.inflator !== member) {
+        // Its Content-Length took in the start of the next gzip member: skip it alone, and
+        // go on at that member, which its parse would otherwise have lost.
+        flush()
+        run.end = offset
+        run.resume = offset + memberEnd(member)
+        run.error = `its Content-Length runs past its gzip member (${record.warcType} ${record.warcTargetURI ?? ''})`
+        return run
+      }
       if (!whole) {
         flush()
         run.end = offset
@@ -208,48 +221,6 @@ async function readRun(
   }
   flush()
   return run
-}
-
-const RECORD_START = new TextEncoder().encode('\r\n\r\nWARC/1.')
-
-/**
- * Whether the plain record at `offset`, `length` bytes long by its Content-Length, takes in the
- * start of the record after it. Looked for only when line ends and a record do not follow it.
- */
-async function runsIntoNext(source: ByteSource, offset: number, length: number): Promise<boolean> {
-  const end = offset + length
-  for await (const chunk of source.read(end, end + 64)) {
-    const after = Buffer.from(chunk)
-    let at = 0
-    while (at < after.length && (after[at] === 13 || after[at] === 10)) {
-      at++
-    }
-    const next = after.subarray(at, at + 5).toString('latin1')
-    if (at === after.length || 'WARC/'.startsWith(next) || next.startsWith('WARC/')) {
-      return false
-    }
-    return (await findNext(source, RECORD_START, offset, end)) !== undefined
-  }
-  return false
-}
-
-/**
- * warcio steps over bytes between records by itself; say so when they are more than line ends.
- */
-async function reportGap(
-  source: ByteSource,
-  from: number,
-  to: number,
-  warn: (line: string) => void
-): Promise<void> {
-  for await (const chunk of source.read(from, to)) {
-    if (chunk.some((byte) => byte !== 13 && byte !== 10)) {
-      warn(
-        `${source.name}: offset ${from}: ${to - from} bytes that are no WARC record; skipped to the next record at offset ${to}`
-      )
-      return
-    }
-  }
 }
 
 function toEntry(

@@ -131,6 +131,26 @@ describe('damaged archives', () => {
     }
   )
 
+  it.each([5, 400])(
+    'skips a gzip member whose Content-Length runs into the next member (%i bytes), and serves that one',
+    async (delta) => {
+      const dir = await folder()
+      const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+      const records = [a, lyingLength(b, delta), c].map((record) => gzipSync(record))
+      const file = join(dir, 'lying.warc.gz')
+      await writeFile(file, Buffer.concat(records))
+      const { replay, warnings } = await open([file])
+      expect(await served(replay)).toEqual(['a', 'c'])
+      const [first = EMPTY, second = EMPTY] = records
+      expect(warnings).toEqual([
+        `${file}: offset ${first.length}: its Content-Length runs past its gzip member (response https://example.com/b); skipped to the next record at offset ${first.length + second.length}`,
+      ])
+      // b is not indexed at all: no capture that cannot be read (502), but "not in the archive".
+      const lost = await replay.app(new Request('http://wsgiprox/lying/https://example.com/b'))
+      expect(lost.status).toBe(404)
+    }
+  )
+
   it('says so when a gzip member goes on after its record, and serves the next one', async () => {
     const dir = await folder()
     const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
