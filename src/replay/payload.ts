@@ -8,7 +8,7 @@
  * @module
  */
 import { AsyncIterReader } from 'warcio'
-import { Readable } from 'node:stream'
+import { Readable, pipeline } from 'node:stream'
 import {
   brotliDecompressSync,
   constants,
@@ -167,6 +167,11 @@ async function peek(
   return { head, chunks: rest() }
 }
 
+/**
+ * `chunks` decoded. A pipeline, not `pipe()`: a read of the archive that fails (the file closed
+ * under a body left unread) reaches whoever reads the decoded bytes, or no one, instead of being
+ * thrown at the process; and a decoded body left unread stops reading the archive.
+ */
 function decoded(chunks: AsyncIterable<Uint8Array>, coding: Stored): AsyncIterable<Uint8Array> {
-  return Readable.from(chunks).pipe(DECODERS[coding]()) as AsyncIterable<Uint8Array>
+  return pipeline(Readable.from(chunks), DECODERS[coding](), () => undefined)
 }

@@ -8,6 +8,7 @@ import { urlKeys } from './canonical'
 import type { Capture } from './capture-index'
 import { RecordKind } from './capture-index'
 import type { Collection } from './collection'
+import { decodedBody } from './decoded-bodies'
 import { jsonpCallback, renameCallback } from './jsonp'
 import { mementoHeaders } from './memento'
 import type { Body } from './payload'
@@ -25,9 +26,7 @@ import {
   sessionCookies,
   validHeaders,
 } from './response-headers'
-
-/** Bodies up to this size are read whole and sent with a length; larger ones stream. */
-const BUFFERED_BODY_BYTES = 256 * 1024
+import { collect, send } from './send'
 
 /** Where an answer is kept (see response-cache.ts), and under which key. */
 export interface KeepIn {
@@ -118,11 +117,22 @@ export async function replayResponse(
     return send(status, headers, body.chunks, body.length)
   }
   let length = body.length
+  let seek = (from: number, to: number) => rangeChunks(payload, body, from, to)
   if (length === undefined) {
-    // A transformed body (dechunked or decoded): measure it, then read it again.
-    length = await measure(body)
-    const again = await collection.read(capture)
-    body = await bodyOf(again.payload, stored, acceptEncoding)
+    // A transformed body (dechunked or decoded): a large one is kept so, for later ranges.
+    const reread = async () =>
+      bodyOf((await collection.read(capture)).payload, stored, acceptEncoding)
+    const file = await decodedBody(payload, body.encoding, reread)
+    if (file) {
+      await body.chunks[Symbol.asyncIterator]().return?.()
+      length = file.size
+      body = { ...body, chunks: file.read(0, file.size), length }
+      seek = (from, to) => file.read(from, to)
+    } else {
+      // A small one is measured, then read again.
+      length = await measure(body)
+      body = await reread()
+    }
   }
   headers.set('Accept-Ranges', 'bytes')
   const range = rangeOf(rangeHeader, length)
@@ -135,7 +145,7 @@ export async function replayResponse(
   }
   headers.set('Content-Range', `bytes ${range.start}-${range.end}/${length}`)
   const size = range.end - range.start + 1
-  return send(206, headers, rangeChunks(payload, body, range.start, range.end + 1), size)
+  return send(206, headers, seek(range.start, range.end + 1), size)
 }
 
 /**
@@ -251,50 +261,4 @@ async function measure(body: Body): Promise<number> {
     length += chunk.length
   }
   return length
-}
-
-async function send(
-  status: number,
-  headers: Headers,
-  chunks: AsyncIterable<Uint8Array>,
-  length: number | undefined
-): Promise<Response> {
-  if (length !== undefined && length <= BUFFERED_BODY_BYTES) {
-    return new Response(await collect(chunks), { status, headers })
-  }
-  if (length !== undefined) {
-    headers.set('Content-Length', String(length))
-  }
-  return new Response(toStream(chunks), { status, headers })
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
-  const parts: Uint8Array[] = []
-  for await (const chunk of chunks) {
-    parts.push(chunk)
-  }
-  // A small capture's payload is one chunk, a view of its inflated record: sent as it is.
-  const [only] = parts
-  if (parts.length === 1 && only && only.buffer instanceof ArrayBuffer) {
-    return only as Uint8Array<ArrayBuffer>
-  }
-  return Buffer.concat(parts)
-}
-
-/** A ReadableStream over `chunks` that stops reading the archive when the client leaves. */
-function toStream(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const iterator = chunks[Symbol.asyncIterator]()
-  return new ReadableStream({
-    async pull(controller) {
-      const next = await iterator.next()
-      if (next.done) {
-        controller.close()
-      } else {
-        controller.enqueue(next.value)
-      }
-    },
-    async cancel() {
-      await iterator.return?.()
-    },
-  })
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { openReplay } from '../../src/replay/index'
 import { afterEachTest, writeWarc } from './helpers/archives'
 
@@ -51,6 +52,53 @@ describe('seeking in a video stored in a gzip member', () => {
       // Seeking again reads the range asked for, not the member before it.
       expect(await seek(5_000_000, 5_065_535)).toBeLessThan(1024 * 1024)
       expect(await seek(3_000_000, 3_065_535)).toBeLessThan(1024 * 1024)
+    }
+  )
+})
+
+describe('seeking in a payload stored gzip-encoded, for a client that does not accept gzip', () => {
+  it.skipIf(!existsSync('/proc/self/io'))(
+    'decodes it once, and reads later ranges without decoding it again',
+    async () => {
+      const text = Buffer.from(randomBytes(3 * 1024 * 1024).toString('hex'))
+      const stored = gzipSync(text, { level: 1 })
+      const file = await writeWarc(join(await folder(), 'text.warc'), [
+        {
+          url: 'https://v.example/big.txt',
+          headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' },
+          body: stored,
+        },
+      ])
+      const replay = await openReplay([file])
+      defer(() => replay.close())
+      const seek = async (first: number) => {
+        const start = bytesRead()
+        const response = await replay.app(
+          new Request('http://wsgiprox/text/https://v.example/big.txt', {
+            headers: { Range: `bytes=${first}-`, 'Accept-Encoding': 'identity' },
+          })
+        )
+        const body = Buffer.from(await response.arrayBuffer())
+        expect(response.status).toBe(206)
+        expect(response.headers.get('content-encoding')).toBeNull()
+        expect(response.headers.get('content-range')).toBe(
+          `bytes ${first}-${text.length - 1}/${text.length}`
+        )
+        expect(body.equals(text.subarray(first))).toBe(true)
+        return bytesRead() - start
+      }
+      await seek(text.length - 1000)
+      // The stored payload is 3.5 MB: a later range reads its own bytes, not the payload again.
+      expect(await seek(text.length - 5000)).toBeLessThan(1024 * 1024)
+      expect(await seek(1_000_000)).toBeLessThan(text.length)
+      // A client that takes gzip still gets the payload as stored.
+      const encoded = await replay.app(
+        new Request('http://wsgiprox/text/https://v.example/big.txt', {
+          headers: { 'Accept-Encoding': 'gzip' },
+        })
+      )
+      expect(encoded.headers.get('content-encoding')).toBe('gzip')
+      expect(Buffer.from(await encoded.arrayBuffer()).equals(stored)).toBe(true)
     }
   )
 })
