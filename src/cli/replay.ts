@@ -23,10 +23,22 @@ const FLAGS = [
   'help',
 ] as const
 
-/** The flags of the replay command: the serve flags that make sense with archives. */
-export const REPLAY_OPTIONS = Object.fromEntries(
-  FLAGS.map((name) => [name, SERVE_OPTIONS[name]])
-) as Pick<typeof SERVE_OPTIONS, (typeof FLAGS)[number]>
+/** The replay command's own flag: the time requests are answered at. */
+const TIMESTAMP_FLAG = {
+  name: 'timestamp',
+  arg: 'YYYYMMDDhhmmss',
+  text: 'answer each request without Accept-Datetime with the capture closest to this time (UTC; YYYY, YYYYMMDD... are the start of that year, day...)',
+  default: 'the latest capture',
+}
+
+/** The flags of the replay command: the serve flags that make sense with archives, and its own. */
+export const REPLAY_OPTIONS = {
+  ...(Object.fromEntries(FLAGS.map((name) => [name, SERVE_OPTIONS[name]])) as Pick<
+    typeof SERVE_OPTIONS,
+    (typeof FLAGS)[number]
+  >),
+  timestamp: { type: 'string' },
+} as const
 
 export const REPLAY_USAGE = `usage: wsgiprox replay <file.warc | file.warc.gz | file.wacz | folder>... [options]
 
@@ -37,7 +49,7 @@ the proxy user name picks one: http://<collection>:any@ADDRESS:PORT (the passwor
 checked). The proxy host (http://wsgiprox/ through the proxy) lists the collections and pages.
 
 Options:
-${formatFlags(FLAGS.map((name) => ({ name, ...SERVE_OPTIONS[name], ...FLAG_HELP[name] })))}
+${formatFlags([...FLAGS.map((name) => ({ name, ...SERVE_OPTIONS[name], ...FLAG_HELP[name] })), TIMESTAMP_FLAG])}
 
 Problems in an archive (a truncated record, a corrupt gzip member, a missing file) print one
 line each and the rest is served; the exit code is 2 for a command line that cannot be used,
@@ -70,6 +82,10 @@ export async function runReplay(
   const replay = await openReplay(positionals, {
     proxyHosts: [proxyHost],
     onWarning: (line) => io.stderr.write(`warning: ${line}\n`),
+    timestamp: values.timestamp,
+  }).catch((error: unknown) => {
+    // A timestamp that is none is refused before any archive is opened.
+    throw error instanceof RangeError ? new UsageError(`--${error.message}`) : error
   })
   const { collections } = replay
   return serveOne(values, port, io, {

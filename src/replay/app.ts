@@ -8,7 +8,7 @@ import type { BodyKey } from './body-key'
 import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
-import { acceptDatetime, byCloseness } from './memento'
+import { acceptDatetime, byCloseness, timestampOption } from './memento'
 import type { KeepIn } from './replay-response'
 import { replayResponse, upgradeRedirect } from './replay-response'
 import { requestBodyKey } from './request-body'
@@ -31,8 +31,25 @@ const html = (body: string, status = 200) =>
 const text = (body: string, status: number) =>
   new Response(`${body}\n`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 
-/** The app serving `collections`. */
-export function createReplayApp(collections: readonly Collection[]): ReplayApp {
+/** How the replay app chooses captures. */
+export interface ReplayAppOptions {
+  /**
+   * The time every request is answered at unless it sends `Accept-Datetime`: the capture
+   * closest to it, as pywb's proxy mode does with a default timestamp. A timestamp in UTC, from
+   * the year to the second (`2020`, `20200131`, `20200131235959`). @default the latest capture
+   */
+  timestamp?: string
+}
+
+/**
+ * The app serving `collections`; throws a `RangeError` when `options.timestamp` is no
+ * timestamp.
+ */
+export function createReplayApp(
+  collections: readonly Collection[],
+  options: ReplayAppOptions = {}
+): ReplayApp {
+  const at = timestampOption(options.timestamp)
   const byName = new Map(collections.map((c) => [c.name, c]))
   const answers = new AnswerCache()
   return async (request) => {
@@ -60,11 +77,13 @@ export function createReplayApp(collections: readonly Collection[]): ReplayApp {
       // A POST (or PUT...) picks the capture whose request had the same body.
       const body = await requestBodyKey(request)
       const key = answers.key(collection.name, method, url, request, body)
-      return answers.get(key) ?? replay(request, url, collection, method, { answers, key }, body)
+      return (
+        answers.get(key) ?? replay(request, url, collection, method, { answers, key, at }, body)
+      )
     }
     // A request asked before is answered here, with no lookup and no await.
     const key = answers.key(collection.name, method, url, request)
-    return answers.get(key) ?? replay(request, url, collection, method, { answers, key })
+    return answers.get(key) ?? replay(request, url, collection, method, { answers, key, at })
   }
 }
 
@@ -90,14 +109,14 @@ async function replay(
   url: string,
   collection: Collection,
   method: MethodClass,
-  keep: KeepIn,
+  keep: KeepIn & { at: number | undefined },
   body?: BodyKey
 ): Promise<Response> {
   const wanted = acceptDatetime(request.headers.get('accept-datetime'))
   if (wanted === null) {
     return text('Accept-Datetime must be an HTTP date, such as Wed, 01 Jan 2020 00:00:00 GMT.', 400)
   }
-  const captures = byCloseness(capturesFor(url, collection, method, body), wanted)
+  const captures = byCloseness(capturesFor(url, collection, method, body), wanted ?? keep.at)
   const [first] = captures
   if (!first) {
     if (method === MethodClass.options && request.headers.has('access-control-request-method')) {

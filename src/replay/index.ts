@@ -13,7 +13,7 @@
 export { openReplay } from './open'
 export type { Replay, ReplayOptions } from './open'
 export { createReplayApp } from './app'
-export type { ReplayApp } from './app'
+export type { ReplayApp, ReplayAppOptions } from './app'
 export { openCollection, collectionName } from './collection'
 export type { Collection } from './collection'
 export { ReplayResolver } from './resolver'

@@ -26,6 +26,35 @@ export function timestampTime(timestamp: string): number {
   return Math.floor(date.setUTCHours(h, mi, s) / 1000)
 }
 
+const TIMESTAMP =
+  /^\d{4}(?:(?:0[1-9]|1[0-2])(?:(?:0[1-9]|[12]\d|3[01])(?:(?:[01]\d|2[0-3])(?:[0-5]\d){0,2})?)?)?$/
+
+/**
+ * Seconds since the epoch of a replay's default time: a timestamp as pywb and CDX indexes write
+ * them, in UTC, from the year alone (`2020`, its start) to the second (`20200131235959`).
+ * `undefined` when `timestamp` is not one (a month 13, the 31st of April, an odd digit).
+ */
+export function replayTimestamp(timestamp: string): number | undefined {
+  if (!TIMESTAMP.test(timestamp)) {
+    return undefined
+  }
+  const time = timestampTime(timestamp)
+  const day = timestamp.slice(6, 8)
+  // timestampTime moves the 31st of April to the 1st of May: such a date is none.
+  return day && new Date(time * 1000).getUTCDate() !== Number(day) ? undefined : time
+}
+
+/** The time of a `timestamp` option, if given; throws a `RangeError` when it is no timestamp. */
+export function timestampOption(timestamp: string | undefined): number | undefined {
+  const time = timestamp === undefined ? undefined : replayTimestamp(timestamp)
+  if (timestamp !== undefined && time === undefined) {
+    throw new RangeError(
+      `timestamp ${JSON.stringify(timestamp)} is not one: YYYY to YYYYMMDDhhmmss, in UTC`
+    )
+  }
+  return time
+}
+
 /** The IMF-fixdate of `seconds`, as `Memento-Datetime` and `Last-Modified` carry it. */
 export function httpDate(seconds: number): string {
   return new Date(seconds * 1000).toUTCString()

@@ -10,6 +10,7 @@ import { createReplayApp } from './app'
 import type { ReplayApp } from './app'
 import type { Collection } from './collection'
 import { ARCHIVE_NAME, collectionName, openCollection } from './collection'
+import { timestampOption } from './memento'
 import { ReplayResolver } from './resolver'
 
 /** Options of {@link openReplay}. */
@@ -21,6 +22,12 @@ export interface ReplayOptions {
   proxyHosts?: string[]
   /** Told one line for each problem in the archives (a corrupt record, a missing file). */
   onWarning?: (line: string) => void
+  /**
+   * Answer every request that sends no `Accept-Datetime` with the capture closest to this
+   * time: a timestamp in UTC, from the year to the second (`2020`, `20200131235959`), as
+   * pywb's proxy mode takes a default one. @default the latest capture
+   */
+  timestamp?: string
 }
 
 /** Archives opened for replay: pass `app` and `resolver` to `createProxy`. */
@@ -39,6 +46,8 @@ export interface Replay {
  */
 export async function openReplay(paths: string[], options: ReplayOptions = {}): Promise<Replay> {
   const warn = options.onWarning ?? (() => undefined)
+  // A bad timestamp is refused before any archive is opened.
+  timestampOption(options.timestamp)
   const collections: Collection[] = []
   const names = new Set<string>()
   for (const file of await archiveFiles(paths, warn)) {
@@ -58,7 +67,7 @@ export async function openReplay(paths: string[], options: ReplayOptions = {}): 
   }
   return {
     collections,
-    app: createReplayApp(collections),
+    app: createReplayApp(collections, { timestamp: options.timestamp }),
     resolver: new ReplayResolver(
       collections.map((c) => c.name),
       { proxyHosts: options.proxyHosts ?? [DEFAULTS.proxyHost] }
