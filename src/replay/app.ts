@@ -9,8 +9,9 @@ import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
 import { acceptDatetime, byCloseness, timestampOption } from './memento'
+import { originRedirect } from './origin-redirect'
 import type { KeepIn } from './replay-response'
-import { replayResponse, upgradeRedirect } from './replay-response'
+import { replayResponse } from './replay-response'
 import { requestBodyKey } from './request-body'
 import { AnswerCache } from './response-cache'
 
@@ -130,7 +131,7 @@ async function replay(
   // capture may hold it; and one that cannot be read (a revisit whose original is not in the
   // archive, a record not where the index says).
   const tried = captures.slice(0, CAPTURES_TRIED)
-  const upgrade = await upgradeRedirect(request, url, collection, tried, keep)
+  const upgrade = await originRedirect(request, url, collection, tried, keep)
   if (upgrade) {
     return upgrade
   }

@@ -100,3 +100,6 @@ export function keyHash(key: string): [number, number] {
   const digest = hash('sha1', key, 'buffer')
   return [digest.readUInt32BE(0), digest.readUInt32BE(4)]
 }
+
+/** A URL key without the slash that ends its path (`host/docs/?q` is `host/docs?q`). */
+export const slashless = (key: string) => key.replace(/\/(?=\?|$)/, '')

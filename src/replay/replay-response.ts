@@ -4,7 +4,7 @@
  * `Range` request, and the Memento headers.
  * @module
  */
-import { urlKeys } from './canonical'
+import { slashless, urlKeys } from './canonical'
 import type { Capture } from './capture-index'
 import { RecordKind } from './capture-index'
 import type { Collection } from './collection'
@@ -149,53 +149,6 @@ export async function replayResponse(
 }
 
 /**
- * For an `http://` request, the closest capture of the `http://` URL itself when it is a
- * captured redirect to the `https://` page of the same key (a site that moved to https), sent as
- * captured; otherwise `undefined`. The client then opens the page as the `https://` origin it
- * was captured at (a secure context, the origin its captured CORS headers and `Secure` cookies
- * name) rather than as `http://`, and the `https://` request passes over the redirect.
- */
-export async function upgradeRedirect(
-  request: Request,
-  url: string,
-  collection: Collection,
-  captures: readonly Capture[],
-  keep: KeepIn
-): Promise<Response | undefined> {
-  if (!/^http:/i.test(url)) {
-    return undefined
-  }
-  for (const capture of captures) {
-    let record: ReadCapture['record']
-    try {
-      record = (await collection.read(capture)).read.record
-    } catch {
-      continue
-    }
-    const captured = record.warcTargetURI ?? ''
-    if (!/^http:/i.test(captured)) {
-      continue
-    }
-    const http = record.httpHeaders
-    const location = http && validHeaders(http).get('location')
-    const status = Number(http?.statusCode)
-    if (!location || status < 300 || status >= 400) {
-      return undefined
-    }
-    try {
-      const target = new URL(headerText(location), captured)
-      if (target.protocol !== 'https:' || urlKeys(target.href).exact !== urlKeys(url).exact) {
-        return undefined
-      }
-    } catch {
-      return undefined
-    }
-    return replayResponse(request, url, collection, capture, keep)
-  }
-  return undefined
-}
-
-/**
  * The status to send for a captured one. A captured `206` that holds the whole body
  * (`bytes 0-<n-1>/<n>`, what a browser's `Range: bytes=0-` got) is a `200` capture: it answers
  * any range asked of it. Another keeps its captured `Content-Range`, without which no client
@@ -240,9 +193,6 @@ function redirectsTo(
     return false
   }
 }
-
-/** A URL key without the slash that ends its path (`host/docs/?q` is `host/docs?q`). */
-const slashless = (key: string) => key.replace(/\/(?=\?|$)/, '')
 
 /**
  * A stored payload in an uncompressed record, or in a large gzip member, is read from the file

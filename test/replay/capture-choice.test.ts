@@ -96,6 +96,19 @@ describe('choosing a capture', () => {
     expect(reply.headers.location).toBe('https://scheme.example/')
   })
 
+  it.each([
+    ['https://host.example/', '//www.host.example/'],
+    ['https://www.host.example/', undefined],
+  ])(
+    'sends the captured redirect to www. to a client asking for the bare host (%s)',
+    async (url, location) => {
+      // The page then opens at the origin it was captured at, the one its CORS answers name.
+      const reply = await proxyGet(proxy.running.port, url)
+      expect(reply.headers.location).toBe(location)
+      expect(reply.status).toBe(location ? 302 : 200)
+    }
+  )
+
   it('sends a redirect to itself as captured when the URL has no other capture', async () => {
     const reply = await proxyGet(proxy.running.port, 'http://only.example/')
     expect(reply.status).toBe(301)
