@@ -118,11 +118,15 @@ function chromiumProxyFlag(setting: ProxySetting, proxyPort: number): string {
   }
 }
 
-/** Chromium with `home` as its HOME (so its NSS database) and the proxy on `proxyPort`. */
+/**
+ * Chromium with `home` as its HOME (so its NSS database) and the proxy on `proxyPort`, given
+ * `extraArgs` too (a CA pinned with `--ignore-certificate-errors-spki-list`).
+ */
 export async function launchChromium(
   home: string,
   proxyPort: number,
-  setting: ProxySetting = 'http'
+  setting: ProxySetting = 'http',
+  extraArgs: string[] = []
 ): Promise<BrowserContext> {
   return chromium.launchPersistentContext(join(home, 'chromium-profile'), {
     executablePath: toolPath('chromium'),
@@ -140,6 +144,7 @@ export async function launchChromium(
       '--disable-component-update',
       '--disable-sync',
       chromiumProxyFlag(setting, proxyPort),
+      ...extraArgs,
     ],
   })
 }
