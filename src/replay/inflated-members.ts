@@ -21,6 +21,44 @@ const KEPT_PER_SOURCE = 4
 
 const kept = new WeakMap<ByteSource, Map<string, Promise<OpenFile | undefined>>>()
 
+/** How each kept file is let go of: see `sharedFile`. */
+const evictors = new WeakMap<OpenFile, () => void>()
+
+/** Files no longer kept whose reads are still under way: closed by `closeMembers` at the latest. */
+const leaving = new WeakMap<ByteSource, Set<OpenFile>>()
+
+/**
+ * `file`, closed by `evict()` only once no read of it is under way: a response streaming from a
+ * file that four others had pushed out failed with "file closed" halfway through its body.
+ */
+function sharedFile(file: OpenFile, left: Set<OpenFile>): { file: OpenFile; evict: () => void } {
+  let reading = 0
+  let evicted = false
+  const closeIfIdle = () => {
+    if (evicted && reading === 0) {
+      left.delete(file)
+      void file.close().catch(() => undefined)
+    }
+  }
+  async function* read(start: number, end: number, chunkSize?: number) {
+    reading++
+    try {
+      yield* file.read(start, end, chunkSize)
+    } finally {
+      reading--
+      closeIfIdle()
+    }
+  }
+  return {
+    file: { ...file, read },
+    evict: () => {
+      evicted = true
+      left.add(file)
+      closeIfIdle()
+    },
+  }
+}
+
 /**
  * The file `make` writes for `key` in `source`, made once and kept while it is among the last
  * four read of the source. `undefined` (from `make`) is kept too: the file would be no use.
@@ -31,15 +69,26 @@ export function keptFile(
   make: () => Promise<OpenFile | undefined>
 ): Promise<OpenFile | undefined> {
   let files = kept.get(source)
-  if (!files) {
+  let left = leaving.get(source)
+  if (!files || !left) {
     files = new Map()
+    left = new Set()
     kept.set(source, files)
+    leaving.set(source, left)
   }
+  const ownLeft = left
   let file = files.get(key)
   if (file) {
     files.delete(key)
   } else {
-    file = make()
+    file = make().then((made) => {
+      if (!made) {
+        return undefined
+      }
+      const wrapped = sharedFile(made, ownLeft)
+      evictors.set(wrapped.file, wrapped.evict)
+      return wrapped.file
+    })
     // A file that cannot be made is tried again next time, not kept.
     file.catch(() => files.delete(key))
   }
@@ -49,7 +98,7 @@ export function keptFile(
       break
     }
     files.delete(old)
-    void evicted.then((open) => open?.close()).catch(() => undefined)
+    void evicted.then((open) => open && evictors.get(open)?.()).catch(() => undefined)
   }
   return file
 }
@@ -74,5 +123,9 @@ export async function closeMembers(sources: readonly { bytes: ByteSource }[]): P
     for (const file of files?.values() ?? []) {
       await file.then((open) => open?.close()).catch(() => undefined)
     }
+    for (const file of leaving.get(bytes) ?? []) {
+      await file.close().catch(() => undefined)
+    }
+    leaving.delete(bytes)
   }
 }

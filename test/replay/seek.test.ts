@@ -102,3 +102,42 @@ describe('seeking in a payload stored gzip-encoded, for a client that does not a
     }
   )
 })
+
+it('finishes a body read from a decoded payload after four others pushed its file out', async () => {
+  // Each payload is kept decoded in a file, four per WARC: the fifth and sixth push the first
+  // out while its answer is still being read, which then failed with "file closed".
+  const texts = Array.from({ length: 6 }, () =>
+    Buffer.from(randomBytes(1536 * 1024).toString('hex'))
+  )
+  const file = await writeWarc(
+    join(await folder(), 'six.warc'),
+    texts.map((text, i) => ({
+      url: `https://v.example/${i}.txt`,
+      headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' },
+      body: gzipSync(text, { level: 1 }),
+    }))
+  )
+  const replay = await openReplay([file])
+  defer(() => replay.close())
+  const ask = (i: number) =>
+    replay.app(
+      new Request(`http://wsgiprox/six/https://v.example/${i}.txt`, {
+        headers: { Range: 'bytes=10-', 'Accept-Encoding': 'identity' },
+      })
+    )
+  const first = await ask(0)
+  expect(first.status).toBe(206)
+  const reader = (first.body as ReadableStream<Uint8Array>).getReader()
+  const parts = [Buffer.from((await reader.read()).value ?? [])]
+  for (let i = 1; i < texts.length; i++) {
+    expect(
+      Buffer.from(await (await ask(i)).arrayBuffer()).equals(
+        texts[i]?.subarray(10) ?? Buffer.alloc(0)
+      )
+    ).toBe(true)
+  }
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    parts.push(Buffer.from(next.value))
+  }
+  expect(Buffer.concat(parts).equals(texts[0]?.subarray(10) ?? Buffer.alloc(0))).toBe(true)
+})
