@@ -24,6 +24,11 @@ export const ALL_SYSTEMS = [
   'wsgiprox-2w-kernel',
   // direct with the path a proxy's app sees: the floor under a proxy that follows SPEC.md.
   'direct-fullpath',
+  // a user's likely apps: one catch-all Hono route, a bare fetch handler; with their floors.
+  'wsgiprox-hono',
+  'wsgiprox-fetch',
+  'direct-hono',
+  'direct-fetch',
   // bench/replay.ts's pair, over the archive it writes.
   'replay-archive',
   'replay-memory',

@@ -20,3 +20,18 @@ export function createBenchApp(): Hono {
   app.all('*', (c) => c.text(HELLO))
   return app
 }
+
+/**
+ * The app a user's own benchmark most likely starts with: one catch-all route, no regular
+ * expression for Hono's router to run over the long proxy path, no WebSocket echo.
+ */
+export function createMinimalApp(): Hono {
+  const app = new Hono()
+  app.all('*', (c) => c.text(HELLO))
+  return app
+}
+
+/** A bare Fetch handler, no framework: what the proxy and node-server cost with nothing above. */
+export function bareHandler(): Response {
+  return new Response(HELLO, { headers: { 'content-type': 'text/plain;charset=UTF-8' } })
+}

@@ -73,9 +73,13 @@ async function createWithOpenssl(): Promise<Omit<DirectCertificate, 'source'>> {
   }
 }
 
-/** Makes the certificate, starts the servers `create` builds with it, and describes them. */
+/**
+ * Makes the certificate, starts the servers `create` builds with it, and describes them;
+ * `websocket` says whether they answer W5.
+ */
 export async function listenOrigin(
-  create: (cert: DirectCertificate) => { plain: Server; secure: Server; h2?: Server }
+  create: (cert: DirectCertificate) => { plain: Server; secure: Server; h2?: Server },
+  websocket: ReadyInfo['websocket'] = true
 ): Promise<ReadyInfo> {
   const cert = await createDirectCertificate()
   const { plain, secure, h2 } = create(cert)
@@ -90,7 +94,7 @@ export async function listenOrigin(
     tlsPort: (secure.address() as AddressInfo).port,
     ...(h2 ? { h2: true, h2TlsPort: (h2.address() as AddressInfo).port } : {}),
     caPem: cert.caPem,
-    websocket: true,
+    websocket,
     note: `certificate from ${cert.source}`,
   }
 }

@@ -1,26 +1,8 @@
 /**
  * `wsgiprox`: this project through its public API, serving the bench app (with its WebSocket
- * echo) for every proxied host, with an in-memory CA. It loads the built package (`dist/`), as
- * users run it: the TypeScript sources under tsx carry esbuild's keep-names wrappers, a
- * per-closure cost that the peers, all plain JavaScript, do not pay. By path, since bench/ is a
- * package of its own, where the name `wsgiprox` does not refer to this project.
- * `BENCH_WSGIPROX_SOCKS=0` starts it with `socks: false`, to measure what the accept path's look
- * at each connection's first byte costs W1 and W3. `BENCH_WSGIPROX_METRICS=1` starts it with
- * `metrics: true`, to measure what counting every request costs.
+ * echo) for every proxied host, with an in-memory CA (see `startWsgiprox`).
  */
-import type * as Wsgiprox from '../../src/index'
 import { createBenchApp } from './app'
-import { listenProxy } from './listen-proxy'
-import { start } from './protocol'
+import { startWsgiprox } from './wsgiprox-start'
 
-const BUILT = new URL('../../dist/index.mjs', import.meta.url).href
-
-start(async () => {
-  // Imported at run time so that a proxy still being written makes this system
-  // `unavailable: <error>` instead of stopping the whole benchmark.
-  const { createProxy } = (await import(BUILT)) as typeof Wsgiprox
-  const socks = process.env.BENCH_WSGIPROX_SOCKS !== '0'
-  const metrics = process.env.BENCH_WSGIPROX_METRICS === '1'
-  const proxy = createProxy(createBenchApp(), { ca: { file: null }, socks, metrics })
-  return listenProxy(proxy, { websocket: true, h2: true, socks })
-})
+startWsgiprox(createBenchApp, true)
