@@ -55,8 +55,10 @@ export function createDispatcher(
   const orNotFound = (response: unknown, outgoing?: Ending): Response | Promise<Response> => {
     if (response instanceof Response) {
       try {
-        // What awaiting it reads: a Proxy of a Response may throw there, past every guard.
-        Reflect.get(response, 'then')
+        // What awaiting it reads: a Proxy of a Response may throw there, past every guard. A
+        // plain read, which V8's inline cache answers: `Reflect.get` took the generic lookup
+        // through node-server's Response prototype, about 400 instructions a request.
+        thenOf(response)
       } catch (error) {
         return settle(badGateway(toError(error).message), outgoing)
       }
