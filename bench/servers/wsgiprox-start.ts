@@ -1,9 +1,14 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type * as Wsgiprox from '../../src/index'
 import type { App } from '../../src/index'
 import { listenProxy } from './listen-proxy'
 import { start } from './protocol'
 
-const BUILT = new URL('../../dist/index.mjs', import.meta.url).href
+/** `BENCH_WSGIPROX_DIST=DIR` loads another build (a copy of `dist/`), to count two side by side. */
+const BUILT = process.env.BENCH_WSGIPROX_DIST
+  ? pathToFileURL(join(process.env.BENCH_WSGIPROX_DIST, 'index.mjs')).href
+  : new URL('../../dist/index.mjs', import.meta.url).href
 
 /**
  * Starts this project's proxy from the built package (`dist/`), as users run it: the TypeScript
