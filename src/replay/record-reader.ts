@@ -52,7 +52,7 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
   if (!record) {
     throw new Error(`${source.bytes.name}: no WARC record at offset ${capture.offset}`)
   }
-  if (!isLength(record.warcContentLength)) {
+  if (!hasLength(record)) {
     throw new Error(
       `${source.bytes.name}: the record at offset ${capture.offset} has no valid Content-Length`
     )
@@ -70,9 +70,13 @@ export async function readCapture(source: WarcSource, capture: Capture): Promise
   }
 }
 
-/** Whether a record's `Content-Length` (as warcio reads it, a number) is one. */
-export function isLength(length: number): boolean {
-  return Number.isSafeInteger(length) && length >= 0
+/**
+ * Whether a record has a `Content-Length` that is a length. Read from the header itself: warcio's
+ * `warcContentLength` is `Number()` of it, 0 for a record whose headers were cut before it.
+ */
+export function hasLength(record: WARCRecord): boolean {
+  const value = record.warcHeaders.headers.get('Content-Length')
+  return typeof value === 'string' && /^\d{1,15}$/.test(value.trim())
 }
 
 /**

@@ -16,7 +16,7 @@ import { captureTime } from './memento'
 import type { PageList } from './pages'
 import { isPage } from './pages'
 import { memberEnd, reportGap, runsIntoNext } from './record-bounds'
-import { isLength } from './record-reader'
+import { hasLength } from './record-reader'
 import { consume } from './request-record'
 import { hearWarcio } from './warcio-console'
 
@@ -149,12 +149,16 @@ async function readRun(
         )
         offset += junk
       }
-      if (!isLength(record.warcContentLength)) {
+      if (!hasLength(record)) {
         // warcio reads a record of no length to the end of the file, taking every record after
         // it as its content: start again at the next record instead.
+        // A file cut inside a record's headers ends there too (warcio then reads no length as 0).
         flush()
         run.end = offset
-        run.error = `no valid Content-Length (${record.warcType} ${record.warcTargetURI ?? ''})`
+        run.error =
+          offset + parser.recordLength >= source.size
+            ? 'truncated record (the file ends inside its WARC headers)'
+            : `no valid Content-Length (${record.warcType} ${record.warcTargetURI ?? ''})`
         return run
       }
       // A request of another method than GET keeps its body (up to the limit) for its key.

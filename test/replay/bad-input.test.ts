@@ -165,6 +165,22 @@ describe('damaged archives', () => {
     expect(await served(replay)).toEqual(['a', 'c'])
   })
 
+  it.each([12, 40, 90])(
+    "says a plain WARC cut %i bytes into its last record's headers is truncated",
+    async (into) => {
+      // warcio reads headers cut before their Content-Length as a record of length 0.
+      const dir = await folder()
+      const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)
+      const file = join(dir, 'cut-headers.warc')
+      await writeFile(file, Buffer.concat([a, b, c.subarray(0, into)]))
+      const { replay, warnings } = await open([file])
+      expect(warnings).toEqual([
+        `${file}: offset ${a.length + b.length}: truncated record (the file ends inside its WARC headers); skipped the last ${into} bytes`,
+      ])
+      expect(await served(replay)).toEqual(['a', 'b'])
+    }
+  )
+
   it('skips garbage between plain records', async () => {
     const dir = await folder()
     const [a = EMPTY, b = EMPTY, c = EMPTY] = await parts(false)

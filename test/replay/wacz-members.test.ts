@@ -75,7 +75,9 @@ describe('a WARC deflated inside a WACZ', () => {
       ),
       `${file}: the WACZ has no CDXJ index (indexes/*.cdx, *.cdxj); indexing its WARCs instead`,
       expect.stringMatching(
-        /: offset \d+: truncated record \(response https:\/\/example\.com\/page\d+\); skipped the last \d+ bytes$/
+        // Where the damage cuts the inflated bytes varies from run to run (zlib drops what it
+        // inflated in the call that fails): inside a record's content or inside its headers.
+        /: offset \d+: truncated record \((response https:\/\/example\.com\/page\d+|the file ends inside its WARC headers)\); skipped the last \d+ bytes$/
       ),
     ])
     expect(warnings.every((line) => line.startsWith(member) || line.startsWith(`${file}:`))).toBe(
