@@ -6,8 +6,8 @@
  * first range request now decodes it once into a temporary file, and later ones read there.
  * @module
  */
-import type { OpenFile } from './byte-source'
 import { spoolFile } from './inflated-entry'
+import type { KeptFile } from './inflated-members'
 import { keptFile, SEEK_INFLATE_MIN_BYTES } from './inflated-members'
 import type { Body } from './payload'
 import type { ReadCapture } from './record-reader'
@@ -22,12 +22,13 @@ export const DECODED_MAX_BYTES = 256 * 1024 * 1024
  * The payload of `payload` as sent with `encoding` (`undefined`: decoded), in a file kept for
  * later ranges; `decode` gives its bytes so, the first time. `undefined` when the stored payload
  * is small (decoding it again takes milliseconds) or decodes to more than `DECODED_MAX_BYTES`.
+ * The caller holds the file until its first read ends, or it calls `release()`.
  */
 export async function decodedBody(
   payload: ReadCapture,
   encoding: string | undefined,
   decode: () => Promise<Body>
-): Promise<OpenFile | undefined> {
+): Promise<KeptFile | undefined> {
   if (payload.payloadLength < SEEK_INFLATE_MIN_BYTES) {
     return undefined
   }

@@ -19,55 +19,106 @@ export const SEEK_INFLATE_MIN_BYTES = 1024 * 1024
 /** How many such files each source keeps open (the least recently read goes first). */
 const KEPT_PER_SOURCE = 4
 
-const kept = new WeakMap<ByteSource, Map<string, Promise<OpenFile | undefined>>>()
-
-/** How each kept file is let go of: see `sharedFile`. */
-const evictors = new WeakMap<OpenFile, () => void>()
+/**
+ * A kept file as one caller got it: `read` as the file's, and `release()` for a caller that ends
+ * up reading nothing (its first read releases it too).
+ */
+export interface KeptFile extends OpenFile {
+  readonly release: () => void
+}
 
 /** Files no longer kept whose reads are still under way: closed by `closeMembers` at the latest. */
 const leaving = new WeakMap<ByteSource, Set<OpenFile>>()
 
 /**
- * `file`, closed by `evict()` only once no read of it is under way: a response streaming from a
- * file that four others had pushed out failed with "file closed" halfway through its body.
+ * A file being made, and who still needs it: each caller of `keptFile` from the moment it asks
+ * (before the file is made, and before its first read), and each read under way. An evicted one
+ * is closed once none is left: closed when pushed out, a file failed with "file closed" in the
+ * answer still streaming from it, or in one that had it but had not begun to read.
  */
-function sharedFile(file: OpenFile, left: Set<OpenFile>): { file: OpenFile; evict: () => void } {
-  let reading = 0
-  let evicted = false
-  const closeIfIdle = () => {
-    if (evicted && reading === 0) {
-      left.delete(file)
-      void file.close().catch(() => undefined)
+class Shared {
+  private users = 0
+  private evicted = false
+
+  constructor(
+    readonly made: Promise<OpenFile | undefined>,
+    private readonly left: Set<OpenFile>
+  ) {}
+
+  /** The file for one caller, who needs it from now on. */
+  async lease(): Promise<KeptFile | undefined> {
+    this.users++
+    let held = true
+    const release = () => {
+      if (held) {
+        held = false
+        this.leave()
+      }
     }
-  }
-  async function* read(start: number, end: number, chunkSize?: number) {
-    reading++
-    try {
-      yield* file.read(start, end, chunkSize)
-    } finally {
-      reading--
-      closeIfIdle()
+    const file = await this.made.catch((error: unknown) => {
+      release()
+      throw error
+    })
+    if (!file) {
+      release()
+      return undefined
     }
+    const open = file
+    const enter = () => {
+      this.users++
+      release()
+    }
+    const done = () => {
+      this.leave()
+    }
+    async function* read(start: number, end: number, chunkSize?: number) {
+      enter()
+      try {
+        yield* open.read(start, end, chunkSize)
+      } finally {
+        done()
+      }
+    }
+    return { ...file, read, release }
   }
-  return {
-    file: { ...file, read },
-    evict: () => {
-      evicted = true
-      left.add(file)
-      closeIfIdle()
-    },
+
+  /** No longer kept: closed once made and no longer needed, or by `closeMembers`. */
+  evict(): void {
+    this.evicted = true
+    void this.made.then(
+      (file) => file && this.left.add(file),
+      () => undefined
+    )
+    this.leave(0)
+  }
+
+  private leave(by = 1): void {
+    this.users -= by
+    if (this.evicted && this.users === 0) {
+      void this.made
+        .then(async (file) => {
+          if (file) {
+            this.left.delete(file)
+            await file.close()
+          }
+        })
+        .catch(() => undefined)
+    }
   }
 }
+
+const kept = new WeakMap<ByteSource, Map<string, Shared>>()
 
 /**
  * The file `make` writes for `key` in `source`, made once and kept while it is among the last
  * four read of the source. `undefined` (from `make`) is kept too: the file would be no use.
+ * The caller holds the file until its first read ends, or until it calls `release()`.
  */
 export function keptFile(
   source: ByteSource,
   key: string,
   make: () => Promise<OpenFile | undefined>
-): Promise<OpenFile | undefined> {
+): Promise<KeptFile | undefined> {
   let files = kept.get(source)
   let left = leaving.get(source)
   if (!files || !left) {
@@ -76,31 +127,25 @@ export function keptFile(
     kept.set(source, files)
     leaving.set(source, left)
   }
-  const ownLeft = left
-  let file = files.get(key)
-  if (file) {
+  let shared = files.get(key)
+  if (shared) {
     files.delete(key)
   } else {
-    file = make().then((made) => {
-      if (!made) {
-        return undefined
-      }
-      const wrapped = sharedFile(made, ownLeft)
-      evictors.set(wrapped.file, wrapped.evict)
-      return wrapped.file
-    })
+    const made = make()
+    shared = new Shared(made, left)
     // A file that cannot be made is tried again next time, not kept.
-    file.catch(() => files.delete(key))
+    made.catch(() => files.delete(key))
   }
-  files.set(key, file)
+  files.set(key, shared)
+  const leased = shared.lease()
   for (const [old, evicted] of files) {
     if (files.size <= KEPT_PER_SOURCE) {
       break
     }
     files.delete(old)
-    void evicted.then((open) => open && evictors.get(open)?.()).catch(() => undefined)
+    evicted.evict()
   }
-  return file
+  return leased
 }
 
 /** The record of `capture` in `source` (a gzip member), inflated into an open file. */
@@ -121,7 +166,7 @@ export async function closeMembers(sources: readonly { bytes: ByteSource }[]): P
     const files = kept.get(bytes)
     kept.delete(bytes)
     for (const file of files?.values() ?? []) {
-      await file.then((open) => open?.close()).catch(() => undefined)
+      await file.made.then((open) => open?.close()).catch(() => undefined)
     }
     for (const file of leaving.get(bytes) ?? []) {
       await file.close().catch(() => undefined)

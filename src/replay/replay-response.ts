@@ -118,6 +118,7 @@ export async function replayResponse(
   }
   let length = body.length
   let seek = (from: number, to: number) => rangeChunks(payload, body, from, to)
+  let unread: () => void = () => undefined
   if (length === undefined) {
     // A transformed body (dechunked or decoded): a large one is kept so, for later ranges.
     const reread = async () =>
@@ -128,6 +129,7 @@ export async function replayResponse(
       length = file.size
       body = { ...body, chunks: file.read(0, file.size), length }
       seek = (from, to) => file.read(from, to)
+      unread = file.release
     } else {
       // A small one is measured, then read again.
       length = await measure(body)
@@ -140,6 +142,7 @@ export async function replayResponse(
     return send(200, headers, body.chunks, length)
   }
   if (range.kind === 'unsatisfiable') {
+    unread()
     headers.set('Content-Range', `bytes */${length}`)
     return new Response(null, { status: 416, headers })
   }

@@ -3,7 +3,7 @@
  * inflated once, for the first range past its start, and later ranges are read from there.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { openReplay } from '../../src/replay/index'
@@ -103,9 +103,8 @@ describe('seeking in a payload stored gzip-encoded, for a client that does not a
   )
 })
 
-it('finishes a body read from a decoded payload after four others pushed its file out', async () => {
-  // Each payload is kept decoded in a file, four per WARC: the fifth and sixth push the first
-  // out while its answer is still being read, which then failed with "file closed".
+/** A WARC of six text payloads of 3 MiB stored gzip-encoded: each is kept decoded, four at once. */
+async function sixDecoded(): Promise<{ texts: Buffer[]; file: string }> {
   const texts = Array.from({ length: 6 }, () =>
     Buffer.from(randomBytes(1536 * 1024).toString('hex'))
   )
@@ -117,6 +116,13 @@ it('finishes a body read from a decoded payload after four others pushed its fil
       body: gzipSync(text, { level: 1 }),
     }))
   )
+  return { texts, file }
+}
+
+it('finishes a body read from a decoded payload after four others pushed its file out', async () => {
+  // Each payload is kept decoded in a file, four per WARC: the fifth and sixth push the first
+  // out while its answer is still being read, which then failed with "file closed".
+  const { texts, file } = await sixDecoded()
   const replay = await openReplay([file])
   defer(() => replay.close())
   const ask = (i: number) =>
@@ -141,3 +147,53 @@ it('finishes a body read from a decoded payload after four others pushed its fil
   }
   expect(Buffer.concat(parts).equals(texts[0]?.subarray(10) ?? Buffer.alloc(0))).toBe(true)
 })
+
+it('serves concurrent ranges of six decoded payloads while they push one another out', async () => {
+  // A file pushed out between the answer that asked for it and that answer's first read was
+  // closed under it: 'file closed' in most of sixty concurrent range requests.
+  const { texts, file } = await sixDecoded()
+  const replay = await openReplay([file])
+  defer(() => replay.close())
+  const wrong = await Promise.all(
+    Array.from({ length: 60 }, async (_, k) => {
+      const i = k % texts.length
+      const from = (k * 977) % 1000
+      try {
+        const response = await replay.app(
+          new Request(`http://wsgiprox/six/https://v.example/${i}.txt`, {
+            headers: { Range: `bytes=${from}-`, 'Accept-Encoding': 'identity' },
+          })
+        )
+        const body = Buffer.from(await response.arrayBuffer())
+        return body.equals(texts[i]?.subarray(from) ?? Buffer.alloc(0)) ? [] : [`${k}: wrong bytes`]
+      } catch (error) {
+        return [`${k}: ${String(error)}`]
+      }
+    })
+  )
+  expect(wrong.flat()).toEqual([])
+})
+
+it.skipIf(!existsSync('/proc/self/fd'))(
+  'closes a decoded file pushed out after an answer asked a range past its end (416)',
+  async () => {
+    const { texts, file } = await sixDecoded()
+    const openFds = () => readdirSync('/proc/self/fd').length
+    const before = openFds()
+    const replay = await openReplay([file])
+    defer(() => replay.close())
+    for (let i = 0; i < texts.length; i++) {
+      const response = await replay.app(
+        new Request(`http://wsgiprox/six/https://v.example/${i}.txt`, {
+          headers: { Range: 'bytes=99999999-', 'Accept-Encoding': 'identity' },
+        })
+      )
+      expect(response.status).toBe(416)
+    }
+    // The WARC and the four decoded files kept; the two pushed out are closed, not held.
+    for (let waited = 0; openFds() !== before + 5 && waited < 2000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(openFds()).toBe(before + 5)
+  }
+)
