@@ -14,32 +14,64 @@ export function codingsOf(contentEncoding: string | null | undefined): string[] 
     .filter((coding) => coding !== '' && coding !== 'identity')
 }
 
-/** `bytes` with each of `codings` undone, the last applied first. */
-export function decodeContent(bytes: Uint8Array, codings: readonly string[]): Uint8Array {
+/**
+ * The most bytes a body decodes to for `text()` and `json()`, unless `recordBodyLimit` is larger:
+ * a 2 KB upload sent `gzip, gzip` inflated to 1 GiB in the test process before it was bounded.
+ */
+export const DECODED_BODY_LIMIT = 64 * 1024 * 1024
+
+/**
+ * `bytes` with each of `codings` undone, the last applied first, up to `maxBytes` decoded.
+ * @throws Error when a coding is unknown, the bytes are not so encoded, or decode past `maxBytes`
+ */
+export function decodeContent(
+  bytes: Uint8Array,
+  codings: readonly string[],
+  maxBytes: number
+): Uint8Array {
   let decoded = bytes
   for (const coding of [...codings].reverse()) {
-    decoded = undo(decoded, coding)
+    const decode = DECODERS.get(coding)
+    if (!decode) {
+      throw new Error(
+        `the request body is ${coding}-encoded, which the test kit cannot decode: read bytes() instead`
+      )
+    }
+    try {
+      decoded = decode(decoded, { maxOutputLength: maxBytes })
+    } catch (error) {
+      throw new Error(
+        (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+          ? `the request body decodes to more than ${maxBytes} bytes, past what text() and json() decode: read bytes() instead`
+          : `the request body is not valid ${coding} (${(error as Error).message}): read bytes() instead`,
+        { cause: error }
+      )
+    }
   }
   return decoded
 }
 
-function undo(bytes: Uint8Array, coding: string): Uint8Array {
-  switch (coding) {
-    case 'gzip':
-    case 'x-gzip':
-      return gunzipSync(bytes)
-    case 'deflate':
-      // RFC 9110 says zlib-wrapped; some clients send raw deflate under the same name.
-      try {
-        return inflateSync(bytes)
-      } catch {
-        return inflateRawSync(bytes)
-      }
-    case 'br':
-      return brotliDecompressSync(bytes)
-    default:
-      throw new Error(
-        `the request body is ${coding}-encoded, which the test kit cannot decode: read bytes() instead`
-      )
+/** How far a decoder may go. */
+interface Bound {
+  maxOutputLength: number
+}
+
+/** The decoders of the codings known, by name. */
+const DECODERS = new Map<string, (bytes: Uint8Array, bound: Bound) => Uint8Array>([
+  ['gzip', gunzipSync],
+  ['x-gzip', gunzipSync],
+  ['deflate', inflateEither],
+  ['br', brotliDecompressSync],
+])
+
+/** Zlib-wrapped deflate as RFC 9110 says, or raw deflate, which some clients send so named. */
+function inflateEither(bytes: Uint8Array, bound: Bound): Uint8Array {
+  try {
+    return inflateSync(bytes, bound)
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw error
+    }
+    return inflateRawSync(bytes, bound)
   }
 }

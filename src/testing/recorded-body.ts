@@ -5,7 +5,7 @@
  * @module
  */
 import type { Readable } from 'node:stream'
-import { codingsOf, decodeContent } from './content-coding'
+import { codingsOf, DECODED_BODY_LIMIT, decodeContent } from './content-coding'
 
 /** A request body as recorded: its first `recordBodyLimit` bytes at most. */
 export interface RecordedBody {
@@ -15,8 +15,10 @@ export interface RecordedBody {
    */
   bytes(): Promise<Uint8Array>
   /**
-   * The body as UTF-8, its `Content-Encoding` (`gzip`, `deflate`, `br`) undone.
-   * @throws Error when an encoded body was recorded only in part, or its encoding is another.
+   * The body as UTF-8, its `Content-Encoding` (`gzip`, `deflate`, `br`) undone, up to 64 MiB
+   * decoded (or `recordBodyLimit`, when larger).
+   * @throws Error when an encoded body was recorded only in part, its encoding is another, it is
+   * not valid in the encoding it names, or it decodes to more than that.
    */
   text(): Promise<string>
   /**
@@ -89,7 +91,9 @@ function recorded(
         `the request body is ${codings.join(', ')}-encoded and was recorded only in part (see truncated()), too little to decode: read bytes() instead`
       )
     }
-    return new TextDecoder().decode(decodeContent(body, codings))
+    return new TextDecoder().decode(
+      decodeContent(body, codings, Math.max(limit, DECODED_BODY_LIMIT))
+    )
   }
   return {
     bytes,

@@ -158,4 +158,33 @@ describe('an encoded upload, in proxy.requests', () => {
     )
     await expect(cut?.body?.text()).rejects.toThrow(/gzip-encoded and was recorded only in part/)
   })
+
+  it('refuses to decode a bomb past its bound, and says what is not the coding it claims', async () => {
+    proxy = await startProxy(() => new Response(null, { status: 204 }))
+    // 2 KB sent as `gzip, gzip` that inflate to 1 GiB; and bytes that claim br and are not.
+    const bomb = gzipSync(gzipSync(Buffer.alloc(1024 * 1024 * 1024)))
+    expect(bomb.byteLength).toBeLessThan(4096)
+    const uploads: [string, BodyInit][] = [
+      ['gzip, gzip', bomb],
+      ['GZIP, GZIP', bomb],
+      ['br', 'not brotli at all'],
+    ]
+    for (const [coding, body] of uploads) {
+      await fetch('https://telemetry.example.com/v1/events', {
+        ...proxy.fetchInit,
+        method: 'POST',
+        headers: { 'content-encoding': coding },
+        body,
+      })
+    }
+    const [lower, upper, notBrotli] = proxy.requests
+    const before = process.memoryUsage().arrayBuffers
+    for (const record of [lower, upper]) {
+      await expect(record?.body?.text()).rejects.toThrow(
+        `the request body decodes to more than ${64 * 1024 * 1024} bytes, past what text() and json() decode`
+      )
+    }
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(256 * 1024 * 1024)
+    await expect(notBrotli?.body?.json()).rejects.toThrow(/the request body is not valid br/)
+  })
 })
