@@ -225,7 +225,8 @@ const PARSE_ERRORS: Record<string, [number, string]> = {
 /**
  * Answer bytes Node's HTTP parser refused (a bad request line, a bad header, headers too large)
  * with the status Node would use and a line that says why, where no response is under way;
- * otherwise close the connection. Returns the status answered, if any.
+ * otherwise close the connection (after that response, when its request came whole and only a
+ * pipelined one behind it was cut). Returns the status answered, if any.
  */
 function answerParseError(
   error: Error,
@@ -236,6 +237,12 @@ function answerParseError(
   // A client that ends its side mid-body has left that request, whose own record says so (499,
   // its body cut): no answer to nobody, and no second record of the same request.
   const leftMidBody = code === 'HPE_INVALID_EOF_STATE' && pending
+  if (leftMidBody && pending.req.complete) {
+    // The request under way came whole: the cut one is pipelined behind it, not yet read. The
+    // client still reads (it ended its side only), so it gets that answer, then the close.
+    pending.once('close', () => socket.end())
+    return undefined
+  }
   if (code === 'ECONNRESET' || leftMidBody || !socket.writable || pending?.headersSent) {
     socket.destroy()
     return undefined

@@ -11,9 +11,9 @@ import { promisify } from 'node:util'
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { startProxy } from '../../src/testing/start-proxy'
 import type { TestProxy } from '../../src/testing/start-proxy'
-import { rawSocket } from '../helpers/clients'
+import { connectTunnel, rawSocket, tlsOverTunnel } from '../helpers/clients'
 import { missing, toolPath } from '../helpers/tools'
-import { within } from '../helpers/within'
+import { closeOf, within } from '../helpers/within'
 
 let proxy: TestProxy | undefined
 afterEach(async () => {
@@ -113,6 +113,44 @@ describe('a body the client cut off, in proxy.requests', () => {
       'POST 499 true',
     ])
   })
+})
+
+describe('a pipelined request cut off behind one that came whole', () => {
+  it.each(['plain HTTP', 'HTTPS in a tunnel'])(
+    'answers the first over %s, then closes, and lists the second as aborted',
+    async (way) => {
+      proxy = await startProxy(async (request) => {
+        if (request.url.endsWith('/slow')) {
+          await new Promise((resolve) => setTimeout(resolve, 300))
+          return new Response('slow answer')
+        }
+        return new Response(await request.text())
+      })
+      const plain = way === 'plain HTTP'
+      const origin = plain ? 'http://uploads.example.com' : ''
+      const socket = plain
+        ? await rawSocket(proxy.port)
+        : await tlsOverTunnel(
+            (await connectTunnel(proxy.port, 'uploads.example.com:443')).socket,
+            'uploads.example.com',
+            proxy.ca.pem
+          )
+      const closed = closeOf(socket, 'the connection stayed open after the first answer')
+      // The client ends its side mid-way through the second body, and still reads: the first
+      // answer was lost (a 400 to nobody before 96e569d, a destroyed connection after it).
+      socket.end(
+        `GET ${origin}/slow HTTP/1.1\r\nhost: uploads.example.com\r\n\r\n` +
+          `POST ${origin}/files HTTP/1.1\r\nhost: uploads.example.com\r\ncontent-length: 100\r\n\r\nabc`
+      )
+      const received = (await closed).toString('latin1')
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nslow answer$/)
+      await proxy.close()
+      expect(proxy.requests.map((r) => `${r.method} ${r.status} ${r.aborted}`)).toEqual([
+        'GET 200 false',
+        'POST 499 true',
+      ])
+    }
+  )
 })
 
 describe('an encoded upload, in proxy.requests', () => {
