@@ -5,13 +5,14 @@
  * @module
  */
 import type { BodyKey } from './body-key'
+import type { Capture } from './capture-index'
 import { MethodClass, methodClass } from './capture-index'
 import type { Collection } from './collection'
 import { collectionsPage, notArchivedPage, unknownCollectionPage } from './html'
 import { acceptDatetime, byCloseness, timestampOption } from './memento'
 import { originRedirect } from './origin-redirect'
 import type { KeepIn } from './replay-response'
-import { replayResponse } from './replay-response'
+import { redirectsTo, replayResponse } from './replay-response'
 import { requestBodyKey } from './request-body'
 import { AnswerCache } from './response-cache'
 
@@ -148,16 +149,44 @@ async function replay(
   }
   try {
     if (failure === undefined) {
-      // Nothing but redirects to itself, or parts without the range: the closest, as captured
-      // (a part answers 416 to a range it lacks).
+      // Nothing but redirects to itself, or parts without the range: the closest part as
+      // captured (it answers 416 to a range it lacks). A redirect to itself would only send the
+      // client round (Chromium's ERR_TOO_MANY_REDIRECTS): the URL is not archived, as pywb's
+      // self-redirect check ends it too.
       const asCaptured = await replayResponse(request, url, collection, first, keep)
-      return asCaptured ?? html(notArchivedPage(url, collection), 404)
+      return asCaptured && !goesRound(asCaptured, url, collection, captures)
+        ? asCaptured
+        : html(notArchivedPage(url, collection), 404)
     }
   } catch (error) {
     failure = error
   }
   const reason = failure instanceof Error ? failure.message : String(failure)
   return text(`The capture of ${url} in ${collection.name} could not be read: ${reason}`, 502)
+}
+
+/**
+ * Whether `response` is a redirect to `url` itself whose target has no capture but `captures`:
+ * the client would come back to them until it gives up. A redirect that only adds a trailing
+ * slash leads on when the URL with the slash has a capture of its own.
+ */
+function goesRound(
+  response: Response,
+  url: string,
+  collection: Collection,
+  captures: Capture[]
+): boolean {
+  if (!redirectsTo(url, response.status, response.headers, undefined)) {
+    return false
+  }
+  const target = URL.parse(response.headers.get('location') ?? '', url)?.href
+  const same = (a: Capture, b: Capture) => a.source === b.source && a.offset === b.offset
+  return (
+    target !== undefined &&
+    collection
+      .lookup(target, MethodClass.get)
+      .every((there) => captures.some((capture) => same(capture, there)))
+  )
 }
 
 /**

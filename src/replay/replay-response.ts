@@ -179,7 +179,7 @@ function partialStatus(
  * `/docs`), as pywb's self-redirect check does: the client would ask again and get the same
  * capture, or one redirecting back, until it gives up (Chromium's ERR_TOO_MANY_REDIRECTS).
  */
-function redirectsTo(
+export function redirectsTo(
   url: string,
   status: number,
   headers: Headers,
